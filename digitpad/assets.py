@@ -1,0 +1,30 @@
+"""Find files from the top-level ``resources/`` wherever DigitPad runs.
+
+An installed wheel and an editable install expose it as the package
+``digitpad.resources`` (see ``pyproject.toml``); a PyInstaller bundle carries it
+as ``resources/`` beside the code; a plain source checkout has it at the root.
+"""
+
+from __future__ import annotations
+
+import sys
+from importlib import resources
+from pathlib import Path
+
+
+def resources_dir() -> Path:
+    frozen = getattr(sys, "_MEIPASS", None)
+    if frozen:
+        return Path(frozen) / "resources"
+    try:
+        return Path(str(resources.files("digitpad.resources")))
+    except ModuleNotFoundError:
+        return Path(__file__).resolve().parent.parent / "resources"
+
+
+def bundled_model_path(arch: str = "fcnn") -> Path:
+    return resources_dir() / "models" / f"{arch}.npz"
+
+
+def icon_path() -> Path:
+    return resources_dir() / "icons" / "digitpad.png"

@@ -1,0 +1,36 @@
+"""Atomic file writes, so that a crash, a full disk or a kill never leaves half a file."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+
+class atomic_write:  # noqa: N801 - used like open()
+    """Write to a temporary file in the target folder, fsync, then rename over the target."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self._tmp: Path | None = None
+        self._handle = None
+
+    def __enter__(self):
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp", dir=self.path.parent)
+        self._tmp = Path(tmp)
+        self._handle = os.fdopen(fd, "wb")
+        return self._handle
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        assert self._handle is not None and self._tmp is not None
+        try:
+            if exc_type is None:
+                self._handle.flush()
+                os.fsync(self._handle.fileno())
+            self._handle.close()
+            if exc_type is None:
+                os.replace(self._tmp, self.path)
+        finally:
+            if self._tmp.exists():
+                self._tmp.unlink()

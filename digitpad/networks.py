@@ -1,0 +1,107 @@
+"""NumPy forward passes of the networks DigitPad ships, and the shapes they expect.
+
+Parameter names match the ``state_dict`` keys of the torch modules in
+``training/models.py``, so exporting a trained model is a plain copy. Adding an
+architecture means one entry in :data:`ARCHITECTURES` here and one module there.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+
+Params = Mapping[str, np.ndarray]
+
+INPUT_SIDE = 28
+NUM_CLASSES = 10
+
+
+@dataclass(frozen=True)
+class Architecture:
+    """How to check and run one kind of network."""
+
+    name: str
+    description: str
+    default_sizes: dict
+    shapes: Callable[[dict], dict[str, tuple[int, ...]]]
+    forward: Callable[[Params, np.ndarray], np.ndarray]
+
+
+def _relu(x: np.ndarray) -> np.ndarray:
+    return np.maximum(x, 0, out=x)
+
+
+def _fcnn_shapes(sizes: dict) -> dict[str, tuple[int, ...]]:
+    hidden = int(sizes["hidden"])
+    return {
+        "fc1.weight": (hidden, INPUT_SIDE * INPUT_SIDE),
+        "fc1.bias": (hidden,),
+        "fc2.weight": (NUM_CLASSES, hidden),
+        "fc2.bias": (NUM_CLASSES,),
+    }
+
+
+def _fcnn_forward(p: Params, x: np.ndarray) -> np.ndarray:
+    """Logits for a batch ``x`` of shape (N, 28, 28)."""
+    h = x.reshape(len(x), -1) @ p["fc1.weight"].T
+    h += p["fc1.bias"]
+    return _relu(h) @ p["fc2.weight"].T + p["fc2.bias"]
+
+
+def _cnn_shapes(sizes: dict) -> dict[str, tuple[int, ...]]:
+    c1, c2 = (int(c) for c in sizes["channels"])
+    hidden = int(sizes["hidden"])
+    side = INPUT_SIDE // 4
+    return {
+        "conv1.weight": (c1, 1, 3, 3),
+        "conv1.bias": (c1,),
+        "conv2.weight": (c2, c1, 3, 3),
+        "conv2.bias": (c2,),
+        "fc1.weight": (hidden, c2 * side * side),
+        "fc1.bias": (hidden,),
+        "fc2.weight": (NUM_CLASSES, hidden),
+        "fc2.bias": (NUM_CLASSES,),
+    }
+
+
+def _conv3x3_relu_pool(x: np.ndarray, weight: np.ndarray, bias: np.ndarray) -> np.ndarray:
+    """3×3 convolution (padding 1), ReLU, 2×2 max pool; ``x`` is (N, C, H, W)."""
+    n, c, h, w = x.shape
+    padded = np.pad(x, ((0, 0), (0, 0), (1, 1), (1, 1)))
+    # windows: (N, C, H, W, 3, 3) -> (N, H, W, C*9) to meet the flattened kernel.
+    windows = sliding_window_view(padded, (3, 3), axis=(2, 3))
+    cols = windows.transpose(0, 2, 3, 1, 4, 5).reshape(n, h, w, c * 9)
+    out = cols @ weight.reshape(len(weight), -1).T + bias
+    out = _relu(out).transpose(0, 3, 1, 2)
+    return out.reshape(n, -1, h // 2, 2, w // 2, 2).max(axis=(3, 5))
+
+
+def _cnn_forward(p: Params, x: np.ndarray) -> np.ndarray:
+    h = x.reshape(len(x), 1, INPUT_SIDE, INPUT_SIDE)
+    h = _conv3x3_relu_pool(h, p["conv1.weight"], p["conv1.bias"])
+    h = _conv3x3_relu_pool(h, p["conv2.weight"], p["conv2.bias"])
+    h = _relu(h.reshape(len(h), -1) @ p["fc1.weight"].T + p["fc1.bias"])
+    return h @ p["fc2.weight"].T + p["fc2.bias"]
+
+
+ARCHITECTURES: dict[str, Architecture] = {
+    "fcnn": Architecture(
+        "fcnn", "Fully connected 784→hidden→10", {"hidden": 128}, _fcnn_shapes, _fcnn_forward
+    ),
+    "cnn": Architecture(
+        "cnn",
+        "Two 3×3 conv + pool stages, then hidden→10",
+        {"channels": [32, 64], "hidden": 128},
+        _cnn_shapes,
+        _cnn_forward,
+    ),
+}
+
+
+def softmax(logits: np.ndarray) -> np.ndarray:
+    z = logits - logits.max(axis=-1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=-1, keepdims=True)

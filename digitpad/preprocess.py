@@ -1,0 +1,215 @@
+"""Turn any picture of a digit into the 28×28 input the networks were trained on.
+
+This repeats what MNIST did to its digits: find the ink, crop to it, scale the
+longest side to 20 px with an antialiasing filter and centre the result by its
+centre of mass in a 28×28 field. On top of that it normalises stroke width, so
+that a hairline and a marker give the same input, and it refuses to guess when
+there is nothing that could be a digit. Pure NumPy and Pillow; no Qt, no torch.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from PIL import Image
+
+SIDE = 28
+BOX = 20
+# Working resolution for stroke-width normalisation: 4× the 20 px box.
+WORK = 80
+# Stroke width of an MNIST digit measured at WORK scale (≈1.9 px at 28×28).
+TARGET_STROKE = 7.5
+INK_THRESHOLD = 0.2
+MIN_INK_FRACTION = 2e-4
+MIN_EXTENT_FRACTION = 0.03
+MAX_PIXELS = 60_000_000
+# A compact, filled mark smaller than this fraction of the picture is a dot, not a digit.
+DOT_FRACTION = 0.15
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """What the network receives, or why there is nothing to recognise.
+
+    ``image`` is the 28×28 float32 picture in [0, 1] with white ink on black,
+    exactly what the network sees (for display); ``blank_reason`` is set
+    instead when the picture holds no digit.
+    """
+
+    image: np.ndarray | None
+    blank_reason: str | None = None
+
+    @property
+    def is_blank(self) -> bool:
+        return self.image is None
+
+    def normalised(self, mean: float = 0.5, std: float = 0.5) -> np.ndarray:
+        """The image as the network input: (x - mean) / std, float32."""
+        if self.image is None:
+            raise ValueError("nothing drawn")
+        return ((self.image - mean) / std).astype(np.float32)
+
+
+def to_gray(image: Image.Image | np.ndarray) -> np.ndarray:
+    """Grayscale float32 in [0, 1] from a PIL image or array of any mode or depth.
+
+    Transparent pixels are composited onto a background that contrasts with the
+    opaque ones, so ink on a transparent layer stays visible whatever its colour.
+    """
+    if isinstance(image, Image.Image):
+        return _pil_to_gray(image)
+    array = np.asarray(image)
+    if array.dtype == bool:
+        array = array.astype(np.float32)
+    if not np.issubdtype(array.dtype, np.number) or array.ndim not in (2, 3) or array.size == 0:
+        raise ValueError(f"expected an image array, got shape {array.shape} of {array.dtype}")
+    if np.issubdtype(array.dtype, np.integer):
+        scale = float(np.iinfo(array.dtype).max) if array.max(initial=0) > 255 else 255.0
+        array = array.astype(np.float32) / scale
+    else:
+        array = np.nan_to_num(array.astype(np.float32), nan=0.0, posinf=1.0, neginf=0.0)
+        if array.max(initial=0) > 1.0:
+            array = array / 255.0
+    if array.ndim == 3:
+        channels = array.shape[2]
+        if channels in (2, 4):
+            color = array[..., :-1].mean(axis=2) if channels == 4 else array[..., 0]
+            return _composite(color, array[..., -1])
+        array = array[..., :3].mean(axis=2) if channels >= 3 else array[..., 0]
+    return np.clip(array, 0.0, 1.0)
+
+
+def _pil_to_gray(image: Image.Image) -> np.ndarray:
+    if image.width * image.height > MAX_PIXELS:
+        raise ValueError(f"image of {image.width}×{image.height} pixels is too large")
+    if image.mode in ("I;16", "I;16B", "I;16L", "I", "F"):
+        return to_gray(np.asarray(image.convert("I") if image.mode.startswith("I;16") else image))
+    has_alpha = image.mode in ("RGBA", "LA", "PA", "La", "RGBa") or "transparency" in image.info
+    if has_alpha:
+        la = np.asarray(image.convert("LA"), dtype=np.float32) / 255.0
+        return _composite(la[..., 0], la[..., 1])
+    return np.asarray(image.convert("L"), dtype=np.float32) / 255.0
+
+
+def _composite(gray: np.ndarray, alpha: np.ndarray) -> np.ndarray:
+    weight = alpha.sum()
+    if weight <= 0:
+        return np.ones_like(gray)
+    ink_is_dark = float((gray * alpha).sum() / weight) < 0.5
+    background = 1.0 if ink_is_dark else 0.0
+    return gray * alpha + background * (1.0 - alpha)
+
+
+def ink_map(gray: np.ndarray) -> np.ndarray:
+    """Ink strength in [0, 1] whatever the polarity: the background (the median) maps to 0."""
+    background = float(np.median(gray[:: max(1, gray.shape[0] // 64), :: max(1, gray.shape[1] // 64)]))
+    if background >= 0.5:
+        ink = background - gray
+        span = background
+    else:
+        ink = gray - background
+        span = 1.0 - background
+    if span < 0.1:
+        return np.zeros_like(gray)
+    return np.clip(ink / span, 0.0, 1.0)
+
+
+def _stroke_width(mask: np.ndarray) -> float:
+    """Mean stroke width of a binary mask, 2·area/perimeter (exact for long strokes)."""
+    area = mask.sum()
+    if area == 0:
+        return 0.0
+    m = mask.astype(np.int8)
+    perimeter = (
+        np.abs(np.diff(m, axis=0)).sum()
+        + np.abs(np.diff(m, axis=1)).sum()
+        + m[0].sum() + m[-1].sum() + m[:, 0].sum() + m[:, -1].sum()
+    )
+    return float(2.0 * area / max(perimeter, 1))
+
+
+def _max_filter(image: np.ndarray, radius: int) -> np.ndarray:
+    """Grey dilation by a (2r+1)² square, separable."""
+    if radius <= 0:
+        return image
+    out = image
+    for axis in (0, 1):
+        padded = np.pad(out, [(radius, radius) if a == axis else (0, 0) for a in (0, 1)])
+        stacked = [np.take(padded, range(k, k + out.shape[axis]), axis=axis) for k in range(2 * radius + 1)]
+        out = np.maximum.reduce(stacked)
+    return out
+
+
+def _min_filter(image: np.ndarray, radius: int) -> np.ndarray:
+    return 1.0 - _max_filter(1.0 - image, radius)
+
+
+def _normalise_stroke(work: np.ndarray) -> np.ndarray:
+    """Thicken hairlines and thin markers towards MNIST's stroke width."""
+    mask = work > 0.5
+    width = _stroke_width(mask)
+    if width <= 0:
+        return work
+    if width < TARGET_STROKE * 0.75:
+        return _max_filter(work, int(round((TARGET_STROKE - width) / 2)))
+    if width > TARGET_STROKE * 1.6:
+        eroded = _min_filter(work, int(round((width - TARGET_STROKE) / 2)))
+        # Never erase a part of the digit: erosion only where enough ink stays.
+        if (eroded > 0.5).sum() >= 0.25 * mask.sum():
+            return eroded
+    return work
+
+
+def _fit(image: np.ndarray, width: int, height: int) -> np.ndarray:
+    pil = Image.fromarray(image.astype(np.float32), mode="F")
+    return np.asarray(pil.resize((max(1, width), max(1, height)), Image.Resampling.LANCZOS))
+
+
+def prepare(image: Image.Image | np.ndarray) -> Prepared:
+    """Any image of one digit → :class:`Prepared` (28×28, MNIST-like), or blank with a reason."""
+    gray = to_gray(image)
+    ink = ink_map(gray)
+    mask = ink > INK_THRESHOLD
+    h, w = ink.shape
+    if mask.sum() < max(1.0, MIN_INK_FRACTION * h * w):
+        return Prepared(None, "nothing drawn")
+    rows = np.flatnonzero(mask.any(axis=1))
+    cols = np.flatnonzero(mask.any(axis=0))
+    top, bottom, left, right = rows[0], rows[-1] + 1, cols[0], cols[-1] + 1
+    extent_h, extent_w = bottom - top, right - left
+    if max(extent_h, extent_w) < MIN_EXTENT_FRACTION * max(h, w):
+        return Prepared(None, "too small to be a digit")
+    crop = ink[top:bottom, left:right]
+    fill = mask[top:bottom, left:right].mean()
+    aspect = min(extent_h, extent_w) / max(extent_h, extent_w)
+    if fill > 0.6 and aspect > 0.6 and max(extent_h, extent_w) < DOT_FRACTION * max(h, w):
+        return Prepared(None, "a dot or a filled shape, not a digit")
+
+    # Longest side to WORK px, normalise the stroke, then down to the 20 px box.
+    scale = WORK / max(extent_h, extent_w)
+    wh, ww = max(1, round(extent_h * scale)), max(1, round(extent_w * scale))
+    work = np.clip(_fit(crop, ww, wh), 0.0, 1.0)
+    pad = WORK // 8
+    work = _normalise_stroke(np.pad(work, pad))
+    box = np.clip(_fit(work, round((ww + 2 * pad) * BOX / WORK), round((wh + 2 * pad) * BOX / WORK)), 0, 1)
+    return Prepared(_centre_by_mass(box))
+
+
+def _centre_by_mass(box: np.ndarray) -> np.ndarray:
+    """Paste ``box`` into 28×28 so its centre of mass lands on the centre."""
+    total = box.sum()
+    ys, xs = np.indices(box.shape)
+    cy = (ys * box).sum() / total if total > 0 else box.shape[0] / 2
+    cx = (xs * box).sum() / total if total > 0 else box.shape[1] / 2
+    out = np.zeros((SIDE, SIDE), np.float32)
+    top = int(round(SIDE / 2 - cy - 0.5))
+    left = int(round(SIDE / 2 - cx - 0.5))
+    top = min(max(top, min(0, SIDE - box.shape[0])), max(0, SIDE - box.shape[0]))
+    left = min(max(left, min(0, SIDE - box.shape[1])), max(0, SIDE - box.shape[1]))
+    src_t, src_l = max(0, -top), max(0, -left)
+    dst_t, dst_l = max(0, top), max(0, left)
+    hh = min(box.shape[0] - src_t, SIDE - dst_t)
+    ww = min(box.shape[1] - src_l, SIDE - dst_l)
+    out[dst_t : dst_t + hh, dst_l : dst_l + ww] = box[src_t : src_t + hh, src_l : src_l + ww]
+    return out

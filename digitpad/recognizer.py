@@ -1,0 +1,50 @@
+"""Recognise a digit in an image with a loaded model: preprocessing plus a NumPy forward pass."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from PIL import Image
+
+from digitpad.model_file import Model
+from digitpad.networks import softmax
+from digitpad.preprocess import prepare
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """The answer for one image.
+
+    ``digit`` is None when nothing was drawn (``reason`` says why);
+    ``model_input`` is the 28×28 picture the network saw, for display.
+    """
+
+    digit: int | None
+    probabilities: np.ndarray | None
+    model_input: np.ndarray | None
+    reason: str | None = None
+
+    @property
+    def confidence(self) -> float | None:
+        return None if self.probabilities is None else float(self.probabilities.max())
+
+    def as_json(self) -> dict:
+        if self.digit is None:
+            return {"digit": None, "confidence": None, "probabilities": None, "reason": self.reason}
+        return {
+            "digit": self.digit,
+            "confidence": round(self.confidence or 0.0, 6),
+            "probabilities": [round(float(p), 6) for p in self.probabilities],
+        }
+
+
+def predict(model: Model, image: Image.Image | np.ndarray) -> Prediction:
+    """Preprocess ``image`` as in training and run ``model`` on it."""
+    prepared = prepare(image)
+    if prepared.is_blank:
+        return Prediction(None, None, None, prepared.blank_reason)
+    x = prepared.normalised(model.mean, model.std)[None]
+    probabilities = softmax(model.logits(x))[0]
+    labels = model.meta.get("labels", list(range(10)))
+    return Prediction(int(labels[int(probabilities.argmax())]), probabilities, prepared.image)

@@ -1,0 +1,1 @@
+"""DigitPad's bundled data: models and icons. Installed as ``digitpad.resources``."""
