@@ -65,12 +65,14 @@ def to_gray(image: Image.Image | np.ndarray) -> np.ndarray:
     if not np.issubdtype(array.dtype, np.number) or array.ndim not in (2, 3) or array.size == 0:
         raise ValueError(f"expected an image array, got shape {array.shape} of {array.dtype}")
     if np.issubdtype(array.dtype, np.integer):
-        scale = float(np.iinfo(array.dtype).max) if array.max(initial=0) > 255 else 255.0
-        array = array.astype(np.float32) / scale
+        top = int(array.max(initial=0))
+        scale = 255.0 if top <= 255 else 65535.0 if top <= 65535 else float(top)
+        array = np.clip(array.astype(np.float32), 0, None) / scale
     else:
-        array = np.nan_to_num(array.astype(np.float32), nan=0.0, posinf=1.0, neginf=0.0)
+        array = np.nan_to_num(array.astype(np.float64), nan=0.0, posinf=1.0, neginf=0.0)
         if array.max(initial=0) > 1.0:
-            array = array / 255.0
+            array = array / (255.0 if array.max() <= 255 else array.max())
+        array = array.astype(np.float32)
     if array.ndim == 3:
         channels = array.shape[2]
         if channels in (2, 4):
@@ -146,16 +148,15 @@ def _min_filter(image: np.ndarray, radius: int) -> np.ndarray:
 
 
 def _normalise_stroke(work: np.ndarray) -> np.ndarray:
-    """Thicken hairlines and thin markers towards MNIST's stroke width."""
+    """Thicken hairlines and thin markers towards MNIST's stroke width, in 2 px steps."""
     mask = work > 0.5
     width = _stroke_width(mask)
-    if width <= 0:
-        return work
-    if width < TARGET_STROKE * 0.75:
-        return _max_filter(work, int(round((TARGET_STROKE - width) / 2)))
-    if width > TARGET_STROKE * 1.6:
-        eroded = _min_filter(work, int(round((width - TARGET_STROKE) / 2)))
-        # Never erase a part of the digit: erosion only where enough ink stays.
+    radius = int(round((width - TARGET_STROKE) / 2)) if width > 0 else 0
+    if radius < 0:
+        return _max_filter(work, -radius)
+    if radius > 0:
+        eroded = _min_filter(work, radius)
+        # Never erase a part of the digit: erode only while enough ink stays.
         if (eroded > 0.5).sum() >= 0.25 * mask.sum():
             return eroded
     return work
@@ -192,24 +193,25 @@ def prepare(image: Image.Image | np.ndarray) -> Prepared:
     work = np.clip(_fit(crop, ww, wh), 0.0, 1.0)
     pad = WORK // 8
     work = _normalise_stroke(np.pad(work, pad))
+    # A faint pen (light grey, or a hairline blurred by scaling) gets full contrast.
+    peak = float(np.percentile(work[work > 0.05], 90)) if (work > 0.05).any() else 1.0
+    if 0 < peak < 1:
+        work = np.minimum(work / peak, 1.0)
     box = np.clip(_fit(work, round((ww + 2 * pad) * BOX / WORK), round((wh + 2 * pad) * BOX / WORK)), 0, 1)
     return Prepared(_centre_by_mass(box))
 
 
 def _centre_by_mass(box: np.ndarray) -> np.ndarray:
-    """Paste ``box`` into 28×28 so its centre of mass lands on the centre."""
+    """Paste the ink of ``box`` into 28×28 so its centre of mass lands on the centre."""
+    visible = box > 0.01
+    rows, cols = np.flatnonzero(visible.any(axis=1)), np.flatnonzero(visible.any(axis=0))
+    box = box[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1][:SIDE, :SIDE]
     total = box.sum()
     ys, xs = np.indices(box.shape)
-    cy = (ys * box).sum() / total if total > 0 else box.shape[0] / 2
-    cx = (xs * box).sum() / total if total > 0 else box.shape[1] / 2
+    cy, cx = (ys * box).sum() / total, (xs * box).sum() / total
+    # Centre of mass on (13.5, 13.5), as MNIST did, but never push ink off the field.
+    top = min(max(int(round(13.5 - cy)), 0), SIDE - box.shape[0])
+    left = min(max(int(round(13.5 - cx)), 0), SIDE - box.shape[1])
     out = np.zeros((SIDE, SIDE), np.float32)
-    top = int(round(SIDE / 2 - cy - 0.5))
-    left = int(round(SIDE / 2 - cx - 0.5))
-    top = min(max(top, min(0, SIDE - box.shape[0])), max(0, SIDE - box.shape[0]))
-    left = min(max(left, min(0, SIDE - box.shape[1])), max(0, SIDE - box.shape[1]))
-    src_t, src_l = max(0, -top), max(0, -left)
-    dst_t, dst_l = max(0, top), max(0, left)
-    hh = min(box.shape[0] - src_t, SIDE - dst_t)
-    ww = min(box.shape[1] - src_l, SIDE - dst_l)
-    out[dst_t : dst_t + hh, dst_l : dst_l + ww] = box[src_t : src_t + hh, src_l : src_l + ww]
+    out[top : top + box.shape[0], left : left + box.shape[1]] = box
     return out

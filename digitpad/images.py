@@ -1,0 +1,64 @@
+"""Open image files for recognition safely: any format Pillow reads, never a memory bomb."""
+
+from __future__ import annotations
+
+import os
+import warnings
+from pathlib import Path
+
+from PIL import Image, UnidentifiedImageError
+
+from digitpad.preprocess import MAX_PIXELS
+
+# Recognition needs nothing finer than this; bigger pictures are reduced on load.
+WORKING_SIDE = 1024
+
+
+class ImageLoadError(ValueError):
+    """An image file that cannot be used; the message says why in plain words."""
+
+
+def load_image(path: str | os.PathLike) -> Image.Image:
+    """Open ``path`` as a still image no larger than :data:`WORKING_SIDE` on a side.
+
+    Only the header is read before the size check, so a 20000×20000 file is
+    refused (or reduced while decoding) without exhausting memory.
+    """
+    path = Path(path)
+    if path.is_dir():
+        raise ImageLoadError(f"{path.name} is a folder, not an image")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            image = Image.open(path)
+            if image.width * image.height > MAX_PIXELS:
+                raise ImageLoadError(
+                    f"{path.name} is {image.width}×{image.height} pixels, too large to open"
+                )
+            image.seek(0)  # the first frame of an animation
+            image.draft("L", (WORKING_SIDE, WORKING_SIDE))  # JPEG: decode at reduced size
+            image.load()
+    except ImageLoadError:
+        raise
+    except FileNotFoundError:
+        raise ImageLoadError(f"{path} does not exist") from None
+    except PermissionError:
+        raise ImageLoadError(f"no permission to read {path}") from None
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise ImageLoadError(f"{path.name} is too large to open") from None
+    except UnidentifiedImageError:
+        raise ImageLoadError(f"{path.name} is not an image file Pillow can read") from None
+    except (OSError, ValueError, SyntaxError, EOFError) as exc:
+        raise ImageLoadError(f"{path.name} could not be read: {exc}") from None
+    if image.width == 0 or image.height == 0:
+        raise ImageLoadError(f"{path.name} has no pixels")
+    if max(image.size) > WORKING_SIDE:
+        image = _reduced(image)
+    return image
+
+
+def _reduced(image: Image.Image) -> Image.Image:
+    if image.mode not in ("L", "LA", "RGB", "RGBA", "F"):
+        image = image.convert("RGBA" if "transparency" in image.info else "RGB")
+    image.thumbnail((WORKING_SIDE, WORKING_SIDE), Image.Resampling.BOX)
+    return image

@@ -1,0 +1,139 @@
+"""Preprocessing: any picture of a digit gives the same MNIST-like input, blanks are refused."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+from PIL import Image
+
+from digitpad.preprocess import prepare
+from digitpad.strokes import render_strokes
+
+SEVEN = [[[0.1, 0.05], [0.9, 0.05], [0.45, 0.95]]]
+FOUR = [[[0.6, 0.0], [0.05, 0.65], [0.95, 0.65]], [[0.7, 0.3], [0.7, 1.0]]]
+
+
+def similarity(a: np.ndarray, b: np.ndarray) -> float:
+    """Correlation after a light blur, so a one-pixel shift of a thin stroke does not count."""
+    a, b = blur(a), blur(b)
+    a, b = a - a.mean(), b - b.mean()
+    return float((a * b).sum() / np.sqrt((a * a).sum() * (b * b).sum()))
+
+
+def blur(image: np.ndarray) -> np.ndarray:
+    padded = np.pad(image, 1)
+    return sum(padded[y : y + 28, x : x + 28] for y in range(3) for x in range(3)) / 9
+
+
+def reference(strokes) -> np.ndarray:
+    return prepare(render_strokes(strokes, 280, (0.5, 0.5, 0.6), 18)).image
+
+
+@pytest.mark.parametrize("strokes", [SEVEN, FOUR])
+@pytest.mark.parametrize("centre", [(0.14, 0.14), (0.86, 0.5), (0.5, 0.86), (0.3, 0.7)])
+def test_digit_drawn_anywhere_gives_the_centred_input(strokes, centre):
+    moved = prepare(render_strokes(strokes, 280, (*centre, 0.2), 14)).image
+    centred = prepare(render_strokes(strokes, 280, (0.5, 0.5, 0.2), 14)).image
+    assert similarity(moved, centred) > 0.97
+
+
+@pytest.mark.parametrize("size", [0.2, 0.3, 0.95])
+def test_digit_of_any_size_gives_a_similar_input(size):
+    resized = prepare(render_strokes(FOUR, 280, (0.5, 0.5, size), 14)).image
+    assert similarity(resized, reference(FOUR)) > 0.75
+
+
+@pytest.mark.parametrize("pen", [2, 6, 30, 45])
+def test_pen_width_is_normalised(pen):
+    thin_or_thick = prepare(render_strokes(FOUR, 280, (0.5, 0.5, 0.6), pen)).image
+    assert similarity(thin_or_thick, reference(FOUR)) > 0.7
+    # Stroke mass stays close to the reference: hairlines are thickened, markers thinned.
+    assert 0.6 < thin_or_thick.sum() / reference(FOUR).sum() < 1.6
+
+
+def test_output_is_mnist_like():
+    image = reference(FOUR)
+    assert image.shape == (28, 28) and image.dtype == np.float32
+    assert 0.0 <= image.min() and image.max() <= 1.0
+    rows, cols = np.nonzero(image > 0.05)
+    assert max(np.ptp(rows), np.ptp(cols)) <= 22  # fits MNIST's 20 px box, plus filter spill
+    ys, xs = np.indices(image.shape)
+    assert abs((ys * image).sum() / image.sum() - 13.5) < 1.0
+    assert abs((xs * image).sum() / image.sum() - 13.5) < 1.0
+
+
+def test_polarity_is_detected():
+    dark_on_light = render_strokes(SEVEN, 200, (0.5, 0.5, 0.6), 14)
+    light_on_dark = Image.eval(dark_on_light, lambda v: 255 - v)
+    np.testing.assert_allclose(prepare(light_on_dark).image, prepare(dark_on_light).image, atol=1e-5)
+
+
+def test_ink_on_transparent_layer_is_seen():
+    ink = np.asarray(render_strokes(SEVEN, 200, (0.5, 0.5, 0.6), 14))
+    rgba = np.zeros((200, 200, 4), np.uint8)
+    rgba[..., 3] = 255 - ink  # black ink, transparent elsewhere
+    assert similarity(prepare(Image.fromarray(rgba, "RGBA")).image, reference(SEVEN)) > 0.9
+
+
+def test_sixteen_bit_image_matches_eight_bit():
+    eight = np.asarray(render_strokes(FOUR, 200, (0.5, 0.5, 0.6), 14))
+    sixteen = Image.fromarray(eight.astype(np.uint16) * 257)
+    np.testing.assert_allclose(prepare(sixteen).image, prepare(eight).image, atol=1e-3)
+
+
+@pytest.mark.parametrize(
+    ("image", "reason"),
+    [
+        (np.full((280, 280), 255, np.uint8), "nothing drawn"),
+        (np.zeros((280, 280), np.uint8), "nothing drawn"),
+        (np.full((1, 1), 0, np.uint8), "nothing drawn"),
+        (render_strokes([[[0.5, 0.5]]], 280, (0.5, 0.5, 0.1), 18), "dot"),
+    ],
+)
+def test_blank_or_dot_is_reported_not_guessed(image, reason):
+    prepared = prepare(image)
+    assert prepared.is_blank
+    assert reason in prepared.blank_reason
+    with pytest.raises(ValueError):
+        prepared.normalised()
+
+
+def test_normalised_uses_mean_and_std():
+    prepared = prepare(render_strokes(SEVEN))
+    x = prepared.normalised(0.5, 0.5)
+    assert x.min() == pytest.approx(-1.0) and x.max() <= 1.0
+
+
+image_arrays = st.one_of(
+    arrays(np.uint8, st.tuples(st.integers(1, 60), st.integers(1, 60))),
+    arrays(np.uint16, st.tuples(st.integers(1, 40), st.integers(1, 40), st.sampled_from([1, 3, 4]))),
+    arrays(np.float64, st.tuples(st.integers(1, 40), st.integers(1, 40))),
+    arrays(np.uint8, st.tuples(st.integers(1, 40), st.integers(1, 40), st.sampled_from([2, 3, 4]))),
+)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(image_arrays)
+def test_any_array_gives_a_finite_input_or_blank(array):
+    prepared = prepare(array)
+    if not prepared.is_blank:
+        assert prepared.image.shape == (28, 28)
+        assert np.all(np.isfinite(prepared.normalised()))
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.sampled_from(["1", "L", "P", "RGB", "RGBA", "CMYK", "LA", "I", "I;16", "F", "PA"]),
+    st.integers(1, 50),
+    st.integers(1, 50),
+    st.integers(0, 2**32 - 1),
+)
+def test_any_pil_mode_gives_a_finite_input_or_blank(mode, width, height, seed):
+    noise = np.random.default_rng(seed).integers(0, 256, (height, width, 3), dtype=np.uint8)
+    image = Image.fromarray(noise, "RGB").convert(mode)
+    prepared = prepare(image)
+    if not prepared.is_blank:
+        assert np.all(np.isfinite(prepared.normalised()))
