@@ -114,9 +114,10 @@ def load_model(path: str | os.PathLike) -> Model:
     if size > MAX_FILE_BYTES:
         raise ModelFileError(f"{path} is {size / 2**20:.0f} MiB, too large to be a model")
     try:
-        with np.load(path, allow_pickle=False) as archive:
-            if not isinstance(archive, np.lib.npyio.NpzFile):
-                raise ModelFileError(f"{path} holds a bare array, not a model archive")
+        archive = np.load(path, allow_pickle=False)
+        if not isinstance(archive, np.lib.npyio.NpzFile):
+            raise ModelFileError(f"{path} holds a bare array, not a model archive")
+        with archive:
             arrays = {name: archive[name] for name in archive.files}
     except ModelFileError:
         raise

@@ -194,8 +194,8 @@ def prepare(image: Image.Image | np.ndarray) -> Prepared:
     pad = WORK // 8
     work = _normalise_stroke(np.pad(work, pad))
     # A faint pen (light grey, or a hairline blurred by scaling) gets full contrast.
-    peak = float(np.percentile(work[work > 0.05], 90)) if (work > 0.05).any() else 1.0
-    if 0 < peak < 1:
+    peak = float(work.max())
+    if 0.05 < peak < 1:
         work = np.minimum(work / peak, 1.0)
     box = np.clip(_fit(work, round((ww + 2 * pad) * BOX / WORK), round((wh + 2 * pad) * BOX / WORK)), 0, 1)
     return Prepared(_centre_by_mass(box))

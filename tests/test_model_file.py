@@ -1,0 +1,154 @@
+"""The model file: round trip, validation, and every kind of bad file refused with a reason."""
+
+from __future__ import annotations
+
+import json
+import os
+import pickle
+import zipfile
+
+import numpy as np
+import pytest
+
+from digitpad.model_file import (
+    FORMAT_VERSION,
+    META_KEY,
+    ModelFileError,
+    load_model,
+    save_model,
+)
+from digitpad.networks import ARCHITECTURES
+
+
+def random_params(arch: str, seed: int = 0) -> dict[str, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    spec = ARCHITECTURES[arch]
+    return {
+        name: rng.normal(0, 0.1, shape).astype(np.float32)
+        for name, shape in spec.shapes(spec.default_sizes).items()
+    }
+
+
+@pytest.fixture
+def good_model(tmp_path):
+    path = tmp_path / "good.npz"
+    save_model(path, "fcnn", random_params("fcnn"), {"test_accuracy": 0.97, "sizes": {"hidden": 128}})
+    return path
+
+
+@pytest.mark.parametrize("arch", sorted(ARCHITECTURES))
+def test_round_trip_keeps_weights_and_metadata(tmp_path, arch):
+    params = random_params(arch)
+    path = tmp_path / f"{arch}.npz"
+    save_model(path, arch, params, {"test_accuracy": 0.9, "trained_on": "unit test"})
+    model = load_model(path)
+    assert model.arch == arch
+    assert model.test_accuracy == pytest.approx(0.9)
+    assert model.meta["trained_on"] == "unit test"
+    assert model.meta["format_version"] == FORMAT_VERSION
+    for name, value in params.items():
+        np.testing.assert_array_equal(model.params[name], value)
+    logits = model.logits(np.zeros((3, 28, 28), np.float32))
+    assert logits.shape == (3, 10)
+
+
+def write_npz(path, arrays: dict, meta: dict | None) -> None:
+    if meta is not None:
+        arrays = {**arrays, META_KEY: np.frombuffer(json.dumps(meta).encode(), np.uint8)}
+    np.savez(path, **arrays)
+
+
+def valid_meta(**changes) -> dict:
+    return {"format": "digitpad-model", "format_version": 1, "arch": "fcnn", **changes}
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda p: p.write_bytes(b""), "is empty"),
+        (lambda p: p.write_bytes(os.urandom(4096)), "not a DigitPad model file"),
+        (lambda p: p.write_text("hello, I am a text file"), "not a DigitPad model file"),
+        (lambda p: np.save(p.with_suffix(".npy"), np.zeros(3)) or p.with_suffix(".npy").rename(p),
+         "bare array"),
+        (lambda p: write_npz(p, random_params("fcnn"), None), "no DigitPad metadata"),
+        (lambda p: write_npz(p, random_params("fcnn"), {"format": "other"}), "not a DigitPad"),
+        (lambda p: write_npz(p, random_params("fcnn"), valid_meta(format_version=99)),
+         "version 99"),
+        (lambda p: write_npz(p, random_params("fcnn"), valid_meta(arch="transformer")),
+         "unknown architecture 'transformer'"),
+        (lambda p: write_npz(p, random_params("cnn"), valid_meta()), "unexpected arrays"),
+        (lambda p: write_npz(p, {"fc1.weight": np.zeros((128, 784))}, valid_meta()),
+         "missing weights"),
+        (lambda p: write_npz(p, {**random_params("fcnn"), "fc1.bias": np.zeros(7)}, valid_meta()),
+         "fc1.bias has shape (7,)"),
+        (lambda p: write_npz(p, {**random_params("fcnn"), "fc2.bias": np.full(10, np.nan)},
+                             valid_meta()), "NaN"),
+        (lambda p: write_npz(p, {**random_params("fcnn"), "extra": np.zeros(1)}, valid_meta()),
+         "unexpected arrays"),
+        (lambda p: write_npz(p, random_params("fcnn"), valid_meta(sizes={"hidden": "lots"})),
+         "invalid sizes"),
+    ],
+    ids=["empty", "random-bytes", "text", "npy", "no-meta", "foreign-format", "newer-version",
+         "unknown-arch", "wrong-arch-weights", "missing-weights", "wrong-shape", "nan", "extra-array", "bad-sizes"],
+)
+def test_bad_model_files_are_refused_with_a_reason(tmp_path, make, message):
+    path = tmp_path / "bad.npz"
+    make(path)
+    with pytest.raises(ModelFileError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        load_model(path)
+
+
+def test_truncated_file_is_refused(good_model):
+    data = good_model.read_bytes()
+    for cut in (10, len(data) // 2, len(data) - 5):
+        good_model.write_bytes(data[:cut])
+        with pytest.raises(ModelFileError):
+            load_model(good_model)
+
+
+def test_missing_path_and_folder_are_refused(tmp_path):
+    with pytest.raises(ModelFileError, match="does not exist"):
+        load_model(tmp_path / "nope.npz")
+    with pytest.raises(ModelFileError, match="is a folder"):
+        load_model(tmp_path)
+
+
+class Exploit:
+    def __reduce__(self):
+        return (open, (os.environ["DIGITPAD_PWNED"], "w"))
+
+
+@pytest.mark.parametrize("container", ["raw-pickle", "object-array-in-npz"])
+def test_pickles_are_refused_and_never_executed(tmp_path, monkeypatch, container):
+    marker = tmp_path / "pwned"
+    monkeypatch.setenv("DIGITPAD_PWNED", str(marker))
+    path = tmp_path / "evil.npz"
+    if container == "raw-pickle":
+        path.write_bytes(pickle.dumps({"fc1.weight": Exploit()}))
+    else:
+        evil = np.empty(1, dtype=object)
+        evil[0] = Exploit()
+        np.savez(path, **{**random_params("fcnn"), "fc1.bias": evil})
+        write_meta = np.frombuffer(json.dumps(valid_meta()).encode(), np.uint8)
+        with zipfile.ZipFile(path, "a") as archive:
+            with archive.open(f"{META_KEY}.npy", "w") as handle:
+                np.lib.format.write_array(handle, write_meta)
+    with pytest.raises(ModelFileError):
+        load_model(path)
+    assert not marker.exists()
+
+
+def test_save_is_atomic_and_keeps_the_old_file_on_failure(good_model, monkeypatch):
+    before = good_model.read_bytes()
+    with pytest.raises(ModelFileError):
+        save_model(good_model, "fcnn", {"fc1.weight": np.zeros((2, 2))}, {})
+    assert good_model.read_bytes() == before
+
+    def disk_full(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(np, "savez", disk_full)
+    with pytest.raises(OSError, match="No space"):
+        save_model(good_model, "fcnn", random_params("fcnn", seed=1), {})
+    assert good_model.read_bytes() == before
+    assert [p.name for p in good_model.parent.iterdir()] == [good_model.name]

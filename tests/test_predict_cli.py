@@ -1,0 +1,118 @@
+"""``digitpad predict``: one JSON line per image, errors per file, bundled models found."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from importlib import resources
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from digitpad.assets import bundled_model_path
+from digitpad.model_file import load_model
+from digitpad.strokes import render_strokes
+
+ONE = [[[0.45, 0.0], [0.5, 1.0]]]
+SEVEN = [[[0.05, 0.05], [0.95, 0.05], [0.4, 1.0]]]
+ZERO = [[[0.5, 0.0], [0.15, 0.2], [0.05, 0.5], [0.15, 0.85], [0.5, 1.0], [0.85, 0.85],
+         [0.95, 0.5], [0.85, 0.15], [0.5, 0.0]]]
+
+
+def run_predict(*args: str) -> tuple[int, list[dict]]:
+    done = subprocess.run(
+        [sys.executable, "-m", "digitpad", "predict", *args],
+        capture_output=True, text=True, timeout=60, check=False,
+    )
+    return done.returncode, [json.loads(line) for line in done.stdout.splitlines()]
+
+
+@pytest.fixture
+def drawings(tmp_path):
+    paths = {}
+    for digit, strokes, box in [(1, ONE, (0.2, 0.3, 0.3)), (7, SEVEN, (0.75, 0.7, 0.4)),
+                                (0, ZERO, (0.5, 0.5, 0.7))]:
+        paths[digit] = tmp_path / f"{digit}.png"
+        render_strokes(strokes, 280, box, 16).save(paths[digit])
+    return paths
+
+
+@pytest.mark.parametrize("arch", ["fcnn", "cnn"])
+def test_bundled_models_are_installed_with_the_package(arch):
+    packaged = resources.files("digitpad.resources") / "models" / f"{arch}.npz"
+    assert packaged.is_file()
+    assert bundled_model_path(arch).is_file()
+    assert load_model(bundled_model_path(arch)).arch == arch
+
+
+@pytest.mark.parametrize("arch", ["fcnn", "cnn"])
+def test_predicts_digits_drawn_anywhere(drawings, arch):
+    code, results = run_predict("--arch", arch, *map(str, drawings.values()))
+    assert code == 0
+    for (digit, path), result in zip(drawings.items(), results):
+        assert result["path"] == str(path)
+        assert result["digit"] == digit
+        assert len(result["probabilities"]) == 10
+        assert sum(result["probabilities"]) == pytest.approx(1.0, abs=1e-4)
+        assert result["confidence"] == max(result["probabilities"])
+
+
+def test_bad_files_get_an_error_line_and_the_rest_still_run(drawings, tmp_path):
+    text = tmp_path / "notes.txt"
+    text.write_text("not an image")
+    blank = tmp_path / "blank.png"
+    Image.new("L", (200, 200), 255).save(blank)
+    code, results = run_predict(str(text), str(drawings[7]), str(tmp_path / "missing.png"),
+                                str(blank), str(tmp_path))
+    assert code == 1
+    assert [("error" in r) for r in results] == [True, False, True, False, True]
+    assert "not an image" in results[0]["error"]
+    assert results[1]["digit"] == 7
+    assert results[3]["digit"] is None and results[3]["reason"] == "nothing drawn"
+
+
+def test_broken_model_file_is_reported(drawings, tmp_path):
+    broken = tmp_path / "broken.npz"
+    broken.write_bytes(b"\x00" * 100)
+    code, results = run_predict("--model", str(broken), str(drawings[1]))
+    assert code == 2
+    assert "not a DigitPad model file" in results[0]["error"]
+
+
+def test_predicting_never_imports_torch(drawings):
+    script = (
+        "import sys, digitpad.cli as c; "
+        f"c.predict_main([{str(drawings[1])!r}]); "
+        "sys.exit(3 if 'torch' in sys.modules else 0)"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, timeout=60,
+                          check=False)
+    assert done.returncode == 0, done.stderr
+
+
+def test_huge_image_is_refused_without_loading_it(tmp_path):
+    huge = tmp_path / "huge.png"
+    Image.new("1", (20000, 20000), 1).save(huge)  # small on disk, 400 megapixels decoded
+    code, results = run_predict(str(huge))
+    assert code == 1
+    assert "too large" in results[0]["error"]
+
+
+@pytest.mark.parametrize("mode", ["CMYK", "P", "LA", "I;16", "1"])
+def test_other_image_modes_are_recognised(tmp_path, mode):
+    image = render_strokes(SEVEN, 280, (0.5, 0.5, 0.6), 18)
+    path = tmp_path / f"seven.{'jpg' if mode == 'CMYK' else 'png'}"
+    image.convert(mode).save(path)
+    code, results = run_predict(str(path))
+    assert code == 0 and results[0]["digit"] == 7
+
+
+def test_animated_gif_uses_its_first_frame(tmp_path):
+    frames = [render_strokes(SEVEN), render_strokes(ONE)]
+    path = tmp_path / "anim.gif"
+    frames[0].save(path, save_all=True, append_images=frames[1:], duration=100)
+    code, results = run_predict(str(path))
+    assert code == 0 and results[0]["digit"] == 7
+    assert np.isclose(sum(results[0]["probabilities"]), 1.0, atol=1e-4)
