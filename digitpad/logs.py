@@ -1,0 +1,42 @@
+"""A rotating log file in the user's data folder, so errors keep their tracebacks.
+
+The window shows a short message and where this file is; the file has the rest.
+"""
+
+from __future__ import annotations
+
+import logging
+import logging.handlers
+from pathlib import Path
+
+LOG_NAME = "digitpad.log"
+
+
+def setup_logging(log_dir: Path, level: int = logging.INFO) -> Path | None:
+    """Log to ``log_dir/digitpad.log`` (1 MB × 3 files); returns the path, or None if unwritable.
+
+    An unwritable folder must not stop the app, so it falls back to stderr only.
+    """
+    root = logging.getLogger()
+    root.setLevel(level)
+    formatter = logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if not any(isinstance(h, logging.StreamHandler) for h in root.handlers):
+        console = logging.StreamHandler()
+        console.setLevel(logging.WARNING)
+        console.setFormatter(formatter)
+        root.addHandler(console)
+    path = Path(log_dir) / LOG_NAME
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handler = logging.handlers.RotatingFileHandler(
+            path, maxBytes=1_000_000, backupCount=3, encoding="utf-8"
+        )
+    except OSError as exc:
+        logging.getLogger(__name__).warning("cannot write the log file %s: %s", path, exc)
+        return None
+    handler.setFormatter(formatter)
+    for old in [h for h in root.handlers if isinstance(h, logging.handlers.RotatingFileHandler)]:
+        root.removeHandler(old)
+        old.close()
+    root.addHandler(handler)
+    return path
