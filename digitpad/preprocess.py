@@ -163,16 +163,45 @@ def _normalise_stroke(work: np.ndarray) -> np.ndarray:
 
 
 def _fit(image: np.ndarray, width: int, height: int) -> np.ndarray:
+    """Resize with Lanczos, an antialiasing filter (as MNIST's own preparation used)."""
+    size = (max(1, width), max(1, height))
     pil = Image.fromarray(image.astype(np.float32), mode="F")
-    return np.asarray(pil.resize((max(1, width), max(1, height)), Image.Resampling.LANCZOS))
+    return np.asarray(pil.resize(size, Image.Resampling.LANCZOS))
+
+
+def _find_ink(image: Image.Image | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(ink map, mask) for the whole picture; 8-bit grey input skips float conversion."""
+    array = np.asarray(image) if isinstance(image, Image.Image) and image.mode == "L" else image
+    if isinstance(array, np.ndarray) and array.dtype == np.uint8 and array.ndim == 2 and array.size:
+        sub = array[:: max(1, array.shape[0] // 64), :: max(1, array.shape[1] // 64)]
+        background = int(np.median(sub))
+        dark_ink = background >= 128
+        span = background if dark_ink else 255 - background
+        if span < 26:
+            return np.zeros((1, 1), np.float32), np.zeros(array.shape, bool)
+        cut = INK_THRESHOLD * span
+        mask = (array < background - cut) if dark_ink else (array > background + cut)
+        return _LazyInk(array, background, span, dark_ink), mask
+    ink = ink_map(to_gray(image))
+    return ink, ink > INK_THRESHOLD
+
+
+class _LazyInk:
+    """Ink of an 8-bit picture, converted to float only where it is sliced (the crop)."""
+
+    def __init__(self, array: np.ndarray, background: int, span: int, dark_ink: bool) -> None:
+        self.array, self.background, self.span, self.dark_ink = array, background, span, dark_ink
+
+    def __getitem__(self, key) -> np.ndarray:
+        part = self.array[key].astype(np.float32)
+        ink = (self.background - part) if self.dark_ink else (part - self.background)
+        return np.clip(ink / self.span, 0.0, 1.0)
 
 
 def prepare(image: Image.Image | np.ndarray) -> Prepared:
     """Any image of one digit → :class:`Prepared` (28×28, MNIST-like), or blank with a reason."""
-    gray = to_gray(image)
-    ink = ink_map(gray)
-    mask = ink > INK_THRESHOLD
-    h, w = ink.shape
+    ink, mask = _find_ink(image)
+    h, w = mask.shape
     if mask.sum() < max(1.0, MIN_INK_FRACTION * h * w):
         return Prepared(None, "nothing drawn")
     rows = np.flatnonzero(mask.any(axis=1))
