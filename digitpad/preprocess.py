@@ -135,11 +135,15 @@ def _max_filter(image: np.ndarray, radius: int) -> np.ndarray:
     """Grey dilation by a (2r+1)² square, separable."""
     if radius <= 0:
         return image
-    out = image
-    for axis in (0, 1):
-        padded = np.pad(out, [(radius, radius) if a == axis else (0, 0) for a in (0, 1)])
-        stacked = [np.take(padded, range(k, k + out.shape[axis]), axis=axis) for k in range(2 * radius + 1)]
-        out = np.maximum.reduce(stacked)
+    h, w = image.shape
+    padded = np.zeros((h + 2 * radius, w + 2 * radius), image.dtype)
+    padded[radius : radius + h, radius : radius + w] = image
+    rows = padded[: h + 2 * radius, 0:w].copy()
+    for k in range(1, 2 * radius + 1):
+        np.maximum(rows, padded[:, k : k + w], out=rows)
+    out = rows[0:h].copy()
+    for k in range(1, 2 * radius + 1):
+        np.maximum(out, rows[k : k + h], out=out)
     return out
 
 
@@ -166,7 +170,8 @@ def _fit(image: np.ndarray, width: int, height: int) -> np.ndarray:
     """Resize with Lanczos, an antialiasing filter (as MNIST's own preparation used)."""
     size = (max(1, width), max(1, height))
     pil = Image.fromarray(image.astype(np.float32), mode="F")
-    return np.asarray(pil.resize(size, Image.Resampling.LANCZOS))
+    # reducing_gap: shrink big crops by an integer box first; quality stays Lanczos-like.
+    return np.asarray(pil.resize(size, Image.Resampling.LANCZOS, reducing_gap=2.0))
 
 
 def _find_ink(image: Image.Image | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
