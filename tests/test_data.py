@@ -1,0 +1,185 @@
+"""MNIST IDX folders in every layout load; every kind of bad data is a DataError naming the file."""
+
+from __future__ import annotations
+
+import gzip
+import os
+import sys
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from conftest import LAYOUTS, draw_digit, idx_bytes
+from training import unipen
+from training.data import DataError, load_corrections, load_mnist
+
+
+@pytest.mark.parametrize("gz", [True, False])
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_every_layout_and_compression_loads(make_mnist_folder, layout, gz):
+    folder = make_mnist_folder(n_train=30, n_test=20, gz=gz, layout=layout)
+    train = load_mnist(folder, "train")
+    test = load_mnist(folder, "test")
+    assert train.images.shape == (30, 28, 28) and test.images.shape == (20, 28, 28)
+    assert train.images.dtype == np.float32 and 0 <= train.images.min() <= train.images.max() <= 1
+    assert train.labels.dtype == np.int64 and set(train.labels) <= set(range(10))
+
+
+def test_prepared_copy_matches_app_preprocessing_and_is_cached(mnist_folder, tmp_path):
+    test = load_mnist(mnist_folder, "test")
+    first = test.prepared(tmp_path / "cache")
+    again = test.prepared(tmp_path / "cache")
+    assert len(list((tmp_path / "cache").iterdir())) == 1
+    np.testing.assert_array_equal(first.images, again.images)
+    assert first.images.shape == test.images.shape
+
+
+def test_missing_data_folder_is_named(tmp_path):
+    with pytest.raises(DataError, match="does not exist"):
+        load_mnist(tmp_path / "nowhere")
+
+
+def test_empty_folder_is_reported(tmp_path):
+    with pytest.raises(DataError, match="is empty"):
+        load_mnist(tmp_path)
+
+
+def test_missing_labels_file_is_named(make_mnist_folder):
+    folder = make_mnist_folder(n_train=10, n_test=10)
+    (folder / "train-labels-idx1-ubyte.gz").unlink()
+    with pytest.raises(DataError, match="train labels"):
+        load_mnist(folder, "train")
+
+
+def test_truncated_images_file_is_named(make_mnist_folder):
+    folder = make_mnist_folder(n_train=10, n_test=10, gz=False)
+    path = folder / "train-images-idx3-ubyte"
+    path.write_bytes(path.read_bytes()[:-100])
+    with pytest.raises(DataError, match=r"train-images-idx3-ubyte is truncated"):
+        load_mnist(folder, "train")
+
+
+def test_truncated_gzip_is_named(make_mnist_folder):
+    folder = make_mnist_folder(n_train=10, n_test=10)
+    path = folder / "train-images-idx3-ubyte.gz"
+    path.write_bytes(path.read_bytes()[:200])
+    with pytest.raises(DataError, match="train-images-idx3-ubyte.gz"):
+        load_mnist(folder, "train")
+
+
+def test_wrong_magic_number_is_named(make_mnist_folder):
+    folder = make_mnist_folder(n_train=10, n_test=10, gz=False)
+    path = folder / "train-labels-idx1-ubyte"
+    path.write_bytes((2051).to_bytes(4, "big") + path.read_bytes()[4:])
+    with pytest.raises(DataError, match=r"train-labels-idx1-ubyte has magic number 2051"):
+        load_mnist(folder, "train")
+
+
+def test_image_and_label_counts_must_match(make_mnist_folder):
+    folder = make_mnist_folder(n_train=10, n_test=10, gz=False)
+    (folder / "train-labels-idx1-ubyte").write_bytes(idx_bytes(np.zeros(7, np.uint8), 2049))
+    with pytest.raises(DataError, match="10 images but .* 7 labels"):
+        load_mnist(folder, "train")
+
+
+def test_images_must_be_28_by_28(make_mnist_folder):
+    folder = make_mnist_folder(n_train=10, n_test=10, gz=False)
+    (folder / "train-images-idx3-ubyte").write_bytes(idx_bytes(np.zeros((10, 32, 32)), 2051))
+    with pytest.raises(DataError, match="32×32 images"):
+        load_mnist(folder, "train")
+
+
+@pytest.mark.skipif(sys.platform == "win32" or os.geteuid() == 0, reason="needs POSIX non-root")
+def test_unreadable_folder_is_reported(make_mnist_folder):
+    folder = make_mnist_folder(n_train=10, n_test=10)
+    folder.chmod(0)
+    try:
+        with pytest.raises(DataError, match="permission"):
+            load_mnist(folder, "train")
+    finally:
+        folder.chmod(0o755)
+
+
+def test_download_impossible_offline_is_a_clear_error(tmp_path, monkeypatch):
+    import torchvision.datasets
+
+    class Offline:
+        def __init__(self, *args, **kwargs):
+            raise RuntimeError("Error downloading train-images-idx3-ubyte.gz")
+
+    monkeypatch.setattr(torchvision.datasets, "MNIST", Offline)
+    with pytest.raises(DataError, match="cannot download MNIST"):
+        load_mnist(tmp_path / "cache", "train", download=True)
+
+
+def test_download_is_skipped_when_files_are_there(mnist_folder, monkeypatch):
+    import torchvision.datasets
+
+    monkeypatch.setattr(torchvision.datasets, "MNIST", None)
+    assert len(load_mnist(mnist_folder, "test", download=True)) == 100
+
+
+def _save_canvas(path, label: int, rng) -> None:
+    digit = draw_digit(label, rng)
+    Image.fromarray(255 - digit).resize((200, 200)).save(path)  # dark ink on white, like the canvas
+
+
+def test_corrections_folder_of_pngs_loads_with_labels_from_names(tmp_path):
+    rng = np.random.default_rng(0)
+    for i, label in enumerate([3, 7, 7]):
+        _save_canvas(tmp_path / f"{label}_drawing{i}.png", label, rng)
+    (tmp_path / "notes.txt").write_text("ignored")
+    digits = load_corrections(tmp_path)
+    assert sorted(digits.labels.tolist()) == [3, 7, 7]
+    assert digits.images.shape == (3, 28, 28) and digits.images.max() <= 1
+
+
+def test_corrections_npz_loads(tmp_path):
+    images = (np.random.default_rng(0).random((4, 28, 28)) * 255).astype(np.uint8)
+    np.savez(tmp_path / "batch.npz", images=images, labels=np.array([1, 2, 3, 4]))
+    digits = load_corrections(tmp_path)
+    assert digits.labels.tolist() == [1, 2, 3, 4] and digits.images.max() <= 1
+
+
+def test_corrupt_correction_is_named(tmp_path):
+    (tmp_path / "4_broken.png").write_bytes(b"not a png")
+    with pytest.raises(DataError, match="4_broken.png"):
+        load_corrections(tmp_path)
+
+
+def test_blank_correction_is_named(tmp_path):
+    Image.new("L", (100, 100), 255).save(tmp_path / "2_blank.png")
+    with pytest.raises(DataError, match="2_blank.png holds no digit"):
+        load_corrections(tmp_path)
+
+
+def test_folder_without_corrections_is_reported(tmp_path):
+    (tmp_path / "readme.txt").write_text("x")
+    with pytest.raises(DataError, match="no corrections"):
+        load_corrections(tmp_path)
+
+
+def test_unipen_split_keeps_whole_orgs_apart(unipen_file):
+    records = unipen.load_records(unipen_file)
+    train, held = unipen.split_by_org(records, ("apa", "aga"))
+    assert {r["org"] for r in train} == {"syn"}
+    assert {r["org"] for r in held} == {"apa", "aga"}
+
+
+@pytest.mark.parametrize("placement", ["centred", "anywhere", "train"])
+def test_unipen_renders_are_prepared_digits(unipen_file, tmp_path, placement):
+    digits = unipen.load_rendered(unipen_file, orgs=["syn"], placement=placement, renders=2,
+                                  seed=1, cache=tmp_path)
+    assert digits.images.shape == (40, 28, 28)
+    assert sorted(set(digits.labels.tolist())) == list(range(10))
+    cached = unipen.load_rendered(unipen_file, orgs=["syn"], placement=placement, renders=2,
+                                  seed=1, cache=tmp_path)
+    np.testing.assert_array_equal(digits.images, cached.images)
+
+
+def test_unipen_bad_file_is_named(tmp_path):
+    path = tmp_path / "bad.json.gz"
+    path.write_bytes(gzip.compress(b"[{\"label\": 1}]"))
+    with pytest.raises(DataError, match="bad.json.gz"):
+        unipen.load_records(path)

@@ -1,0 +1,89 @@
+"""The training loop: learns, repeats itself with a seed, reports progress and stops when told."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from training.config import TrainConfig
+from training.data import load_mnist
+from training.loop import Cancelled, Progress, resolve_device, to_tensor, train
+
+
+@pytest.fixture(scope="module")
+def tensors(mnist_folder):
+    train_set, test_set = load_mnist(mnist_folder, "train"), load_mnist(mnist_folder, "test")
+    cpu = torch.device("cpu")
+    return (to_tensor(train_set.images, cpu), torch.from_numpy(train_set.labels),
+            to_tensor(test_set.images, cpu), torch.from_numpy(test_set.labels))
+
+
+def small(**overrides) -> TrainConfig:
+    return TrainConfig(**{"epochs": 3, "batch_size": 32, "hidden": 32, "device": "cpu",
+                          "augment": 0.5, "lr": 3e-3, **overrides})
+
+
+def test_fcnn_learns_the_synthetic_digits(tensors):
+    result = train(small(epochs=8), *tensors)
+    assert result.test_accuracy is not None and result.test_accuracy > 0.6
+    assert result.history[-1]["train_loss"] < result.history[0]["train_loss"]
+
+
+@pytest.mark.parametrize("schedule", ["cosine", "onecycle"])
+def test_schedules_run_and_end_low(tensors, schedule):
+    result = train(small(epochs=2, schedule=schedule), *tensors)
+    assert result.history[-1]["lr"] < 1e-3
+
+
+def test_same_seed_gives_identical_weights(tensors):
+    a = train(small(epochs=1, seed=5), *tensors).model.state_dict()
+    b = train(small(epochs=1, seed=5), *tensors).model.state_dict()
+    c = train(small(epochs=1, seed=6), *tensors).model.state_dict()
+    assert all(torch.equal(a[k], b[k]) for k in a)
+    assert not all(torch.equal(a[k], c[k]) for k in a)
+
+
+def test_progress_reports_steps_and_epoch_metrics(tensors):
+    events: list[Progress] = []
+    train(small(epochs=2), *tensors, on_progress=events.append)
+    epochs = [e for e in events if e.epoch_end]
+    assert [e.epoch for e in epochs] == [1, 2]
+    assert "test_accuracy" in epochs[-1].metrics and epochs[-1].fraction == 1.0
+    assert any(not e.epoch_end for e in events)
+
+
+def test_should_stop_cancels_between_batches(tensors):
+    calls = []
+
+    def stop() -> bool:
+        calls.append(1)
+        return len(calls) > 3
+
+    with pytest.raises(Cancelled):
+        train(small(epochs=50), *tensors, should_stop=stop)
+    assert len(calls) == 4
+
+
+def test_cnn_trains_a_step(tensors):
+    result = train(small(arch="cnn", epochs=1, channels=(4, 8)), *tensors)
+    assert result.model.conv1.weight.shape == (4, 1, 3, 3)
+
+
+def test_distillation_from_a_teacher_runs(tensors):
+    teacher = train(small(epochs=1), *tensors).model
+    result = train(small(epochs=1, distill_weight=0.5), *tensors, teacher=teacher)
+    assert result.test_accuracy is not None
+
+
+def test_unavailable_device_is_an_error():
+    if not torch.cuda.is_available():
+        with pytest.raises(ValueError, match="cuda"):
+            resolve_device("cuda")
+    assert resolve_device("cpu").type == "cpu"
+
+
+def test_bad_config_is_refused():
+    with pytest.raises(ValueError, match="architecture"):
+        TrainConfig(arch="transformer")
+    with pytest.raises(ValueError, match="schedule"):
+        TrainConfig(schedule="sometimes")

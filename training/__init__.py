@@ -1,0 +1,6 @@
+"""Training DigitPad's networks: data, augmentation, models, the loop and the CLI.
+
+Everything here may import torch; the app (``digitpad/``) never imports this
+package. The only thing that crosses over is the model file, written through
+:func:`digitpad.model_file.save_model`.
+"""

@@ -1,0 +1,179 @@
+"""``python -m training train|evaluate``: the training process the app and people start.
+
+Every command ends with one JSON line on stdout (``event`` is ``done``,
+``error`` or ``cancelled``); errors are one readable line, never a traceback.
+SIGINT and SIGTERM stop training between two batches and no model is written.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import shlex
+import signal
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from digitpad.model_file import ModelFileError
+from training.config import ARCH_CHOICES, DEVICES, SCHEDULES, TrainConfig
+from training.data import DataError
+from training.progress import JsonlReporter, Reporter, TqdmReporter, emit
+
+DEFAULT_CACHE = Path("data") / "cache"
+
+
+class _StopFlag:
+    """Set by SIGINT/SIGTERM; the loop polls it between batches."""
+
+    def __init__(self) -> None:
+        self.signum: int | None = None
+
+    def __call__(self) -> bool:
+        return self.signum is not None
+
+    def install(self) -> None:
+        def handler(signum: int, _frame: object) -> None:
+            self.signum = signum
+
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            try:
+                signal.signal(sig, handler)
+            except ValueError:  # not the main thread (e.g. called from a test worker)
+                pass
+
+
+def _train_parser(sub: argparse._SubParsersAction) -> None:
+    d = TrainConfig()
+    p = sub.add_parser("train", help="train a network and write a model file")
+    p.add_argument("--data", required=True, help="folder of MNIST IDX files (or cache for --download)")
+    p.add_argument("--download", action="store_true", help="fetch MNIST with torchvision if missing")
+    p.add_argument("--arch", choices=ARCH_CHOICES, default=d.arch)
+    p.add_argument("--hidden", type=int, default=d.hidden)
+    p.add_argument("--channels", type=int, nargs=2, default=list(d.channels), metavar=("C1", "C2"))
+    p.add_argument("--dropout", type=float, default=d.dropout)
+    p.add_argument("--epochs", type=int, default=d.epochs)
+    p.add_argument("--lr", type=float, default=d.lr)
+    p.add_argument("--batch-size", type=int, default=d.batch_size)
+    p.add_argument("--weight-decay", type=float, default=d.weight_decay)
+    p.add_argument("--schedule", choices=SCHEDULES, default=d.schedule)
+    p.add_argument("--label-smoothing", type=float, default=d.label_smoothing)
+    p.add_argument("--augment", type=float, default=d.augment, help="augmentation strength, 0 = off")
+    p.add_argument("--seed", type=int, default=d.seed)
+    p.add_argument("--device", choices=DEVICES, default=d.device)
+    p.add_argument("--no-prepared-mnist", action="store_true",
+                   help="train on raw MNIST only, not also on its preprocessed copy")
+    p.add_argument("--unipen", help="UniPen JSON file to add rendered drawn digits from")
+    p.add_argument("--unipen-renders", type=int, default=d.unipen_renders)
+    p.add_argument("--held-out-orgs", default=",".join(d.held_out_orgs),
+                   help="UniPen orgs kept out of training (comma-separated)")
+    p.add_argument("--corrections", help="folder of drawings saved by the app (see training.data)")
+    p.add_argument("--teacher", help="model file to distil from (soft targets)")
+    p.add_argument("--distill-weight", type=float, default=d.distill_weight)
+    p.add_argument("--distill-temperature", type=float, default=d.distill_temperature)
+    p.add_argument("--out", help="model file to write (default runs/<arch>-<time>.npz)")
+    p.add_argument("--cache", default=str(DEFAULT_CACHE), help="folder for prepared/rendered arrays")
+    p.add_argument("--progress", choices=("tqdm", "jsonl"), default="tqdm")
+
+
+def _evaluate_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("evaluate", help="accuracy of a model file on the MNIST test set")
+    p.add_argument("--data", required=True, help="folder of MNIST IDX files")
+    p.add_argument("--download", action="store_true")
+    group = p.add_mutually_exclusive_group()
+    group.add_argument("--model", help="model file (default: the bundled model of --arch)")
+    group.add_argument("--arch", choices=ARCH_CHOICES, default="fcnn")
+    p.add_argument("--raw", action="store_true",
+                   help="feed the test images as they are, without the app's preprocessing")
+    p.add_argument("--cache", default=str(DEFAULT_CACHE))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m training", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    _train_parser(sub)
+    _evaluate_parser(sub)
+    return parser
+
+
+def config_from_args(args: argparse.Namespace) -> TrainConfig:
+    return TrainConfig(
+        arch=args.arch, hidden=args.hidden, channels=tuple(args.channels), dropout=args.dropout,
+        epochs=args.epochs, lr=args.lr, batch_size=args.batch_size,
+        weight_decay=args.weight_decay, schedule=args.schedule,
+        label_smoothing=args.label_smoothing, augment=args.augment, seed=args.seed,
+        device=args.device, prepared_mnist=not args.no_prepared_mnist,
+        unipen_renders=args.unipen_renders if args.unipen else 0,
+        held_out_orgs=tuple(o for o in args.held_out_orgs.split(",") if o),
+        teacher=args.teacher, distill_weight=args.distill_weight,
+        distill_temperature=args.distill_temperature,
+    )
+
+
+def run_train(args: argparse.Namespace, argv: Sequence[str], stop: _StopFlag) -> int:
+    """Load the data, train, evaluate and save; returns the exit code."""
+    from training.pipeline import train_and_save
+
+    config = config_from_args(args)
+    reporter: Reporter = JsonlReporter() if args.progress == "jsonl" else TqdmReporter()
+    out = Path(args.out) if args.out else (
+        Path("runs") / f"{config.arch}-{dt.datetime.now():%Y%m%d-%H%M%S}.npz"
+    )
+    command = "python -m training " + shlex.join(argv)
+    try:
+        result = train_and_save(
+            config, Path(args.data), out, reporter, stop, command,
+            download=args.download, unipen=args.unipen, corrections=args.corrections,
+            cache=Path(args.cache) if args.cache else None,
+        )
+    finally:
+        reporter.close()
+    emit("done", **result)
+    return 0
+
+
+def run_evaluate(args: argparse.Namespace) -> int:
+    from digitpad.assets import bundled_model_path
+    from digitpad.model_file import load_model
+    from training.data import load_mnist
+    from training.evaluate import evaluate
+
+    path = Path(args.model) if args.model else bundled_model_path(args.arch)
+    model = load_model(path)
+    test = load_mnist(args.data, "test", download=args.download)
+    if not args.raw:
+        test = test.prepared(args.cache)
+    result = evaluate(model, test.images, test.labels)
+    emit("done", model=str(path), arch=model.arch, data=test.description,
+         preprocessing="none" if args.raw else "digitpad.preprocess.prepare", **result.as_json())
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point; ``argv`` starts with the command, e.g. ``["train", "--data", "mnist"]``."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    args = build_parser().parse_args(argv)
+    stop = _StopFlag()
+    stop.install()
+    from training.loop import Cancelled
+
+    try:
+        if args.command == "train":
+            return run_train(args, argv, stop)
+        return run_evaluate(args)
+    except Cancelled:
+        emit("cancelled", message="stopped before the end; no model written")
+        return 128 + (stop.signum or signal.SIGINT)
+    except KeyboardInterrupt:
+        emit("cancelled", message="interrupted; no model written")
+        return 130
+    except (DataError, ModelFileError, ValueError, OSError) as exc:
+        message = str(exc) or type(exc).__name__
+        print(f"error: {message}", file=sys.stderr)
+        emit("error", message=message)
+        return 1
+    except Exception as exc:  # a last resort: still one line, never a traceback
+        message = f"{type(exc).__name__}: {exc}"
+        print(f"error: {message}", file=sys.stderr)
+        emit("error", message=message)
+        return 2

@@ -1,0 +1,113 @@
+"""Training settings as data: one dataclass used by the CLI, the GUI dialog and the search.
+
+The defaults are the original design's hyperparameters (Adam, lr ≈ 0.00107,
+batch 128, 40 epochs); every other part of ``training/`` reads its settings
+from a :class:`TrainConfig` rather than from module globals.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any
+
+ARCH_CHOICES = ("fcnn", "cnn")
+SCHEDULES = ("constant", "cosine", "onecycle")
+DEVICES = ("auto", "cpu", "cuda", "mps")
+HELD_OUT_ORGS = ("apa", "aga", "imp")
+
+
+@dataclass
+class TrainConfig:
+    """Everything that decides what a training run produces (besides the data itself)."""
+
+    arch: str = "fcnn"
+    hidden: int = 128
+    channels: tuple[int, int] = (32, 64)
+    dropout: float = 0.0
+    epochs: int = 40
+    lr: float = 0.001065741156220378
+    batch_size: int = 128
+    weight_decay: float = 0.0
+    schedule: str = "constant"
+    warmup_fraction: float = 0.0
+    label_smoothing: float = 0.0
+    # 0 turns augmentation off; 1 is rotation ±15°, scale ±15%, shear ±0.25, shift ±2.5 px.
+    augment: float = 1.0
+    seed: int = 0
+    device: str = "auto"
+    # Also train on MNIST passed through digitpad.preprocess.prepare (the app's inputs).
+    prepared_mnist: bool = True
+    # Renders per UniPen record when a UniPen file is given (0: no UniPen data).
+    unipen_renders: int = 4
+    held_out_orgs: tuple[str, ...] = HELD_OUT_ORGS
+    # Knowledge distillation from a teacher model file (soft targets).
+    teacher: str | None = None
+    distill_weight: float = 0.7
+    distill_temperature: float = 4.0
+    eval_batch_size: int = 2048
+
+    def __post_init__(self) -> None:
+        self.channels = tuple(int(c) for c in self.channels)  # type: ignore[assignment]
+        self.held_out_orgs = tuple(self.held_out_orgs)
+        if self.arch not in ARCH_CHOICES:
+            raise ValueError(f"unknown architecture {self.arch!r}; choose from {ARCH_CHOICES}")
+        if self.schedule not in SCHEDULES:
+            raise ValueError(f"unknown schedule {self.schedule!r}; choose from {SCHEDULES}")
+        if self.device not in DEVICES:
+            raise ValueError(f"unknown device {self.device!r}; choose from {DEVICES}")
+        for name in ("epochs", "batch_size", "hidden"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be at least 1")
+        if not self.lr > 0:
+            raise ValueError("lr must be positive")
+        if not 0 <= self.dropout < 1:
+            raise ValueError("dropout must be in [0, 1)")
+
+    @property
+    def sizes(self) -> dict[str, Any]:
+        """The architecture sizes as the model file records them."""
+        if self.arch == "cnn":
+            return {"channels": list(self.channels), "hidden": self.hidden}
+        return {"hidden": self.hidden}
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["channels"] = list(self.channels)
+        data["held_out_orgs"] = list(self.held_out_orgs)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> TrainConfig:
+        """Build from a dict, ignoring keys this version does not know (old metadata)."""
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+
+@dataclass(frozen=True)
+class Param:
+    """One dimension of the hyperparameter search.
+
+    ``kind`` is ``"float"``, ``"int"`` or ``"categorical"``; ``log`` samples a
+    float or int on a log scale. ``choices`` is used by categorical dimensions.
+    """
+
+    kind: str
+    low: float | None = None
+    high: float | None = None
+    log: bool = False
+    choices: tuple[Any, ...] = field(default_factory=tuple)
+
+
+# The Optuna search space, keyed by TrainConfig field. A search maps each entry
+# to trial.suggest_float / suggest_int / suggest_categorical and overrides the
+# base config with the result; fields not listed keep the base value.
+SEARCH_SPACE: dict[str, Param] = {
+    "lr": Param("float", 1e-4, 1e-2, log=True),
+    "batch_size": Param("categorical", choices=(64, 128, 256, 512)),
+    "weight_decay": Param("float", 1e-6, 1e-3, log=True),
+    "dropout": Param("float", 0.0, 0.5),
+    "augment": Param("float", 0.0, 1.5),
+    "schedule": Param("categorical", choices=SCHEDULES),
+    "hidden": Param("categorical", choices=(64, 128, 256)),
+    "label_smoothing": Param("float", 0.0, 0.15),
+}

@@ -1,0 +1,274 @@
+"""Labelled 28×28 digits for training and evaluation: MNIST IDX files and the app's corrections.
+
+MNIST is read from a local folder of IDX files, gzipped or raw, under any of the
+usual names: torchvision's ``train-images-idx3-ubyte[.gz]``, Kaggle's
+``train-images.idx3-ubyte``, either directly in the folder or in torchvision's
+``MNIST/raw/`` (or ``raw/``) sub-folder. With ``download=True`` a missing set is
+fetched by ``torchvision.datasets.MNIST`` into that folder first.
+
+Corrections saved by the app
+----------------------------
+A corrections folder holds one PNG per drawing, named ``<label>_<anything>.png``
+where ``<label>`` is the digit 0-9, for example ``7_20240501-142233-1.png``.
+The picture is the canvas as the user drew it, any size, dark ink on a light
+background or the reverse: training passes it through
+:func:`digitpad.preprocess.prepare` exactly as the app does before predicting.
+Files whose name does not start with a digit and ``_`` are ignored; a PNG that
+cannot be read, or holds no ink, is an error naming the file. A folder may also
+hold ``.npz`` files with ``images`` (N×28×28, uint8 0-255 or float 0-1, white
+ink on black, already prepared) and ``labels`` (N integers 0-9).
+
+All loaders return :class:`Digits`: float32 images in [0, 1], white ink on black,
+and int64 labels. Every problem is a :class:`DataError` whose message names the file.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from digitpad.preprocess import SIDE, prepare
+
+IMAGES_MAGIC = 2051
+LABELS_MAGIC = 2049
+SPLITS = {"train": "train", "test": "t10k"}
+# Bump when digitpad.preprocess changes what it produces, to refresh cached arrays.
+PREPARE_CACHE_VERSION = 1
+CORRECTION_NAME = re.compile(r"^([0-9])_.*\.png$", re.IGNORECASE)
+
+
+class DataError(Exception):
+    """Training data that cannot be used; the message names the file and the problem."""
+
+
+@dataclass(frozen=True)
+class Digits:
+    """A labelled set of 28×28 digits: float32 images in [0, 1] (ink white) and int64 labels."""
+
+    images: np.ndarray
+    labels: np.ndarray
+    description: str
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+    @staticmethod
+    def concat(parts: list[Digits], description: str | None = None) -> Digits:
+        parts = [p for p in parts if len(p)]
+        if not parts:
+            raise DataError("no training data")
+        return Digits(
+            np.concatenate([p.images for p in parts]),
+            np.concatenate([p.labels for p in parts]),
+            description or " + ".join(p.description for p in parts),
+        )
+
+    def prepared(self, cache: str | os.PathLike | None = None) -> Digits:
+        """The same digits passed through the app's preprocessing (what it feeds the model).
+
+        With ``cache``, the result is kept in that folder under a hash of the
+        images, since preparing 10,000 digits takes seconds on every run.
+        """
+        description = f"{self.description}, prepared"
+        if cache is None:
+            return Digits(prepare_all(self.images), self.labels, description)
+        digest = hashlib.sha256(self.images.tobytes()).hexdigest()[:16]
+        path = Path(cache) / f"prepared-{digest}-v{PREPARE_CACHE_VERSION}.npy"
+        if path.is_file():
+            return Digits(np.load(path, allow_pickle=False), self.labels, description)
+        images = prepare_all(self.images)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp.npy")
+        np.save(tmp, images)
+        os.replace(tmp, path)
+        return Digits(images, self.labels, description)
+
+
+def prepare_all(images: np.ndarray) -> np.ndarray:
+    """Run :func:`digitpad.preprocess.prepare` on each image; a blank result keeps the input."""
+    out = np.empty((len(images), SIDE, SIDE), np.float32)
+    for i, image in enumerate(images):
+        result = prepare(image)
+        out[i] = image if result.image is None else result.image
+    return out
+
+
+def _open_bytes(path: Path) -> bytes:
+    try:
+        if path.suffix == ".gz":
+            with gzip.open(path, "rb") as handle:
+                return handle.read()
+        return path.read_bytes()
+    except PermissionError:
+        raise DataError(f"no permission to read {path}") from None
+    except (OSError, EOFError, gzip.BadGzipFile) as exc:
+        raise DataError(f"cannot read {path}: {exc}") from None
+
+
+def read_idx(path: str | os.PathLike, magic: int) -> np.ndarray:
+    """Read one IDX file (images: magic 2051, N×rows×cols; labels: 2049, N) as uint8."""
+    path = Path(path)
+    data = _open_bytes(path)
+    ndim = 3 if magic == IMAGES_MAGIC else 1
+    header = 4 + 4 * ndim
+    if len(data) < header:
+        raise DataError(f"{path} is truncated: {len(data)} bytes, too short for an IDX header")
+    found = int.from_bytes(data[:4], "big")
+    if found != magic:
+        kind = "images" if magic == IMAGES_MAGIC else "labels"
+        raise DataError(
+            f"{path} has magic number {found}, expected {magic} for an IDX {kind} file"
+        )
+    dims = [int.from_bytes(data[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim)]
+    count = int(np.prod(dims))
+    if len(data) - header < count:
+        raise DataError(
+            f"{path} is truncated: header promises {count} bytes of data, found {len(data) - header}"
+        )
+    if ndim == 3 and tuple(dims[1:]) != (SIDE, SIDE):
+        raise DataError(f"{path} holds {dims[1]}×{dims[2]} images, expected {SIDE}×{SIDE}")
+    return np.frombuffer(data, np.uint8, count, header).reshape(dims)
+
+
+def _candidates(folder: Path, prefix: str, kind: str) -> list[Path]:
+    magic_dims = "idx3" if kind == "images" else "idx1"
+    names = [f"{prefix}-{kind}-{magic_dims}-ubyte", f"{prefix}-{kind}.{magic_dims}-ubyte"]
+    places = [folder, folder / "MNIST" / "raw", folder / "raw"]
+    return [place / (name + ext) for place in places for name in names for ext in ("", ".gz")]
+
+
+def find_idx(folder: Path, split: str, kind: str) -> Path:
+    """The IDX file for ``split`` (train/test) and ``kind`` (images/labels), or DataError."""
+    candidates = _candidates(folder, SPLITS[split], kind)
+    for path in candidates:
+        if path.is_file():
+            return path
+    raise DataError(
+        f"no MNIST {split} {kind} in {folder} (looked for {candidates[0].name}[.gz], "
+        f"{candidates[2].name}[.gz], also under MNIST/raw/ and raw/)"
+    )
+
+
+def _check_folder(folder: Path) -> None:
+    if not folder.exists():
+        raise DataError(f"data folder {folder} does not exist")
+    if not folder.is_dir():
+        raise DataError(f"{folder} is not a folder")
+    try:
+        entries = list(folder.iterdir())
+    except PermissionError:
+        raise DataError(f"no permission to read folder {folder}") from None
+    except OSError as exc:
+        raise DataError(f"cannot read folder {folder}: {exc}") from None
+    if not entries:
+        raise DataError(f"data folder {folder} is empty")
+
+
+def download_mnist(folder: str | os.PathLike) -> None:
+    """Fetch MNIST with torchvision into ``folder`` (it lands in ``folder/MNIST/raw``)."""
+    folder = Path(folder)
+    try:
+        from torchvision.datasets import MNIST
+
+        for train in (True, False):
+            MNIST(str(folder), train=train, download=True)
+    except Exception as exc:  # torchvision raises plain RuntimeError/URLError when offline
+        raise DataError(f"cannot download MNIST into {folder}: {exc}") from None
+
+
+def load_mnist(folder: str | os.PathLike, split: str = "train", download: bool = False) -> Digits:
+    """MNIST ``split`` ("train" or "test") from a folder of IDX files, downloading if asked."""
+    if split not in SPLITS:
+        raise ValueError(f"split must be one of {sorted(SPLITS)}")
+    folder = Path(folder)
+    if download:
+        try:
+            find_idx(folder, split, "images")
+            find_idx(folder, split, "labels")
+        except DataError:
+            folder.mkdir(parents=True, exist_ok=True)
+            download_mnist(folder)
+    _check_folder(folder)
+    images_path = find_idx(folder, split, "images")
+    labels_path = find_idx(folder, split, "labels")
+    images = read_idx(images_path, IMAGES_MAGIC)
+    labels = read_idx(labels_path, LABELS_MAGIC)
+    if len(images) != len(labels):
+        raise DataError(
+            f"{images_path} holds {len(images)} images but {labels_path} holds {len(labels)} labels"
+        )
+    if len(images) == 0:
+        raise DataError(f"{images_path} holds no images")
+    if labels.max() > 9:
+        raise DataError(f"{labels_path} holds label {labels.max()}, expected 0-9")
+    return Digits(
+        images.astype(np.float32) / 255.0,
+        labels.astype(np.int64),
+        f"MNIST {split} ({len(labels)} images from {folder})",
+    )
+
+
+def _load_correction_png(path: Path) -> np.ndarray:
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(path) as image:
+            image.load()
+            result = prepare(image)
+    except (OSError, UnidentifiedImageError, ValueError) as exc:
+        raise DataError(f"cannot read correction {path}: {exc}") from None
+    if result.image is None:
+        raise DataError(f"correction {path} holds no digit ({result.blank_reason})")
+    return result.image
+
+
+def _load_correction_npz(path: Path) -> tuple[np.ndarray, np.ndarray]:
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            images, labels = archive["images"], archive["labels"]
+    except KeyError:
+        raise DataError(f"{path} needs arrays 'images' and 'labels'") from None
+    except (OSError, ValueError, EOFError) as exc:
+        raise DataError(f"cannot read {path}: {exc}") from None
+    if images.ndim != 3 or images.shape[1:] != (SIDE, SIDE):
+        raise DataError(f"{path}: images have shape {images.shape}, expected (N, 28, 28)")
+    if len(images) != len(labels):
+        raise DataError(f"{path} holds {len(images)} images but {len(labels)} labels")
+    if len(labels) and (labels.min() < 0 or labels.max() > 9):
+        raise DataError(f"{path} holds labels outside 0-9")
+    images = images.astype(np.float32)
+    if images.max(initial=0) > 1.0:
+        images = images / 255.0
+    return np.clip(images, 0, 1), labels.astype(np.int64)
+
+
+def load_corrections(folder: str | os.PathLike) -> Digits:
+    """The labelled drawings saved by the app (format in the module docstring)."""
+    folder = Path(folder)
+    _check_folder(folder)
+    images: list[np.ndarray] = []
+    labels: list[int] = []
+    for path in sorted(folder.iterdir()):
+        match = CORRECTION_NAME.match(path.name)
+        if match and path.is_file():
+            images.append(_load_correction_png(path))
+            labels.append(int(match.group(1)))
+        elif path.suffix.lower() == ".npz" and path.is_file():
+            more_images, more_labels = _load_correction_npz(path)
+            images.extend(more_images)
+            labels.extend(int(v) for v in more_labels)
+    if not labels:
+        raise DataError(
+            f"no corrections in {folder} (expected files named <digit>_<anything>.png or .npz)"
+        )
+    return Digits(
+        np.stack(images).astype(np.float32),
+        np.asarray(labels, np.int64),
+        f"{len(labels)} corrections from {folder}",
+    )

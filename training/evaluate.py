@@ -1,0 +1,57 @@
+"""How good a model file is: accuracy, per-class accuracy and the confusion matrix.
+
+Uses the app's own NumPy forward pass, so the figures are those of the model
+as the app runs it, not of its torch twin.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from digitpad.model_file import Model
+from digitpad.networks import NUM_CLASSES
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    accuracy: float
+    per_class: list[float]
+    confusion: list[list[int]]
+    count: int
+
+    def as_json(self) -> dict:
+        return {
+            "accuracy": round(self.accuracy, 6),
+            "per_class_accuracy": [round(a, 6) for a in self.per_class],
+            "confusion": self.confusion,
+            "count": self.count,
+        }
+
+
+def predict_labels(model: Model, images: np.ndarray, batch_size: int = 1000) -> np.ndarray:
+    """Predicted class index for N×28×28 images in [0, 1] (normalised as the model says)."""
+    out = np.empty(len(images), np.int64)
+    for i in range(0, len(images), batch_size):
+        x = ((images[i : i + batch_size] - model.mean) / model.std).astype(np.float32)
+        out[i : i + batch_size] = model.logits(x).argmax(axis=1)
+    return out
+
+
+def score(predicted: np.ndarray, labels: np.ndarray) -> Evaluation:
+    """Accuracy figures from predicted and true labels."""
+    confusion = np.zeros((NUM_CLASSES, NUM_CLASSES), np.int64)
+    np.add.at(confusion, (labels, predicted), 1)
+    totals = confusion.sum(axis=1)
+    per_class = np.divide(np.diag(confusion), totals, out=np.zeros(NUM_CLASSES), where=totals > 0)
+    return Evaluation(
+        float((predicted == labels).mean()) if len(labels) else 0.0,
+        [float(a) for a in per_class],
+        confusion.tolist(),
+        len(labels),
+    )
+
+
+def evaluate(model: Model, images: np.ndarray, labels: np.ndarray) -> Evaluation:
+    return score(predict_labels(model, images), labels)

@@ -1,0 +1,84 @@
+"""The networks as torch modules, a registry by name, and export to the model file's params.
+
+Parameter names equal the keys of ``digitpad/networks.py`` so that export is a
+plain copy of the ``state_dict``; dropout has no parameters and vanishes at export.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import torch
+from torch import nn
+
+from digitpad.model_file import validate
+from digitpad.networks import INPUT_SIDE, NUM_CLASSES
+from training.config import TrainConfig
+
+
+class FCNN(nn.Module):
+    """784 → hidden → ReLU → 10: the original design's network."""
+
+    def __init__(self, hidden: int = 128, dropout: float = 0.0) -> None:
+        super().__init__()
+        self.fc1 = nn.Linear(INPUT_SIDE * INPUT_SIDE, hidden)
+        self.drop = nn.Dropout(dropout)
+        self.fc2 = nn.Linear(hidden, NUM_CLASSES)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.fc2(self.drop(torch.relu(self.fc1(x.flatten(1)))))
+
+
+class CNN(nn.Module):
+    """Two (3×3 conv pad 1 → ReLU → 2×2 max pool) stages, then hidden → 10."""
+
+    def __init__(
+        self, channels: tuple[int, int] = (32, 64), hidden: int = 128, dropout: float = 0.0
+    ) -> None:
+        super().__init__()
+        c1, c2 = channels
+        self.conv1 = nn.Conv2d(1, c1, 3, padding=1)
+        self.conv2 = nn.Conv2d(c1, c2, 3, padding=1)
+        side = INPUT_SIDE // 4
+        self.fc1 = nn.Linear(c2 * side * side, hidden)
+        self.drop = nn.Dropout(dropout)
+        self.fc2 = nn.Linear(hidden, NUM_CLASSES)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = x.view(len(x), 1, INPUT_SIDE, INPUT_SIDE)
+        x = nn.functional.max_pool2d(torch.relu(self.conv1(x)), 2)
+        x = nn.functional.max_pool2d(torch.relu(self.conv2(x)), 2)
+        return self.fc2(self.drop(torch.relu(self.fc1(x.flatten(1)))))
+
+
+Builder = Callable[[TrainConfig], nn.Module]
+
+# Adding an architecture: a module above, an entry here, and one in digitpad/networks.py.
+REGISTRY: dict[str, Builder] = {
+    "fcnn": lambda c: FCNN(c.hidden, c.dropout),
+    "cnn": lambda c: CNN(tuple(c.channels), c.hidden, c.dropout),
+}
+
+
+def build(config: TrainConfig) -> nn.Module:
+    return REGISTRY[config.arch](config)
+
+
+def export(model: nn.Module, config: TrainConfig, meta: dict) -> dict[str, np.ndarray]:
+    """The model's weights as float32 arrays, checked against the app's shapes for ``meta``."""
+    params = {
+        name: value.detach().to("cpu", torch.float32).numpy().copy()
+        for name, value in model.state_dict().items()
+    }
+    validate(config.arch, params, {**meta, "sizes": config.sizes})
+    return params
+
+
+def from_params(arch: str, sizes: dict, params: dict[str, np.ndarray]) -> nn.Module:
+    """A torch module holding exported weights (for distillation and the agreement test)."""
+    config = TrainConfig(arch=arch, hidden=int(sizes["hidden"]),
+                         channels=tuple(sizes.get("channels", (32, 64))))
+    model = build(config)
+    model.load_state_dict({k: torch.from_numpy(np.asarray(v)) for k, v in params.items()})
+    return model.eval()

@@ -1,0 +1,132 @@
+"""One training run end to end: gather data, train, measure, and write the model file.
+
+Kept apart from the CLI so a GUI worker or a search can run the same steps with
+its own reporter and stop flag.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import torch
+
+import digitpad
+from digitpad.model_file import load_model, save_model
+from training.config import TrainConfig
+from training.data import Digits, load_corrections, load_mnist
+from training.evaluate import evaluate
+from training.loop import Cancelled, resolve_device, to_tensor, train
+from training.models import export, from_params
+from training.progress import Reporter
+
+LABELS = list(range(10))
+
+
+def gather_training_data(
+    config: TrainConfig,
+    data: Path,
+    should_stop: Callable[[], bool],
+    download: bool = False,
+    unipen: str | None = None,
+    corrections: str | None = None,
+    cache: Path | None = None,
+) -> tuple[Digits, Digits, Digits | None]:
+    """(training set, MNIST test set as the app sees it, held-out UniPen renders or None)."""
+    from training import unipen as up
+
+    mnist = load_mnist(data, "train", download=download)
+    test = load_mnist(data, "test", download=download).prepared(cache)
+    parts = [mnist]
+    if config.prepared_mnist:
+        parts.append(mnist.prepared(cache))
+    if should_stop():
+        raise Cancelled()
+    held_out = None
+    if unipen and config.unipen_renders > 0:
+        parts.append(up.load_rendered(unipen, exclude_orgs=config.held_out_orgs, placement="train",
+                                      renders=config.unipen_renders, seed=config.seed, cache=cache))
+        if config.held_out_orgs:
+            held_out = up.load_rendered(unipen, orgs=config.held_out_orgs, placement="anywhere",
+                                        renders=1, seed=12345, cache=cache)
+    if corrections:
+        parts.append(load_corrections(corrections))
+    if should_stop():
+        raise Cancelled()
+    return Digits.concat(parts), test, held_out
+
+
+def build_meta(
+    config: TrainConfig, train_set: Digits, command: str, figures: dict, seconds: float
+) -> dict:
+    """The model file's record of what the model is and how to make it again."""
+    return {
+        "arch": config.arch,
+        "sizes": config.sizes,
+        "normalization": {"mean": 0.5, "std": 0.5},
+        "labels": LABELS,
+        "input": "digitpad.preprocess.prepare: 28x28, white ink on black, [0, 1]",
+        "trained_on": train_set.description,
+        "train_samples": len(train_set),
+        **figures,
+        "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "versions": {"digitpad": digitpad.__version__, "torch": torch.__version__,
+                     "numpy": np.__version__},
+        "recipe": {"command": command, "seed": config.seed, "config": config.to_dict(),
+                   "train_seconds": round(seconds, 1)},
+    }
+
+
+def train_and_save(
+    config: TrainConfig,
+    data: Path,
+    out: Path,
+    reporter: Reporter,
+    should_stop: Callable[[], bool],
+    command: str,
+    download: bool = False,
+    unipen: str | None = None,
+    corrections: str | None = None,
+    cache: Path | None = None,
+) -> dict:
+    """Run the whole recipe; return the result fields of the ``done`` event."""
+    device = resolve_device(config.device)
+    train_set, test, held_out = gather_training_data(
+        config, data, should_stop, download, unipen, corrections, cache
+    )
+    teacher = None
+    if config.teacher:
+        t = load_model(config.teacher)
+        teacher = from_params(t.arch, t.meta["sizes"], t.params)
+    steps = -(-len(train_set) // config.batch_size)
+    reporter.start(config=config.to_dict(), train_samples=len(train_set), test_samples=len(test),
+                   epochs=config.epochs, steps_per_epoch=steps, device=str(device), out=str(out))
+    result = train(
+        config,
+        to_tensor(train_set.images, device), torch.from_numpy(train_set.labels).to(device),
+        to_tensor(test.images, device), torch.from_numpy(test.labels).to(device),
+        on_progress=reporter.progress, should_stop=should_stop, teacher=teacher,
+    )
+    if should_stop():
+        raise Cancelled()
+    # Measure the exported weights with the app's NumPy forward pass.
+    probe_meta = {"normalization": {"mean": 0.5, "std": 0.5}}
+    params = export(result.model, config, probe_meta)
+    from digitpad.model_file import validate
+
+    app_model = validate(config.arch, params, {**probe_meta, "sizes": config.sizes})
+    figures = {"test_accuracy": round(evaluate(app_model, test.images, test.labels).accuracy, 6)}
+    raw = load_mnist(data, "test")
+    figures["test_accuracy_raw"] = round(evaluate(app_model, raw.images, raw.labels).accuracy, 6)
+    if held_out is not None:
+        figures["drawn_accuracy"] = {
+            "orgs": list(config.held_out_orgs), "placement": "anywhere",
+            "accuracy": round(evaluate(app_model, held_out.images, held_out.labels).accuracy, 6),
+        }
+    meta = build_meta(config, train_set, command, figures, result.seconds)
+    save_model(out, config.arch, params, meta)
+    return {"model": str(out), "accuracy": figures["test_accuracy"], **figures,
+            "seconds": round(result.seconds, 1),
+            "samples_per_second": round(result.samples_per_second)}

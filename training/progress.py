@@ -1,0 +1,90 @@
+"""How a training run reports: a tqdm bar for people, JSON lines for the GUI.
+
+JSON lines mode prints one object per line on stdout, each with an ``event``:
+``start`` (config, sample counts), ``progress`` (about every 0.5 s: epoch, step,
+fraction of the run done, loss), ``epoch`` (train loss, test accuracy),
+``done`` (model path, accuracy) or ``error`` (message), flushed at once.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from typing import IO, Any
+
+from training.loop import Progress
+
+PROGRESS_INTERVAL_S = 0.5
+
+
+def emit(event: str, stream: IO[str] | None = None, **fields: Any) -> None:
+    """Print one JSON event line and flush, so a reading process sees it at once."""
+    stream = stream or sys.stdout
+    stream.write(json.dumps({"event": event, **fields}) + "\n")
+    stream.flush()
+
+
+class Reporter:
+    """Receives the run's events; subclasses decide how they look."""
+
+    def start(self, **info: Any) -> None: ...
+
+    def progress(self, p: Progress) -> None: ...
+
+    def close(self) -> None: ...
+
+
+class JsonlReporter(Reporter):
+    def __init__(self, stream: IO[str] | None = None) -> None:
+        self.stream = stream or sys.stdout
+        self._last = 0.0
+
+    def start(self, **info: Any) -> None:
+        emit("start", self.stream, **info)
+        self._last = time.monotonic()
+
+    def progress(self, p: Progress) -> None:
+        if p.epoch_end:
+            emit("epoch", self.stream, epoch=p.epoch, epochs=p.epochs,
+                 fraction=round(p.fraction, 4), **_rounded(p.metrics))
+            return
+        now = time.monotonic()
+        if now - self._last >= PROGRESS_INTERVAL_S:
+            self._last = now
+            emit("progress", self.stream, epoch=p.epoch, epochs=p.epochs, step=p.step,
+                 steps=p.steps, fraction=round(p.fraction, 4), loss=round(p.loss, 5))
+
+
+class TqdmReporter(Reporter):
+    """A bar over all steps of the run on stderr, with loss and test accuracy after it."""
+
+    def __init__(self) -> None:
+        self._bar = None
+        self._done = 0
+
+    def start(self, **info: Any) -> None:
+        from tqdm import tqdm
+
+        self._bar = tqdm(total=info["epochs"] * info["steps_per_epoch"], unit="batch",
+                         file=sys.stderr, dynamic_ncols=True)
+
+    def progress(self, p: Progress) -> None:
+        if self._bar is None:
+            return
+        done = (p.epoch - 1) * p.steps + p.step
+        self._bar.update(done - self._done)
+        self._done = done
+        postfix = {"epoch": f"{p.epoch}/{p.epochs}", "loss": f"{p.loss:.4f}"}
+        if "test_accuracy" in p.metrics:
+            postfix["test_acc"] = f"{p.metrics['test_accuracy']:.4f}"
+        if p.epoch_end or p.step % 20 == 0:
+            self._bar.set_postfix(postfix, refresh=False)
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.close()
+
+
+def _rounded(metrics: dict) -> dict:
+    return {k: round(v, 6) if isinstance(v, float) else v for k, v in metrics.items()}
