@@ -7,6 +7,16 @@ import tempfile
 from pathlib import Path
 
 
+def _read_umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+# Read once at import: os.umask is process-wide, so never toggle it while threads run.
+_UMASK = _read_umask()
+
+
 class atomic_write:  # noqa: N801 - used like open()
     """Write to a temporary file in the target folder, fsync, then rename over the target."""
 
@@ -30,7 +40,9 @@ class atomic_write:  # noqa: N801 - used like open()
                 os.fsync(self._handle.fileno())
             self._handle.close()
             if exc_type is None:
+                os.chmod(self._tmp, 0o666 & ~_UMASK)  # mkstemp makes it private
                 os.replace(self._tmp, self.path)
         finally:
             if self._tmp.exists():
                 self._tmp.unlink()
+
