@@ -8,9 +8,9 @@ import sys
 
 import numpy as np
 import pytest
+from conftest import LAYOUTS, draw_digit, idx_bytes
 from PIL import Image
 
-from conftest import LAYOUTS, draw_digit, idx_bytes
 from training import unipen
 from training.data import DataError, load_corrections, load_mnist
 
@@ -64,7 +64,7 @@ def test_truncated_gzip_is_named(make_mnist_folder):
     folder = make_mnist_folder(n_train=10, n_test=10)
     path = folder / "train-images-idx3-ubyte.gz"
     path.write_bytes(path.read_bytes()[:200])
-    with pytest.raises(DataError, match="train-images-idx3-ubyte.gz"):
+    with pytest.raises(DataError, match=r"train-images-idx3-ubyte.gz"):
         load_mnist(folder, "train")
 
 
@@ -79,7 +79,7 @@ def test_wrong_magic_number_is_named(make_mnist_folder):
 def test_image_and_label_counts_must_match(make_mnist_folder):
     folder = make_mnist_folder(n_train=10, n_test=10, gz=False)
     (folder / "train-labels-idx1-ubyte").write_bytes(idx_bytes(np.zeros(7, np.uint8), 2049))
-    with pytest.raises(DataError, match="10 images but .* 7 labels"):
+    with pytest.raises(DataError, match=r"10 images but .* 7 labels"):
         load_mnist(folder, "train")
 
 
@@ -144,13 +144,13 @@ def test_corrections_npz_loads(tmp_path):
 
 def test_corrupt_correction_is_named(tmp_path):
     (tmp_path / "4_broken.png").write_bytes(b"not a png")
-    with pytest.raises(DataError, match="4_broken.png"):
+    with pytest.raises(DataError, match=r"4_broken.png"):
         load_corrections(tmp_path)
 
 
 def test_blank_correction_is_named(tmp_path):
     Image.new("L", (100, 100), 255).save(tmp_path / "2_blank.png")
-    with pytest.raises(DataError, match="2_blank.png holds no digit"):
+    with pytest.raises(DataError, match=r"2_blank.png holds no digit"):
         load_corrections(tmp_path)
 
 
@@ -181,5 +181,5 @@ def test_unipen_renders_are_prepared_digits(unipen_file, tmp_path, placement):
 def test_unipen_bad_file_is_named(tmp_path):
     path = tmp_path / "bad.json.gz"
     path.write_bytes(gzip.compress(b"[{\"label\": 1}]"))
-    with pytest.raises(DataError, match="bad.json.gz"):
+    with pytest.raises(DataError, match=r"bad.json.gz"):
         unipen.load_records(path)

@@ -20,7 +20,9 @@ MAX_SHEAR = 0.25
 MAX_SHIFT_PX = 2.5
 
 
-def _uniform(n: int, bound: float, generator: torch.Generator, device: torch.device) -> torch.Tensor:
+def _uniform(
+    n: int, bound: float, generator: torch.Generator, device: torch.device
+) -> torch.Tensor:
     return (torch.rand(n, generator=generator, device=device) * 2 - 1) * bound
 
 

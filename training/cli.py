@@ -8,6 +8,7 @@ SIGINT and SIGTERM stop training between two batches and no model is written.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import shlex
 import signal
@@ -37,17 +38,18 @@ class _StopFlag:
             self.signum = signum
 
         for sig in (signal.SIGINT, signal.SIGTERM):
-            try:
+            # Outside the main thread (a test worker, say) signals cannot be caught.
+            with contextlib.suppress(ValueError):
                 signal.signal(sig, handler)
-            except ValueError:  # not the main thread (e.g. called from a test worker)
-                pass
 
 
 def _train_parser(sub: argparse._SubParsersAction) -> None:
     d = TrainConfig()
     p = sub.add_parser("train", help="train a network and write a model file")
-    p.add_argument("--data", required=True, help="folder of MNIST IDX files (or cache for --download)")
-    p.add_argument("--download", action="store_true", help="fetch MNIST with torchvision if missing")
+    p.add_argument("--data", required=True,
+                   help="folder of MNIST IDX files (or the target of --download)")
+    p.add_argument("--download", action="store_true",
+                   help="fetch MNIST with torchvision if missing")
     p.add_argument("--arch", choices=ARCH_CHOICES, default=d.arch)
     p.add_argument("--hidden", type=int, default=d.hidden)
     p.add_argument("--channels", type=int, nargs=2, default=list(d.channels), metavar=("C1", "C2"))
@@ -58,7 +60,8 @@ def _train_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--weight-decay", type=float, default=d.weight_decay)
     p.add_argument("--schedule", choices=SCHEDULES, default=d.schedule)
     p.add_argument("--label-smoothing", type=float, default=d.label_smoothing)
-    p.add_argument("--augment", type=float, default=d.augment, help="augmentation strength, 0 = off")
+    p.add_argument("--augment", type=float, default=d.augment,
+                   help="augmentation strength, 0 = off")
     p.add_argument("--seed", type=int, default=d.seed)
     p.add_argument("--device", choices=DEVICES, default=d.device)
     p.add_argument("--no-prepared-mnist", action="store_true",
@@ -72,7 +75,8 @@ def _train_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--distill-weight", type=float, default=d.distill_weight)
     p.add_argument("--distill-temperature", type=float, default=d.distill_temperature)
     p.add_argument("--out", help="model file to write (default runs/<arch>-<time>.npz)")
-    p.add_argument("--cache", default=str(DEFAULT_CACHE), help="folder for prepared/rendered arrays")
+    p.add_argument("--cache", default=str(DEFAULT_CACHE),
+                   help="folder for prepared and rendered arrays")
     p.add_argument("--progress", choices=("tqdm", "jsonl"), default="tqdm")
 
 
@@ -169,11 +173,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except (DataError, ModelFileError, ValueError, OSError) as exc:
         message = str(exc) or type(exc).__name__
-        print(f"error: {message}", file=sys.stderr)
+        sys.stderr.write(f"error: {message}\n")
         emit("error", message=message)
         return 1
     except Exception as exc:  # a last resort: still one line, never a traceback
         message = f"{type(exc).__name__}: {exc}"
-        print(f"error: {message}", file=sys.stderr)
+        sys.stderr.write(f"error: {message}\n")
         emit("error", message=message)
         return 2

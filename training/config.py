@@ -89,6 +89,7 @@ class Param:
 
     ``kind`` is ``"float"``, ``"int"`` or ``"categorical"``; ``log`` samples a
     float or int on a log scale. ``choices`` is used by categorical dimensions.
+    ``archs`` names the architectures the dimension applies to (default: all).
     """
 
     kind: str
@@ -96,6 +97,7 @@ class Param:
     high: float | None = None
     log: bool = False
     choices: tuple[Any, ...] = field(default_factory=tuple)
+    archs: tuple[str, ...] = ARCH_CHOICES
 
 
 # The Optuna search space, keyed by TrainConfig field. A search maps each entry
@@ -109,5 +111,6 @@ SEARCH_SPACE: dict[str, Param] = {
     "augment": Param("float", 0.0, 1.5),
     "schedule": Param("categorical", choices=SCHEDULES),
     "hidden": Param("categorical", choices=(64, 128, 256)),
+    "channels": Param("categorical", choices=((16, 32), (32, 64), (48, 96)), archs=("cnn",)),
     "label_smoothing": Param("float", 0.0, 0.15),
 }

@@ -129,7 +129,8 @@ def read_idx(path: str | os.PathLike, magic: int) -> np.ndarray:
     count = int(np.prod(dims))
     if len(data) - header < count:
         raise DataError(
-            f"{path} is truncated: header promises {count} bytes of data, found {len(data) - header}"
+            f"{path} is truncated: header promises {count} bytes of data, "
+            f"found {len(data) - header}"
         )
     if ndim == 3 and tuple(dims[1:]) != (SIDE, SIDE):
         raise DataError(f"{path} holds {dims[1]}×{dims[2]} images, expected {SIDE}×{SIDE}")

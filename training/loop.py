@@ -25,7 +25,7 @@ from training.models import build
 MEAN, STD = 0.5, 0.5
 
 
-class Cancelled(Exception):
+class Cancelled(Exception):  # noqa: N818 - a stop, not an error
     """Training stopped because ``should_stop()`` said so; no model is produced."""
 
 
@@ -69,7 +69,8 @@ def resolve_device(name: str) -> torch.device:
         return torch.device("cpu")
     if name == "cuda" and not torch.cuda.is_available():
         raise ValueError("--device cuda asked for, but torch sees no CUDA GPU")
-    if name == "mps" and not (getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()):
+    mps = getattr(torch.backends, "mps", None)
+    if name == "mps" and not (mps and mps.is_available()):
         raise ValueError("--device mps asked for, but MPS is not available")
     return torch.device(name)
 

@@ -107,7 +107,7 @@ def redact(url: str) -> str:
 def space_for(arch: str, space: dict[str, Param] | None = None) -> dict[str, Param]:
     """The dimensions of ``space`` (default: SEARCH_SPACE) that apply to ``arch``."""
     space = SEARCH_SPACE if space is None else space
-    return {k: p for k, p in space.items() if arch in getattr(p, "archs", ARCH_CHOICES)}
+    return {k: p for k, p in space.items() if arch in p.archs}
 
 
 def _label(choice: Any) -> Any:

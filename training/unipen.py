@@ -112,7 +112,9 @@ def render(
     )
 
 
-def _cache_key(path: Path, orgs: Sequence[str], placement: Placement, renders: int, seed: int) -> str:
+def _cache_key(
+    path: Path, orgs: Sequence[str], placement: Placement, renders: int, seed: int
+) -> str:
     stat = path.stat()
     text = json.dumps([str(path.resolve()), stat.st_size, int(stat.st_mtime), sorted(orgs),
                        placement.__dict__, renders, seed, 1])

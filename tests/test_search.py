@@ -1,0 +1,165 @@
+"""The Optuna search on tiny synthetic data: storage, resuming, pruning and bad input."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+optuna = pytest.importorskip("optuna")
+
+from training import search  # noqa: E402
+from training.config import SEARCH_SPACE  # noqa: E402
+
+
+def run_cli(capsys: pytest.CaptureFixture, *argv: str) -> tuple[int, list[dict], str]:
+    code = search.main(list(argv))
+    out, err = capsys.readouterr()
+    lines = [json.loads(line) for line in out.splitlines() if line.startswith("{")]
+    return code, lines, err
+
+
+@pytest.fixture
+def storage(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'study.db'}"
+
+
+def common(mnist_folder: Path, storage: str, tmp_path: Path) -> list[str]:
+    return ["--data", str(mnist_folder), "--storage", storage, "--epochs", "1",
+            "--device", "cpu", "--cache", str(tmp_path / "cache")]
+
+
+def test_search_stores_trials_and_resumes(mnist_folder, storage, tmp_path, capsys):
+    args = common(mnist_folder, storage, tmp_path)
+    code, lines, err = run_cli(capsys, *args, "--trials", "2", "--study-name", "s",
+                               "--progress", "jsonl")
+    assert code == 0, err
+    result = lines[-1]
+    assert result["event"] == "done"
+    assert result["trials_completed"] + result["trials_pruned"] == 2
+    assert 0 <= result["best_val_accuracy"] <= 1 and 0 <= result["test_accuracy"] <= 1
+    assert set(result["best_params"]) == set(search.space_for("fcnn"))
+    events = [line["event"] for line in lines]
+    assert events.count("trial_started") == 2
+    assert events.count("trial_finished") + events.count("trial_pruned") == 2
+
+    study = optuna.load_study(study_name="s", storage=storage)
+    assert len(study.trials) == 2
+    # The first trial of a new study measures the current defaults.
+    assert study.trials[0].params["lr"] == pytest.approx(search.TrainConfig().lr)
+
+    code, lines, err = run_cli(capsys, *args, "--trials", "3", "--study-name", "s", "--no-final")
+    assert code == 0, err
+    assert lines[-1]["trials_completed"] + lines[-1]["trials_pruned"] == 3
+    assert lines[-1]["test_accuracy"] is None
+    trials = optuna.load_study(study_name="s", storage=storage).trials
+    assert [t.number for t in trials] == [0, 1, 2]
+    params = [json.dumps(t.params, sort_keys=True) for t in trials]
+    assert len(set(params)) == 3, "a resumed study must not repeat its trials"
+    assert "trials" in err  # the tqdm bar over trials
+
+
+def test_cnn_searches_channels(mnist_folder, storage, tmp_path):
+    options = search.SearchOptions(
+        data=mnist_folder, arch="cnn", trials=1, epochs=1, storage=storage, device="cpu",
+        final=False, cache=tmp_path / "cache",
+    )
+    result = search.run_search(options)
+    assert "channels" in result["best_params"] and "channels" not in search.space_for("fcnn")
+    assert list(result["best_params"]["channels"]) in [list(c) for c in
+                                                       SEARCH_SPACE["channels"].choices]
+
+
+def test_a_clearly_worse_trial_is_pruned(mnist_folder, storage, tmp_path):
+    good = {"lr": 5e-3, "batch_size": 64, "augment": 0.0, "dropout": 0.0, "hidden": 128,
+            "schedule": "constant", "weight_decay": 1e-6, "label_smoothing": 0.0}
+    bad = {**good, "lr": 1e-4, "batch_size": 512, "augment": 1.5, "dropout": 0.5}
+    events: list[dict] = []
+    options = search.SearchOptions(
+        data=mnist_folder, trials=3, epochs=2, storage=storage, device="cpu", final=False,
+        pruner="median", pruner_startup_trials=1, pruner_warmup_epochs=0,
+        enqueue=[good, bad], cache=tmp_path / "cache",
+    )
+    result = search.run_search(options, emit=events.append)
+    assert result["trials_pruned"] >= 1
+    study = optuna.load_study(study_name=options.name, storage=storage)
+    worst = study.trials[2]
+    assert worst.params["lr"] == pytest.approx(1e-4)
+    assert worst.state == optuna.trial.TrialState.PRUNED
+    assert worst.user_attrs["pruned_at_epoch"] == 1
+    assert any(e["event"] == "trial_pruned" and e["trial"] == 2 for e in events)
+
+
+def test_cancel_keeps_finished_trials(mnist_folder, storage, tmp_path):
+    import threading
+
+    stop = threading.Event()
+    options = search.SearchOptions(
+        data=mnist_folder, trials=5, epochs=1, storage=storage, device="cpu",
+        cache=tmp_path / "cache",
+    )
+
+    def emit(event: dict) -> None:
+        if event["event"] == "trial_started" and event["trial"] == 1:
+            stop.set()
+
+    result = search.run_search(options, emit=emit, stop=stop)
+    assert result["cancelled"] and result["test_accuracy"] is None
+    study = optuna.load_study(study_name=options.name, storage=storage)
+    states = [t.state for t in study.trials]
+    assert states[0] == optuna.trial.TrialState.COMPLETE
+    assert optuna.trial.TrialState.RUNNING not in states
+
+
+@pytest.mark.parametrize("storage_url", [
+    "sqlite:////nonexistent-folder/deeper/study.db",
+    "postgresql://digitpad:secret@127.0.0.1:1/nothing",
+    "nosuchdb://somewhere/x",
+])
+def test_unreachable_storage_is_a_clear_error(mnist_folder, tmp_path, capsys, storage_url):
+    code, lines, err = run_cli(capsys, *common(mnist_folder, storage_url, tmp_path),
+                               "--trials", "1")
+    assert code == 1
+    assert "cannot" in err and "storage" in err and "Traceback" not in err
+    assert "secret" not in err
+    assert lines[-1]["event"] == "error"
+
+
+def test_study_with_another_direction_is_refused(mnist_folder, storage, tmp_path, capsys):
+    optuna.create_study(study_name="taken", storage=storage, direction="minimize")
+    code, _, err = run_cli(capsys, *common(mnist_folder, storage, tmp_path),
+                           "--study-name", "taken", "--trials", "1")
+    assert code == 1
+    assert "minimize" in err and "taken" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("kind", ["empty", "broken"])
+def test_bad_data_folder_is_a_clear_error(tmp_path, storage, capsys, kind):
+    folder = tmp_path / "data"
+    folder.mkdir()
+    if kind == "broken":
+        (folder / "train-images-idx3-ubyte").write_bytes(b"\x00\x00\x08\x03trunc")
+        (folder / "train-labels-idx1-ubyte").write_bytes(b"\x00\x00\x08\x01")
+    code, _, err = run_cli(capsys, *common(folder, storage, tmp_path), "--trials", "1")
+    assert code == 1
+    assert str(folder) in err and "Traceback" not in err
+
+
+def test_cli_subcommand_exits_cleanly_in_a_child_process(tmp_path, storage):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    proc = subprocess.run(
+        [sys.executable, "-m", "training", "search", "--data", str(empty), "--storage", storage],
+        capture_output=True, text=True, timeout=120,
+    )
+    assert proc.returncode == 1
+    assert "empty" in proc.stderr and "Traceback" not in proc.stderr
+    assert json.loads(proc.stdout.splitlines()[-1])["event"] == "error"
+
+
+def test_default_storage_lives_in_the_user_data_folder(tmp_path, monkeypatch):
+    monkeypatch.setenv("DIGITPAD_DATA_DIR", str(tmp_path / "userdata"))
+    assert search.default_storage() == f"sqlite:///{tmp_path / 'userdata' / 'search.db'}"

@@ -1,0 +1,123 @@
+"""``python -m training``: a short real run writes a valid model; errors and stops are clean."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from digitpad.model_file import load_model
+from training.cli import main
+
+FAST = ["--epochs", "2", "--hidden", "32", "--batch-size", "32", "--lr", "0.003"]
+
+
+def json_lines(text: str) -> list[dict]:
+    return [json.loads(line) for line in text.splitlines() if line.startswith("{")]
+
+
+def test_train_writes_a_valid_model_with_its_recipe(mnist_folder, tmp_path, capsys):
+    out = tmp_path / "model.npz"
+    code = main(["train", "--data", str(mnist_folder), "--out", str(out),
+                 "--cache", str(tmp_path / "cache"), "--seed", "3", *FAST])
+    assert code == 0
+    result = json_lines(capsys.readouterr().out)[-1]
+    assert result["event"] == "done" and result["model"] == str(out)
+    model = load_model(out)
+    meta = model.meta
+    assert meta["arch"] == "fcnn" and meta["sizes"] == {"hidden": 32}
+    assert meta["normalization"] == {"mean": 0.5, "std": 0.5}
+    assert meta["labels"] == list(range(10))
+    assert meta["test_accuracy"] == pytest.approx(result["accuracy"])
+    assert meta["recipe"]["seed"] == 3 and "--seed 3" in meta["recipe"]["command"]
+    assert meta["recipe"]["config"]["epochs"] == 2
+    assert {"digitpad", "torch", "numpy"} <= set(meta["versions"])
+    assert "MNIST train" in meta["trained_on"] and meta["created"][:2] == "20"
+
+
+def test_jsonl_progress_has_start_epochs_and_done(mnist_folder, tmp_path, capsys):
+    code = main(["train", "--data", str(mnist_folder), "--out", str(tmp_path / "m.npz"),
+                 "--cache", str(tmp_path / "cache"), "--progress", "jsonl", "--arch", "cnn",
+                 "--channels", "4", "8", *FAST])
+    assert code == 0
+    events = json_lines(capsys.readouterr().out)
+    kinds = [e["event"] for e in events]
+    assert kinds[0] == "start" and kinds[-1] == "done"
+    epochs = [e for e in events if e["event"] == "epoch"]
+    assert [e["epoch"] for e in epochs] == [1, 2]
+    assert all("train_loss" in e and "test_accuracy" in e for e in epochs)
+    assert load_model(tmp_path / "m.npz").arch == "cnn"
+
+
+def test_train_with_unipen_and_corrections(mnist_folder, unipen_file, tmp_path, capsys):
+    corrections = tmp_path / "corrections"
+    corrections.mkdir()
+    from PIL import Image, ImageDraw
+
+    image = Image.new("L", (200, 200), 255)
+    ImageDraw.Draw(image).line([(100, 20), (100, 180)], fill=0, width=14)
+    image.save(corrections / "1_mine.png")
+    out = tmp_path / "m.npz"
+    code = main(["train", "--data", str(mnist_folder), "--out", str(out), "--epochs", "1",
+                 "--unipen", str(unipen_file), "--unipen-renders", "1", "--held-out-orgs", "apa",
+                 "--corrections", str(corrections), "--cache", str(tmp_path / "cache")])
+    assert code == 0
+    meta = load_model(out).meta
+    assert "UniPen" in meta["trained_on"] and "1 corrections" in meta["trained_on"]
+    assert meta["drawn_accuracy"]["orgs"] == ["apa"]
+
+
+def test_evaluate_reports_accuracy_and_confusion(mnist_folder, tmp_path, capsys):
+    out = tmp_path / "m.npz"
+    assert main(["train", "--data", str(mnist_folder), "--out", str(out),
+                 "--cache", str(tmp_path / "cache"), *FAST]) == 0
+    capsys.readouterr()
+    assert main(["evaluate", "--data", str(mnist_folder), "--model", str(out),
+                 "--cache", str(tmp_path / "cache")]) == 0
+    result = json_lines(capsys.readouterr().out)[-1]
+    assert 0 <= result["accuracy"] <= 1 and result["count"] == 100
+    assert len(result["per_class_accuracy"]) == 10
+    assert sum(map(sum, result["confusion"])) == 100
+
+
+def test_missing_data_is_one_clear_line_and_exit_1(tmp_path, capsys):
+    code = main(["train", "--data", str(tmp_path / "none"), "--out", str(tmp_path / "m.npz")])
+    captured = capsys.readouterr()
+    assert code == 1
+    result = json_lines(captured.out)[-1]
+    assert result["event"] == "error" and "does not exist" in result["message"]
+    assert "Traceback" not in captured.err
+    assert not (tmp_path / "m.npz").exists()
+
+
+def test_bad_model_file_for_evaluate_is_an_error(mnist_folder, tmp_path, capsys):
+    bad = tmp_path / "bad.npz"
+    bad.write_bytes(b"nonsense")
+    assert main(["evaluate", "--data", str(mnist_folder), "--model", str(bad)]) == 1
+    assert "bad.npz" in json_lines(capsys.readouterr().out)[-1]["message"]
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
+def test_sigterm_stops_training_without_writing_a_model(mnist_folder, tmp_path):
+    out = tmp_path / "m.npz"
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "training", "train", "--data", str(mnist_folder), "--out", str(out),
+         "--cache", str(tmp_path / "cache"), "--epochs", "10000", "--progress", "jsonl"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+    )
+    assert proc.stdout is not None
+    for line in proc.stdout:  # wait until training has really started
+        if json.loads(line)["event"] == "progress":
+            break
+    proc.send_signal(signal.SIGTERM)
+    rest, err = proc.communicate(timeout=30)
+    assert proc.returncode == 128 + signal.SIGTERM
+    assert json.loads(rest.splitlines()[-1])["event"] == "cancelled"
+    assert "Traceback" not in err
+    assert list(tmp_path.glob("*.npz")) == [] and list(tmp_path.glob("*.tmp")) == []
