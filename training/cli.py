@@ -97,6 +97,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     _train_parser(sub)
     _evaluate_parser(sub)
+    from training.search import add_search_parser
+
+    add_search_parser(sub)
     return parser
 
 
@@ -164,6 +167,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "train":
             return run_train(args, argv, stop)
+        if args.command == "search":
+            return args.func(args)
         return run_evaluate(args)
     except Cancelled:
         emit("cancelled", message="stopped before the end; no model written")
