@@ -1,0 +1,328 @@
+"""The drawing canvas: ink drawn into a backing image as the pen moves.
+
+Mouse and tablet handlers paint each new piece of a stroke into a backing
+``QImage`` (at the screen's device pixel ratio, so ink is crisp on HiDPI
+screens) and ask for a repaint of just that rectangle; ``paintEvent`` only
+copies the image to the screen. Strokes are also kept as point lists in
+coordinates relative to the canvas, so Undo and resizing re-render them.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import QEvent, QPointF, QRect, QRectF, QSize, Qt, Signal
+from PySide6.QtGui import (
+    QColor,
+    QDragEnterEvent,
+    QDropEvent,
+    QImage,
+    QMouseEvent,
+    QPainter,
+    QPainterPath,
+    QPaintEvent,
+    QPalette,
+    QPen,
+    QResizeEvent,
+    QTabletEvent,
+)
+from PySide6.QtWidgets import QSizePolicy, QWidget
+
+Point = tuple[float, float]
+# Pen widths are given for a canvas of this side; the pen scales with the canvas.
+REFERENCE_SIDE = 280.0
+
+
+def stroke_path(points: list[QPointF]) -> QPainterPath:
+    """Straight segments through ``points``: with round joins and caps, no corner is cut."""
+    path = QPainterPath(points[0])
+    for point in points[1:]:
+        path.lineTo(point)
+    return path
+
+
+class DrawingCanvas(QWidget):
+    """A square-ish surface to draw a digit on with the mouse or a pen tablet.
+
+    Signals: ``changed`` after any change to the drawing (while drawing too),
+    ``strokeFinished`` when the pen is lifted, ``fileDropped(path)`` when a file
+    is dropped on the canvas.
+    """
+
+    changed = Signal()
+    strokeFinished = Signal()  # noqa: N815 (Qt naming)
+    fileDropped = Signal(str)  # noqa: N815 (Qt naming)
+
+    def __init__(self, parent: QWidget | None = None, pen_width: float = 18.0) -> None:
+        super().__init__(parent)
+        self._pen_width = pen_width
+        self._strokes: list[list[Point]] = []
+        self._current: list[QPointF] | None = None
+        self._picture: QImage | None = None
+        self._backing = QImage()
+        self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        self.setMinimumSize(140, 140)
+        self.setCursor(Qt.CursorShape.CrossCursor)
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.setAcceptDrops(True)
+        self.setAccessibleName("Drawing canvas")
+
+    # --- state -----------------------------------------------------------
+    @property
+    def is_empty(self) -> bool:
+        return not self._strokes and self._current is None and self._picture is None
+
+    @property
+    def has_picture(self) -> bool:
+        return self._picture is not None
+
+    def strokes(self) -> list[list[Point]]:
+        """Finished strokes in canvas units: (0, 0) is the centre, 1 is the shorter side."""
+        return [list(stroke) for stroke in self._strokes]
+
+    def pen_width(self) -> float:
+        return self._pen_width
+
+    def set_pen_width(self, width: float) -> None:
+        self._pen_width = width
+        self._render_all()
+
+    def clear(self) -> None:
+        self._strokes.clear()
+        self._current = None
+        self._picture = None
+        self._render_all()
+        self.changed.emit()
+
+    def undo(self) -> None:
+        """Remove the last stroke (or the opened picture when nothing is drawn on it)."""
+        if self._strokes:
+            self._strokes.pop()
+        elif self._picture is not None:
+            self._picture = None
+        else:
+            return
+        self._render_all()
+        self.changed.emit()
+
+    def set_picture(self, picture: QImage) -> None:
+        """Show an opened image in place of the drawing; drawing again replaces it."""
+        self._strokes.clear()
+        self._current = None
+        self._picture = picture
+        self._render_all()
+        self.changed.emit()
+
+    def image(self) -> np.ndarray:
+        """The drawing as 8-bit grey pixels (rows, columns) at device resolution."""
+        gray = self._backing.convertToFormat(QImage.Format.Format_Grayscale8)
+        rows = np.frombuffer(gray.constBits(), np.uint8).reshape(gray.height(), gray.bytesPerLine())
+        return rows[:, : gray.width()].copy()
+
+    def qimage(self) -> QImage:
+        """A copy of the drawing as shown, for saving."""
+        return self._backing.copy()
+
+    def sizeHint(self) -> QSize:  # noqa: N802 (Qt API)
+        return QSize(320, 320)
+
+    # --- geometry --------------------------------------------------------
+    def _side(self) -> float:
+        return float(max(1, min(self.width(), self.height())))
+
+    def _to_units(self, pos: QPointF) -> Point:
+        side = self._side()
+        return ((pos.x() - self.width() / 2) / side, (pos.y() - self.height() / 2) / side)
+
+    def _to_widget(self, point: Point) -> QPointF:
+        side = self._side()
+        return QPointF(point[0] * side + self.width() / 2, point[1] * side + self.height() / 2)
+
+    def _pen(self) -> QPen:
+        width = self._pen_width * self._side() / REFERENCE_SIDE
+        pen = QPen(self._ink_colour(), width)
+        pen.setCapStyle(Qt.PenCapStyle.RoundCap)
+        pen.setJoinStyle(Qt.PenJoinStyle.RoundJoin)
+        return pen
+
+    def _ink_colour(self) -> QColor:
+        return self.palette().color(QPalette.ColorRole.Text)
+
+    def _paper_colour(self) -> QColor:
+        return self.palette().color(QPalette.ColorRole.Base)
+
+    # --- rendering into the backing image ---------------------------------
+    def _render_all(self) -> None:
+        ratio = self.devicePixelRatioF()
+        size = self.size() * ratio
+        image = QImage(max(1, size.width()), max(1, size.height()),
+                       QImage.Format.Format_ARGB32_Premultiplied)
+        image.setDevicePixelRatio(ratio)
+        image.fill(self._paper_colour())
+        self._backing = image
+        painter = self._painter()
+        if self._picture is not None:
+            self._draw_picture(painter)
+        for stroke in self._strokes:
+            self._draw_stroke(painter, [self._to_widget(p) for p in stroke])
+        painter.end()
+        self.update()
+
+    def _painter(self) -> QPainter:
+        painter = QPainter(self._backing)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
+        return painter
+
+    def _draw_picture(self, painter: QPainter) -> None:
+        picture = self._picture
+        scaled = QSize(picture.width(), picture.height()).scaled(
+            self.size(), Qt.AspectRatioMode.KeepAspectRatio)
+        target = QRect(0, 0, scaled.width(), scaled.height())
+        target.moveCenter(self.rect().center())
+        painter.drawImage(target, picture)
+
+    def _draw_stroke(self, painter: QPainter, points: list[QPointF]) -> QRectF:
+        """Paint a whole stroke (or a dot); returns the area touched."""
+        pen = self._pen()
+        if len(points) == 1:
+            return self._draw_dot(painter, points[0], pen)
+        path = stroke_path(points)
+        painter.strokePath(path, pen)
+        return _grown(path.boundingRect(), pen.widthF())
+
+    def _draw_dot(self, painter: QPainter, centre: QPointF, pen: QPen) -> QRectF:
+        radius = pen.widthF() / 2
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(pen.color())
+        painter.drawEllipse(centre, radius, radius)
+        return _grown(QRectF(centre, centre), pen.widthF())
+
+    def _draw_latest_segment(self) -> None:
+        """Paint only the segment the last point added: the line from the point before it.
+
+        A fast mouse gives points far apart; the straight segment between them
+        keeps the ink continuous however far the pen jumped.
+        """
+        painter = self._painter()
+        area = self._draw_stroke(painter, self._current[-2:])
+        painter.end()
+        self.update(area.toAlignedRect())
+
+    # --- pen input ----------------------------------------------------------
+    def _begin(self, pos: QPointF) -> None:
+        if self._picture is not None:
+            self._picture = None
+            self._render_all()
+        self._current = [pos]
+        painter = self._painter()
+        area = self._draw_dot(painter, pos, self._pen())
+        painter.end()
+        self.update(area.toAlignedRect())
+        self.changed.emit()
+
+    def _extend(self, pos: QPointF) -> None:
+        if self._current is None or pos == self._current[-1]:
+            return
+        self._current.append(pos)
+        self._draw_latest_segment()
+        self.changed.emit()
+
+    def _end(self, pos: QPointF) -> None:
+        if self._current is None:
+            return
+        if pos != self._current[-1]:
+            self._current.append(pos)
+            self._draw_latest_segment()
+        self._strokes.append([self._to_units(p) for p in self._current])
+        self._current = None
+        self.changed.emit()
+        self.strokeFinished.emit()
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802 (Qt API)
+        if event.button() == Qt.MouseButton.LeftButton:
+            self._begin(event.position())
+            event.accept()
+        else:
+            super().mousePressEvent(event)
+
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:  # noqa: N802
+        if self._current is not None and event.buttons() & Qt.MouseButton.LeftButton:
+            self._extend(event.position())
+            event.accept()
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:  # noqa: N802
+        if event.button() == Qt.MouseButton.LeftButton:
+            self._end(event.position())
+            event.accept()
+
+    def tabletEvent(self, event: QTabletEvent) -> None:  # noqa: N802
+        # Accepting stops Qt from also sending the mouse events it would synthesise.
+        kind = event.type()
+        if kind == QEvent.Type.TabletPress:
+            self._begin(event.position())
+        elif kind == QEvent.Type.TabletMove:
+            self._extend(event.position())
+        elif kind == QEvent.Type.TabletRelease:
+            self._end(event.position())
+        event.accept()
+
+    # --- Qt plumbing -----------------------------------------------------------
+    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802
+        painter = QPainter(self)
+        rect = event.rect()
+        ratio = self._backing.devicePixelRatio()
+        source = QRectF(rect.x() * ratio, rect.y() * ratio, rect.width() * ratio,
+                        rect.height() * ratio)
+        painter.drawImage(QRectF(rect), self._backing, source)
+        if self.is_empty:
+            self._draw_hint(painter)
+        self._draw_frame(painter)
+
+    def _draw_hint(self, painter: QPainter) -> None:
+        colour = self.palette().color(QPalette.ColorRole.PlaceholderText)
+        painter.setPen(colour)
+        painter.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, "Draw a digit here")
+
+    def _draw_frame(self, painter: QPainter) -> None:
+        role = QPalette.ColorRole.Highlight if self.hasFocus() else QPalette.ColorRole.Mid
+        painter.setPen(QPen(self.palette().color(role), 1))
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        painter.drawRect(QRectF(self.rect()).adjusted(0.5, 0.5, -0.5, -0.5))
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802
+        self._render_all()
+        super().resizeEvent(event)
+
+    def event(self, event: QEvent) -> bool:
+        if event.type() in (QEvent.Type.DevicePixelRatioChange, QEvent.Type.PaletteChange):
+            self._render_all()
+        return super().event(event)
+
+    def focusInEvent(self, event) -> None:  # noqa: N802
+        self.update()
+        super().focusInEvent(event)
+
+    def focusOutEvent(self, event) -> None:  # noqa: N802
+        self.update()
+        super().focusOutEvent(event)
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802
+        if _local_file(event) is not None:
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802
+        path = _local_file(event)
+        if path is not None:
+            event.acceptProposedAction()
+            self.fileDropped.emit(path)
+
+
+def _local_file(event: QDragEnterEvent | QDropEvent) -> str | None:
+    urls = event.mimeData().urls() if event.mimeData().hasUrls() else []
+    return urls[0].toLocalFile() if urls and urls[0].isLocalFile() else None
+
+
+def _grown(rect: QRectF, pen_width: float) -> QRectF:
+    margin = pen_width / 2 + 2
+    return rect.adjusted(-margin, -margin, margin, margin)

@@ -1,0 +1,271 @@
+"""Recognition off the GUI thread: a worker on a QThread and its GUI-side client.
+
+:class:`InferenceWorker` lives on the worker thread; each slot does one job
+(load a model, open an image, predict) and answers with a signal. Nothing else
+crosses the thread boundary.
+
+:class:`Recognition` lives on the GUI thread and owns the thread and the worker.
+Every request carries a sequence number; only the answer to the newest request
+is passed on, so a slow answer for an old drawing never replaces a newer one.
+At most one prediction is in flight and at most one waits behind it (the newest;
+an older waiting request is simply replaced), so drawing fast never builds a
+queue of stale work.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
+from PySide6.QtGui import QImage
+
+from digitpad.assets import bundled_model_path
+from digitpad.ui.settings import BUNDLED_MODELS
+
+log = logging.getLogger(__name__)
+
+LIVE_INTERVAL_MS = 50
+
+
+def model_path(source: str) -> Path:
+    """The file for a model choice: a bundled name (``fcnn``, ``cnn``) or a path."""
+    return bundled_model_path(source) if source in BUNDLED_MODELS else Path(source)
+
+
+class InferenceWorker(QObject):
+    """Loads models and recognises images on whatever thread it was moved to."""
+
+    modelLoaded = Signal(int, object)  # noqa: N815 (Qt naming); request, Model
+    modelFailed = Signal(int, str)  # noqa: N815 (Qt naming); request, message
+    predicted = Signal(int, object)  # request, Prediction
+    predictionFailed = Signal(int, str)  # noqa: N815 (Qt naming)
+    # request, picture to show, Prediction
+    imageOpened = Signal(int, QImage, object)  # noqa: N815 (Qt naming)
+    imageFailed = Signal(int, str)  # noqa: N815 (Qt naming)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._model = None
+
+    @Slot(int, str)
+    def load_model(self, request: int, path: str) -> None:
+        # Imported here, on the worker thread, so the window is up before any of it loads.
+        from digitpad.model_file import ModelFileError, load_model
+
+        try:
+            model = load_model(path)
+        except ModelFileError as exc:
+            self.modelFailed.emit(request, str(exc))
+            return
+        except Exception as exc:  # a bug must reach the window, not kill the thread
+            log.exception("loading model %s failed", path)
+            self.modelFailed.emit(request, f"could not load {path}: {exc}")
+            return
+        self._model = model
+        self.modelLoaded.emit(request, model)
+
+    @Slot(int, object)
+    def predict(self, request: int, image: Any) -> None:
+        try:
+            prediction = self._predict(image)
+        except Exception as exc:
+            log.exception("prediction failed")
+            self.predictionFailed.emit(request, f"recognition failed: {exc}")
+            return
+        self.predicted.emit(request, prediction)
+
+    @Slot(int, str)
+    def open_image(self, request: int, path: str) -> None:
+        from digitpad.images import ImageLoadError, load_image
+
+        try:
+            image = load_image(path)
+            picture = _to_qimage(image)
+            prediction = self._predict(image)
+        except ImageLoadError as exc:
+            self.imageFailed.emit(request, str(exc))
+            return
+        except Exception as exc:
+            log.exception("opening %s failed", path)
+            self.imageFailed.emit(request, f"{Path(path).name} could not be opened: {exc}")
+            return
+        self.imageOpened.emit(request, picture, prediction)
+
+    def _predict(self, image: Any):
+        from digitpad.recognizer import predict
+
+        if self._model is None:
+            raise RuntimeError("no model is loaded yet")
+        return predict(self._model, image)
+
+
+def _to_qimage(image) -> QImage:
+    """A PIL image as a QImage that owns its pixels (safe to send between threads)."""
+    rgba = np.ascontiguousarray(np.asarray(image.convert("RGBA")))
+    h, w = rgba.shape[:2]
+    return QImage(rgba.data, w, h, 4 * w, QImage.Format.Format_RGBA8888).copy()
+
+
+class Recognition(QObject):
+    """The GUI side: sends requests to the worker and passes on only current answers.
+
+    ``predictionReady(Prediction)`` and ``predictionFailed(message)`` answer the
+    newest drawing; ``modelChanged(Model, source)`` and ``modelFailed(message,
+    source)`` answer :meth:`load_model`; ``imageOpened(QImage, Prediction)`` and
+    ``imageFailed(message)`` answer :meth:`open_image`.
+    """
+
+    predictionReady = Signal(object)  # noqa: N815 (Qt naming)
+    predictionFailed = Signal(str)  # noqa: N815 (Qt naming)
+    modelChanged = Signal(object, str)  # noqa: N815 (Qt naming)
+    modelFailed = Signal(str, str)  # noqa: N815 (Qt naming)
+    imageOpened = Signal(QImage, object)  # noqa: N815 (Qt naming)
+    imageFailed = Signal(str)  # noqa: N815 (Qt naming)
+
+    _predictRequested = Signal(int, object)  # noqa: N815 (Qt naming)
+    _loadRequested = Signal(int, str)  # noqa: N815 (Qt naming)
+    _openRequested = Signal(int, str)  # noqa: N815 (Qt naming)
+
+    def __init__(self, parent: QObject | None = None, interval_ms: int = LIVE_INTERVAL_MS) -> None:
+        super().__init__(parent)
+        self._latest = 0
+        self._in_flight = False
+        self._pending: tuple[int, Any] | None = None
+        self._model = None
+        self._model_source: str | None = None
+        self._load_sources: dict[int, str] = {}
+        self._live_source: Callable[[], Any] | None = None
+        self.sent = 0  # predictions handed to the worker, for tests and benchmarks
+
+        self._live_timer = QTimer(self)
+        self._live_timer.setSingleShot(True)
+        self._live_timer.setInterval(interval_ms)
+        self._live_timer.timeout.connect(self._predict_live)
+
+        self._thread = QThread()
+        self._thread.setObjectName("digitpad-inference")
+        self._worker = InferenceWorker()
+        self._worker.moveToThread(self._thread)
+        self._thread.finished.connect(self._worker.deleteLater)
+        self._predictRequested.connect(self._worker.predict)
+        self._loadRequested.connect(self._worker.load_model)
+        self._openRequested.connect(self._worker.open_image)
+        self._worker.predicted.connect(self._on_predicted)
+        self._worker.predictionFailed.connect(self._on_prediction_failed)
+        self._worker.modelLoaded.connect(self._on_model_loaded)
+        self._worker.modelFailed.connect(self._on_model_failed)
+        self._worker.imageOpened.connect(self._on_image_opened)
+        self._worker.imageFailed.connect(self._on_image_failed)
+        self._thread.start()
+
+    # --- state ----------------------------------------------------------------------
+    @property
+    def model(self):
+        """The model answering predictions, or None before the first one loaded."""
+        return self._model
+
+    @property
+    def model_source(self) -> str | None:
+        return self._model_source
+
+    @property
+    def busy(self) -> bool:
+        return self._in_flight
+
+    # --- requests -----------------------------------------------------------------------
+    def load_model(self, source: str) -> None:
+        """Load ``source`` (``fcnn``, ``cnn`` or a path); the current model stays if it fails."""
+        request = len(self._load_sources) + 1
+        self._load_sources[request] = source
+        self._loadRequested.emit(request, str(model_path(source)))
+
+    def predict(self, image: Any) -> int:
+        """Recognise ``image`` now (or right after the prediction in flight); returns its number."""
+        self._live_timer.stop()
+        self._latest += 1
+        if self._in_flight:
+            self._pending = (self._latest, image)
+        else:
+            self._send(self._latest, image)
+        return self._latest
+
+    def schedule(self, source: Callable[[], Any]) -> None:
+        """Live prediction: recognise ``source()`` soon, at most once per interval.
+
+        The timer is not restarted by every call, so predictions keep coming
+        while the pen moves instead of waiting for it to stop.
+        """
+        self._live_source = source
+        if not self._live_timer.isActive():
+            self._live_timer.start()
+
+    def cancel(self) -> None:
+        """Forget every request made so far: their answers will be dropped."""
+        self._live_timer.stop()
+        self._latest += 1
+        self._pending = None
+
+    def open_image(self, path: str) -> None:
+        """Open an image file and recognise it; this supersedes any drawing request."""
+        self.cancel()
+        self._openRequested.emit(self._latest, path)
+
+    def shutdown(self) -> None:
+        """Stop the worker thread; call before the app quits."""
+        self._live_timer.stop()
+        self._pending = None
+        self._thread.quit()
+        self._thread.wait(5000)
+
+    # --- answers ---------------------------------------------------------------------------
+    def _send(self, request: int, image: Any) -> None:
+        self._in_flight = True
+        self.sent += 1
+        self._predictRequested.emit(request, image)
+
+    def _predict_live(self) -> None:
+        if self._live_source is not None:
+            self.predict(self._live_source())
+
+    def _next(self) -> None:
+        self._in_flight = False
+        if self._pending is not None:
+            request, image = self._pending
+            self._pending = None
+            self._send(request, image)
+
+    @Slot(int, object)
+    def _on_predicted(self, request: int, prediction: Any) -> None:
+        self._next()
+        if request == self._latest:
+            self.predictionReady.emit(prediction)
+
+    @Slot(int, str)
+    def _on_prediction_failed(self, request: int, message: str) -> None:
+        self._next()
+        if request == self._latest:
+            self.predictionFailed.emit(message)
+
+    @Slot(int, object)
+    def _on_model_loaded(self, request: int, model: Any) -> None:
+        self._model = model
+        self._model_source = self._load_sources[request]
+        self.modelChanged.emit(model, self._model_source)
+
+    @Slot(int, str)
+    def _on_model_failed(self, request: int, message: str) -> None:
+        self.modelFailed.emit(message, self._load_sources[request])
+
+    @Slot(int, QImage, object)
+    def _on_image_opened(self, request: int, picture: QImage, prediction: Any) -> None:
+        if request == self._latest:
+            self.imageOpened.emit(picture, prediction)
+
+    @Slot(int, str)
+    def _on_image_failed(self, request: int, message: str) -> None:
+        if request == self._latest:
+            self.imageFailed.emit(message)

@@ -1,0 +1,394 @@
+"""The main window: composes the widgets and wires them to recognition and settings.
+
+It holds no recognition logic and no drawing logic of its own: the canvas
+draws, :class:`~digitpad.ui.inference.Recognition` recognises on its thread,
+and the window passes results to the bars and the model-input view.
+"""
+
+from __future__ import annotations
+
+import platform
+from pathlib import Path
+
+import numpy
+import PySide6
+from PySide6.QtCore import Qt, Signal, qVersion
+from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QFont, QKeySequence
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QMainWindow,
+    QMenu,
+    QMessageBox,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from digitpad import __version__
+from digitpad.ui.canvas import DrawingCanvas
+from digitpad.ui.inference import Recognition
+from digitpad.ui.message_banner import MessageBanner
+from digitpad.ui.model_view import ModelInputView
+from digitpad.ui.probability_bars import ProbabilityBars
+from digitpad.ui.settings import BUNDLED_MODELS, Settings
+
+PEN_WIDTHS = {"Thin": 10.0, "Medium": 18.0, "Thick": 28.0}
+IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.bmp *.gif *.tif *.tiff *.webp);;All files (*)"
+MODEL_FILTER = "DigitPad models (*.npz);;All files (*)"
+MODEL_LABELS = {"fcnn": "FCNN (bundled)", "cnn": "CNN (bundled)"}
+
+
+def versions_text() -> str:
+    """The versions shown in Help → About (no torch: the app never loads it)."""
+    return (
+        f"DigitPad {__version__}\n"
+        f"Qt {qVersion()}, PySide6 {PySide6.__version__}\n"
+        f"NumPy {numpy.__version__}\n"
+        f"Python {platform.python_version()} on {platform.system()}"
+    )
+
+
+class MainWindow(QMainWindow):
+    """Canvas on the left; prediction, bars and the model's view on the right."""
+
+    # Emitted once, when the first model is ready to answer.
+    modelReady = Signal()  # noqa: N815 (Qt naming)
+
+    def __init__(self, settings: Settings, recognition: Recognition | None = None) -> None:
+        super().__init__()
+        self.settings = settings
+        self.recognition = recognition or Recognition(self)
+        self._opened_image: str | None = None
+        self._about: QMessageBox | None = None
+        self.setWindowTitle("DigitPad")
+        self.setAcceptDrops(False)
+
+        self._build_widgets()
+        self._build_actions()
+        self._build_menus()
+        self._wire()
+        self._show_empty("Nothing drawn yet")
+        self.statusBar().showMessage("Loading the model…")
+        geometry = settings.window_geometry
+        if geometry is None or not self.restoreGeometry(geometry):
+            self.resize(780, 520)
+
+    # --- composition -----------------------------------------------------------------
+    def _build_widgets(self) -> None:
+        self.banner = MessageBanner(self)
+        self.canvas = DrawingCanvas(self, pen_width=self.settings.pen_width)
+        self.result_label = QLabel(self)
+        self.result_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        font = QFont(self.font())
+        font.setPointSizeF(font.pointSizeF() * 1.6)
+        font.setBold(True)
+        self.result_label.setFont(font)
+        self.bars = ProbabilityBars(self)
+        self.model_view = ModelInputView(self)
+        self.live_check = QCheckBox("Live prediction", self)
+        self.predict_button = QPushButton("Predict", self)
+        self.predict_button.setToolTip("Recognise the drawing (Enter)")
+        self.clear_button = QPushButton("Clear", self)
+        self.clear_button.setToolTip("Empty the canvas (Esc or Delete)")
+        self.model_label = QLabel(self)
+        self.statusBar().addPermanentWidget(self.model_label)
+
+        seen = QLabel("What the model sees", self)
+        seen.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        view_row = QHBoxLayout()
+        view_row.addWidget(self.model_view, 1)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.predict_button)
+        buttons.addWidget(self.clear_button)
+
+        side = QVBoxLayout()
+        side.addWidget(self.result_label)
+        side.addWidget(self.bars, 3)
+        side.addWidget(seen)
+        side.addLayout(view_row, 2)
+        side.addWidget(self.live_check)
+        side.addLayout(buttons)
+
+        body = QHBoxLayout()
+        body.addWidget(self.canvas, 3)
+        body.addLayout(side, 2)
+
+        central = QWidget(self)
+        outer = QVBoxLayout(central)
+        outer.addWidget(self.banner)
+        outer.addLayout(body, 1)
+        self.setCentralWidget(central)
+
+    def _build_actions(self) -> None:
+        self.open_action = self._action("&Open image…", QKeySequence.StandardKey.Open,
+                                        self._choose_image)
+        self.save_action = self._action("&Save drawing as PNG…", QKeySequence.StandardKey.Save,
+                                        self._choose_save_path)
+        self.quit_action = self._action("&Quit", QKeySequence.StandardKey.Quit, self.close)
+        self.undo_action = self._action("&Undo stroke", QKeySequence.StandardKey.Undo,
+                                        self.canvas.undo)
+        self.clear_action = self._action("&Clear", None, self.clear)
+        self.clear_action.setShortcuts([QKeySequence(Qt.Key.Key_Escape),
+                                        QKeySequence(Qt.Key.Key_Delete)])
+        self.predict_action = self._action("&Predict", None, self.predict)
+        self.predict_action.setShortcuts([QKeySequence(Qt.Key.Key_Return),
+                                          QKeySequence(Qt.Key.Key_Enter)])
+        self.live_action = self._action("&Live prediction", None, None)
+        self.live_action.setCheckable(True)
+        self.live_action.setChecked(self.settings.live_prediction)
+        self.live_check.setChecked(self.settings.live_prediction)
+
+        self.pen_group = QActionGroup(self)
+        self.pen_actions: dict[str, QAction] = {}
+        for name, width in PEN_WIDTHS.items():
+            action = QAction(name, self, checkable=True)
+            action.setData(width)
+            action.setChecked(abs(width - self.settings.pen_width) < 0.5)
+            self.pen_group.addAction(action)
+            self.pen_actions[name] = action
+
+        self.model_group = QActionGroup(self)
+        # Optional exclusivity: a model loaded from a file unchecks both bundled ones.
+        self.model_group.setExclusionPolicy(QActionGroup.ExclusionPolicy.ExclusiveOptional)
+        self.model_actions: dict[str, QAction] = {}
+        for source in BUNDLED_MODELS:
+            action = QAction(MODEL_LABELS[source], self, checkable=True)
+            action.setData(source)
+            self.model_group.addAction(action)
+            self.model_actions[source] = action
+        self.load_model_action = self._action("Load model &file…", None, self._choose_model_file)
+        self.active_model_action = QAction("Active: none yet", self)
+        self.active_model_action.setEnabled(False)
+        self.about_action = self._action("&About DigitPad", QKeySequence.StandardKey.HelpContents,
+                                         self.show_about)
+
+    def _action(self, text: str, shortcut, slot) -> QAction:
+        action = QAction(text, self)
+        if shortcut is not None:
+            action.setShortcut(shortcut)
+        if slot is not None:
+            action.triggered.connect(slot)
+        # Added to the window as well as to a menu, so shortcuts work with the menu bar hidden.
+        self.addAction(action)
+        return action
+
+    def _build_menus(self) -> None:
+        menu_bar = self.menuBar()
+        file_menu = menu_bar.addMenu("&File")
+        file_menu.addActions([self.open_action, self.save_action])
+        file_menu.addSeparator()
+        file_menu.addAction(self.quit_action)
+
+        edit_menu = menu_bar.addMenu("&Edit")
+        edit_menu.addActions([self.undo_action, self.clear_action, self.predict_action])
+        edit_menu.addSeparator()
+        edit_menu.addAction(self.live_action)
+        pen_menu = edit_menu.addMenu("Pen &width")
+        pen_menu.addActions(list(self.pen_actions.values()))
+
+        self.model_menu = menu_bar.addMenu("&Model")
+        self.model_menu.addAction(self.active_model_action)
+        self.model_menu.addSeparator()
+        self.model_menu.addActions(list(self.model_actions.values()))
+        self.model_menu.addAction(self.load_model_action)
+        self._add_training_actions(self.model_menu)
+
+        help_menu = menu_bar.addMenu("&Help")
+        help_menu.addAction(self.about_action)
+
+    def _add_training_actions(self, menu: QMenu) -> None:
+        """Place for the training commands of the Model menu (not built yet).
+
+        Add "Retrain…", "Search hyperparameters…" and "Reset to bundled model"
+        here, after a ``menu.addSeparator()``. A retrain dialog should start the
+        training child process itself (``digitpad train …`` through
+        ``sys.executable``; the GUI must never import torch) and, when a new
+        model file is written, call ``self.recognition.load_model(path)``: the
+        window then updates the active model, the settings and the prediction
+        exactly as for "Load model file…".
+        """
+
+    def _wire(self) -> None:
+        self.canvas.changed.connect(self._on_canvas_changed)
+        self.canvas.strokeFinished.connect(self._on_stroke_finished)
+        self.canvas.fileDropped.connect(self.open_file)
+        self.predict_button.clicked.connect(self.predict)
+        self.clear_button.clicked.connect(self.clear)
+        self.live_action.toggled.connect(self._set_live)
+        self.live_check.toggled.connect(self.live_action.setChecked)
+        self.pen_group.triggered.connect(lambda action: self.set_pen_width(action.data()))
+        self.model_group.triggered.connect(lambda action: self.choose_model(action.data()))
+        rec = self.recognition
+        rec.predictionReady.connect(self._show_prediction)
+        rec.predictionFailed.connect(self._show_error)
+        rec.modelChanged.connect(self._on_model_changed)
+        rec.modelFailed.connect(self._on_model_failed)
+        rec.imageOpened.connect(self._on_image_opened)
+        rec.imageFailed.connect(self._on_image_failed)
+
+    # --- commands (menus, buttons and tests call these) ---------------------------------
+    def start(self) -> None:
+        """Load the model chosen last time; called once the window is on screen."""
+        self.recognition.load_model(self.settings.model)
+
+    def predict(self) -> None:
+        if self.recognition.model is None:
+            self.statusBar().showMessage("The model is still loading…")
+        elif self._opened_image is not None and self.canvas.has_picture:
+            self.recognition.open_image(self._opened_image)
+        elif self.canvas.is_empty:
+            self._show_empty("Nothing drawn: draw a digit first")
+        else:
+            self.recognition.predict(self.canvas.image())
+
+    def clear(self) -> None:
+        self.canvas.clear()
+
+    def choose_model(self, source: str) -> None:
+        """Switch to a bundled model (``fcnn``/``cnn``) or a model file path."""
+        self.statusBar().showMessage(f"Loading {MODEL_LABELS.get(source, Path(source).name)}…")
+        self.recognition.load_model(source)
+
+    def open_file(self, path: str) -> None:
+        """A file dropped on the canvas: a model archive loads, anything else opens as an image."""
+        if path.lower().endswith(".npz"):
+            self.choose_model(path)
+        else:
+            self.open_image(path)
+
+    def open_image(self, path: str) -> None:
+        if self.recognition.model is None:
+            self._show_error("Wait for the model to load before opening an image.")
+            return
+        self.statusBar().showMessage(f"Opening {Path(path).name}…")
+        self._opened_image = path
+        self.recognition.open_image(path)
+
+    def save_drawing(self, path: str) -> bool:
+        if not self.canvas.qimage().save(path, "PNG"):
+            self._show_error(f"Could not save the drawing to {path}.")
+            return False
+        self.statusBar().showMessage(f"Saved {Path(path).name}", 5000)
+        return True
+
+    def set_pen_width(self, width: float) -> None:
+        self.canvas.set_pen_width(float(width))
+        self.settings.pen_width = float(width)
+
+    def show_about(self) -> None:
+        """A non-modal About box (so nothing blocks and tests can find and close it)."""
+        box = QMessageBox(QMessageBox.Icon.Information, "About DigitPad",
+                          "Draw a digit; a small neural network says which it is.\n\n"
+                          + versions_text(), QMessageBox.StandardButton.Close, self)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.open()
+        self._about = box
+
+    # --- dialogs --------------------------------------------------------------------------
+    def _choose_image(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Open an image of a digit", "", IMAGE_FILTER)
+        if path:
+            self.open_image(path)
+
+    def _choose_save_path(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Save drawing as PNG", "digit.png",
+                                              "PNG images (*.png)")
+        if path:
+            self.save_drawing(path if path.lower().endswith(".png") else path + ".png")
+
+    def _choose_model_file(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Load a model file", "", MODEL_FILTER)
+        if path:
+            self.choose_model(path)
+
+    # --- reactions ---------------------------------------------------------------------------
+    def _on_canvas_changed(self) -> None:
+        if self.canvas.is_empty:
+            self.recognition.cancel()
+            self._opened_image = None
+            self._show_empty("Nothing drawn")
+        elif self.canvas.has_picture:
+            return  # an opened picture was recognised from its file, not from the screen
+        elif self.live_action.isChecked() and self.recognition.model is not None:
+            self.recognition.schedule(self.canvas.image)
+
+    def _on_stroke_finished(self) -> None:
+        if self.live_action.isChecked() and self.recognition.model is not None:
+            self.recognition.predict(self.canvas.image())
+
+    def _set_live(self, on: bool) -> None:
+        self.live_check.setChecked(on)
+        self.settings.live_prediction = on
+        if on and not self.canvas.is_empty:
+            self.predict()
+
+    def _show_prediction(self, prediction) -> None:
+        if prediction.digit is None:
+            self._show_empty(f"Nothing to recognise: {prediction.reason}")
+            return
+        self.bars.set_probabilities(prediction.probabilities, prediction.digit)
+        self.model_view.set_pixels(prediction.model_input)
+        self.result_label.setText(f"{prediction.digit}  ({prediction.confidence:.0%} sure)")
+        self.statusBar().showMessage(f"Looks like a {prediction.digit}")
+
+    def _show_empty(self, message: str) -> None:
+        self.bars.clear(message)
+        self.model_view.set_pixels(None)
+        self.result_label.setText("–")
+        self.result_label.setToolTip(message)
+        self.statusBar().showMessage(message)
+
+    def _show_error(self, message: str) -> None:
+        self.banner.show_message(message, "error")
+        self.statusBar().showMessage(message.splitlines()[0], 8000)
+
+    def _on_model_changed(self, model, source: str) -> None:
+        first = self.model_label.text() == ""
+        self.settings.model = source
+        for action in self.model_actions.values():
+            action.setChecked(action.data() == source)
+        name = MODEL_LABELS.get(source, Path(source).name)
+        summary = f"{name}: {model.summary}"
+        self.model_label.setText(f"Model: {model.summary}")
+        self.model_label.setToolTip(summary)
+        self.active_model_action.setText(f"Active: {summary}")
+        self.statusBar().showMessage(f"Using {summary}", 5000)
+        if self.banner.level() == "error" and "model" in self.banner.text().lower():
+            self.banner.dismiss()
+        if not self.canvas.is_empty:
+            self.predict()
+        if first:
+            self.modelReady.emit()
+
+    def _on_model_failed(self, message: str, source: str) -> None:
+        current = self.recognition.model_source
+        for action in self.model_actions.values():
+            action.setChecked(action.data() == current)
+        if current is None and source != "fcnn" and source == self.settings.model:
+            # The model remembered from last time is gone: fall back to the bundled one.
+            self._show_error(f"Could not load the model used last time: {message}\n"
+                             "Loading the bundled FCNN instead.")
+            self.recognition.load_model("fcnn")
+            return
+        keeping = "No model is loaded." if current is None else (
+            f"Still using {MODEL_LABELS.get(current, Path(current).name)}.")
+        self._show_error(f"Could not load the model: {message}\n{keeping}")
+
+    def _on_image_opened(self, picture, prediction) -> None:
+        self.canvas.set_picture(picture)
+        self._show_prediction(prediction)
+
+    def _on_image_failed(self, message: str) -> None:
+        self._opened_image = None
+        self._show_error(f"Could not open the image: {message}")
+        if not self.canvas.is_empty:
+            self.predict()
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt API)
+        self.settings.window_geometry = self.saveGeometry()
+        self.settings.sync()
+        self.recognition.shutdown()
+        super().closeEvent(event)

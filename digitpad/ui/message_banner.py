@@ -1,0 +1,63 @@
+"""A message strip inside the window for errors and notices: never a blocking dialog."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor, QPalette
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QToolButton, QWidget
+
+# Tints mixed into the window colour, so the strip reads well in light and dark themes.
+TINTS = {"error": QColor(220, 50, 47), "info": QColor(38, 139, 210)}
+
+
+class MessageBanner(QFrame):
+    """Shows one message until closed or replaced; ``level`` is ``"error"`` or ``"info"``."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._level = "info"
+        self.setFrameShape(QFrame.Shape.StyledPanel)
+        self.setAutoFillBackground(True)
+        self._label = QLabel(self)
+        self._label.setWordWrap(True)
+        self._label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self._close = QToolButton(self)
+        self._close.setText("✕")
+        self._close.setAutoRaise(True)
+        self._close.setToolTip("Dismiss")
+        self._close.clicked.connect(self.dismiss)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(8, 4, 4, 4)
+        layout.addWidget(self._label, 1)
+        layout.addWidget(self._close, 0, Qt.AlignmentFlag.AlignTop)
+        self.hide()
+
+    def text(self) -> str:
+        return self._label.text() if self.isVisibleTo(self.parentWidget()) else ""
+
+    def level(self) -> str:
+        return self._level
+
+    def show_message(self, text: str, level: str = "error") -> None:
+        self._level = level
+        self._label.setText(text)
+        self._apply_tint()
+        self.setAccessibleDescription(text)
+        self.show()
+
+    def dismiss(self) -> None:
+        self._label.clear()
+        self.hide()
+
+    def _apply_tint(self) -> None:
+        base = self.parentWidget().palette() if self.parentWidget() else self.palette()
+        window = base.color(QPalette.ColorRole.Window)
+        tint = TINTS.get(self._level, TINTS["info"])
+        mixed = QColor(
+            (window.red() * 3 + tint.red()) // 4,
+            (window.green() * 3 + tint.green()) // 4,
+            (window.blue() * 3 + tint.blue()) // 4,
+        )
+        palette = self.palette()
+        palette.setColor(QPalette.ColorRole.Window, mixed)
+        self.setPalette(palette)

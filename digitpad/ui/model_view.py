@@ -1,0 +1,62 @@
+"""“What the model sees”: the 28×28 picture the network received, enlarged."""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import QRectF, QSize, Qt
+from PySide6.QtGui import QImage, QPainter, QPaintEvent, QPalette
+from PySide6.QtWidgets import QSizePolicy, QWidget
+
+
+class ModelInputView(QWidget):
+    """Shows a small float image (white ink on black, values in [0, 1]) with square pixels."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._image: QImage | None = None
+        self._pixels: np.ndarray | None = None
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Preferred)
+        self.setToolTip("The 28×28 picture the network receives after preprocessing")
+        self.setAccessibleName("What the model sees")
+
+    def pixels(self) -> np.ndarray | None:
+        return self._pixels
+
+    def set_pixels(self, pixels: np.ndarray | None) -> None:
+        """Show ``pixels`` (2-D, floats in [0, 1]); None empties the view."""
+        if pixels is None:
+            self._pixels, self._image = None, None
+        else:
+            grey = np.ascontiguousarray(np.clip(pixels, 0.0, 1.0) * 255 + 0.5, dtype=np.uint8)
+            h, w = grey.shape
+            # copy(): the QImage must own its bytes once the array is gone.
+            self._image = QImage(grey.data, w, h, w, QImage.Format.Format_Grayscale8).copy()
+            self._pixels = grey
+        self.update()
+
+    def _target(self) -> QRectF:
+        """The largest square of whole multiples of 28 px that fits, centred."""
+        side = min(self.width(), self.height())
+        cells = 28
+        side = max(cells, side // cells * cells)
+        return QRectF((self.width() - side) / 2, (self.height() - side) / 2, side, side)
+
+    def sizeHint(self) -> QSize:  # noqa: N802 (Qt API)
+        side = max(112, self.fontMetrics().height() * 7 // 28 * 28)
+        return QSize(side, side)
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802
+        return QSize(56, 56)
+
+    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802
+        painter = QPainter(self)
+        target = self._target()
+        if self._image is None:
+            painter.fillRect(target, self.palette().color(QPalette.ColorRole.AlternateBase))
+            painter.setPen(self.palette().color(QPalette.ColorRole.PlaceholderText))
+            painter.drawText(target, Qt.AlignmentFlag.AlignCenter, "–")
+        else:
+            # No smoothing: each of the 28×28 pixels stays a visible square.
+            painter.drawImage(target, self._image)
+        painter.setPen(self.palette().color(QPalette.ColorRole.Mid))
+        painter.drawRect(target.adjusted(-0.5, -0.5, 0.5, 0.5))

@@ -1,0 +1,154 @@
+"""Ten horizontal bars, one per digit, showing how sure the network is of each.
+
+The widget holds only the numbers it was given; geometry comes from small
+helpers over the widget's size and font, and colours from the palette so the
+bars follow light and dark themes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from PySide6.QtCore import QRectF, QSize, Qt, Signal
+from PySide6.QtGui import QFont, QFontMetrics, QMouseEvent, QPainter, QPaintEvent, QPalette
+from PySide6.QtWidgets import QSizePolicy, QWidget
+
+DIGITS = 10
+
+
+class ProbabilityBars(QWidget):
+    """Shows ``probabilities`` for 0–9, the most likely digit highlighted.
+
+    Without probabilities the bars are empty and ``message`` is shown instead.
+    Clicking a bar emits ``digitClicked(digit)``.
+    """
+
+    digitClicked = Signal(int)  # noqa: N815 (Qt naming)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._values: list[float] | None = None
+        self._winner: int | None = None
+        self._message = "No prediction yet"
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Expanding)
+        self.setAccessibleName("Probability of each digit")
+
+    # --- state ------------------------------------------------------------------
+    def values(self) -> list[float] | None:
+        return None if self._values is None else list(self._values)
+
+    def winner(self) -> int | None:
+        return self._winner
+
+    def message(self) -> str:
+        return self._message
+
+    def set_probabilities(self, probabilities: Sequence[float], winner: int | None = None) -> None:
+        values = [float(p) for p in probabilities]
+        if len(values) != DIGITS:
+            raise ValueError(f"expected {DIGITS} probabilities, got {len(values)}")
+        self._values = values
+        self._winner = max(range(DIGITS), key=values.__getitem__) if winner is None else winner
+        self._message = ""
+        self.setToolTip(f"Most likely {self._winner} ({values[self._winner]:.1%})")
+        self.update()
+
+    def clear(self, message: str) -> None:
+        self._values = None
+        self._winner = None
+        self._message = message
+        self.setToolTip(message)
+        self.update()
+
+    # --- geometry -------------------------------------------------------------------
+    def _row_height(self) -> float:
+        return self.height() / DIGITS
+
+    def _label_width(self) -> int:
+        return QFontMetrics(self._bold_font()).horizontalAdvance("8") + 8
+
+    def _value_width(self) -> int:
+        return self.fontMetrics().horizontalAdvance("100.0%") + 8
+
+    def _row_rect(self, digit: int) -> QRectF:
+        h = self._row_height()
+        return QRectF(0, digit * h, self.width(), h)
+
+    def _track_rect(self, digit: int) -> QRectF:
+        row = self._row_rect(digit)
+        pad = max(2.0, row.height() * 0.18)
+        left = self._label_width()
+        right = self.width() - self._value_width()
+        return QRectF(left, row.top() + pad, max(0.0, right - left), row.height() - 2 * pad)
+
+    def digit_at(self, y: float) -> int | None:
+        digit = int(y // self._row_height()) if self.height() > 0 else -1
+        return digit if 0 <= digit < DIGITS else None
+
+    def _bold_font(self) -> QFont:
+        font = QFont(self.font())
+        font.setBold(True)
+        return font
+
+    def sizeHint(self) -> QSize:  # noqa: N802 (Qt API)
+        line = self.fontMetrics().height()
+        width = self._label_width() + 10 * line + self._value_width()
+        return QSize(width, DIGITS * int(line * 1.6))
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802
+        line = self.fontMetrics().height()
+        return QSize(self._label_width() + 4 * line + self._value_width(), DIGITS * (line + 2))
+
+    # --- painting ---------------------------------------------------------------------
+    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802
+        painter = QPainter(self)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        for digit in range(DIGITS):
+            self._draw_row(painter, digit)
+        if self._values is None and self._message:
+            self._draw_message(painter)
+
+    def _draw_row(self, painter: QPainter, digit: int) -> None:
+        palette = self.palette()
+        row = self._row_rect(digit)
+        track = self._track_rect(digit)
+        is_winner = digit == self._winner
+        value = None if self._values is None else self._values[digit]
+
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(palette.color(QPalette.ColorRole.AlternateBase))
+        radius = min(4.0, track.height() / 2)
+        painter.drawRoundedRect(track, radius, radius)
+        if value:
+            bar = QRectF(track.topLeft(), track.size())
+            bar.setWidth(max(track.height() / 2, track.width() * value))
+            role = QPalette.ColorRole.Highlight if is_winner else QPalette.ColorRole.Mid
+            painter.setBrush(palette.color(role))
+            painter.drawRoundedRect(bar, radius, radius)
+
+        text_colour = palette.color(QPalette.ColorRole.WindowText)
+        painter.setPen(text_colour)
+        painter.setFont(self._bold_font() if is_winner else self.font())
+        label = QRectF(row.left(), row.top(), self._label_width() - 4, row.height())
+        painter.drawText(label, Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight,
+                         str(digit))
+        text = "–" if value is None else f"{value:.1%}"
+        value_rect = QRectF(track.right(), row.top(), self._value_width(), row.height())
+        painter.drawText(value_rect, Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight,
+                         text)
+
+    def _draw_message(self, painter: QPainter) -> None:
+        painter.setFont(self.font())
+        painter.setPen(self.palette().color(QPalette.ColorRole.PlaceholderText))
+        area = QRectF(self._track_rect(0).left(), 0, self._track_rect(0).width(), self.height())
+        painter.drawText(area, Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap,
+                         self._message)
+
+    # --- input ----------------------------------------------------------------------------
+    def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802
+        digit = self.digit_at(event.position().y())
+        if event.button() == Qt.MouseButton.LeftButton and digit is not None:
+            self.digitClicked.emit(digit)
+            event.accept()
+        else:
+            super().mousePressEvent(event)

@@ -1,0 +1,76 @@
+"""What DigitPad remembers between runs, stored with QSettings.
+
+Every getter checks the stored value and falls back to the default when it is
+missing or corrupted (a hand-edited ini file, a value from an older version),
+so a bad settings file can never stop the app from starting.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QByteArray, QSettings
+
+DEFAULT_PEN_WIDTH = 18.0
+PEN_WIDTH_RANGE = (4.0, 48.0)
+DEFAULT_MODEL = "fcnn"
+BUNDLED_MODELS = ("fcnn", "cnn")
+
+
+class Settings:
+    """Typed access to the app's QSettings; pass a QSettings to use another store (tests)."""
+
+    def __init__(self, store: QSettings | None = None) -> None:
+        self._store = store if store is not None else QSettings()
+
+    @property
+    def store(self) -> QSettings:
+        return self._store
+
+    @property
+    def pen_width(self) -> float:
+        """Pen width in pixels of a 280 px canvas (the canvas scales it with its size)."""
+        try:
+            value = float(self._store.value("canvas/pen_width", DEFAULT_PEN_WIDTH))
+        except (TypeError, ValueError):
+            return DEFAULT_PEN_WIDTH
+        low, high = PEN_WIDTH_RANGE
+        return value if low <= value <= high else DEFAULT_PEN_WIDTH
+
+    @pen_width.setter
+    def pen_width(self, value: float) -> None:
+        self._store.setValue("canvas/pen_width", float(value))
+
+    @property
+    def model(self) -> str:
+        """``"fcnn"``, ``"cnn"`` or the path of a model file the user loaded."""
+        value = self._store.value("model/choice", DEFAULT_MODEL)
+        return value if isinstance(value, str) and value else DEFAULT_MODEL
+
+    @model.setter
+    def model(self, value: str) -> None:
+        self._store.setValue("model/choice", value)
+
+    @property
+    def live_prediction(self) -> bool:
+        value = self._store.value("prediction/live", True)
+        if isinstance(value, bool):
+            return value
+        # The ini backend hands booleans back as strings.
+        if isinstance(value, str) and value.lower() in ("true", "false", "1", "0"):
+            return value.lower() in ("true", "1")
+        return True
+
+    @live_prediction.setter
+    def live_prediction(self, value: bool) -> None:
+        self._store.setValue("prediction/live", bool(value))
+
+    @property
+    def window_geometry(self) -> QByteArray | None:
+        value = self._store.value("window/geometry")
+        return value if isinstance(value, QByteArray) and not value.isEmpty() else None
+
+    @window_geometry.setter
+    def window_geometry(self, value: QByteArray) -> None:
+        self._store.setValue("window/geometry", value)
+
+    def sync(self) -> None:
+        self._store.sync()

@@ -1,0 +1,106 @@
+"""The drawing canvas, driven by real mouse events."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QEvent, QPointF, Qt
+
+pytest_plugins = ["ui_helpers"]
+
+
+def test_new_canvas_is_empty_and_white(canvas):
+    image = canvas.image()
+    assert canvas.is_empty
+    assert image.shape[0] >= 300 and image.shape[1] >= 300
+    assert image.min() > 200
+
+
+def test_stroke_leaves_ink_along_its_path_and_emits_signals(canvas, mouse, qtbot):
+    with qtbot.waitSignal(canvas.strokeFinished, timeout=1000):
+        mouse.drag(canvas, [(50, 150), (100, 150), (150, 150), (200, 150), (250, 150)])
+    image = canvas.image()
+    for x in range(50, 251, 10):
+        assert mouse.ink_at(image, canvas, x, 150) > 200, f"no ink at x={x}"
+    assert mouse.ink_at(image, canvas, 150, 60) == 0
+    assert not canvas.is_empty
+    assert len(canvas.strokes()) == 1
+
+
+def test_fast_stroke_with_big_jumps_is_continuous(canvas, mouse):
+    # Three mouse events across the whole canvas: the ink between them must be solid.
+    mouse.drag(canvas, [(20, 20), (280, 280), (20, 280)])
+    image = canvas.image()
+    for t in range(0, 101, 4):
+        x = 20 + 260 * t / 100
+        assert mouse.ink_at(image, canvas, x, x) > 200, f"gap on the diagonal at {x:.0f}"
+        assert mouse.ink_at(image, canvas, x, 280) > 200, f"gap on the bottom edge at {x:.0f}"
+
+
+def test_ink_is_antialiased(canvas, mouse):
+    mouse.drag(canvas, [(40, 100), (260, 140)])
+    levels = set(canvas.image().ravel().tolist())
+    assert len(levels) > 10, "edges should have intermediate grey levels"
+
+
+def test_a_click_leaves_a_round_dot(canvas, mouse):
+    mouse.drag(canvas, [(150, 150)])
+    image = canvas.image()
+    assert mouse.ink_at(image, canvas, 150, 150) > 200
+    assert mouse.ink_at(image, canvas, 150 + 12, 150) == 0  # radius is 9 px for an 18 px pen
+
+
+def test_every_move_asks_for_a_prediction_update(canvas, mouse, qtbot):
+    changes = []
+    canvas.changed.connect(lambda: changes.append(1))
+    mouse.drag(canvas, [(50, 50), (60, 60), (70, 70), (80, 80)])
+    assert len(changes) >= 4
+
+
+def test_undo_removes_only_the_last_stroke(canvas, mouse):
+    mouse.drag(canvas, [(50, 100), (250, 100)])
+    mouse.drag(canvas, [(50, 200), (250, 200)])
+    canvas.undo()
+    image = canvas.image()
+    assert mouse.ink_at(image, canvas, 150, 100) > 200
+    assert mouse.ink_at(image, canvas, 150, 200) == 0
+    assert len(canvas.strokes()) == 1
+    canvas.undo()
+    assert canvas.is_empty
+    canvas.undo()  # nothing left: no error
+    assert canvas.is_empty
+
+
+def test_clear_empties_the_canvas(canvas, mouse, qtbot):
+    mouse.draw(canvas, mouse.SEVEN)
+    with qtbot.waitSignal(canvas.changed, timeout=1000):
+        canvas.clear()
+    assert canvas.is_empty
+    assert canvas.image().min() > 200
+
+
+def test_resize_keeps_the_drawing_scaled(canvas, mouse, qtbot):
+    mouse.draw(canvas, mouse.ONE)
+    mouse.drag(canvas, [(150, 140), (150, 160)])  # a mark in the very centre
+    canvas.resize(600, 600)
+    qtbot.wait(10)
+    image = canvas.image()
+    assert image.shape[1] == 600 * image.shape[1] // canvas.width()
+    assert mouse.ink_at(image, canvas, 300, 300) > 200
+    assert len(canvas.strokes()) == 2
+    # The 1's long vertical stroke stays in the same place relative to the canvas.
+    side = 600 * 0.7
+    assert mouse.ink_at(image, canvas, (600 - side) / 2 + 0.55 * side, 300 + 0.3 * side) > 200
+
+
+def test_pen_width_changes_the_stroke(canvas, mouse):
+    mouse.drag(canvas, [(50, 150), (250, 150)])
+    thin = (canvas.image() < 128).sum()
+    canvas.set_pen_width(36)
+    thick = (canvas.image() < 128).sum()
+    assert thick > 1.6 * thin
+
+
+def test_right_button_does_not_draw(canvas, mouse):
+    mouse.send(canvas, QEvent.Type.MouseButtonPress, QPointF(100, 100), Qt.MouseButton.RightButton)
+    mouse.send(canvas, QEvent.Type.MouseButtonRelease, QPointF(100, 100),
+               Qt.MouseButton.RightButton)
+    assert canvas.is_empty

@@ -1,0 +1,161 @@
+"""Fixtures and helpers for the GUI tests (registered with ``pytest_plugins``).
+
+Widgets are real and events are real: strokes are sent to the canvas as
+QMouseEvents with the left button held, as a user's mouse would send them.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator, Sequence
+from itertools import pairwise
+from pathlib import Path
+
+# Before any QApplication exists: run without a display.
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QEvent, QPointF, QSettings, Qt
+from PySide6.QtGui import QMouseEvent
+from PySide6.QtWidgets import QApplication, QWidget
+
+from digitpad.assets import bundled_model_path
+from digitpad.model_file import save_model
+from digitpad.networks import ARCHITECTURES
+from digitpad.ui import inference
+from digitpad.ui.main_window import MainWindow
+from digitpad.ui.settings import Settings
+
+# Digit sketches in a unit square (y down), drawn with the mouse by the tests.
+ONE = [[(0.35, 0.22), (0.55, 0.05), (0.55, 0.95)]]
+SEVEN = [[(0.15, 0.05), (0.85, 0.05), (0.62, 0.5), (0.42, 0.95)]]
+BUNDLED_FCNN = bundled_model_path("fcnn")
+
+
+def random_model(path: Path, arch: str = "fcnn", seed: int = 0, accuracy: float = 0.5) -> Path:
+    """A valid model file with random weights, for tests that need no right answer."""
+    spec = ARCHITECTURES[arch]
+    rng = np.random.default_rng(seed)
+    sizes = {"hidden": 16} if arch == "fcnn" else {"channels": [4, 8], "hidden": 16}
+    params = {name: rng.normal(0, 0.1, shape).astype(np.float32)
+              for name, shape in spec.shapes(sizes).items()}
+    save_model(path, arch, params, {"sizes": sizes, "test_accuracy": accuracy})
+    return path
+
+
+@pytest.fixture
+def models_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Bundled models for the test: the real FCNN and a random-weight CNN.
+
+    The real FCNN must exist (another part of the project trains and ships it);
+    a missing one fails here with a clear message rather than skipping.
+    """
+    assert BUNDLED_FCNN.is_file(), f"the bundled model {BUNDLED_FCNN} is missing"
+    folder = tmp_path / "models"
+    folder.mkdir()
+    shutil.copy(BUNDLED_FCNN, folder / "fcnn.npz")
+    random_model(folder / "cnn.npz", "cnn", accuracy=0.25)
+    monkeypatch.setattr(inference, "bundled_model_path", lambda arch: folder / f"{arch}.npz")
+    return folder
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    """Settings in a temporary ini file, never the user's own."""
+    return Settings(QSettings(str(tmp_path / "digitpad.ini"), QSettings.Format.IniFormat))
+
+
+@pytest.fixture
+def window(qtbot, settings: Settings, models_dir: Path) -> Iterator[MainWindow]:
+    """The main window on screen with the bundled FCNN loaded."""
+    win = MainWindow(settings)
+    qtbot.addWidget(win)
+    win.show()
+    qtbot.waitExposed(win)
+    with qtbot.waitSignal(win.modelReady, timeout=10_000):
+        win.start()
+    yield win
+    win.close()
+
+
+def send_mouse(widget: QWidget, kind: QEvent.Type, pos: QPointF,
+               button: Qt.MouseButton = Qt.MouseButton.LeftButton) -> None:
+    held = Qt.MouseButton.NoButton if kind == QEvent.Type.MouseButtonRelease else button
+    global_pos = QPointF(widget.mapToGlobal(pos.toPoint()))
+    event = QMouseEvent(kind, pos, global_pos, button if kind != QEvent.Type.MouseMove
+                        else Qt.MouseButton.NoButton, held, Qt.KeyboardModifier.NoModifier)
+    QApplication.sendEvent(widget, event)
+
+
+def drag(widget: QWidget, points: Sequence[tuple[float, float]]) -> None:
+    """Press at the first point, move through the others, release at the last (widget px)."""
+    qpoints = [QPointF(x, y) for x, y in points]
+    send_mouse(widget, QEvent.Type.MouseButtonPress, qpoints[0])
+    for point in qpoints[1:]:
+        send_mouse(widget, QEvent.Type.MouseMove, point)
+    send_mouse(widget, QEvent.Type.MouseButtonRelease, qpoints[-1])
+
+
+def to_canvas(widget: QWidget, x: float, y: float, size: float = 0.7) -> tuple[float, float]:
+    """A unit-square point placed in a centred square of ``size`` × the canvas's shorter side."""
+    side = min(widget.width(), widget.height()) * size
+    return (widget.width() - side) / 2 + x * side, (widget.height() - side) / 2 + y * side
+
+
+def draw_sketch(widget: QWidget, strokes, steps: int = 8) -> None:
+    """Draw unit-square strokes with the mouse, ``steps`` mouse moves per segment."""
+    for stroke in strokes:
+        points = []
+        for (x0, y0), (x1, y1) in pairwise(stroke):
+            points += [(x0 + (x1 - x0) * t / steps, y0 + (y1 - y0) * t / steps)
+                       for t in range(steps)]
+        points.append(stroke[-1])
+        drag(widget, [to_canvas(widget, x, y) for x, y in points])
+
+
+def ink_at(image: np.ndarray, widget: QWidget, x: float, y: float) -> int:
+    """Darkness (0–255) of the canvas image at widget point (x, y), at device resolution."""
+    ratio = image.shape[1] / widget.width()
+    return 255 - int(image[int(y * ratio), int(x * ratio)])
+
+
+class Mouse:
+    """The drawing helpers, handed to tests by the ``mouse`` fixture."""
+
+    ONE = ONE
+    SEVEN = SEVEN
+    send = staticmethod(send_mouse)
+    drag = staticmethod(drag)
+    draw = staticmethod(draw_sketch)
+    ink_at = staticmethod(ink_at)
+    to_canvas = staticmethod(to_canvas)
+
+
+@pytest.fixture
+def mouse() -> type[Mouse]:
+    return Mouse
+
+
+@pytest.fixture
+def make_model(tmp_path: Path):
+    """Factory: ``make_model(name, arch="fcnn", seed=0, accuracy=0.5)`` → a random-weight file."""
+
+    def make(name: str, arch: str = "fcnn", seed: int = 0, accuracy: float = 0.5) -> Path:
+        return random_model(tmp_path / name, arch, seed, accuracy)
+
+    return make
+
+
+@pytest.fixture
+def canvas(qtbot):
+    """A 300×300 canvas on screen with an 18 px pen."""
+    from digitpad.ui.canvas import DrawingCanvas
+
+    widget = DrawingCanvas(pen_width=18)
+    qtbot.addWidget(widget)
+    widget.resize(300, 300)
+    widget.show()
+    qtbot.waitExposed(widget)
+    return widget
