@@ -671,8 +671,10 @@ def search_main(args: argparse.Namespace) -> int:
     """
     import shlex
 
-    options = options_from_args(args, "python -m training search " + shlex.join(
-        getattr(args, "argv", None) or sys.argv[1:]))
+    argv = list(getattr(args, "argv", None) or sys.argv[1:])
+    if argv[:1] != ["search"]:
+        argv.insert(0, "search")
+    options = options_from_args(args, "python -m training " + shlex.join(argv))
     jsonl = args.progress == "jsonl"
     stop = threading.Event()
     signals: list[int] = []
