@@ -78,6 +78,9 @@ def window(qtbot, settings: Settings, models_dir: Path) -> Iterator[MainWindow]:
         win.start()
     yield win
     win.close()
+    # Delete the Qt side now, while the QApplication exists, not at interpreter exit.
+    win.deleteLater()
+    QApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
 
 
 def send_mouse(widget: QWidget, kind: QEvent.Type, pos: QPointF,
@@ -131,6 +134,18 @@ class Mouse:
     draw = staticmethod(draw_sketch)
     ink_at = staticmethod(ink_at)
     to_canvas = staticmethod(to_canvas)
+
+    @staticmethod
+    def press(widget: QWidget, x: float, y: float) -> None:
+        send_mouse(widget, QEvent.Type.MouseButtonPress, QPointF(x, y))
+
+    @staticmethod
+    def move(widget: QWidget, x: float, y: float) -> None:
+        send_mouse(widget, QEvent.Type.MouseMove, QPointF(x, y))
+
+    @staticmethod
+    def release(widget: QWidget, x: float, y: float) -> None:
+        send_mouse(widget, QEvent.Type.MouseButtonRelease, QPointF(x, y))
 
 
 @pytest.fixture

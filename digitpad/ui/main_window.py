@@ -210,6 +210,9 @@ class MainWindow(QMainWindow):
         window then updates the active model, the settings and the prediction
         exactly as for "Load model file…".
         """
+        from digitpad.ui.search_dialog import add_search_action
+
+        add_search_action(self, menu)
 
     def _wire(self) -> None:
         self.canvas.changed.connect(self._on_canvas_changed)
@@ -356,8 +359,6 @@ class MainWindow(QMainWindow):
         self.model_label.setToolTip(summary)
         self.active_model_action.setText(f"Active: {summary}")
         self.statusBar().showMessage(f"Using {summary}", 5000)
-        if self.banner.level() == "error" and "model" in self.banner.text().lower():
-            self.banner.dismiss()
         if not self.canvas.is_empty:
             self.predict()
         if first:

@@ -1,0 +1,395 @@
+"""Model → Retrain…: a non-modal dialog that trains a new model in a child process.
+
+The dialog only composes widgets and reacts to the signals of
+:class:`~digitpad.ui.training_process.TrainingProcess`; training itself runs in
+``digitpad train … --progress jsonl`` so torch never loads into the app and the
+app stays usable while it runs. At the end it shows the new model's test
+accuracy next to the current model's, and "Use this model" swaps it in through
+:class:`~digitpad.ui.model_store.ModelStore`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QSettings, Qt, Signal
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDoubleSpinBox,
+    QFileDialog,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QProgressBar,
+    QPushButton,
+    QRadioButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from digitpad import training_defaults as defaults
+from digitpad.corrections import Corrections
+from digitpad.ui.charts import LineChart
+from digitpad.ui.model_store import ModelStore
+from digitpad.ui.training_process import TrainingProcess
+from digitpad.userdata import UserData
+
+ARCH_LABELS = {"fcnn": "FCNN (784-128-10, fast)", "cnn": "CNN (slower, more accurate)"}
+CORRECTIONS_WEIGHT = 20.0
+
+
+def format_duration(seconds: float) -> str:
+    if seconds < 0:
+        return "estimating time left…"
+    seconds = round(seconds)
+    if seconds < 60:
+        return f"about {seconds} s left"
+    minutes, seconds = divmod(seconds, 60)
+    if minutes < 60:
+        return f"about {minutes} min {seconds:02d} s left"
+    hours, minutes = divmod(minutes, 60)
+    return f"about {hours} h {minutes:02d} min left"
+
+
+def percent(value) -> str:
+    return "unknown" if value is None else f"{100 * float(value):.2f}%"
+
+
+def plain_error(message: str) -> str:
+    """The child's message in words a person can act on."""
+    low = message.lower()
+    hints = []
+    if "no space" in low or "disk full" in low or "errno 28" in low:
+        hints.append("The disk is full: free some space and try again.")
+    if "download" in low or "urlopen" in low or "name or service" in low or "network" in low:
+        hints.append("Downloading MNIST needs an internet connection; or choose a folder "
+                     "that already holds the MNIST files.")
+    if "truncated" in low or "magic" in low or "not found" in low or "no mnist" in low \
+            or "missing" in low:
+        hints.append("Check that the folder holds the four MNIST files (train and t10k "
+                     "images and labels), complete and not renamed.")
+    return "\n".join([f"Training failed: {message.strip()}", *hints])
+
+
+class RetrainDialog(QDialog):
+    """Settings, progress and result of one retrain at a time."""
+
+    modelAdopted = Signal(str)  # noqa: N815 (Qt naming); path of the model now in use
+
+    def __init__(self, parent: QWidget | None, userdata: UserData, store: ModelStore,
+                 corrections: Corrections, settings: QSettings | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Retrain the model")
+        self.setModal(False)
+        self.userdata = userdata
+        self.store = store
+        self.corrections = corrections
+        self.settings = settings if settings is not None else QSettings()
+        # Extra arguments for the child (tests use --device cpu, benchmarks --cache…).
+        self.extra_args: list[str] = []
+        self.corrections_weight = CORRECTIONS_WEIGHT
+        self.runner = TrainingProcess(self)
+        self.result_path: str | None = None
+        self.result: dict | None = None
+        self._pending: Path | None = None
+        self._build()
+        self._restore()
+        self._wire()
+        self.refresh_corrections()
+        self._set_running(False)
+
+    # --- composition ----------------------------------------------------------------------
+    def _build(self) -> None:
+        source_box = QGroupBox("Training data", self)
+        self.folder_radio = QRadioButton("MNIST files in a folder:", source_box)
+        self.download_radio = QRadioButton("Download MNIST into DigitPad's data folder", source_box)
+        self.source_group = QButtonGroup(self)
+        self.source_group.addButton(self.folder_radio)
+        self.source_group.addButton(self.download_radio)
+        self.folder_edit = QLineEdit(source_box)
+        self.folder_edit.setPlaceholderText("folder with train-images-idx3-ubyte etc.")
+        self.browse_button = QPushButton("Browse…", source_box)
+        self.download_note = QLabel(str(self.userdata.mnist), source_box)
+        self.download_note.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        folder_row = QHBoxLayout()
+        folder_row.addWidget(self.folder_edit, 1)
+        folder_row.addWidget(self.browse_button)
+        source_layout = QVBoxLayout(source_box)
+        source_layout.addWidget(self.folder_radio)
+        source_layout.addLayout(folder_row)
+        source_layout.addWidget(self.download_radio)
+        source_layout.addWidget(self.download_note)
+
+        self.arch_combo = QComboBox(self)
+        for arch in defaults.ARCHS:
+            self.arch_combo.addItem(ARCH_LABELS.get(arch, arch), arch)
+        self.epochs_spin = QSpinBox(self)
+        self.epochs_spin.setRange(1, 500)
+        self.lr_spin = QDoubleSpinBox(self)
+        self.lr_spin.setDecimals(6)
+        self.lr_spin.setRange(0.000001, 1.0)
+        self.lr_spin.setSingleStep(0.0001)
+        self.batch_spin = QSpinBox(self)
+        self.batch_spin.setRange(1, 65536)
+        self.corrections_check = QCheckBox(self)
+        self.defaults_button = QPushButton("Defaults", self)
+        form = QFormLayout()
+        form.addRow("Architecture", self.arch_combo)
+        form.addRow("Epochs", self.epochs_spin)
+        form.addRow("Learning rate", self.lr_spin)
+        form.addRow("Batch size", self.batch_spin)
+        form.addRow("", self.corrections_check)
+
+        self.progress_bar = QProgressBar(self)
+        self.progress_bar.setRange(0, 1000)
+        self.progress_bar.setTextVisible(True)
+        self.progress_bar.setFormat("%p%")
+        self.status_label = QLabel("", self)
+        self.status_label.setWordWrap(True)
+        self.chart = LineChart(self, x_label="epoch", empty_message="Loss and accuracy per epoch")
+        self.chart.add_series("loss", "Training loss", QColor("#d9534f"), axis="left")
+        self.chart.add_series("accuracy", "Test accuracy", QColor("#2b7bd6"), axis="right",
+                              percent=True)
+        self.error_label = QLabel("", self)
+        self.error_label.setWordWrap(True)
+        self.error_label.setStyleSheet("color: #b00020;")
+        self.error_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.error_label.hide()
+        self.result_label = QLabel("", self)
+        self.result_label.setWordWrap(True)
+        self.use_button = QPushButton("Use this model", self)
+        self.use_button.hide()
+
+        self.start_button = QPushButton("Start training", self)
+        self.start_button.setDefault(True)
+        self.cancel_button = QPushButton("Cancel training", self)
+        self.close_button = QPushButton("Close", self)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.defaults_button)
+        buttons.addStretch(1)
+        buttons.addWidget(self.start_button)
+        buttons.addWidget(self.cancel_button)
+        buttons.addWidget(self.close_button)
+        result_row = QHBoxLayout()
+        result_row.addWidget(self.result_label, 1)
+        result_row.addWidget(self.use_button)
+
+        layout = QVBoxLayout(self)
+        layout.addWidget(source_box)
+        layout.addLayout(form)
+        layout.addWidget(self.progress_bar)
+        layout.addWidget(self.status_label)
+        layout.addWidget(self.chart, 1)
+        layout.addWidget(self.error_label)
+        layout.addLayout(result_row)
+        layout.addLayout(buttons)
+        self.resize(520, 640)
+
+    def _wire(self) -> None:
+        self.browse_button.clicked.connect(self._browse)
+        self.folder_edit.textEdited.connect(lambda _: self.folder_radio.setChecked(True))
+        self.defaults_button.clicked.connect(self.reset_defaults)
+        self.start_button.clicked.connect(self.start_training)
+        self.cancel_button.clicked.connect(self.cancel_training)
+        self.close_button.clicked.connect(self.close)
+        self.use_button.clicked.connect(self.use_model)
+        self.runner.progress.connect(self._on_progress)
+        self.runner.epochFinished.connect(self._on_epoch)
+        self.runner.started.connect(self._on_started)
+        self.runner.finished.connect(self._on_finished)
+        self.runner.failed.connect(self._on_failed)
+        self.runner.cancelled.connect(self._on_cancelled)
+
+    # --- settings ---------------------------------------------------------------------------
+    def _value(self, key: str, default, kind):
+        value = self.settings.value(f"retrain/{key}", default)
+        try:
+            return kind(value)
+        except (TypeError, ValueError):
+            return default
+
+    def _restore(self) -> None:
+        source = self._value("source", "folder", str)
+        (self.download_radio if source == "download" else self.folder_radio).setChecked(True)
+        self.folder_edit.setText(self._value("folder", "", str))
+        arch = self._value("arch", defaults.ARCH, str)
+        self.arch_combo.setCurrentIndex(max(0, self.arch_combo.findData(arch)))
+        self.epochs_spin.setValue(self._value("epochs", defaults.EPOCHS, int))
+        self.lr_spin.setValue(self._value("lr", defaults.LR, float))
+        self.batch_spin.setValue(self._value("batch_size", defaults.BATCH_SIZE, int))
+        include = str(self.settings.value("retrain/corrections", "true")).lower() in ("true", "1")
+        self.corrections_check.setChecked(include)
+
+    def _remember(self) -> None:
+        s = self.settings
+        s.setValue("retrain/source", "download" if self.download_radio.isChecked() else "folder")
+        s.setValue("retrain/folder", self.folder_edit.text().strip())
+        s.setValue("retrain/arch", self.arch)
+        s.setValue("retrain/epochs", self.epochs_spin.value())
+        s.setValue("retrain/lr", self.lr_spin.value())
+        s.setValue("retrain/batch_size", self.batch_spin.value())
+        s.setValue("retrain/corrections", self.corrections_check.isChecked())
+        s.sync()
+
+    def reset_defaults(self) -> None:
+        self.arch_combo.setCurrentIndex(max(0, self.arch_combo.findData(defaults.ARCH)))
+        self.epochs_spin.setValue(defaults.EPOCHS)
+        self.lr_spin.setValue(defaults.LR)
+        self.batch_spin.setValue(defaults.BATCH_SIZE)
+
+    @property
+    def arch(self) -> str:
+        return str(self.arch_combo.currentData())
+
+    def refresh_corrections(self) -> None:
+        count = self.corrections.count()
+        self.corrections_check.setText(
+            f"Include my corrected drawings ({count} saved)" if count
+            else "Include my corrected drawings (none saved yet)")
+        self.corrections_check.setEnabled(count > 0 and not self.runner.running)
+
+    def _browse(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Folder with the MNIST files",
+                                                  self.folder_edit.text())
+        if folder:
+            self.folder_edit.setText(folder)
+            self.folder_radio.setChecked(True)
+
+    # --- running ------------------------------------------------------------------------------
+    def arguments(self, out: Path) -> list[str]:
+        """The ``digitpad train`` arguments for the current settings."""
+        if self.download_radio.isChecked():
+            data = ["--data", str(self.userdata.mnist), "--download"]
+        else:
+            data = ["--data", self.folder_edit.text().strip()]
+        args = ["train", *data, "--arch", self.arch, "--epochs", str(self.epochs_spin.value()),
+                "--lr", repr(self.lr_spin.value()), "--batch-size", str(self.batch_spin.value()),
+                "--out", str(out), "--cache", str(self.userdata.cache), "--progress", "jsonl"]
+        if self.corrections_check.isChecked() and self.corrections.count():
+            args += ["--corrections", str(self.corrections.folder)]
+            if self.corrections_weight != 1:
+                args += ["--corrections-weight", f"{self.corrections_weight:g}"]
+        return args + list(self.extra_args)
+
+    def start_training(self) -> bool:
+        """Start a run with the dialog's settings; False (and a message) when it cannot."""
+        if self.runner.running:
+            return False
+        if self.folder_radio.isChecked():
+            folder = self.folder_edit.text().strip()
+            if not folder:
+                self._show_error("Choose the folder that holds the MNIST files, or choose to "
+                                 "download them.")
+                return False
+            if not Path(folder).is_dir():
+                self._show_error(f"There is no folder at {folder}. Choose the folder that holds "
+                                 "the MNIST files.")
+                return False
+        self._remember()
+        self.store.clear_pending()
+        self.userdata.ensure()
+        self._pending = self.store.pending_path(self.arch)
+        self.result_path = None
+        self.result = None
+        self.chart.clear()
+        self.chart.set_x_max(self.epochs_spin.value())
+        self.progress_bar.setValue(0)
+        self.error_label.hide()
+        self.result_label.setText("")
+        self.use_button.hide()
+        self.status_label.setText("Starting the training process…")
+        self._set_running(True)
+        self.runner.start(self.arguments(self._pending), env=self.userdata.child_environment(),
+                          working_dir=str(self.userdata.root))
+        return True
+
+    def cancel_training(self) -> None:
+        if self.runner.running:
+            self.status_label.setText("Stopping…")
+            self.runner.cancel()
+
+    def _set_running(self, running: bool) -> None:
+        for widget in (self.folder_radio, self.download_radio, self.folder_edit,
+                       self.browse_button, self.arch_combo, self.epochs_spin, self.lr_spin,
+                       self.batch_spin, self.defaults_button, self.start_button):
+            widget.setEnabled(not running)
+        self.corrections_check.setEnabled(not running and self.corrections.count() > 0)
+        self.cancel_button.setEnabled(running)
+
+    # --- reactions ------------------------------------------------------------------------------
+    def _on_started(self, info: dict) -> None:
+        samples = info.get("train_samples")
+        device = info.get("device", "")
+        self.status_label.setText(f"Training on {samples} samples ({device})…")
+
+    def _on_progress(self, fraction: float, eta: float, epoch: int) -> None:
+        self.progress_bar.setValue(round(fraction * 1000))
+        epochs = self.epochs_spin.value()
+        shown = max(1, min(epoch, epochs))
+        self.status_label.setText(f"Epoch {shown} of {epochs} — {format_duration(eta)}")
+
+    def _on_epoch(self, metrics: dict) -> None:
+        epoch = metrics.get("epoch", len(self.chart.points("loss")) + 1)
+        if "train_loss" in metrics:
+            self.chart.append("loss", epoch, metrics["train_loss"])
+        if "test_accuracy" in metrics:
+            self.chart.append("accuracy", epoch, metrics["test_accuracy"])
+
+    def current_accuracy(self):
+        model = self.store.recognition.model
+        return None if model is None else model.test_accuracy
+
+    def _on_finished(self, path: str, result: dict) -> None:
+        self._set_running(False)
+        self.progress_bar.setValue(1000)
+        if not path or not Path(path).is_file():
+            self._on_failed("the training process finished but wrote no model file")
+            return
+        self.result_path = path
+        self.result = result
+        new = result.get("accuracy", result.get("test_accuracy"))
+        self.status_label.setText(f"Done in {result.get('seconds', '?')} s.")
+        self.result_label.setText(
+            f"New model: <b>{percent(new)}</b> test accuracy<br>"
+            f"Current model: {percent(self.current_accuracy())}")
+        self.use_button.show()
+        self.use_button.setEnabled(True)
+
+    def _on_failed(self, message: str) -> None:
+        self._set_running(False)
+        self.status_label.setText("Training did not finish; the current model is unchanged.")
+        self._show_error(plain_error(message))
+
+    def _on_cancelled(self) -> None:
+        self._set_running(False)
+        self.progress_bar.setValue(0)
+        self.status_label.setText("Cancelled; the current model is unchanged.")
+        self.store.clear_pending()
+
+    def _show_error(self, message: str) -> None:
+        self.error_label.setText(message)
+        self.error_label.show()
+
+    def use_model(self) -> None:
+        if not self.result_path:
+            return
+        try:
+            path = self.store.adopt(self.result_path)
+        except OSError as exc:
+            self._show_error(f"Could not keep the new model in {self.userdata.models}: {exc}")
+            return
+        self.result_path = None
+        self.use_button.setEnabled(False)
+        self.status_label.setText(f"Now using the new model ({path.name}).")
+        self.modelAdopted.emit(str(path))
+
+    def shutdown(self) -> None:
+        """Stop any run and wait for the child to end (the window is closing)."""
+        self.runner.stop()

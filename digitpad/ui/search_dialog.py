@@ -1,0 +1,327 @@
+"""Model → Search hyperparameters…: an Optuna search in a child process, trial by trial.
+
+The dialog runs ``digitpad search … --progress jsonl`` through
+:class:`digitpad.ui.training_process.TrainingProcess` (the GUI never imports
+torch, optuna or ``training``) and shows each trial as it ends: a table and a
+chart of validation accuracy by trial. The search space is not repeated here:
+it lives in ``training/config.py`` (``SEARCH_SPACE``) and the child reports it
+in its ``search_started`` event, which the dialog shows. Cancel stops the
+child; the study (SQLite in the user's data folder) keeps every finished trial,
+so starting again with the same study name resumes it. "Retrain with the best
+parameters" emits :attr:`SearchDialog.retrainRequested` with TrainConfig field
+values, which the main window hands to the retrain dialog.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Signal
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QMenu,
+    QMessageBox,
+    QPushButton,
+    QSpinBox,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from digitpad.ui.charts import LineChart
+from digitpad.ui.training_process import TrainingProcess
+from digitpad.userdata import UserData
+
+ACTION_TEXT = "Search &hyperparameters…"
+COLUMNS = ("Trial", "State", "Val. accuracy", "Epochs", "Parameters")
+
+
+def format_params(params: dict) -> str:
+    parts = []
+    for key, value in params.items():
+        if isinstance(value, float):
+            value = f"{value:.3g}"
+        elif isinstance(value, list):
+            value = "×".join(str(v) for v in value)
+        parts.append(f"{key}={value}")
+    return ", ".join(parts)
+
+
+class TrialChart(LineChart):
+    """Validation accuracy by trial (the shared :class:`LineChart`): completed trials,
+    pruned trials (their last reported value) and the best so far."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent, x_label="trial", empty_message="Trials appear here as they end")
+        self.add_series("complete", "Completed trial", QColor("#2b7bd6"), axis="left",
+                        percent=True)
+        self.add_series("pruned", "Pruned trial (last value)", QColor("#999999"), axis="left",
+                        percent=True)
+        self.add_series("best", "Best so far", QColor("#3c9d4e"), axis="left", percent=True)
+        self.setMinimumHeight(160)
+        self._best: float | None = None
+
+    def add(self, trial: int, accuracy: float | None, pruned: bool) -> None:
+        if accuracy is None:
+            return
+        self.append("pruned" if pruned else "complete", trial, accuracy)
+        if not pruned and (self._best is None or accuracy > self._best):
+            self._best = accuracy
+        if self._best is not None:
+            self.append("best", trial, self._best)
+
+    def clear(self) -> None:
+        super().clear()
+        self._best = None
+
+
+class SearchDialog(QDialog):
+    """Start, watch and cancel a hyperparameter search (see the module docstring)."""
+
+    retrainRequested = Signal(dict)  # noqa: N815 (Qt naming) TrainConfig field values
+
+    def __init__(self, parent: QWidget | None = None, userdata: UserData | None = None,
+                 arch: str = "fcnn") -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Search hyperparameters")
+        self.userdata = userdata or UserData.at()
+        self.runner = TrainingProcess(self)
+        self.best_params: dict | None = None
+        self.best_value: float | None = None
+        self.rows: dict[int, int] = {}
+
+        self.data_edit = QLineEdit(str(self.userdata.mnist))
+        browse = QPushButton("Browse…")
+        browse.clicked.connect(self._choose_data)
+        data_row = QHBoxLayout()
+        data_row.addWidget(self.data_edit)
+        data_row.addWidget(browse)
+        self.arch_combo = QComboBox()
+        self.arch_combo.addItems(["fcnn", "cnn"])
+        self.arch_combo.setCurrentText(arch)
+        self.trials_spin = QSpinBox()
+        self.trials_spin.setRange(1, 10_000)
+        self.trials_spin.setValue(20)
+        self.epochs_spin = QSpinBox()
+        self.epochs_spin.setRange(1, 500)
+        self.epochs_spin.setValue(10)
+        self.study_edit = QLineEdit()
+        self.study_edit.setPlaceholderText("digitpad-<architecture> (resumed if it exists)")
+        form = QFormLayout()
+        form.addRow("MNIST folder", data_row)
+        form.addRow("Architecture", self.arch_combo)
+        form.addRow("Trials in the study", self.trials_spin)
+        form.addRow("Epochs per trial", self.epochs_spin)
+        form.addRow("Study name", self.study_edit)
+
+        self.space_label = QLabel("")
+        self.space_label.setWordWrap(True)
+        self.status_label = QLabel("Not started.")
+        self.status_label.setWordWrap(True)
+        self.table = QTableWidget(0, len(COLUMNS))
+        self.table.setHorizontalHeaderLabels(COLUMNS)
+        self.table.verticalHeader().setVisible(False)
+        self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.table.horizontalHeader().setSectionResizeMode(
+            len(COLUMNS) - 1, QHeaderView.ResizeMode.Stretch)
+        self.chart = TrialChart()
+
+        self.start_button = QPushButton("Start")
+        self.cancel_button = QPushButton("Cancel search")
+        self.retrain_button = QPushButton("Retrain with the best parameters")
+        self.cancel_button.setEnabled(False)
+        self.retrain_button.setEnabled(False)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        buttons.addButton(self.start_button, QDialogButtonBox.ButtonRole.ActionRole)
+        buttons.addButton(self.cancel_button, QDialogButtonBox.ButtonRole.ActionRole)
+        buttons.addButton(self.retrain_button, QDialogButtonBox.ButtonRole.ActionRole)
+        buttons.rejected.connect(self.close)
+
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(self.space_label)
+        layout.addWidget(self.chart)
+        layout.addWidget(self.table, 1)
+        layout.addWidget(self.status_label)
+        layout.addWidget(buttons)
+        self.resize(760, 620)
+
+        self.start_button.clicked.connect(self.start)
+        self.cancel_button.clicked.connect(self.cancel)
+        self.retrain_button.clicked.connect(self._request_retrain)
+        self.runner.event.connect(self._on_event)
+        self.runner.finished.connect(self._on_finished)
+        self.runner.failed.connect(self._on_failed)
+        self.runner.cancelled.connect(self._on_cancelled)
+
+    # --- commands -----------------------------------------------------------------------
+    @property
+    def running(self) -> bool:
+        return self.runner.running
+
+    def arguments(self) -> list[str]:
+        args = ["search", "--data", self.data_edit.text().strip(),
+                "--arch", self.arch_combo.currentText(),
+                "--trials", str(self.trials_spin.value()),
+                "--epochs", str(self.epochs_spin.value()),
+                "--cache", str(self.userdata.cache), "--progress", "jsonl"]
+        if self.study_edit.text().strip():
+            args += ["--study-name", self.study_edit.text().strip()]
+        return args
+
+    def start(self) -> None:
+        if self.running:
+            return
+        self.table.setRowCount(0)
+        self.rows.clear()
+        self.chart.clear()
+        self.best_params, self.best_value = None, None
+        self.retrain_button.setEnabled(False)
+        self._set_running(True)
+        self.status_label.setText("Starting the search process…")
+        self.runner.start(self.arguments(), env=self.userdata.child_environment())
+
+    def cancel(self) -> None:
+        if self.running:
+            self.status_label.setText("Stopping… finished trials stay in the study.")
+            self.runner.cancel()
+
+    def closeEvent(self, event) -> None:  # noqa: N802 (Qt API)
+        if self.running:
+            self.runner.stop()
+        super().closeEvent(event)
+
+    # --- events from the child ----------------------------------------------------------
+    def _on_event(self, event: dict) -> None:
+        kind = event.get("event")
+        if kind == "search_started":
+            space = event.get("space") or {}
+            self.space_label.setText("Searching: " + ", ".join(space))
+            self.status_label.setText(
+                f"Study {event.get('study')}: {event.get('finished_trials', 0)} of "
+                f"{event.get('target_trials')} trials already finished. {event.get('data', '')}")
+        elif kind == "trial_started":
+            self._row(event["trial"], "running", None, 0, event.get("params") or {})
+        elif kind == "epoch" and "trial" in event:
+            self._row(event["trial"], "running", event.get("val_accuracy"),
+                      event.get("epoch", 0), None)
+        elif kind == "trial_finished":
+            self._row(event["trial"], "complete", event.get("value"), None, event.get("params"))
+            self.chart.add(event["trial"], event.get("value"), pruned=False)
+            value = event.get("value")
+            if value is not None and (self.best_value is None or value > self.best_value):
+                self.best_value, self.best_params = value, dict(event.get("params") or {})
+                self.retrain_button.setEnabled(True)
+            self._show_best()
+        elif kind == "trial_pruned":
+            self._row(event["trial"], f"pruned (epoch {event.get('epoch')})", event.get("value"),
+                      event.get("epoch"), event.get("params"))
+            self.chart.add(event["trial"], event.get("value"), pruned=True)
+        elif kind == "final_started":
+            self.status_label.setText(
+                f"Retraining the best on all the training data ({event.get('epochs')} epochs) "
+                "to score it once on the test set…")
+
+    def _on_finished(self, _model: str, done: dict) -> None:
+        self._set_running(False)
+        if done.get("best_params"):
+            self.best_params = dict(done["best_params"])
+            self.best_value = done.get("best_val_accuracy")
+            self.retrain_button.setEnabled(True)
+        test = done.get("test_accuracy")
+        self.status_label.setText(
+            f"Done: {done.get('trials_completed')} trials completed, "
+            f"{done.get('trials_pruned')} pruned. Best validation accuracy "
+            f"{(done.get('best_val_accuracy') or 0):.4f}"
+            + (f", test accuracy of the retrained best {test:.4f}." if test is not None else "."))
+
+    def _on_failed(self, message: str) -> None:
+        self._set_running(False)
+        self.status_label.setText(f"The search failed: {message}")
+
+    def _on_cancelled(self) -> None:
+        self._set_running(False)
+        self.status_label.setText(
+            "Cancelled. The finished trials stay in the study; Start resumes it.")
+
+    # --- helpers ------------------------------------------------------------------------
+    def _set_running(self, running: bool) -> None:
+        self.start_button.setEnabled(not running)
+        self.cancel_button.setEnabled(running)
+        for widget in (self.data_edit, self.arch_combo, self.trials_spin, self.epochs_spin,
+                       self.study_edit):
+            widget.setEnabled(not running)
+
+    def _row(self, trial: int, state: str, value: float | None, epoch: int | None,
+             params: dict | None) -> None:
+        row = self.rows.get(trial)
+        if row is None:
+            row = self.table.rowCount()
+            self.table.insertRow(row)
+            self.rows[trial] = row
+            self.table.setItem(row, 0, QTableWidgetItem(str(trial)))
+        self.table.setItem(row, 1, QTableWidgetItem(state))
+        if value is not None:
+            self.table.setItem(row, 2, QTableWidgetItem(f"{value:.4f}"))
+        if epoch:
+            self.table.setItem(row, 3, QTableWidgetItem(str(epoch)))
+        if params is not None:
+            self.table.setItem(row, 4, QTableWidgetItem(format_params(params)))
+        self.table.scrollToItem(self.table.item(row, 0))
+
+    def _show_best(self) -> None:
+        if self.best_value is not None:
+            self.status_label.setText(
+                f"{len(self.rows)} trials so far; best validation accuracy {self.best_value:.4f}")
+
+    def _choose_data(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "MNIST folder", self.data_edit.text())
+        if folder:
+            self.data_edit.setText(folder)
+
+    def _request_retrain(self) -> None:
+        if self.best_params:
+            params = {"arch": self.arch_combo.currentText(), "epochs": self.epochs_spin.value(),
+                      **self.best_params}
+            self.retrainRequested.emit(params)
+
+
+def open_retrain_with(window: QWidget, params: dict) -> None:
+    """Hand the best parameters to the retrain dialog (``prefill``), when the window has one."""
+    opener = getattr(window, "open_retrain_dialog", None)
+    if opener is None:
+        QMessageBox.information(window, "Retrain", "Retraining is not available in this build.\n"
+                                + format_params(params))
+        return
+    dialog = opener()
+    if dialog is not None and hasattr(dialog, "prefill"):
+        dialog.prefill(params)
+
+
+def add_search_action(window: QWidget, menu: QMenu) -> None:
+    """The Model menu's "Search hyperparameters…" (one dialog per window, kept between uses)."""
+
+    def show() -> None:
+        dialog = getattr(window, "search_dialog", None)
+        if dialog is None:
+            root = getattr(getattr(window, "settings", None), "data_root", None)
+            dialog = SearchDialog(window, UserData.at(root) if root else None)
+            dialog.retrainRequested.connect(lambda params: open_retrain_with(window, params))
+            window.search_dialog = dialog
+        dialog.show()
+        dialog.raise_()
+        dialog.activateWindow()
+
+    window.search_action = menu.addAction(ACTION_TEXT)
+    window.search_action.triggered.connect(show)
+
+
+__all__ = ["SearchDialog", "TrialChart", "add_search_action"]

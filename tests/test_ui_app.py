@@ -1,0 +1,39 @@
+"""The app as a user starts it: window first, model next, and never torch."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from digitpad.assets import bundled_model_path
+
+SCRIPT = """
+import sys
+from digitpad.ui.app import run
+code = run([])
+sys.exit(3 if 'torch' in sys.modules else code)
+"""
+
+
+def test_app_starts_loads_the_model_and_never_imports_torch(tmp_path: Path):
+    assert bundled_model_path("fcnn").is_file(), "the bundled FCNN is missing"
+    report = tmp_path / "startup.txt"
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "DIGITPAD_STARTUP_REPORT": str(report),
+           # Keep the test's QSettings away from the user's own.
+           "XDG_CONFIG_HOME": str(tmp_path / "config"), "HOME": str(tmp_path)}
+    done = subprocess.run([sys.executable, "-c", SCRIPT], env=env, capture_output=True,
+                          text=True, timeout=60, check=False)
+    assert done.returncode == 0, done.stderr[-2000:]
+    events = [line.split()[0] for line in report.read_text().splitlines()]
+    assert events == ["window", "ready"]
+
+
+@pytest.mark.parametrize("name", ["digitpad.png", "digitpad.ico"])
+def test_app_icon_exists(name):
+    from digitpad.assets import resources_dir
+
+    assert (resources_dir() / "icons" / name).stat().st_size > 1000

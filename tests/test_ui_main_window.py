@@ -1,0 +1,188 @@
+"""The main window: drawing, predicting, menus, errors and shortcuts, with real widgets."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication, QMessageBox
+
+pytest_plugins = ["ui_helpers"]
+
+SHOTS = Path(__file__).resolve().parent.parent / "docs"
+
+
+def predicted(window, qtbot, action) -> None:
+    """Run ``action`` and wait for the prediction it causes."""
+    with qtbot.waitSignal(window.recognition.predictionReady, timeout=5000):
+        action()
+
+
+def test_window_starts_with_the_bundled_fcnn_and_says_nothing_is_drawn(window):
+    assert window.recognition.model.arch == "fcnn"
+    assert window.model_actions["fcnn"].isChecked()
+    assert "FCNN" in window.model_label.text() and "accuracy" in window.model_label.text()
+    assert window.bars.values() is None
+    assert "Nothing drawn" in window.bars.message()
+
+
+def test_clearly_drawn_seven_is_recognised(window, qtbot, mouse):
+    window.live_action.setChecked(False)
+    mouse.draw(window.canvas, mouse.SEVEN)
+    predicted(window, qtbot, window.predict_button.click)
+    assert window.bars.winner() == 7
+    values = window.bars.values()
+    assert abs(sum(values) - 1) < 1e-4 and max(values) == values[7] > 0.5
+    assert window.result_label.text().startswith("7")
+    seen = window.model_view.pixels()
+    assert seen.shape == (28, 28) and seen.max() > 200
+
+
+def test_clearly_drawn_one_is_recognised_live_without_pressing_predict(window, qtbot, mouse):
+    assert window.live_action.isChecked()
+    predicted(window, qtbot, lambda: mouse.draw(window.canvas, mouse.ONE))
+    qtbot.waitUntil(lambda: window.bars.winner() == 1, timeout=3000)
+
+
+def test_live_prediction_updates_the_bars_while_drawing(window, qtbot, mouse):
+    canvas = window.canvas
+    points = [mouse.to_canvas(canvas, 0.2 + 0.6 * t / 40, 0.1 + 0.8 * t / 40) for t in range(41)]
+    updates = []
+    window.recognition.predictionReady.connect(updates.append)
+    mouse.press(canvas, *points[0])
+    for point in points[1:]:
+        mouse.move(canvas, *point)
+        qtbot.wait(5)
+    # The pen is still down, yet predictions have arrived without pressing Predict.
+    qtbot.waitUntil(lambda: len(updates) >= 1, timeout=3000)
+    assert window.bars.values() is not None
+    assert window.recognition.sent < len(points)  # throttled: not one per mouse move
+    mouse.release(canvas, *points[-1])
+
+
+def test_enter_predicts_escape_and_delete_clear_ctrl_z_undoes(window, qtbot, mouse):
+    window.live_action.setChecked(False)
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow, timeout=2000)
+    mouse.draw(window.canvas, mouse.SEVEN)
+    predicted(window, qtbot, lambda: qtbot.keyClick(window.canvas, Qt.Key.Key_Return))
+    assert window.bars.winner() == 7
+
+    mouse.drag(window.canvas, [(20, 20), (60, 20)])
+    qtbot.keyClick(window.canvas, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert len(window.canvas.strokes()) == 1
+
+    qtbot.keyClick(window.canvas, Qt.Key.Key_Escape)
+    assert window.canvas.is_empty and window.bars.values() is None
+    mouse.draw(window.canvas, mouse.ONE)
+    qtbot.keyClick(window.canvas, Qt.Key.Key_Delete)
+    assert window.canvas.is_empty
+
+
+def test_clear_button_empties_canvas_and_prediction(window, qtbot, mouse):
+    predicted(window, qtbot, lambda: mouse.draw(window.canvas, mouse.SEVEN))
+    window.clear_button.click()
+    assert window.canvas.is_empty
+    assert window.bars.values() is None and window.model_view.pixels() is None
+    assert "Nothing drawn" in window.statusBar().currentMessage()
+
+
+def test_predict_on_empty_canvas_says_nothing_is_drawn(window):
+    window.predict_button.click()
+    assert window.bars.values() is None
+    assert "draw a digit" in window.bars.message().lower()
+
+
+def test_switching_model_in_the_menu_changes_the_active_model(window, qtbot):
+    with qtbot.waitSignal(window.recognition.modelChanged, timeout=5000):
+        window.model_actions["cnn"].trigger()
+    assert window.recognition.model.arch == "cnn"
+    assert window.model_actions["cnn"].isChecked() and not window.model_actions["fcnn"].isChecked()
+    assert "CNN" in window.model_label.text() and "25.00%" in window.model_label.text()
+    assert "CNN" in window.active_model_action.text()
+    assert window.settings.model == "cnn"
+
+
+def test_broken_model_file_shows_an_error_and_keeps_the_model(window, qtbot, tmp_path):
+    broken = tmp_path / "broken.npz"
+    broken.write_bytes(b"this is not a model")
+    before = window.recognition.model
+    with qtbot.waitSignal(window.recognition.modelFailed, timeout=5000):
+        window.choose_model(str(broken))
+    assert window.recognition.model is before
+    assert "broken.npz" in window.banner.text() and "Still using FCNN" in window.banner.text()
+    assert window.banner.level() == "error"
+    assert window.model_actions["fcnn"].isChecked()
+    assert window.settings.model == "fcnn"
+
+
+def test_model_file_loads_from_the_model_menu_path(window, qtbot, make_model):
+    path = make_model("mine.npz", "fcnn", accuracy=0.42)
+    with qtbot.waitSignal(window.recognition.modelChanged, timeout=5000):
+        window.choose_model(str(path))
+    assert window.recognition.model.test_accuracy == 0.42
+    assert not any(a.isChecked() for a in window.model_actions.values())
+    assert window.settings.model == str(path)
+
+
+def test_opening_a_non_image_file_shows_an_error(window, qtbot, tmp_path, mouse):
+    mouse.draw(window.canvas, mouse.SEVEN)
+    text = tmp_path / "notes.txt"
+    text.write_text("not a picture")
+    with qtbot.waitSignal(window.recognition.imageFailed, timeout=5000):
+        window.open_image(str(text))
+    assert "notes.txt" in window.banner.text()
+    assert not window.canvas.is_empty  # the drawing is still there
+
+
+def test_opening_an_image_shows_it_and_recognises_it(window, qtbot, tmp_path):
+    from digitpad.strokes import render_strokes
+
+    path = tmp_path / "seven.png"
+    render_strokes([[(0.15, 0.05), (0.85, 0.05), (0.42, 0.95)]], 200, (0.5, 0.5, 0.7)).save(path)
+    with qtbot.waitSignal(window.recognition.imageOpened, timeout=5000):
+        window.open_file(str(path))
+    assert window.canvas.has_picture
+    assert window.bars.winner() == 7
+
+
+def test_save_drawing_writes_a_png(window, tmp_path, mouse):
+    from PIL import Image
+
+    mouse.draw(window.canvas, mouse.ONE)
+    target = tmp_path / "drawing.png"
+    assert window.save_drawing(str(target))
+    saved = np.asarray(Image.open(target).convert("L"))
+    assert saved.min() < 50 and saved.max() > 200
+
+
+def test_save_to_an_impossible_place_shows_an_error(window, tmp_path):
+    assert not window.save_drawing(str(tmp_path / "missing" / "folder" / "x.png"))
+    assert "Could not save" in window.banner.text()
+
+
+def test_about_shows_versions_without_blocking(window, qtbot):
+    window.about_action.trigger()
+    boxes = [w for w in QApplication.topLevelWidgets()
+             if isinstance(w, QMessageBox) and w.isVisible()]
+    assert len(boxes) == 1
+    text = boxes[0].text()
+    assert "DigitPad" in text and "PySide6" in text and "NumPy" in text and "torch" not in text
+    boxes[0].close()
+
+
+def test_screenshots_at_two_window_sizes(window, qtbot, mouse, tmp_path):
+    predicted(window, qtbot, lambda: mouse.draw(window.canvas, mouse.SEVEN))
+    for width, height in ((760, 500), (1100, 760)):
+        window.resize(width, height)
+        qtbot.wait(50)
+        qtbot.waitUntil(lambda: window.bars.winner() == 7, timeout=3000)
+        shot = window.grab()
+        assert shot.width() >= width * 0.9
+        assert shot.save(str(tmp_path / f"window-{width}x{height}.png"))
+    # Keep the shots where a person can look at them after a run.
+    out = Path(__file__).resolve().parent.parent / ".pytest_cache" / "ui-shots"
+    out.mkdir(parents=True, exist_ok=True)
+    for shot in tmp_path.glob("window-*.png"):
+        shot.replace(out / shot.name)

@@ -1,0 +1,61 @@
+"""Model → Search hyperparameters…: a real search child process on tiny synthetic data."""
+
+from __future__ import annotations
+
+import pytest
+
+pytest.importorskip("optuna")
+
+from digitpad.ui.search_dialog import ACTION_TEXT, SearchDialog  # noqa: E402
+
+pytest_plugins = ["ui_helpers"]
+
+
+def menu_action(window, text: str):
+    return next(a for a in window.model_menu.actions() if a.text() == text)
+
+
+def test_search_from_the_menu_shows_trials_cancels_and_the_app_stays_usable(
+    window, qtbot, mnist_folder, tmp_path, monkeypatch, mouse
+):
+    monkeypatch.setenv("DIGITPAD_DATA_DIR", str(tmp_path / "userdata"))
+    menu_action(window, ACTION_TEXT).trigger()
+    dialog: SearchDialog = window.search_dialog
+    assert dialog.isVisible()
+    dialog.data_edit.setText(str(mnist_folder))
+    dialog.trials_spin.setValue(1000)  # more than it will get to: we cancel
+    dialog.epochs_spin.setValue(1)
+    dialog.study_edit.setText("ui-test")
+    dialog.start_button.click()
+    assert dialog.running and not dialog.start_button.isEnabled()
+
+    qtbot.waitUntil(lambda: len(dialog.chart.points("complete")) >= 2, timeout=90_000)
+    assert dialog.table.rowCount() >= 2
+    assert dialog.table.item(0, 1).text() in ("complete", "running") or "pruned" in \
+        dialog.table.item(0, 1).text()
+    assert dialog.table.item(0, 2) is not None  # a validation accuracy arrived
+    assert "lr" in dialog.space_label.text()  # the space as the child reported it
+    assert dialog.retrain_button.isEnabled() and "lr" in dialog.best_params
+
+    with qtbot.waitSignal(dialog.runner.cancelled, timeout=10_000):
+        dialog.cancel_button.click()
+    assert not dialog.running and dialog.start_button.isEnabled()
+    assert "Cancelled" in dialog.status_label.text()
+
+    import optuna
+
+    storage = f"sqlite:///{tmp_path / 'userdata' / 'search.db'}"
+    study = optuna.load_study(study_name="ui-test", storage=storage)
+    finished = [t for t in study.trials if t.state.is_finished() and t.value is not None]
+    assert len(finished) >= 2
+
+    requested = []
+    dialog.retrainRequested.connect(requested.append)
+    dialog.retrain_button.click()
+    assert requested and requested[0]["arch"] == "fcnn" and "lr" in requested[0]
+
+    dialog.close()
+    # The window still recognises drawings.
+    with qtbot.waitSignal(window.recognition.predictionReady, timeout=5000):
+        mouse.draw(window.canvas, mouse.ONE) if hasattr(mouse, "ONE") else None
+        window.predict()
