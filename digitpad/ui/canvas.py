@@ -9,7 +9,8 @@ coordinates relative to the canvas, so Undo and resizing re-render them.
 
 from __future__ import annotations
 
-import numpy as np
+from typing import TYPE_CHECKING
+
 from PySide6.QtCore import QEvent, QPointF, QRect, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import (
     QColor,
@@ -26,6 +27,9 @@ from PySide6.QtGui import (
     QTabletEvent,
 )
 from PySide6.QtWidgets import QSizePolicy, QWidget
+
+if TYPE_CHECKING:
+    import numpy as np
 
 Point = tuple[float, float]
 # Pen widths are given for a canvas of this side; the pen scales with the canvas.
@@ -115,6 +119,8 @@ class DrawingCanvas(QWidget):
 
     def image(self) -> np.ndarray:
         """The drawing as 8-bit grey pixels (rows, columns) at device resolution."""
+        import numpy as np  # imported late: the window shows before NumPy loads
+
         gray = self._backing.convertToFormat(QImage.Format.Format_Grayscale8)
         rows = np.frombuffer(gray.constBits(), np.uint8).reshape(gray.height(), gray.bytesPerLine())
         return rows[:, : gray.width()].copy()

@@ -19,7 +19,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
 from PySide6.QtGui import QImage
 
@@ -105,6 +104,8 @@ class InferenceWorker(QObject):
 
 def _to_qimage(image) -> QImage:
     """A PIL image as a QImage that owns its pixels (safe to send between threads)."""
+    import numpy as np
+
     rgba = np.ascontiguousarray(np.asarray(image.convert("RGBA")))
     h, w = rgba.shape[:2]
     return QImage(rgba.data, w, h, 4 * w, QImage.Format.Format_RGBA8888).copy()

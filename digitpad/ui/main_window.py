@@ -10,7 +10,6 @@ from __future__ import annotations
 import platform
 from pathlib import Path
 
-import numpy
 import PySide6
 from PySide6.QtCore import Qt, Signal, qVersion
 from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QFont, QKeySequence
@@ -43,6 +42,8 @@ MODEL_LABELS = {"fcnn": "FCNN (bundled)", "cnn": "CNN (bundled)"}
 
 def versions_text() -> str:
     """The versions shown in Help → About (no torch: the app never loads it)."""
+    import numpy
+
     return (
         f"DigitPad {__version__}\n"
         f"Qt {qVersion()}, PySide6 {PySide6.__version__}\n"
@@ -334,7 +335,7 @@ class MainWindow(QMainWindow):
             return
         self.bars.set_probabilities(prediction.probabilities, prediction.digit)
         self.model_view.set_pixels(prediction.model_input)
-        self.result_label.setText(f"{prediction.digit}  ({prediction.confidence:.0%} sure)")
+        self.result_label.setText(f"{prediction.digit}  ({prediction.confidence:.1%} sure)")
         self.statusBar().showMessage(f"Looks like a {prediction.digit}")
 
     def _show_empty(self, message: str) -> None:

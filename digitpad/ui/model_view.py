@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-import numpy as np
+from typing import TYPE_CHECKING
+
 from PySide6.QtCore import QRectF, QSize, Qt
 from PySide6.QtGui import QImage, QPainter, QPaintEvent, QPalette
 from PySide6.QtWidgets import QSizePolicy, QWidget
+
+if TYPE_CHECKING:
+    import numpy as np
 
 
 class ModelInputView(QWidget):
@@ -27,6 +31,8 @@ class ModelInputView(QWidget):
         if pixels is None:
             self._pixels, self._image = None, None
         else:
+            import numpy as np  # imported late: the window shows before NumPy loads
+
             grey = np.ascontiguousarray(np.clip(pixels, 0.0, 1.0) * 255 + 0.5, dtype=np.uint8)
             h, w = grey.shape
             # copy(): the QImage must own its bytes once the array is gone.

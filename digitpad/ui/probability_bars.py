@@ -119,7 +119,7 @@ class ProbabilityBars(QWidget):
         painter.setBrush(palette.color(QPalette.ColorRole.AlternateBase))
         radius = min(4.0, track.height() / 2)
         painter.drawRoundedRect(track, radius, radius)
-        if value:
+        if value is not None and track.width() * value >= 1:
             bar = QRectF(track.topLeft(), track.size())
             bar.setWidth(max(track.height() / 2, track.width() * value))
             role = QPalette.ColorRole.Highlight if is_winner else QPalette.ColorRole.Mid
