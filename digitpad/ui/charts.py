@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from itertools import pairwise
 
 from PySide6.QtCore import QPointF, QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QFontMetrics, QPainter, QPaintEvent, QPalette, QPen
@@ -179,7 +180,7 @@ class LineChart(QWidget):
                 scale = 100 if series.percent else 1
                 pts = [QPointF(to_x(x), to_y(y * scale)) for x, y in series.points]
                 painter.setPen(QPen(series.colour, 2))
-                for a, b in zip(pts, pts[1:]):  # noqa: B905
+                for a, b in pairwise(pts):
                     painter.drawLine(a, b)
                 painter.setBrush(series.colour)
                 for p in pts:

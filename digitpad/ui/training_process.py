@@ -259,7 +259,8 @@ class TrainingProcess(QObject):
 
     def __del__(self) -> None:  # a last guard: never leave a child behind
         try:
-            if self._process is not None and self._process.state() != QProcess.ProcessState.NotRunning:
-                self._process.kill()
+            process = self._process
+            if process is not None and process.state() != QProcess.ProcessState.NotRunning:
+                process.kill()
         except RuntimeError:
             pass

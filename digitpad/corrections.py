@@ -1,0 +1,137 @@
+"""The user's corrected drawings: saved as labelled samples, counted, exported, deleted.
+
+Format (the one :mod:`training.data` reads, see its module docstring): one PNG
+per drawing in the corrections folder, named ``<label>_<id>.png``, holding the
+canvas as the user drew it (8-bit grey, dark ink on light paper, at the
+canvas's resolution). Keeping the whole drawing rather than the 28×28 model
+input means a later, better preprocessing still applies to it: training passes
+every file through :func:`digitpad.preprocess.prepare` exactly as the app does.
+
+Each file is written atomically (:class:`digitpad.atomic.atomic_write`), so a
+crash never leaves half a PNG for training to trip over; the temporary name
+starts with a dot, which training ignores. No Qt here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import gzip
+import itertools
+import os
+import re
+import shutil
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from digitpad.atomic import atomic_write
+from digitpad.preprocess import SIDE, prepare
+
+NAME = re.compile(r"^([0-9])_.*\.png$", re.IGNORECASE)
+IDX_IMAGES = "corrections-images-idx3-ubyte"
+IDX_LABELS = "corrections-labels-idx1-ubyte"
+_counter = itertools.count(1)
+
+
+class CorrectionError(Exception):
+    """A drawing that cannot be saved or exported; the message says why in plain words."""
+
+
+def _idx_bytes(array: np.ndarray, magic: int) -> bytes:
+    header = magic.to_bytes(4, "big") + b"".join(int(d).to_bytes(4, "big") for d in array.shape)
+    return header + np.ascontiguousarray(array, np.uint8).tobytes()
+
+
+class Corrections:
+    """The corrections folder (created on first save)."""
+
+    def __init__(self, folder: str | os.PathLike) -> None:
+        self.folder = Path(folder)
+
+    def paths(self) -> list[Path]:
+        if not self.folder.is_dir():
+            return []
+        return sorted(p for p in self.folder.iterdir() if p.is_file() and NAME.match(p.name))
+
+    def count(self) -> int:
+        return len(self.paths())
+
+    def counts_by_label(self) -> dict[int, int]:
+        counts = dict.fromkeys(range(10), 0)
+        for path in self.paths():
+            counts[int(path.name[0])] += 1
+        return counts
+
+    def save(self, image: np.ndarray | Image.Image, label: int) -> Path:
+        """Save a drawing (grey, dark ink on light) labelled ``label``; returns its path."""
+        label = int(label)
+        if not 0 <= label <= 9:
+            raise CorrectionError(f"{label} is not a digit")
+        picture = image if isinstance(image, Image.Image) else Image.fromarray(
+            np.asarray(image, np.uint8))
+        if picture.mode not in ("L", "LA", "RGB", "RGBA"):
+            picture = picture.convert("L")
+        if prepare(picture).is_blank:
+            raise CorrectionError("there is no digit in the drawing to save")
+        stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S-%f")
+        path = self.folder / f"{label}_{stamp}-{os.getpid()}-{next(_counter)}.png"
+        try:
+            with atomic_write(path) as handle:
+                picture.save(handle, "PNG")
+        except OSError as exc:
+            raise CorrectionError(f"could not save the drawing in {self.folder}: "
+                                  f"{exc.strerror or exc}") from None
+        return path
+
+    def delete_all(self) -> int:
+        """Delete every saved correction; returns how many there were."""
+        paths = self.paths()
+        for path in paths:
+            path.unlink(missing_ok=True)
+        return len(paths)
+
+    def export_png(self, folder: str | os.PathLike) -> int:
+        """Copy every correction as a PNG into ``folder``; returns how many."""
+        target = Path(folder)
+        target.mkdir(parents=True, exist_ok=True)
+        paths = self.paths()
+        for path in paths:
+            shutil.copy2(path, target / path.name)
+        return len(paths)
+
+    def arrays(self) -> tuple[np.ndarray, np.ndarray]:
+        """Every correction as the model sees it: (N×28×28 uint8 white ink on black, N labels)."""
+        images, labels = [], []
+        for path in self.paths():
+            try:
+                with Image.open(path) as picture:
+                    prepared = prepare(picture.convert("L"))
+            except OSError as exc:
+                raise CorrectionError(f"cannot read {path.name}: {exc}") from None
+            if prepared.is_blank:
+                continue
+            images.append(np.round(prepared.image * 255).astype(np.uint8))
+            labels.append(int(path.name[0]))
+        if not images:
+            return np.zeros((0, SIDE, SIDE), np.uint8), np.zeros(0, np.uint8)
+        return np.stack(images), np.asarray(labels, np.uint8)
+
+    def export_idx(self, folder: str | os.PathLike, gz: bool = False) -> tuple[Path, Path]:
+        """Write MNIST-style IDX files (28×28, white on black) into ``folder``.
+
+        Returns the images and labels paths; each is written atomically.
+        """
+        images, labels = self.arrays()
+        if not len(labels):
+            raise CorrectionError("there are no corrections to export")
+        target = Path(folder)
+        suffix = ".gz" if gz else ""
+        written = []
+        for name, array, magic in ((IDX_IMAGES, images, 2051), (IDX_LABELS, labels, 2049)):
+            data = _idx_bytes(array, magic)
+            path = target / (name + suffix)
+            with atomic_write(path) as handle:
+                handle.write(gzip.compress(data) if gz else data)
+            written.append(path)
+        return written[0], written[1]

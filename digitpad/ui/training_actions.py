@@ -1,0 +1,189 @@
+"""Retraining and corrections in the main window, installed by one call.
+
+``install_training_actions(window, menu)`` adds to the Model menu "Retrain…",
+"Reset to bundled model" and a Corrections submenu (count, Export as IDX…,
+Export as PNG…, Delete all), and makes a click on a digit's bar, or a number
+key 0–9, after a prediction save the drawing as a correction with that label.
+It stops any training child when the window closes. The window itself keeps
+no training logic.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QEvent, QObject, QStandardPaths, Qt
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QFileDialog, QMenu, QMessageBox
+
+from digitpad.corrections import CorrectionError, Corrections
+from digitpad.ui.model_store import ModelStore
+from digitpad.ui.retrain_dialog import RetrainDialog
+from digitpad.userdata import UserData
+
+
+def app_data_root() -> str:
+    return QStandardPaths.writableLocation(QStandardPaths.StandardLocation.AppDataLocation)
+
+
+class TrainingActions(QObject):
+    """Owns the retrain dialog, the model store and the corrections of one window."""
+
+    def __init__(self, window, menu: QMenu, userdata: UserData | None = None) -> None:
+        super().__init__(window)
+        self.window = window
+        self.userdata = userdata or UserData.at(app_data_root())
+        self.corrections = Corrections(self.userdata.corrections)
+        self.store = ModelStore(window.recognition, self.userdata, window.settings, self)
+        self.dialog: RetrainDialog | None = None
+
+        menu.addSeparator()
+        self.retrain_action = QAction("&Retrain…", window)
+        self.retrain_action.triggered.connect(self.open_retrain)
+        self.reset_action = QAction("Reset to &bundled model", window)
+        self.reset_action.triggered.connect(self.reset_model)
+        menu.addAction(self.retrain_action)
+        menu.addAction(self.reset_action)
+
+        self.corrections_menu = menu.addMenu("&Corrections")
+        self.count_action = QAction("", window)
+        self.count_action.setEnabled(False)
+        self.export_idx_action = QAction("Export as &IDX…", window)
+        self.export_idx_action.triggered.connect(self._choose_idx_folder)
+        self.export_png_action = QAction("Export as &PNG…", window)
+        self.export_png_action.triggered.connect(self._choose_png_folder)
+        self.delete_action = QAction("&Delete all…", window)
+        self.delete_action.triggered.connect(self._confirm_delete)
+        self.corrections_menu.addAction(self.count_action)
+        self.corrections_menu.addSeparator()
+        self.corrections_menu.addActions([self.export_idx_action, self.export_png_action,
+                                          self.delete_action])
+        self.corrections_menu.aboutToShow.connect(self.refresh_count)
+        hint = QAction("Click a bar or press 0–9 to correct a prediction", window)
+        hint.setEnabled(False)
+        self.corrections_menu.addSeparator()
+        self.corrections_menu.addAction(hint)
+
+        # Number keys correct the last prediction; application-wide within the window.
+        self.digit_actions = []
+        for digit in range(10):
+            action = QAction(str(digit), window)
+            action.setShortcut(QKeySequence(str(digit)))
+            action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+            action.triggered.connect(lambda _=False, d=digit: self.correct(d))
+            window.addAction(action)
+            self.digit_actions.append(action)
+        window.bars.digitClicked.connect(self.correct)
+        window.installEventFilter(self)
+        self.refresh_count()
+
+    # --- models -----------------------------------------------------------------------------
+    def open_retrain(self) -> RetrainDialog:
+        if self.dialog is None:
+            self.dialog = RetrainDialog(self.window, self.userdata, self.store, self.corrections,
+                                        self.window.settings.store)
+            self.dialog.modelAdopted.connect(
+                lambda path: self.window.statusBar().showMessage(
+                    f"Now using the retrained model {Path(path).name}", 8000))
+        self.dialog.refresh_corrections()
+        self.dialog.show()
+        self.dialog.raise_()
+        self.dialog.activateWindow()
+        return self.dialog
+
+    def reset_model(self) -> None:
+        self.window.statusBar().showMessage("Going back to the bundled model…")
+        self.store.reset()
+
+    # --- corrections ---------------------------------------------------------------------------
+    def can_correct(self) -> bool:
+        """A prediction is on screen for a drawing (or an opened picture)."""
+        return not self.window.canvas.is_empty and self.window.bars.values() is not None
+
+    def correct(self, digit: int) -> Path | None:
+        """Save what is on the canvas labelled ``digit``; says so in the status line."""
+        bar = self.window.statusBar()
+        if not self.can_correct():
+            bar.showMessage("Draw a digit and let it be recognised first, then press its "
+                            "number to correct it.", 5000)
+            return None
+        try:
+            path = self.corrections.save(self.window.canvas.image(), digit)
+        except CorrectionError as exc:
+            bar.showMessage(f"Not saved: {exc}", 8000)
+            return None
+        count = self.corrections.count()
+        bar.showMessage(f"Saved as a {digit} — {count} correction{'s' if count != 1 else ''}",
+                        8000)
+        self.refresh_count()
+        return path
+
+    def refresh_count(self) -> None:
+        count = self.corrections.count()
+        self.count_action.setText(f"{count} corrected drawing{'s' if count != 1 else ''} saved")
+        for action in (self.export_idx_action, self.export_png_action, self.delete_action):
+            action.setEnabled(count > 0)
+        if self.dialog is not None:
+            self.dialog.refresh_corrections()
+
+    def export_idx(self, folder: str) -> tuple[Path, Path] | None:
+        try:
+            paths = self.corrections.export_idx(folder)
+        except (CorrectionError, OSError) as exc:
+            self.window._show_error(f"Could not export the corrections: {exc}")
+            return None
+        self.window.statusBar().showMessage(f"Exported {self.corrections.count()} corrections "
+                                            f"as IDX to {folder}", 8000)
+        return paths
+
+    def export_png(self, folder: str) -> int | None:
+        try:
+            count = self.corrections.export_png(folder)
+        except OSError as exc:
+            self.window._show_error(f"Could not export the corrections: {exc}")
+            return None
+        self.window.statusBar().showMessage(f"Exported {count} corrections as PNG to {folder}",
+                                            8000)
+        return count
+
+    def delete_all(self) -> int:
+        count = self.corrections.delete_all()
+        self.refresh_count()
+        self.window.statusBar().showMessage(f"Deleted {count} corrections", 5000)
+        return count
+
+    def _choose_idx_folder(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self.window, "Export corrections as IDX into")
+        if folder:
+            self.export_idx(folder)
+
+    def _choose_png_folder(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self.window, "Export corrections as PNG into")
+        if folder:
+            self.export_png(folder)
+
+    def _confirm_delete(self) -> None:
+        count = self.corrections.count()
+        answer = QMessageBox.question(self.window, "Delete corrections",
+                                      f"Delete all {count} corrected drawings? This cannot be "
+                                      "undone.")
+        if answer == QMessageBox.StandardButton.Yes:
+            self.delete_all()
+
+    # --- window lifetime -----------------------------------------------------------------------
+    def shutdown(self) -> None:
+        if self.dialog is not None:
+            self.dialog.shutdown()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt API)
+        if watched is self.window and event.type() == QEvent.Type.Close:
+            self.shutdown()
+            if self.dialog is not None:
+                self.dialog.close()
+        return False
+
+
+def install_training_actions(window, menu: QMenu, userdata: UserData | None = None
+                             ) -> TrainingActions:
+    """Add retraining, reset and corrections to ``menu`` of ``window``; returns the owner."""
+    return TrainingActions(window, menu, userdata)
