@@ -71,6 +71,8 @@ def _train_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--held-out-orgs", default=",".join(d.held_out_orgs),
                    help="UniPen orgs kept out of training (comma-separated)")
     p.add_argument("--corrections", help="folder of drawings saved by the app (see training.data)")
+    p.add_argument("--corrections-weight", type=float, default=1.0,
+                   help="how many times each correction counts (repeated, each copy augmented)")
     p.add_argument("--teacher", help="model file to distil from (soft targets)")
     p.add_argument("--distill-weight", type=float, default=d.distill_weight)
     p.add_argument("--distill-temperature", type=float, default=d.distill_temperature)
@@ -132,6 +134,7 @@ def run_train(args: argparse.Namespace, argv: Sequence[str], stop: _StopFlag) ->
             config, Path(args.data), out, reporter, stop, command,
             download=args.download, unipen=args.unipen, corrections=args.corrections,
             cache=Path(args.cache) if args.cache else None,
+            corrections_weight=args.corrections_weight,
         )
     finally:
         reporter.close()

@@ -33,8 +33,14 @@ def gather_training_data(
     unipen: str | None = None,
     corrections: str | None = None,
     cache: Path | None = None,
+    corrections_weight: float = 1.0,
 ) -> tuple[Digits, Digits, Digits | None]:
-    """(training set, MNIST test set as the app sees it, held-out UniPen renders or None)."""
+    """(training set, MNIST test set as the app sees it, held-out UniPen renders or None).
+
+    Each correction is repeated ``round(corrections_weight)`` times (at least
+    once), so a few dozen of the user's drawings weigh against thousands of MNIST
+    digits; augmentation makes every copy a little different.
+    """
     from training import unipen as up
 
     mnist = load_mnist(data, "train", download=download)
@@ -52,7 +58,12 @@ def gather_training_data(
             held_out = up.load_rendered(unipen, orgs=config.held_out_orgs, placement="anywhere",
                                         renders=1, seed=12345, cache=cache)
     if corrections:
-        parts.append(load_corrections(corrections))
+        extra = load_corrections(corrections)
+        repeat = max(1, round(corrections_weight))
+        if repeat > 1:
+            extra = Digits(np.repeat(extra.images, repeat, axis=0),
+                           np.repeat(extra.labels, repeat), f"{extra.description} ×{repeat}")
+        parts.append(extra)
     if should_stop():
         raise Cancelled()
     return Digits.concat(parts), test, held_out
@@ -90,11 +101,12 @@ def train_and_save(
     unipen: str | None = None,
     corrections: str | None = None,
     cache: Path | None = None,
+    corrections_weight: float = 1.0,
 ) -> dict:
     """Run the whole recipe; return the result fields of the ``done`` event."""
     device = resolve_device(config.device)
     train_set, test, held_out = gather_training_data(
-        config, data, should_stop, download, unipen, corrections, cache
+        config, data, should_stop, download, unipen, corrections, cache, corrections_weight
     )
     teacher = None
     if config.teacher:
