@@ -211,6 +211,9 @@ class MainWindow(QMainWindow):
         window then updates the active model, the settings and the prediction
         exactly as for "Load model file…".
         """
+        from digitpad.ui.training_actions import install_training_actions
+
+        self.training = install_training_actions(self, menu)
         from digitpad.ui.search_dialog import add_search_action
 
         add_search_action(self, menu)
