@@ -62,11 +62,12 @@ def start_up(bundle: Path, home: Path) -> tuple[float, float]:
     return float(moments["window"]) - started, float(moments["ready"]) - started
 
 
-def self_test(bundle: Path, home: Path) -> float:
+def self_test(bundle: Path, home: Path) -> tuple[float, bool]:
+    """Wall seconds of one ``--self-test`` process and whether it passed."""
     started = time.perf_counter()
-    subprocess.run([str(launcher(bundle)), "--self-test"], env=app_env(home), check=True,
-                   timeout=120, stdout=subprocess.DEVNULL)
-    return time.perf_counter() - started
+    result = subprocess.run([str(launcher(bundle)), "--self-test"], env=app_env(home),
+                            timeout=120, stdout=subprocess.DEVNULL)
+    return time.perf_counter() - started, result.returncode == 0
 
 
 def main() -> int:
@@ -90,8 +91,10 @@ def main() -> int:
               if len(windows) > 1 else f"start-up to window: {windows[0]:.3f} s")
         ready = statistics.median([r for _, r in starts])
         print(f"start-up to first model ready: median {ready:.3f} s")
-        tests = [self_test(bundle, home) for _ in range(args.runs)]
-        print(f"--self-test wall time: median {statistics.median(tests):.3f} s, "
+        runs = [self_test(bundle, home) for _ in range(args.runs)]
+        tests = [seconds for seconds, _ in runs]
+        verdict = "passed" if all(ok for _, ok in runs) else "FAILED"
+        print(f"--self-test wall time ({verdict}): median {statistics.median(tests):.3f} s, "
               f"min {min(tests):.3f} s, max {max(tests):.3f} s over {len(tests)} runs")
     return 0
 

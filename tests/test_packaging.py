@@ -14,6 +14,7 @@ import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -42,8 +43,8 @@ def clean_copy(destination: Path) -> Path:
 
 
 @pytest.fixture(scope="module")
-def bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The built ``DigitPad/`` folder."""
+def bundle(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The built ``DigitPad/`` folder, removed afterwards (it holds gigabytes)."""
     root = tmp_path_factory.mktemp("packaging")
     source = clean_copy(root / "src")
     started = time.perf_counter()
@@ -55,7 +56,8 @@ def bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
     assert result.returncode == 0, result.stderr[-4000:]
     report = json.loads(result.stdout.strip().splitlines()[-1])
     print(f"bundle built in {time.perf_counter() - started:.0f} s, {report['bytes'] / 1e9:.2f} GB")
-    return Path(report["bundle"])
+    yield Path(report["bundle"])
+    shutil.rmtree(root, ignore_errors=True)
 
 
 @pytest.fixture
@@ -124,6 +126,23 @@ def test_retraining_through_the_launcher_writes_a_loadable_model(
     assert last_json_line(result.stdout)["event"] == "done"
     model = load_model(out)
     assert model.arch in ARCHITECTURES
+
+
+def test_search_through_the_launcher_keeps_its_study_and_writes_the_best_model(
+    bundle: Path, app_env: dict[str, str], tmp_path: Path, mnist_folder: Path,
+) -> None:
+    out = tmp_path / "best.npz"
+    study = tmp_path / "study.db"
+    result = launch(
+        bundle, "search", "--data", str(mnist_folder), "--trials", "1", "--epochs", "1",
+        "--final-epochs", "1", "--device", "cpu", "--progress", "jsonl",
+        "--storage", f"sqlite:///{study}", "--cache", str(tmp_path / "cache"), "--out", str(out),
+        env=app_env, cwd=tmp_path, timeout=600,
+    )
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-4000:]
+    assert last_json_line(result.stdout)["event"] == "done"
+    assert study.is_file()
+    assert load_model(out).arch in ARCHITECTURES
 
 
 def test_bundle_leaves_out_what_the_app_never_uses(bundle: Path) -> None:
