@@ -1,0 +1,87 @@
+"""Corrections: saved atomically in the format training reads, counted, exported, deleted."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from digitpad.corrections import CorrectionError, Corrections
+from digitpad.strokes import render_strokes
+from digitpad.userdata import ENV_VAR, UserData, data_dir
+
+SEVEN = [[(0.15, 0.05), (0.85, 0.05), (0.42, 0.95)]]
+
+
+def drawing(strokes=SEVEN) -> np.ndarray:
+    return np.asarray(render_strokes(strokes, 280, (0.5, 0.5, 0.6), pen_width=18))
+
+
+def test_user_data_folder_env_wins_then_root(tmp_path, monkeypatch):
+    monkeypatch.delenv(ENV_VAR, raising=False)
+    assert data_dir(tmp_path / "qt") == tmp_path / "qt"
+    assert data_dir().name == "DigitPad"
+    monkeypatch.setenv(ENV_VAR, str(tmp_path / "env"))
+    data = UserData.at(tmp_path / "qt").ensure()
+    assert data.root == tmp_path / "env"
+    assert all(p.is_dir() for p in (data.models, data.corrections, data.mnist, data.logs))
+    assert data.owns(data.models / "x.npz") and not data.owns(tmp_path / "x.npz")
+
+
+def test_save_count_export_delete(tmp_path):
+    store = Corrections(tmp_path / "corrections")
+    assert store.count() == 0
+    first = store.save(drawing(), 7)
+    store.save(drawing(), 7)
+    store.save(drawing(), 1)
+    assert first.name.startswith("7_") and first.suffix == ".png"
+    assert store.count() == 3 and store.counts_by_label()[7] == 2
+    # Nothing but the PNGs: no temporary file is left behind.
+    assert sorted(p.name for p in store.folder.iterdir()) == sorted(p.name for p in store.paths())
+
+    assert store.export_png(tmp_path / "png") == 3
+    images_path, labels_path = store.export_idx(tmp_path / "idx")
+    images, labels = images_path.read_bytes(), labels_path.read_bytes()
+    assert int.from_bytes(images[:4], "big") == 2051 and int.from_bytes(labels[:4], "big") == 2049
+    assert int.from_bytes(images[4:8], "big") == 3 and len(images) == 16 + 3 * 28 * 28
+    assert sorted(labels[8:]) == [1, 7, 7]
+
+    assert store.delete_all() == 3 and store.count() == 0
+    with pytest.raises(CorrectionError):
+        store.export_idx(tmp_path / "idx2")
+
+
+def test_blank_drawing_and_bad_label_are_refused(tmp_path):
+    store = Corrections(tmp_path)
+    with pytest.raises(CorrectionError, match="no digit"):
+        store.save(np.full((280, 280), 255, np.uint8), 3)
+    with pytest.raises(CorrectionError):
+        store.save(drawing(), 12)
+    assert store.count() == 0
+
+
+def test_training_reads_saved_corrections_and_exported_idx(tmp_path):
+    from training.data import load_corrections, read_idx
+
+    store = Corrections(tmp_path / "c")
+    for label in (7, 3, 7):
+        store.save(drawing(), label)
+    digits = load_corrections(store.folder)
+    assert sorted(digits.labels.tolist()) == [3, 7, 7]
+    assert digits.images.shape == (3, 28, 28) and digits.images.max() > 0.9
+    images_path, labels_path = store.export_idx(tmp_path / "idx")
+    assert read_idx(images_path, 2051).shape == (3, 28, 28)
+    assert sorted(read_idx(labels_path, 2049).tolist()) == [3, 7, 7]
+    # The exported IDX images are what training makes of the PNGs.
+    exported = read_idx(images_path, 2051).astype(np.float32) / 255
+    assert np.abs(np.sort(exported.reshape(3, -1), 0) - np.sort(
+        digits.images.reshape(3, -1), 0)).max() < 0.01
+
+
+def test_training_defaults_match_the_training_config():
+    from digitpad import training_defaults as d
+    from training.config import ARCH_CHOICES, TrainConfig
+
+    c = TrainConfig()
+    assert (d.ARCH, d.EPOCHS, d.LR, d.BATCH_SIZE, d.SEED) == (
+        c.arch, c.epochs, c.lr, c.batch_size, c.seed)
+    assert tuple(d.ARCHS) == tuple(ARCH_CHOICES)

@@ -1,0 +1,209 @@
+"""Retraining from the GUI, end to end: real windows, real menus, real training children."""
+
+from __future__ import annotations
+
+import os
+import signal
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QPoint, Qt
+
+pytest_plugins = ["ui_helpers"]
+
+from digitpad.model_file import load_model  # noqa: E402
+from digitpad.recognizer import predict  # noqa: E402
+from digitpad.ui.main_window import MainWindow  # noqa: E402
+from digitpad.userdata import ENV_VAR, UserData  # noqa: E402
+
+CHILD_MS = 180_000
+CPU = ["--device", "cpu"]
+
+# Deliberately odd drawings (unit square, y down) and the digit the user says each is.
+ODD = [
+    (3, [[(0.1, 0.2), (0.9, 0.2), (0.1, 0.5), (0.9, 0.5), (0.1, 0.8), (0.9, 0.8)]]),
+    (5, [[(0.2, 0.2), (0.8, 0.2), (0.8, 0.8), (0.2, 0.8), (0.2, 0.2)], [(0.2, 0.2), (0.8, 0.8)]]),
+    (8, [[(0.5, 0.05), (0.5, 0.95)], [(0.1, 0.5), (0.9, 0.5)]]),
+    (2, [[(0.1, 0.9), (0.5, 0.1), (0.9, 0.9)]]),
+    (6, [[(0.2, 0.1), (0.8, 0.9)], [(0.8, 0.1), (0.2, 0.9)]]),
+]
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+        with open(f"/proc/{pid}/stat") as handle:
+            return handle.read().split()[2] != "Z"
+    except (ProcessLookupError, OSError):
+        return False
+
+
+@pytest.fixture
+def userdata(tmp_path, monkeypatch) -> UserData:
+    monkeypatch.setenv(ENV_VAR, str(tmp_path / "userdata"))
+    return UserData(tmp_path / "userdata")
+
+
+@pytest.fixture
+def dialog_for(qtbot):
+    def open_dialog(window, folder, epochs=2, extra=()):
+        assert window.training.retrain_action in window.model_menu.actions()
+        window.training.retrain_action.trigger()
+        dialog = window.training.dialog
+        assert dialog.isVisible() and not dialog.isModal()
+        dialog.folder_radio.setChecked(True)
+        dialog.folder_edit.setText(str(folder))
+        dialog.epochs_spin.setValue(epochs)
+        dialog.extra_args = [*CPU, *extra]
+        return dialog
+
+    return open_dialog
+
+
+def predicted(window, qtbot):
+    with qtbot.waitSignal(window.recognition.predictionReady, timeout=5000) as blocker:
+        window.predict()
+    return blocker.args[0]
+
+
+def test_retrain_use_keep_restart_and_reset(qtbot, userdata, window, settings, mnist_folder,
+                                            dialog_for, mouse):
+    dialog = dialog_for(window, mnist_folder)
+    progress, epochs = [], []
+    dialog.runner.progress.connect(lambda *a: progress.append(a))
+    dialog.runner.epochFinished.connect(epochs.append)
+    with qtbot.waitSignal(dialog.runner.finished, timeout=CHILD_MS):
+        assert dialog.start_training()
+    assert progress and len(epochs) == 2
+    assert len(dialog.chart.points("loss")) == 2 and len(dialog.chart.points("accuracy")) == 2
+    assert dialog.use_button.isVisible() and "Current model" in dialog.result_label.text()
+    assert not dialog.error_label.isVisible()
+
+    with qtbot.waitSignal(window.recognition.modelChanged, timeout=10_000):
+        dialog.use_button.click()
+    source = window.recognition.model_source
+    assert Path(source).parent == userdata.models and Path(source).is_file()
+    assert settings.model == source
+    assert not any(userdata.pending_models.iterdir())
+
+    # The app predicts with the new model.
+    window.live_action.setChecked(False)
+    mouse.draw(window.canvas, mouse.SEVEN)
+    shown = predicted(window, qtbot)
+    expected = predict(load_model(source), window.canvas.image())
+    np.testing.assert_allclose(shown.probabilities, expected.probabilities, atol=1e-6)
+    np.testing.assert_allclose(window.bars.values(), expected.probabilities, atol=1e-6)
+
+    # It comes back after the window is made again.
+    window.close()
+    again = MainWindow(settings)
+    qtbot.addWidget(again)
+    again.show()
+    with qtbot.waitSignal(again.modelReady, timeout=10_000):
+        again.start()
+    assert again.recognition.model_source == source
+
+    # Reset returns to the bundled model (and remembers that).
+    with qtbot.waitSignal(again.recognition.modelChanged, timeout=10_000):
+        again.training.reset_action.trigger()
+    assert again.recognition.model_source == "fcnn" and settings.model == "fcnn"
+    assert again.model_actions["fcnn"].isChecked()
+    again.close()
+
+
+def test_cancel_leaves_the_current_model_and_no_partial_file(qtbot, userdata, window,
+                                                             mnist_folder, dialog_for):
+    before_source = window.recognition.model_source
+    before_model = window.recognition.model
+    dialog = dialog_for(window, mnist_folder, epochs=300)
+    with qtbot.waitSignal(dialog.runner.progress, timeout=CHILD_MS):
+        dialog.start_training()
+    pid = dialog.runner.pid()
+    with qtbot.waitSignal(dialog.runner.cancelled, timeout=1500):
+        dialog.cancel_button.click()
+    assert not alive(pid)
+    assert window.recognition.model_source == before_source
+    assert window.recognition.model is before_model
+    leftovers = [p for p in userdata.root.rglob("*") if p.is_file() and ".npz" in p.name]
+    assert leftovers == []
+    assert "Cancelled" in dialog.status_label.text() and dialog.start_button.isEnabled()
+
+
+def test_broken_data_folder_shows_an_error(qtbot, userdata, window, tmp_path, dialog_for):
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / "train-images-idx3-ubyte").write_bytes(b"\x00\x00\x08\x03truncated")
+    dialog = dialog_for(window, broken)
+    with qtbot.waitSignal(dialog.runner.failed, timeout=CHILD_MS):
+        dialog.start_training()
+    assert dialog.error_label.isVisible()
+    assert "Training failed" in dialog.error_label.text()
+    assert window.recognition.model_source == "fcnn"
+    # A folder that does not exist is caught before any child starts.
+    dialog.folder_edit.setText(str(tmp_path / "missing"))
+    assert not dialog.start_training()
+    assert "no folder" in dialog.error_label.text()
+
+
+def test_killed_child_shows_an_error(qtbot, userdata, window, mnist_folder, dialog_for):
+    dialog = dialog_for(window, mnist_folder, epochs=300)
+    with qtbot.waitSignal(dialog.runner.progress, timeout=CHILD_MS):
+        dialog.start_training()
+    with qtbot.waitSignal(dialog.runner.failed, timeout=5000):
+        os.kill(dialog.runner.pid(), signal.SIGKILL)
+    assert "stopped unexpectedly" in dialog.error_label.text()
+    assert dialog.start_button.isEnabled()
+    assert window.recognition.model_source == "fcnn"
+
+
+def test_closing_the_window_stops_training(qtbot, userdata, window, mnist_folder, dialog_for):
+    dialog = dialog_for(window, mnist_folder, epochs=300)
+    with qtbot.waitSignal(dialog.runner.progress, timeout=CHILD_MS):
+        dialog.start_training()
+    pid = dialog.runner.pid()
+    window.close()
+    assert not dialog.runner.running
+    assert not alive(pid)
+
+
+def test_corrections_from_keys_and_bars_then_retraining_learns_them(
+        qtbot, userdata, window, mnist_folder, dialog_for, mouse):
+    window.live_action.setChecked(False)
+    bundled = window.recognition.model
+    images = []
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow, timeout=2000)
+    for i, (label, strokes) in enumerate(ODD):
+        window.clear()
+        # Nothing to correct before a prediction.
+        assert window.training.correct(label) is None
+        mouse.draw(window.canvas, strokes)
+        predicted(window, qtbot)
+        images.append(window.canvas.image())
+        if i % 2:
+            bars = window.bars
+            y = bars._row_rect(label).center().y()
+            qtbot.mouseClick(bars, Qt.MouseButton.LeftButton, pos=QPoint(bars.width() // 2, int(y)))
+        else:
+            qtbot.keyClick(window, getattr(Qt.Key, f"Key_{label}"))
+        assert window.training.corrections.count() == i + 1
+        assert window.statusBar().currentMessage() == (
+            f"Saved as a {label} — {i + 1} correction{'s' if i else ''}")
+    wrong = sum(predict(bundled, image).digit != label
+                for image, (label, _) in zip(images, ODD, strict=True))
+    assert wrong >= 3  # the drawings really are odd for the bundled model
+
+    dialog = dialog_for(window, mnist_folder, epochs=20)
+    assert dialog.corrections_check.isEnabled() and "5 saved" in dialog.corrections_check.text()
+    dialog.corrections_check.setChecked(True)
+    args = dialog.arguments(Path("out.npz"))
+    assert "--corrections" in args and "--corrections-weight" in args
+    with qtbot.waitSignal(dialog.runner.finished, timeout=CHILD_MS) as blocker:
+        dialog.start_training()
+    assert "5 corrections" in load_model(blocker.args[0]).meta["trained_on"]
+    with qtbot.waitSignal(window.recognition.modelChanged, timeout=10_000):
+        dialog.use_model()
+    model = window.recognition.model
+    answers = [predict(model, image).digit for image in images]
+    assert answers == [label for label, _ in ODD]
