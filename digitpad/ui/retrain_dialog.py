@@ -10,6 +10,7 @@ accuracy next to the current model's, and "Use this model" swaps it in through
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from PySide6.QtCore import QSettings, Qt, Signal
@@ -81,7 +82,7 @@ def plain_error(message: str) -> str:
 class RetrainDialog(QDialog):
     """Settings, progress and result of one retrain at a time."""
 
-    modelAdopted = Signal(str)  # noqa: N815 (Qt naming); path of the model now in use
+    modelAdopted = Signal(str)
 
     def __init__(self, parent: QWidget | None, userdata: UserData, store: ModelStore,
                  corrections: Corrections, settings: QSettings | None = None) -> None:
@@ -306,7 +307,10 @@ class RetrainDialog(QDialog):
         self.use_button.hide()
         self.status_label.setText("Starting the training process…")
         self._set_running(True)
-        self.runner.start(self.arguments(self._pending), env=self.userdata.child_environment(),
+        env = self.userdata.child_environment()
+        # Leave a core to the app so drawing stays smooth while training runs.
+        env.setdefault("OMP_NUM_THREADS", str(max(1, (os.cpu_count() or 2) - 1)))
+        self.runner.start(self.arguments(self._pending), env=env,
                           working_dir=str(self.userdata.root))
         return True
 
