@@ -82,6 +82,6 @@ def test_training_defaults_match_the_training_config():
     from training.config import ARCH_CHOICES, TrainConfig
 
     c = TrainConfig()
-    assert (d.ARCH, d.EPOCHS, d.LR, d.BATCH_SIZE, d.SEED) == (
-        c.arch, c.epochs, c.lr, c.batch_size, c.seed)
+    ours = (d.ARCH, d.EPOCHS, d.LR, d.BATCH_SIZE, d.SEED)
+    assert ours == (c.arch, c.epochs, c.lr, c.batch_size, c.seed)
     assert tuple(d.ARCHS) == tuple(ARCH_CHOICES)

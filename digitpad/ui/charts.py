@@ -83,10 +83,10 @@ class LineChart(QWidget):
         self.update()
 
     # --- painting -----------------------------------------------------------------------
-    def sizeHint(self) -> QSize:  # noqa: N802 (Qt API)
+    def sizeHint(self) -> QSize:
         return QSize(420, 200)
 
-    def minimumSizeHint(self) -> QSize:  # noqa: N802
+    def minimumSizeHint(self) -> QSize:
         return QSize(240, 120)
 
     def _axis_range(self, axis: str) -> tuple[float, float, float] | None:
@@ -104,7 +104,7 @@ class LineChart(QWidget):
                 low, high = max(0.0, high - step), high
         return low, high, step
 
-    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 (Qt API)
+    def paintEvent(self, event: QPaintEvent) -> None:
         painter = QPainter(self)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         palette = self.palette()

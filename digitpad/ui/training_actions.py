@@ -175,7 +175,7 @@ class TrainingActions(QObject):
         if self.dialog is not None:
             self.dialog.shutdown()
 
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt API)
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if watched is self.window and event.type() == QEvent.Type.Close:
             self.shutdown()
             if self.dialog is not None:

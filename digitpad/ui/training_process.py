@@ -76,7 +76,7 @@ class TrainingProcess(QObject):
     """One child process at a time; see the module docstring for the signals."""
 
     progress = Signal(float, float, int)  # fraction 0–1, seconds left (-1 unknown), epoch
-    epochFinished = Signal(dict)  # noqa: N815 (Qt naming)
+    epochFinished = Signal(dict)
     finished = Signal(str, dict)  # model path, the done event
     failed = Signal(str)
     cancelled = Signal()
