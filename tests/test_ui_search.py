@@ -6,7 +6,7 @@ import pytest
 
 pytest.importorskip("optuna")
 
-from digitpad.ui.search_dialog import ACTION_TEXT, SearchDialog  # noqa: E402
+from digitpad.ui.search_dialog import ACTION_TEXT, SearchDialog
 
 pytest_plugins = ["ui_helpers"]
 

@@ -27,7 +27,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QMenu,
-    QMessageBox,
     QPushButton,
     QSpinBox,
     QTableWidget,
@@ -86,7 +85,7 @@ class TrialChart(LineChart):
 class SearchDialog(QDialog):
     """Start, watch and cancel a hyperparameter search (see the module docstring)."""
 
-    retrainRequested = Signal(dict)  # noqa: N815 (Qt naming) TrainConfig field values
+    retrainRequested = Signal(dict)
 
     def __init__(self, parent: QWidget | None = None, userdata: UserData | None = None,
                  arch: str = "fcnn") -> None:
@@ -194,7 +193,7 @@ class SearchDialog(QDialog):
             self.status_label.setText("Stopping… finished trials stay in the study.")
             self.runner.cancel()
 
-    def closeEvent(self, event) -> None:  # noqa: N802 (Qt API)
+    def closeEvent(self, event) -> None:
         if self.running:
             self.runner.stop()
         super().closeEvent(event)
@@ -297,9 +296,10 @@ class SearchDialog(QDialog):
 def open_retrain_with(window: QWidget, params: dict) -> None:
     """Hand the best parameters to the retrain dialog (``prefill``), when the window has one."""
     opener = getattr(window, "open_retrain_dialog", None)
-    if opener is None:
-        QMessageBox.information(window, "Retrain", "Retraining is not available in this build.\n"
-                                + format_params(params))
+    if opener is None:  # no retrain dialog in this build: say so without blocking
+        status = getattr(window, "statusBar", None)
+        if status is not None:
+            status().showMessage("Best parameters: " + format_params(params), 15000)
         return
     dialog = opener()
     if dialog is not None and hasattr(dialog, "prefill"):
