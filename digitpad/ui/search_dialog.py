@@ -295,15 +295,16 @@ class SearchDialog(QDialog):
 
 def open_retrain_with(window: QWidget, params: dict) -> None:
     """Hand the best parameters to the retrain dialog (``prefill``), when the window has one."""
-    opener = getattr(window, "open_retrain_dialog", None)
-    if opener is None:  # no retrain dialog in this build: say so without blocking
-        status = getattr(window, "statusBar", None)
-        if status is not None:
-            status().showMessage("Best parameters: " + format_params(params), 15000)
-        return
-    dialog = opener()
+    opener = getattr(window, "open_retrain_dialog", None) or getattr(
+        getattr(window, "training", None), "open_retrain", None)
+    dialog = opener() if opener is not None else None
     if dialog is not None and hasattr(dialog, "prefill"):
         dialog.prefill(params)
+        return
+    # No retrain dialog that takes parameters in this build: show them without blocking.
+    status = getattr(window, "statusBar", None)
+    if status is not None:
+        status().showMessage("Best parameters: " + format_params(params), 30000)
 
 
 def add_search_action(window: QWidget, menu: QMenu) -> None:
