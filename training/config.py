@@ -1,7 +1,8 @@
 """Training settings as data: one dataclass used by the CLI, the GUI dialog and the search.
 
 The defaults are the original design's hyperparameters (Adam, lr ≈ 0.00107,
-batch 128, 40 epochs); every other part of ``training/`` reads its settings
+batch 128, 40 epochs) plus what measured better here (cosine decay, milder
+augmentation); every other part of ``training/`` reads its settings
 from a :class:`TrainConfig` rather than from module globals.
 """
 
@@ -28,11 +29,13 @@ class TrainConfig:
     lr: float = 0.001065741156220378
     batch_size: int = 128
     weight_decay: float = 0.0
-    schedule: str = "constant"
+    # Cosine decay measured +0.3 points over the design's constant rate (resources/README.md).
+    schedule: str = "cosine"
     warmup_fraction: float = 0.0
     label_smoothing: float = 0.0
     # 0 turns augmentation off; 1 is rotation ±15°, scale ±15%, shear ±0.25, shift ±2.5 px.
-    augment: float = 1.0
+    # 0.5 measured best for the FCNN (1.0 and 0.25 were 0.3-0.5 points worse on MNIST).
+    augment: float = 0.5
     seed: int = 0
     device: str = "auto"
     # Also train on MNIST passed through digitpad.preprocess.prepare (the app's inputs).
