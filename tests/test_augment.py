@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import torch
+import torch.nn.functional as F  # noqa: N812
 
-from training.augment import random_affine, random_matrices
+from training.augment import affine_grid, random_affine, random_matrices
 
 
 def batch(n: int = 16) -> torch.Tensor:
@@ -44,3 +45,9 @@ def test_ink_stays_on_the_field():
     ratio = out.sum(dim=(1, 2, 3)) / x.sum(dim=(1, 2, 3))
     # Scaling by up to ±15% changes ink area by up to about ±32%; nothing is pushed off.
     assert ratio.min() > 0.6 and ratio.max() < 1.5
+
+
+def test_fast_grid_equals_torch_affine_grid():
+    theta = random_matrices(32, 1.5, torch.Generator().manual_seed(2))
+    expected = F.affine_grid(theta, [32, 1, 28, 28], align_corners=False)
+    assert torch.allclose(affine_grid(theta, 28), expected, atol=1e-6)
