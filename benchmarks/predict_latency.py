@@ -12,17 +12,17 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 os.environ.setdefault("MKL_NUM_THREADS", "1")
 
-import argparse  # noqa: E402
-import json  # noqa: E402
-import time  # noqa: E402
+import argparse
+import json
+import time
 
-import numpy as np  # noqa: E402
+import numpy as np
 
-from digitpad.assets import bundled_model_path  # noqa: E402
-from digitpad.model_file import load_model  # noqa: E402
-from digitpad.recognizer import predict  # noqa: E402
-from digitpad.selftest import DRAWINGS  # noqa: E402
-from digitpad.strokes import render_strokes  # noqa: E402
+from digitpad.assets import bundled_model_path
+from digitpad.model_file import load_model
+from digitpad.recognizer import predict
+from digitpad.selftest import DRAWINGS
+from digitpad.strokes import render_strokes
 
 
 def main() -> None:
@@ -49,7 +49,10 @@ def main() -> None:
     ms = np.array(times) * 1000
     result = {"arch": args.arch, "n": args.n, "p50_ms": round(float(np.percentile(ms, 50)), 3),
               "p99_ms": round(float(np.percentile(ms, 99)), 3), "max_ms": round(float(ms.max()), 3)}
-    print(f"{args.arch}: p50 {result['p50_ms']} ms, p99 {result['p99_ms']} ms over {args.n} drawings")
+    print(
+        f"{args.arch}: p50 {result['p50_ms']} ms, p99 {result['p99_ms']} ms "
+        f"over {args.n} drawings"
+    )
     print(json.dumps(result))
 
 

@@ -27,7 +27,9 @@ class atomic_write:  # noqa: N801 - used like open()
 
     def __enter__(self):
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp", dir=self.path.parent)
+        fd, tmp = tempfile.mkstemp(
+            prefix=f".{self.path.name}.", suffix=".tmp", dir=self.path.parent
+        )
         self._tmp = Path(tmp)
         self._handle = os.fdopen(fd, "wb")
         return self._handle

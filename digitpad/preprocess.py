@@ -72,7 +72,7 @@ def to_gray(image: Image.Image | np.ndarray) -> np.ndarray:
         array = np.nan_to_num(array.astype(np.float64), nan=0.0, posinf=1.0, neginf=0.0)
         if array.max(initial=0) > 1.0:
             array = array / (255.0 if array.max() <= 255 else array.max())
-        array = array.astype(np.float32)
+        array = np.clip(array, 0.0, 1.0).astype(np.float32)
     if array.ndim == 3:
         channels = array.shape[2]
         if channels in (2, 4):
@@ -105,7 +105,8 @@ def _composite(gray: np.ndarray, alpha: np.ndarray) -> np.ndarray:
 
 def ink_map(gray: np.ndarray) -> np.ndarray:
     """Ink strength in [0, 1] whatever the polarity: the background (the median) maps to 0."""
-    background = float(np.median(gray[:: max(1, gray.shape[0] // 64), :: max(1, gray.shape[1] // 64)]))
+    step_y, step_x = max(1, gray.shape[0] // 64), max(1, gray.shape[1] // 64)
+    background = float(np.median(gray[::step_y, ::step_x]))
     if background >= 0.5:
         ink = background - gray
         span = background
@@ -155,7 +156,7 @@ def _normalise_stroke(work: np.ndarray) -> np.ndarray:
     """Thicken hairlines and thin markers towards MNIST's stroke width, in 2 px steps."""
     mask = work > 0.5
     width = _stroke_width(mask)
-    radius = int(round((width - TARGET_STROKE) / 2)) if width > 0 else 0
+    radius = round((width - TARGET_STROKE) / 2) if width > 0 else 0
     if radius < 0:
         return _max_filter(work, -radius)
     if radius > 0:
@@ -231,7 +232,8 @@ def prepare(image: Image.Image | np.ndarray) -> Prepared:
     peak = float(work.max())
     if 0.05 < peak < 1:
         work = np.minimum(work / peak, 1.0)
-    box = np.clip(_fit(work, round((ww + 2 * pad) * BOX / WORK), round((wh + 2 * pad) * BOX / WORK)), 0, 1)
+    fit_w, fit_h = round((ww + 2 * pad) * BOX / WORK), round((wh + 2 * pad) * BOX / WORK)
+    box = np.clip(_fit(work, fit_w, fit_h), 0, 1)
     return Prepared(_centre_by_mass(box))
 
 
@@ -244,8 +246,8 @@ def _centre_by_mass(box: np.ndarray) -> np.ndarray:
     ys, xs = np.indices(box.shape)
     cy, cx = (ys * box).sum() / total, (xs * box).sum() / total
     # Centre of mass on (13.5, 13.5), as MNIST did, but never push ink off the field.
-    top = min(max(int(round(13.5 - cy)), 0), SIDE - box.shape[0])
-    left = min(max(int(round(13.5 - cx)), 0), SIDE - box.shape[1])
+    top = min(max(round(13.5 - cy), 0), SIDE - box.shape[0])
+    left = min(max(round(13.5 - cx), 0), SIDE - box.shape[1])
     out = np.zeros((SIDE, SIDE), np.float32)
     out[top : top + box.shape[0], left : left + box.shape[1]] = box
     return out

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import gzip
-import os
-import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -90,15 +89,33 @@ def test_images_must_be_28_by_28(make_mnist_folder):
         load_mnist(folder, "train")
 
 
-@pytest.mark.skipif(sys.platform == "win32" or os.geteuid() == 0, reason="needs POSIX non-root")
-def test_unreadable_folder_is_reported(make_mnist_folder):
+def test_unreadable_folder_is_reported(make_mnist_folder, monkeypatch):
+    # Simulated, so it holds for root too (who can read any folder).
     folder = make_mnist_folder(n_train=10, n_test=10)
-    folder.chmod(0)
-    try:
-        with pytest.raises(DataError, match="permission"):
-            load_mnist(folder, "train")
-    finally:
-        folder.chmod(0o755)
+    real_iterdir = Path.iterdir
+
+    def iterdir(self):
+        if self == folder:
+            raise PermissionError(13, "Permission denied", str(self))
+        return real_iterdir(self)
+
+    monkeypatch.setattr(Path, "iterdir", iterdir)
+    with pytest.raises(DataError, match="no permission to read folder"):
+        load_mnist(folder, "train")
+
+
+def test_unreadable_file_is_reported(make_mnist_folder, monkeypatch):
+    folder = make_mnist_folder(n_train=10, n_test=10)
+    real_open = gzip.open
+
+    def guarded_open(path, *args, **kwargs):
+        if "labels" in str(path):
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_open(path, *args, **kwargs)
+
+    monkeypatch.setattr(gzip, "open", guarded_open)
+    with pytest.raises(DataError, match="no permission to read .*labels"):
+        load_mnist(folder, "train")
 
 
 def test_download_impossible_offline_is_a_clear_error(tmp_path, monkeypatch):

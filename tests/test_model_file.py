@@ -32,7 +32,8 @@ def random_params(arch: str, seed: int = 0) -> dict[str, np.ndarray]:
 @pytest.fixture
 def good_model(tmp_path):
     path = tmp_path / "good.npz"
-    save_model(path, "fcnn", random_params("fcnn"), {"test_accuracy": 0.97, "sizes": {"hidden": 128}})
+    meta = {"test_accuracy": 0.97, "sizes": {"hidden": 128}}
+    save_model(path, "fcnn", random_params("fcnn"), meta)
     return path
 
 
@@ -89,7 +90,8 @@ def valid_meta(**changes) -> dict:
          "invalid sizes"),
     ],
     ids=["empty", "random-bytes", "text", "npy", "no-meta", "foreign-format", "newer-version",
-         "unknown-arch", "wrong-arch-weights", "missing-weights", "wrong-shape", "nan", "extra-array", "bad-sizes"],
+         "unknown-arch", "wrong-arch-weights", "missing-weights", "wrong-shape", "nan",
+         "extra-array", "bad-sizes"],
 )
 def test_bad_model_files_are_refused_with_a_reason(tmp_path, make, message):
     path = tmp_path / "bad.npz"
@@ -130,9 +132,8 @@ def test_pickles_are_refused_and_never_executed(tmp_path, monkeypatch, container
         evil[0] = Exploit()
         np.savez(path, **{**random_params("fcnn"), "fc1.bias": evil})
         write_meta = np.frombuffer(json.dumps(valid_meta()).encode(), np.uint8)
-        with zipfile.ZipFile(path, "a") as archive:
-            with archive.open(f"{META_KEY}.npy", "w") as handle:
-                np.lib.format.write_array(handle, write_meta)
+        with zipfile.ZipFile(path, "a") as archive, archive.open(f"{META_KEY}.npy", "w") as handle:
+            np.lib.format.write_array(handle, write_meta)
     with pytest.raises(ModelFileError):
         load_model(path)
     assert not marker.exists()

@@ -51,7 +51,7 @@ def test_bundled_models_are_installed_with_the_package(arch):
 def test_predicts_digits_drawn_anywhere(drawings, arch):
     code, results = run_predict("--arch", arch, *map(str, drawings.values()))
     assert code == 0
-    for (digit, path), result in zip(drawings.items(), results):
+    for (digit, path), result in zip(drawings.items(), results, strict=True):
         assert result["path"] == str(path)
         assert result["digit"] == digit
         assert len(result["probabilities"]) == 10

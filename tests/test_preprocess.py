@@ -57,7 +57,7 @@ def test_pen_width_is_normalised(pen):
 def test_output_is_mnist_like():
     image = reference(FOUR)
     assert image.shape == (28, 28) and image.dtype == np.float32
-    assert 0.0 <= image.min() and image.max() <= 1.0
+    assert image.min() >= 0.0 and image.max() <= 1.0
     rows, cols = np.nonzero(image > 0.05)
     assert max(np.ptp(rows), np.ptp(cols)) <= 22  # fits MNIST's 20 px box, plus filter spill
     ys, xs = np.indices(image.shape)
@@ -68,7 +68,9 @@ def test_output_is_mnist_like():
 def test_polarity_is_detected():
     dark_on_light = render_strokes(SEVEN, 200, (0.5, 0.5, 0.6), 14)
     light_on_dark = Image.eval(dark_on_light, lambda v: 255 - v)
-    np.testing.assert_allclose(prepare(light_on_dark).image, prepare(dark_on_light).image, atol=1e-5)
+    np.testing.assert_allclose(
+        prepare(light_on_dark).image, prepare(dark_on_light).image, atol=1e-5
+    )
 
 
 def test_ink_on_transparent_layer_is_seen():
@@ -109,7 +111,9 @@ def test_normalised_uses_mean_and_std():
 
 image_arrays = st.one_of(
     arrays(np.uint8, st.tuples(st.integers(1, 60), st.integers(1, 60))),
-    arrays(np.uint16, st.tuples(st.integers(1, 40), st.integers(1, 40), st.sampled_from([1, 3, 4]))),
+    arrays(
+        np.uint16, st.tuples(st.integers(1, 40), st.integers(1, 40), st.sampled_from([1, 3, 4]))
+    ),
     arrays(np.float64, st.tuples(st.integers(1, 40), st.integers(1, 40))),
     arrays(np.uint8, st.tuples(st.integers(1, 40), st.integers(1, 40), st.sampled_from([2, 3, 4]))),
 )

@@ -40,7 +40,7 @@ class _StartupReport(QObject):
         with open(self._path, "a", encoding="utf-8") as handle:
             handle.write(f"{event} {time.time():.6f}\n")
 
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt API)
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if not self._window_seen and event.type() == QEvent.Type.Expose and watched.isExposed():
             self._window_seen = True
             self._write("window")

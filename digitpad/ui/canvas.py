@@ -53,8 +53,8 @@ class DrawingCanvas(QWidget):
     """
 
     changed = Signal()
-    strokeFinished = Signal()  # noqa: N815 (Qt naming)
-    fileDropped = Signal(str)  # noqa: N815 (Qt naming)
+    strokeFinished = Signal()
+    fileDropped = Signal(str)
 
     def __init__(self, parent: QWidget | None = None, pen_width: float = 18.0) -> None:
         super().__init__(parent)
@@ -129,7 +129,7 @@ class DrawingCanvas(QWidget):
         """A copy of the drawing as shown, for saving."""
         return self._backing.copy()
 
-    def sizeHint(self) -> QSize:  # noqa: N802 (Qt API)
+    def sizeHint(self) -> QSize:
         return QSize(320, 320)
 
     # --- geometry --------------------------------------------------------
@@ -245,24 +245,24 @@ class DrawingCanvas(QWidget):
         self.changed.emit()
         self.strokeFinished.emit()
 
-    def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802 (Qt API)
+    def mousePressEvent(self, event: QMouseEvent) -> None:
         if event.button() == Qt.MouseButton.LeftButton:
             self._begin(event.position())
             event.accept()
         else:
             super().mousePressEvent(event)
 
-    def mouseMoveEvent(self, event: QMouseEvent) -> None:  # noqa: N802
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:
         if self._current is not None and event.buttons() & Qt.MouseButton.LeftButton:
             self._extend(event.position())
             event.accept()
 
-    def mouseReleaseEvent(self, event: QMouseEvent) -> None:  # noqa: N802
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:
         if event.button() == Qt.MouseButton.LeftButton:
             self._end(event.position())
             event.accept()
 
-    def tabletEvent(self, event: QTabletEvent) -> None:  # noqa: N802
+    def tabletEvent(self, event: QTabletEvent) -> None:
         # Accepting stops Qt from also sending the mouse events it would synthesise.
         kind = event.type()
         if kind == QEvent.Type.TabletPress:
@@ -274,7 +274,7 @@ class DrawingCanvas(QWidget):
         event.accept()
 
     # --- Qt plumbing -----------------------------------------------------------
-    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802
+    def paintEvent(self, event: QPaintEvent) -> None:
         painter = QPainter(self)
         rect = event.rect()
         ratio = self._backing.devicePixelRatio()
@@ -296,7 +296,7 @@ class DrawingCanvas(QWidget):
         painter.setBrush(Qt.BrushStyle.NoBrush)
         painter.drawRect(QRectF(self.rect()).adjusted(0.5, 0.5, -0.5, -0.5))
 
-    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802
+    def resizeEvent(self, event: QResizeEvent) -> None:
         self._render_all()
         super().resizeEvent(event)
 
@@ -305,19 +305,19 @@ class DrawingCanvas(QWidget):
             self._render_all()
         return super().event(event)
 
-    def focusInEvent(self, event) -> None:  # noqa: N802
+    def focusInEvent(self, event) -> None:
         self.update()
         super().focusInEvent(event)
 
-    def focusOutEvent(self, event) -> None:  # noqa: N802
+    def focusOutEvent(self, event) -> None:
         self.update()
         super().focusOutEvent(event)
 
-    def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
         if _local_file(event) is not None:
             event.acceptProposedAction()
 
-    def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802
+    def dropEvent(self, event: QDropEvent) -> None:
         path = _local_file(event)
         if path is not None:
             event.acceptProposedAction()

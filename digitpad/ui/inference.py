@@ -38,13 +38,13 @@ def model_path(source: str) -> Path:
 class InferenceWorker(QObject):
     """Loads models and recognises images on whatever thread it was moved to."""
 
-    modelLoaded = Signal(int, object)  # noqa: N815 (Qt naming); request, Model
-    modelFailed = Signal(int, str)  # noqa: N815 (Qt naming); request, message
+    modelLoaded = Signal(int, object)
+    modelFailed = Signal(int, str)
     predicted = Signal(int, object)  # request, Prediction
-    predictionFailed = Signal(int, str)  # noqa: N815 (Qt naming)
+    predictionFailed = Signal(int, str)
     # request, picture to show, Prediction
-    imageOpened = Signal(int, QImage, object)  # noqa: N815 (Qt naming)
-    imageFailed = Signal(int, str)  # noqa: N815 (Qt naming)
+    imageOpened = Signal(int, QImage, object)
+    imageFailed = Signal(int, str)
 
     def __init__(self) -> None:
         super().__init__()
@@ -120,16 +120,16 @@ class Recognition(QObject):
     ``imageFailed(message)`` answer :meth:`open_image`.
     """
 
-    predictionReady = Signal(object)  # noqa: N815 (Qt naming)
-    predictionFailed = Signal(str)  # noqa: N815 (Qt naming)
-    modelChanged = Signal(object, str)  # noqa: N815 (Qt naming)
-    modelFailed = Signal(str, str)  # noqa: N815 (Qt naming)
-    imageOpened = Signal(QImage, object)  # noqa: N815 (Qt naming)
-    imageFailed = Signal(str)  # noqa: N815 (Qt naming)
+    predictionReady = Signal(object)
+    predictionFailed = Signal(str)
+    modelChanged = Signal(object, str)
+    modelFailed = Signal(str, str)
+    imageOpened = Signal(QImage, object)
+    imageFailed = Signal(str)
 
-    _predictRequested = Signal(int, object)  # noqa: N815 (Qt naming)
-    _loadRequested = Signal(int, str)  # noqa: N815 (Qt naming)
-    _openRequested = Signal(int, str)  # noqa: N815 (Qt naming)
+    _predictRequested = Signal(int, object)
+    _loadRequested = Signal(int, str)
+    _openRequested = Signal(int, str)
 
     def __init__(self, parent: QObject | None = None, interval_ms: int = LIVE_INTERVAL_MS) -> None:
         super().__init__(parent)

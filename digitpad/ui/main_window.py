@@ -56,7 +56,7 @@ class MainWindow(QMainWindow):
     """Canvas on the left; prediction, bars and the model's view on the right."""
 
     # Emitted once, when the first model is ready to answer.
-    modelReady = Signal()  # noqa: N815 (Qt naming)
+    modelReady = Signal()
 
     def __init__(self, settings: Settings, recognition: Recognition | None = None) -> None:
         super().__init__()
@@ -392,7 +392,7 @@ class MainWindow(QMainWindow):
         if not self.canvas.is_empty:
             self.predict()
 
-    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt API)
+    def closeEvent(self, event: QCloseEvent) -> None:
         self.settings.window_geometry = self.saveGeometry()
         self.settings.sync()
         self.recognition.shutdown()

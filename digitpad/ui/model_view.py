@@ -47,14 +47,14 @@ class ModelInputView(QWidget):
         side = max(cells, side // cells * cells)
         return QRectF((self.width() - side) / 2, (self.height() - side) / 2, side, side)
 
-    def sizeHint(self) -> QSize:  # noqa: N802 (Qt API)
+    def sizeHint(self) -> QSize:
         side = max(112, self.fontMetrics().height() * 7 // 28 * 28)
         return QSize(side, side)
 
-    def minimumSizeHint(self) -> QSize:  # noqa: N802
+    def minimumSizeHint(self) -> QSize:
         return QSize(56, 56)
 
-    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802
+    def paintEvent(self, event: QPaintEvent) -> None:
         painter = QPainter(self)
         target = self._target()
         if self._image is None:

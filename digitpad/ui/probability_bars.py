@@ -23,7 +23,7 @@ class ProbabilityBars(QWidget):
     Clicking a bar emits ``digitClicked(digit)``.
     """
 
-    digitClicked = Signal(int)  # noqa: N815 (Qt naming)
+    digitClicked = Signal(int)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -90,17 +90,17 @@ class ProbabilityBars(QWidget):
         font.setBold(True)
         return font
 
-    def sizeHint(self) -> QSize:  # noqa: N802 (Qt API)
+    def sizeHint(self) -> QSize:
         line = self.fontMetrics().height()
         width = self._label_width() + 10 * line + self._value_width()
         return QSize(width, DIGITS * int(line * 1.6))
 
-    def minimumSizeHint(self) -> QSize:  # noqa: N802
+    def minimumSizeHint(self) -> QSize:
         line = self.fontMetrics().height()
         return QSize(self._label_width() + 4 * line + self._value_width(), DIGITS * (line + 2))
 
     # --- painting ---------------------------------------------------------------------
-    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802
+    def paintEvent(self, event: QPaintEvent) -> None:
         painter = QPainter(self)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         for digit in range(DIGITS):
@@ -145,7 +145,7 @@ class ProbabilityBars(QWidget):
                          self._message)
 
     # --- input ----------------------------------------------------------------------------
-    def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802
+    def mousePressEvent(self, event: QMouseEvent) -> None:
         digit = self.digit_at(event.position().y())
         if event.button() == Qt.MouseButton.LeftButton and digit is not None:
             self.digitClicked.emit(digit)
