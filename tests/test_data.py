@@ -114,7 +114,7 @@ def test_unreadable_file_is_reported(make_mnist_folder, monkeypatch):
         return real_open(path, *args, **kwargs)
 
     monkeypatch.setattr(gzip, "open", guarded_open)
-    with pytest.raises(DataError, match="no permission to read .*labels"):
+    with pytest.raises(DataError, match=r"no permission to read .*labels"):
         load_mnist(folder, "train")
 
 
