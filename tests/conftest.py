@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gzip
 import math
+import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -17,6 +18,17 @@ import pytest
 from PIL import Image
 
 from digitpad.strokes import render_strokes
+
+# Headless Qt for every test; set before any test module creates a QApplication.
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+
+@pytest.fixture(autouse=True)
+def private_user_data(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Every test gets its own DigitPad data folder: nothing touches the user's real one."""
+    folder = tmp_path / "userdata"
+    monkeypatch.setenv("DIGITPAD_DATA_DIR", str(folder))
+    return folder
 
 
 def _circle(cx: float, cy: float, rx: float, ry: float, n: int = 16) -> list[list[float]]:

@@ -7,12 +7,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import optuna
 import pytest
 
-optuna = pytest.importorskip("optuna")
-
-from training import search  # noqa: E402
-from training.config import SEARCH_SPACE  # noqa: E402
+from digitpad import best_params
+from digitpad.userdata import UserData
+from training import search
+from training.config import SEARCH_SPACE
 
 
 def run_cli(capsys: pytest.CaptureFixture, *argv: str) -> tuple[int, list[dict], str]:
@@ -45,6 +46,11 @@ def test_search_stores_trials_and_resumes(mnist_folder, storage, tmp_path, capsy
     events = [line["event"] for line in lines]
     assert events.count("trial_started") == 2
     assert events.count("trial_finished") + events.count("trial_pruned") == 2
+    # The best parameters are kept where the Retrain dialog takes its defaults from.
+    kept = best_params.load(UserData.at().root)
+    assert kept is not None and kept["arch"] == "fcnn"
+    assert kept["params"]["lr"] == pytest.approx(result["best_params"]["lr"])
+    assert kept["test_accuracy"] == result["test_accuracy"]
 
     study = optuna.load_study(study_name="s", storage=storage)
     assert len(study.trials) == 2

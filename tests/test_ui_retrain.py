@@ -12,6 +12,8 @@ from PySide6.QtCore import QPoint, Qt
 
 pytest_plugins = ["ui_helpers"]
 
+from digitpad import best_params  # noqa: E402
+from digitpad import training_defaults as defaults  # noqa: E402
 from digitpad.model_file import load_model  # noqa: E402
 from digitpad.recognizer import predict  # noqa: E402
 from digitpad.ui.main_window import MainWindow  # noqa: E402
@@ -207,3 +209,26 @@ def test_corrections_from_keys_and_bars_then_retraining_learns_them(
     model = window.recognition.model
     answers = [predict(model, image).digit for image in images]
     assert answers == [label for label, _ in ODD]
+
+
+def test_defaults_are_the_searchs_best_when_there_is_one(qtbot, userdata, window, mnist_folder):
+    best_params.save(userdata.root, "fcnn", {"lr": 0.003, "batch_size": 256, "hidden": 64,
+                                             "weight_decay": 2e-5})
+    window.training.retrain_action.trigger()
+    dialog = window.training.dialog
+    assert dialog.lr_spin.value() == pytest.approx(0.003)
+    assert dialog.batch_spin.value() == 256
+    assert dialog.epochs_spin.value() == defaults.EPOCHS
+    assert dialog.tuned_label.isVisible() and "hidden 64" in dialog.tuned_label.text()
+    args = dialog.arguments(userdata.root / "out.npz")
+    assert args[args.index("--hidden") + 1] == "64"
+    assert args[args.index("--weight-decay") + 1] == "2e-05"
+
+    # A broken file means the design's values, never a crash.
+    (userdata.root / best_params.FILE_NAME).write_text("{broken")
+    dialog.defaults_button.click()
+    assert dialog.lr_spin.value() == pytest.approx(defaults.LR, abs=1e-6)
+    assert dialog.batch_spin.value() == defaults.BATCH_SIZE
+    assert not dialog.tuned_label.isVisible() and "--hidden" not in dialog.arguments(
+        userdata.root / "out.npz")
+    dialog.close()

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
+import optuna
 import pytest
-
-pytest.importorskip("optuna")
 
 from digitpad.ui.search_dialog import ACTION_TEXT, SearchDialog
 
@@ -42,8 +41,6 @@ def test_search_from_the_menu_shows_trials_cancels_and_the_app_stays_usable(
     assert not dialog.running and dialog.start_button.isEnabled()
     assert "Cancelled" in dialog.status_label.text()
 
-    import optuna
-
     storage = f"sqlite:///{tmp_path / 'userdata' / 'search.db'}"
     study = optuna.load_study(study_name="ui-test", storage=storage)
     finished = [t for t in study.trials if t.state.is_finished() and t.value is not None]
@@ -53,9 +50,17 @@ def test_search_from_the_menu_shows_trials_cancels_and_the_app_stays_usable(
     dialog.retrainRequested.connect(requested.append)
     dialog.retrain_button.click()
     assert requested and requested[0]["arch"] == "fcnn" and "lr" in requested[0]
+    # "Retrain with the best parameters" fills the retrain dialog with them.
+    retrain = window.training.dialog
+    assert retrain is not None and retrain.isVisible()
+    assert retrain.lr_spin.value() == pytest.approx(dialog.best_params["lr"], rel=1e-3)
+    assert retrain.batch_spin.value() == dialog.best_params["batch_size"]
+    args = retrain.arguments(tmp_path / "out.npz")
+    assert args[args.index("--weight-decay") + 1] == repr(dialog.best_params["weight_decay"])
+    retrain.close()
 
     dialog.close()
     # The window still recognises drawings.
     with qtbot.waitSignal(window.recognition.predictionReady, timeout=5000):
-        mouse.draw(window.canvas, mouse.ONE) if hasattr(mouse, "ONE") else None
+        mouse.draw(window.canvas, mouse.ONE)
         window.predict()

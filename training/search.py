@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import signal
 import sys
 import threading
@@ -61,26 +60,10 @@ class SearchError(Exception):
 
 
 def user_data_dir() -> Path:
-    """The user's DigitPad data folder, without Qt (the app's ``userdata`` agrees).
+    """The user's DigitPad data folder (``DIGITPAD_DATA_DIR`` wins), as the app finds it."""
+    from digitpad.userdata import data_dir
 
-    ``DIGITPAD_DATA_DIR`` wins; otherwise the platform's place for application data.
-    """
-    try:  # the app's own definition, when it exists, is the single source of truth
-        from digitpad.userdata import data_dir  # type: ignore[import-not-found]
-
-        return Path(data_dir())
-    except ImportError:
-        pass
-    env = os.environ.get("DIGITPAD_DATA_DIR")
-    if env:
-        return Path(env).expanduser()
-    if sys.platform == "win32":
-        base = Path(os.environ.get("APPDATA") or Path.home() / "AppData" / "Roaming")
-    elif sys.platform == "darwin":
-        base = Path.home() / "Library" / "Application Support"
-    else:
-        base = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
-    return base / APP_DIR_NAME
+    return Path(data_dir())
 
 
 def default_storage() -> str:
@@ -717,8 +700,27 @@ def search_main(args: argparse.Namespace) -> int:
         print(message, file=sys.stderr)  # noqa: T201
         _emit("cancelled", message=message, **result)
         return 128 + (signals[0] if signals else signal.SIGINT)
+    _keep_best(result)
     _emit("done", **result)
     return 0
+
+
+def _keep_best(result: dict) -> None:
+    """Save the best parameters where the Retrain dialog offers them as its defaults."""
+    from digitpad import best_params
+
+    if not result.get("best_params"):
+        return
+    try:
+        path = best_params.save(
+            user_data_dir(), result["arch"], result["best_params"],
+            study=result["study"], best_val_accuracy=result["best_val_accuracy"],
+            test_accuracy=result["test_accuracy"],
+        )
+    except OSError as exc:
+        print(f"warning: could not keep the best parameters: {exc}", file=sys.stderr)  # noqa: T201
+        return
+    result["best_params_file"] = str(path)
 
 
 def main(argv: list[str] | None = None) -> int:

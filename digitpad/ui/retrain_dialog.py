@@ -10,6 +10,7 @@ accuracy next to the current model's, and "Use this model" swaps it in through
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -35,6 +36,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from digitpad import best_params
 from digitpad import training_defaults as defaults
 from digitpad.corrections import Corrections
 from digitpad.ui.charts import LineChart
@@ -61,6 +63,14 @@ def format_duration(seconds: float) -> str:
 
 def percent(value) -> str:
     return "unknown" if value is None else f"{100 * float(value):.2f}%"
+
+
+def _format_value(value) -> str:
+    if isinstance(value, float):
+        return f"{value:.3g}"
+    if isinstance(value, list):
+        return "/".join(str(v) for v in value)
+    return str(value)
 
 
 def plain_error(message: str) -> str:
@@ -95,6 +105,8 @@ class RetrainDialog(QDialog):
         self.settings = settings if settings is not None else QSettings()
         # Extra arguments for the child (tests use --device cpu, benchmarks --cache…).
         self.extra_args: list[str] = []
+        # Parameters beyond the form (weight decay, hidden units…) from a search's best.
+        self.tuned: dict = {}
         self.corrections_weight = CORRECTIONS_WEIGHT
         self.runner = TrainingProcess(self)
         self.result_path: str | None = None
@@ -141,11 +153,15 @@ class RetrainDialog(QDialog):
         self.batch_spin.setRange(1, 65536)
         self.corrections_check = QCheckBox(self)
         self.defaults_button = QPushButton("Defaults", self)
+        self.tuned_label = QLabel("", self)
+        self.tuned_label.setWordWrap(True)
+        self.tuned_label.hide()
         form = QFormLayout()
         form.addRow("Architecture", self.arch_combo)
         form.addRow("Epochs", self.epochs_spin)
         form.addRow("Learning rate", self.lr_spin)
         form.addRow("Batch size", self.batch_spin)
+        form.addRow("", self.tuned_label)
         form.addRow("", self.corrections_check)
 
         self.progress_bar = QProgressBar(self)
@@ -220,13 +236,21 @@ class RetrainDialog(QDialog):
         source = self._value("source", "folder", str)
         (self.download_radio if source == "download" else self.folder_radio).setChecked(True)
         self.folder_edit.setText(self._value("folder", "", str))
+        include = str(self.settings.value("retrain/corrections", "true")).lower() in ("true", "1")
+        self.corrections_check.setChecked(include)
+        if self.settings.value("retrain/lr") is None:
+            self.reset_defaults()  # never retrained here: the search's best or the design's
+            return
         arch = self._value("arch", defaults.ARCH, str)
         self.arch_combo.setCurrentIndex(max(0, self.arch_combo.findData(arch)))
         self.epochs_spin.setValue(self._value("epochs", defaults.EPOCHS, int))
         self.lr_spin.setValue(self._value("lr", defaults.LR, float))
         self.batch_spin.setValue(self._value("batch_size", defaults.BATCH_SIZE, int))
-        include = str(self.settings.value("retrain/corrections", "true")).lower() in ("true", "1")
-        self.corrections_check.setChecked(include)
+        try:
+            tuned = json.loads(self._value("tuned", "{}", str))
+        except ValueError:
+            tuned = {}
+        self._set_tuned(tuned if isinstance(tuned, dict) else {})
 
     def _remember(self) -> None:
         s = self.settings
@@ -236,14 +260,45 @@ class RetrainDialog(QDialog):
         s.setValue("retrain/epochs", self.epochs_spin.value())
         s.setValue("retrain/lr", self.lr_spin.value())
         s.setValue("retrain/batch_size", self.batch_spin.value())
+        s.setValue("retrain/tuned", json.dumps(self.tuned))
         s.setValue("retrain/corrections", self.corrections_check.isChecked())
         s.sync()
 
     def reset_defaults(self) -> None:
+        """The best parameters of the last finished search when there is one, else the design's."""
+        best = best_params.load(self.userdata.root)
         self.arch_combo.setCurrentIndex(max(0, self.arch_combo.findData(defaults.ARCH)))
         self.epochs_spin.setValue(defaults.EPOCHS)
         self.lr_spin.setValue(defaults.LR)
         self.batch_spin.setValue(defaults.BATCH_SIZE)
+        self._set_tuned({})
+        if best is not None:
+            self.prefill({"arch": best.get("arch"), **best["params"]})
+        self.defaults_button.setToolTip(
+            "The best parameters found by the last hyperparameter search" if best is not None
+            else "The design's values: Adam, learning rate 0.00107, batch 128, 40 epochs")
+
+    def prefill(self, params: dict) -> None:
+        """Fill the form from a search's parameters (arch, epochs, lr, batch size and the rest)."""
+        arch = params.get("arch")
+        if arch in defaults.ARCHS:
+            self.arch_combo.setCurrentIndex(self.arch_combo.findData(arch))
+        if isinstance(params.get("epochs"), int) and params["epochs"] > 0:
+            self.epochs_spin.setValue(params["epochs"])
+        known = best_params.clean(params)
+        if "lr" in known:
+            self.lr_spin.setValue(known.pop("lr"))
+        if "batch_size" in known:
+            self.batch_spin.setValue(known.pop("batch_size"))
+        self._set_tuned(known)
+
+    def _set_tuned(self, params: dict) -> None:
+        self.tuned = {k: v for k, v in best_params.clean(params).items()
+                      if k not in ("lr", "batch_size")}
+        shown = ", ".join(f"{k.replace('_', ' ')} {_format_value(v)}"
+                          for k, v in self.tuned.items())
+        self.tuned_label.setText(f"Also from the search: {shown}" if shown else "")
+        self.tuned_label.setVisible(bool(shown))
 
     @property
     def arch(self) -> str:
@@ -277,7 +332,7 @@ class RetrainDialog(QDialog):
             args += ["--corrections", str(self.corrections.folder)]
             if self.corrections_weight != 1:
                 args += ["--corrections-weight", f"{self.corrections_weight:g}"]
-        return args + list(self.extra_args)
+        return args + best_params.train_arguments(self.tuned) + list(self.extra_args)
 
     def start_training(self) -> bool:
         """Start a run with the dialog's settings; False (and a message) when it cannot."""

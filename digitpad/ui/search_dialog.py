@@ -288,23 +288,14 @@ class SearchDialog(QDialog):
 
     def _request_retrain(self) -> None:
         if self.best_params:
-            params = {"arch": self.arch_combo.currentText(), "epochs": self.epochs_spin.value(),
-                      **self.best_params}
+            # The epochs stay the retrain dialog's: trials are short, a final model is not.
+            params = {"arch": self.arch_combo.currentText(), **self.best_params}
             self.retrainRequested.emit(params)
 
 
 def open_retrain_with(window: QWidget, params: dict) -> None:
-    """Hand the best parameters to the retrain dialog (``prefill``), when the window has one."""
-    opener = getattr(window, "open_retrain_dialog", None) or getattr(
-        getattr(window, "training", None), "open_retrain", None)
-    dialog = opener() if opener is not None else None
-    if dialog is not None and hasattr(dialog, "prefill"):
-        dialog.prefill(params)
-        return
-    # No retrain dialog that takes parameters in this build: show them without blocking.
-    status = getattr(window, "statusBar", None)
-    if status is not None:
-        status().showMessage("Best parameters: " + format_params(params), 30000)
+    """Open the window's retrain dialog filled with the search's best parameters."""
+    window.training.open_retrain().prefill(params)
 
 
 def add_search_action(window: QWidget, menu: QMenu) -> None:
@@ -313,8 +304,7 @@ def add_search_action(window: QWidget, menu: QMenu) -> None:
     def show() -> None:
         dialog = getattr(window, "search_dialog", None)
         if dialog is None:
-            root = getattr(getattr(window, "settings", None), "data_root", None)
-            dialog = SearchDialog(window, UserData.at(root) if root else None)
+            dialog = SearchDialog(window, window.training.userdata)
             dialog.retrainRequested.connect(lambda params: open_retrain_with(window, params))
             window.search_dialog = dialog
         dialog.show()
