@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import logging
+import sys
 
 from digitpad.logs import setup_logging
+from digitpad.ui.app import report_errors_to
+
+pytest_plugins = ["ui_helpers"]
 
 
 def test_errors_are_logged_with_traceback(tmp_path):
@@ -25,3 +29,34 @@ def test_unwritable_log_folder_falls_back_quietly(tmp_path):
     blocker.write_text("a file where the folder should be")
     assert setup_logging(blocker / "logs") is None
     logging.getLogger("digitpad.test").error("still fine")
+
+
+def _flushed_text(path) -> str:
+    for handler in logging.getLogger().handlers:
+        handler.flush()
+    return path.read_text()
+
+
+def test_window_errors_name_the_log_and_are_logged(window, qtbot, tmp_path):
+    window.log_path = setup_logging(tmp_path / "logs")
+    text = tmp_path / "notes.txt"
+    text.write_text("not a picture")
+    with qtbot.waitSignal(window.recognition.imageFailed, timeout=5000):
+        window.open_image(str(text))
+    shown = window.banner.text()
+    assert "notes.txt" in shown and str(window.log_path) in shown
+    assert "notes.txt" in _flushed_text(window.log_path)
+
+
+def test_uncaught_errors_are_logged_with_traceback_and_shown(window, tmp_path, monkeypatch):
+    monkeypatch.setattr(sys, "excepthook", sys.excepthook)  # restored after the test
+    window.log_path = setup_logging(tmp_path / "logs")
+    report_errors_to(window)
+    try:
+        raise ZeroDivisionError("a slot divided by zero")
+    except ZeroDivisionError:
+        sys.excepthook(*sys.exc_info())
+    assert "a slot divided by zero" in window.banner.text()
+    assert window.isVisible()
+    logged = _flushed_text(window.log_path)
+    assert "Traceback" in logged and "ZeroDivisionError: a slot divided by zero" in logged

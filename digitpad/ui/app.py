@@ -8,18 +8,23 @@ benchmark reads it.
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 import time
 from collections.abc import Sequence
+from types import TracebackType
 
 from PySide6.QtCore import QEvent, QObject, QTimer
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
 from digitpad.assets import icon_path
+from digitpad.logs import setup_logging
 from digitpad.ui.main_window import MainWindow
 from digitpad.ui.settings import Settings
+from digitpad.ui.training_actions import app_data_root
+from digitpad.userdata import UserData
 
 ORGANISATION = "DigitPad"
 APPLICATION = "DigitPad"
@@ -62,10 +67,29 @@ def create_application(argv: Sequence[str] = ()) -> QApplication:
     return app
 
 
+def report_errors_to(window: MainWindow) -> None:
+    """Log every uncaught exception (in a slot, say) with its traceback and show it in the window.
+
+    Qt would only print it; a person double-clicking the app would never see it.
+    """
+
+    def hook(kind: type[BaseException], error: BaseException, tb: TracebackType | None) -> None:
+        if issubclass(kind, KeyboardInterrupt):
+            sys.__excepthook__(kind, error, tb)
+            return
+        logging.getLogger("digitpad").critical("unexpected error", exc_info=(kind, error, tb))
+        window.report_unexpected(error)
+
+    sys.excepthook = hook
+
+
 def run(argv: Sequence[str]) -> int:
     """Open the main window and run until it is closed; returns the exit code."""
     app = create_application(argv)
+    log_path = setup_logging(UserData.at(app_data_root()).logs)
     window = MainWindow(Settings())
+    window.log_path = log_path
+    report_errors_to(window)
     window.show()
     report = os.environ.get(REPORT_ENV)
     if report:

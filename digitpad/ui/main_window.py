@@ -7,6 +7,7 @@ and the window passes results to the bars and the model-input view.
 
 from __future__ import annotations
 
+import logging
 import platform
 from pathlib import Path
 
@@ -39,6 +40,8 @@ IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.bmp *.gif *.tif *.tiff *.webp);;All
 MODEL_FILTER = "DigitPad models (*.npz);;All files (*)"
 MODEL_LABELS = {"fcnn": "FCNN (bundled)", "cnn": "CNN (bundled)"}
 
+log = logging.getLogger(__name__)
+
 
 def versions_text() -> str:
     """The versions shown in Help → About (no torch: the app never loads it)."""
@@ -64,6 +67,8 @@ class MainWindow(QMainWindow):
         self.recognition = recognition or Recognition(self)
         self._opened_image: str | None = None
         self._about: QMessageBox | None = None
+        # The log file errors are recorded in; the banner says where it is.
+        self.log_path: Path | None = None
         self.setWindowTitle("DigitPad")
         self.setAcceptDrops(False)
 
@@ -201,15 +206,10 @@ class MainWindow(QMainWindow):
         help_menu.addAction(self.about_action)
 
     def _add_training_actions(self, menu: QMenu) -> None:
-        """Place for the training commands of the Model menu (not built yet).
+        """Retrain…, Reset to bundled model, Corrections and Search hyperparameters…
 
-        Add "Retrain…", "Search hyperparameters…" and "Reset to bundled model"
-        here, after a ``menu.addSeparator()``. A retrain dialog should start the
-        training child process itself (``digitpad train …`` through
-        ``sys.executable``; the GUI must never import torch) and, when a new
-        model file is written, call ``self.recognition.load_model(path)``: the
-        window then updates the active model, the settings and the prediction
-        exactly as for "Load model file…".
+        They live in their own modules; a new model reaches the window through
+        ``self.recognition`` exactly as "Load model file…" does.
         """
         from digitpad.ui.training_actions import install_training_actions
 
@@ -349,8 +349,14 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(message)
 
     def _show_error(self, message: str) -> None:
-        self.banner.show_message(message, "error")
+        log.warning("%s", message)
+        where = f"\nDetails are in the log: {self.log_path}" if self.log_path else ""
+        self.banner.show_message(message + where, "error")
         self.statusBar().showMessage(message.splitlines()[0], 8000)
+
+    def report_unexpected(self, error: BaseException) -> None:
+        """An error nothing else caught (already logged with its traceback): say so, carry on."""
+        self._show_error(f"Something went wrong: {error}. DigitPad carries on.")
 
     def _on_model_changed(self, model, source: str) -> None:
         first = self.model_label.text() == ""
