@@ -3,8 +3,9 @@
 Mouse and tablet handlers paint each new piece of a stroke into a backing
 ``QImage`` (at the screen's device pixel ratio, so ink is crisp on HiDPI
 screens) and ask for a repaint of just that rectangle; ``paintEvent`` only
-copies the image to the screen. Strokes are also kept as point lists in
-coordinates relative to the canvas, so Undo and resizing re-render them.
+copies the image to the screen. Strokes, the one being drawn included, are
+also kept as point lists in coordinates relative to the canvas, so Undo and
+resizing (even with the pen down) re-render them.
 """
 
 from __future__ import annotations
@@ -60,7 +61,7 @@ class DrawingCanvas(QWidget):
         super().__init__(parent)
         self._pen_width = pen_width
         self._strokes: list[list[Point]] = []
-        self._current: list[QPointF] | None = None
+        self._current: list[Point] | None = None  # the stroke being drawn, canvas units
         self._picture: QImage | None = None
         self._backing = QImage()
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
@@ -169,7 +170,7 @@ class DrawingCanvas(QWidget):
         painter = self._painter()
         if self._picture is not None:
             self._draw_picture(painter)
-        for stroke in self._strokes:
+        for stroke in self._strokes + ([self._current] if self._current else []):
             self._draw_stroke(painter, [self._to_widget(p) for p in stroke])
         painter.end()
         self.update()
@@ -211,7 +212,7 @@ class DrawingCanvas(QWidget):
         keeps the ink continuous however far the pen jumped.
         """
         painter = self._painter()
-        area = self._draw_stroke(painter, self._current[-2:])
+        area = self._draw_stroke(painter, [self._to_widget(p) for p in self._current[-2:]])
         painter.end()
         self.update(area.toAlignedRect())
 
@@ -220,7 +221,7 @@ class DrawingCanvas(QWidget):
         if self._picture is not None:
             self._picture = None
             self._render_all()
-        self._current = [pos]
+        self._current = [self._to_units(pos)]
         painter = self._painter()
         area = self._draw_dot(painter, pos, self._pen())
         painter.end()
@@ -228,19 +229,22 @@ class DrawingCanvas(QWidget):
         self.changed.emit()
 
     def _extend(self, pos: QPointF) -> None:
-        if self._current is None or pos == self._current[-1]:
+        if self._current is None:
             return
-        self._current.append(pos)
-        self._draw_latest_segment()
-        self.changed.emit()
+        point = self._to_units(pos)
+        if point != self._current[-1]:
+            self._current.append(point)
+            self._draw_latest_segment()
+            self.changed.emit()
 
     def _end(self, pos: QPointF) -> None:
         if self._current is None:
             return
-        if pos != self._current[-1]:
-            self._current.append(pos)
+        point = self._to_units(pos)
+        if point != self._current[-1]:
+            self._current.append(point)
             self._draw_latest_segment()
-        self._strokes.append([self._to_units(p) for p in self._current])
+        self._strokes.append(self._current)
         self._current = None
         self.changed.emit()
         self.strokeFinished.emit()
