@@ -121,3 +121,30 @@ def test_sigterm_stops_training_without_writing_a_model(mnist_folder, tmp_path):
     assert json.loads(rest.splitlines()[-1])["event"] == "cancelled"
     assert "Traceback" not in err
     assert list(tmp_path.glob("*.npz")) == [] and list(tmp_path.glob("*.tmp")) == []
+
+
+
+def test_lower_priority_really_lowers_it():
+    code = ("import os; from training.priority import lower_priority; before = os.nice(0); "
+            "lower_priority(); print(before, os.nice(0))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, timeout=60).stdout.split()
+    before, after = int(out[0]), int(out[1])
+    assert after == min(before + 10, 19)
+
+
+@pytest.mark.parametrize("command", ["train", "search"])
+def test_background_option_lowers_the_childs_priority(command, tmp_path, monkeypatch, capsys):
+    import training.cli
+    import training.search
+
+    calls = []
+    monkeypatch.setattr(training.cli, "lower_priority", lambda: calls.append(command))
+    monkeypatch.setattr(training.search, "lower_priority", lambda: calls.append(command))
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert main([command, "--data", str(empty), "--cache", str(tmp_path / "c")]) == 1
+    assert calls == []
+    assert main([command, "--data", str(empty), "--cache", str(tmp_path / "c"),
+                 "--background"]) == 1
+    assert calls == [command]

@@ -19,6 +19,7 @@ from pathlib import Path
 from digitpad.model_file import ModelFileError
 from training.config import ARCH_CHOICES, DEVICES, SCHEDULES, TrainConfig
 from training.data import DataError
+from training.priority import add_background_option, lower_priority
 from training.progress import JsonlReporter, Reporter, TqdmReporter, emit
 
 DEFAULT_CACHE = Path("data") / "cache"
@@ -80,6 +81,7 @@ def _train_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--cache", default=str(DEFAULT_CACHE),
                    help="folder for prepared and rendered arrays")
     p.add_argument("--progress", choices=("tqdm", "jsonl"), default="tqdm")
+    add_background_option(p)
 
 
 def _evaluate_parser(sub: argparse._SubParsersAction) -> None:
@@ -123,6 +125,8 @@ def run_train(args: argparse.Namespace, argv: Sequence[str], stop: _StopFlag) ->
     """Load the data, train, evaluate and save; returns the exit code."""
     from training.pipeline import train_and_save
 
+    if args.background:
+        lower_priority()
     config = config_from_args(args)
     reporter: Reporter = JsonlReporter() if args.progress == "jsonl" else TqdmReporter()
     out = Path(args.out) if args.out else (

@@ -39,6 +39,7 @@ from typing import Any
 import numpy as np
 
 from training.config import ARCH_CHOICES, DEVICES, SEARCH_SPACE, Param, TrainConfig
+from training.priority import add_background_option, lower_priority
 
 APP_DIR_NAME = "DigitPad"
 STUDY_DB_NAME = "search.db"
@@ -627,6 +628,7 @@ def add_search_parser(subparsers: Any) -> argparse.ArgumentParser:
                    help="folder for prepared arrays (as for train)")
     p.add_argument("--progress", choices=("tqdm", "jsonl"), default="tqdm",
                    help="jsonl: one JSON object per trial event on stdout (for the GUI)")
+    add_background_option(p)
     p.set_defaults(func=search_main)
     return p
 
@@ -654,6 +656,8 @@ def search_main(args: argparse.Namespace) -> int:
     """
     import shlex
 
+    if args.background:
+        lower_priority()
     argv = list(getattr(args, "argv", None) or sys.argv[1:])
     if argv[:1] != ["search"]:
         argv.insert(0, "search")

@@ -11,7 +11,6 @@ accuracy next to the current model's, and "Use this model" swaps it in through
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 from PySide6.QtCore import QSettings, Qt, Signal
@@ -327,7 +326,8 @@ class RetrainDialog(QDialog):
             data = ["--data", self.folder_edit.text().strip()]
         args = ["train", *data, "--arch", self.arch, "--epochs", str(self.epochs_spin.value()),
                 "--lr", repr(self.lr_spin.value()), "--batch-size", str(self.batch_spin.value()),
-                "--out", str(out), "--cache", str(self.userdata.cache), "--progress", "jsonl"]
+                "--out", str(out), "--cache", str(self.userdata.cache), "--progress", "jsonl",
+                "--background"]
         if self.corrections_check.isChecked() and self.corrections.count():
             args += ["--corrections", str(self.corrections.folder)]
             if self.corrections_weight != 1:
@@ -362,10 +362,7 @@ class RetrainDialog(QDialog):
         self.use_button.hide()
         self.status_label.setText("Starting the training process…")
         self._set_running(True)
-        env = self.userdata.child_environment()
-        # Leave a core to the app so drawing stays smooth while training runs.
-        env.setdefault("OMP_NUM_THREADS", str(max(1, (os.cpu_count() or 2) - 1)))
-        self.runner.start(self.arguments(self._pending), env=env,
+        self.runner.start(self.arguments(self._pending), env=self.userdata.child_environment(),
                           working_dir=str(self.userdata.root))
         return True
 

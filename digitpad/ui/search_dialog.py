@@ -171,7 +171,8 @@ class SearchDialog(QDialog):
                 "--arch", self.arch_combo.currentText(),
                 "--trials", str(self.trials_spin.value()),
                 "--epochs", str(self.epochs_spin.value()),
-                "--cache", str(self.userdata.cache), "--progress", "jsonl"]
+                "--cache", str(self.userdata.cache), "--progress", "jsonl",
+                "--background"]
         if self.study_edit.text().strip():
             args += ["--study-name", self.study_edit.text().strip()]
         return args

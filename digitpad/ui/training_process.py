@@ -47,6 +47,7 @@ closes; the runner also stops its child when the application quits.
 from __future__ import annotations
 
 import json
+import os
 import sys
 import time
 from collections import deque
@@ -125,6 +126,8 @@ class TrainingProcess(QObject):
         environment = QProcessEnvironment.systemEnvironment()
         environment.insert("PYTHONUNBUFFERED", "1")
         environment.insert("PYTHONIOENCODING", "utf-8")
+        # Leave a core to the app so drawing stays smooth while the child computes.
+        environment.insert("OMP_NUM_THREADS", str(max(1, (os.cpu_count() or 2) - 1)))
         for key, value in (env or {}).items():
             environment.insert(key, value)
         process.setProcessEnvironment(environment)
