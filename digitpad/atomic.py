@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import tempfile
 from pathlib import Path
@@ -37,14 +38,17 @@ class atomic_write:  # noqa: N801 - used like open()
     def __exit__(self, exc_type, exc, tb) -> None:
         assert self._handle is not None and self._tmp is not None
         try:
-            if exc_type is None:
-                self._handle.flush()
-                os.fsync(self._handle.fileno())
-            self._handle.close()
+            try:
+                if exc_type is None:
+                    self._handle.flush()
+                    os.fsync(self._handle.fileno())  # a full disk often shows only here
+            finally:
+                self._handle.close()
             if exc_type is None:
                 os.chmod(self._tmp, 0o666 & ~_UMASK)  # mkstemp makes it private
                 os.replace(self._tmp, self.path)
         finally:
-            if self._tmp.exists():
-                self._tmp.unlink()
+            # Best effort: failing to tidy up must not hide why the write failed.
+            with contextlib.suppress(OSError):
+                self._tmp.unlink(missing_ok=True)
 

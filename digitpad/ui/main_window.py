@@ -33,7 +33,7 @@ from digitpad.ui.inference import Recognition
 from digitpad.ui.message_banner import MessageBanner
 from digitpad.ui.model_view import ModelInputView
 from digitpad.ui.probability_bars import ProbabilityBars
-from digitpad.ui.settings import BUNDLED_MODELS, Settings
+from digitpad.ui.settings import BUNDLED_MODELS, Settings, SettingsError
 
 PEN_WIDTHS = {"Thin": 10.0, "Medium": 18.0, "Thick": 28.0}
 IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.bmp *.gif *.tif *.tiff *.webp);;All files (*)"
@@ -67,6 +67,7 @@ class MainWindow(QMainWindow):
         self.recognition = recognition or Recognition(self)
         self._opened_image: str | None = None
         self._about: QMessageBox | None = None
+        self._settings_failed = False
         # The log file errors are recorded in; the banner says where it is.
         self.log_path: Path | None = None
         self.setWindowTitle("DigitPad")
@@ -284,6 +285,7 @@ class MainWindow(QMainWindow):
     def set_pen_width(self, width: float) -> None:
         self.canvas.set_pen_width(float(width))
         self.settings.pen_width = float(width)
+        self._save_settings()
 
     def show_about(self) -> None:
         """A non-modal About box (so nothing blocks and tests can find and close it)."""
@@ -329,6 +331,7 @@ class MainWindow(QMainWindow):
     def _set_live(self, on: bool) -> None:
         self.live_check.setChecked(on)
         self.settings.live_prediction = on
+        self._save_settings()
         if on and not self.canvas.is_empty:
             self.predict()
 
@@ -348,6 +351,16 @@ class MainWindow(QMainWindow):
         self.result_label.setToolTip(message)
         self.statusBar().showMessage(message)
 
+    def _save_settings(self) -> None:
+        """Write the settings at once, so that a store that cannot be written is reported
+        while the user is here to read it (once: QSettings keeps reporting its first error)."""
+        try:
+            self.settings.sync()
+        except SettingsError as exc:
+            if not self._settings_failed:
+                self._settings_failed = True
+                self._show_error(f"{exc}.")
+
     def _show_error(self, message: str) -> None:
         log.warning("%s", message)
         where = f"\nDetails are in the log: {self.log_path}" if self.log_path else ""
@@ -361,6 +374,7 @@ class MainWindow(QMainWindow):
     def _on_model_changed(self, model, source: str) -> None:
         first = self.model_label.text() == ""
         self.settings.model = source
+        self._save_settings()
         for action in self.model_actions.values():
             action.setChecked(action.data() == source)
         name = MODEL_LABELS.get(source, Path(source).name)
@@ -400,6 +414,6 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.settings.window_geometry = self.saveGeometry()
-        self.settings.sync()
+        self._save_settings()
         self.recognition.shutdown()
         super().closeEvent(event)

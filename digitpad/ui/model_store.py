@@ -11,6 +11,7 @@ installed package. "Reset to bundled model" loads the shipped FCNN again.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 from pathlib import Path
@@ -38,12 +39,16 @@ class ModelStore(QObject):
         return self.userdata.pending_models / f"{arch}-retrained-{stamp}.npz"
 
     def clear_pending(self) -> None:
-        """Delete finished retrains that were never chosen (and stray temporary files)."""
+        """Delete finished retrains that were never chosen (and stray temporary files).
+
+        Best effort: a file that cannot be deleted now must not stop a new retrain.
+        """
         folder = self.userdata.pending_models
         if folder.is_dir():
             for path in folder.iterdir():
                 if path.is_file():
-                    path.unlink(missing_ok=True)
+                    with contextlib.suppress(OSError):
+                        path.unlink(missing_ok=True)
 
     def adopt(self, candidate: str | os.PathLike) -> Path:
         """Keep ``candidate`` among the user's models and switch the app to it; returns its path."""
@@ -64,9 +69,19 @@ class ModelStore(QObject):
         return bool(source) and self.userdata.owns(source)
 
     def _prune(self, keep: Path) -> None:
+        """Delete the oldest user models beyond :data:`KEEP_MODELS`, never the active one.
+
+        Best effort: the new model is already kept and loading, so a model that
+        cannot be deleted (or read) is left for the next time rather than reported
+        as a failure to keep the new one.
+        """
         active = self.recognition.model_source
-        models = sorted((p for p in self.userdata.models.glob("*.npz") if p != keep),
-                        key=lambda p: p.stat().st_mtime, reverse=True)
+        try:
+            models = sorted((p for p in self.userdata.models.glob("*.npz") if p != keep),
+                            key=lambda p: p.stat().st_mtime, reverse=True)
+        except OSError:
+            return
         for old in models[KEEP_MODELS:]:
             if active is None or Path(active).resolve() != old.resolve():
-                old.unlink(missing_ok=True)
+                with contextlib.suppress(OSError):
+                    old.unlink(missing_ok=True)

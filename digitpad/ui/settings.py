@@ -2,7 +2,10 @@
 
 Every getter checks the stored value and falls back to the default when it is
 missing or corrupted (a hand-edited ini file, a value from an older version),
-so a bad settings file can never stop the app from starting.
+so a bad settings file can never stop the app from starting. QSettings writes
+atomically and only reports a failed write through ``status()``; :meth:`Settings.sync`
+turns that into a :class:`SettingsError`, so the window can say that choices
+will not be remembered instead of losing them silently.
 """
 
 from __future__ import annotations
@@ -13,6 +16,10 @@ DEFAULT_PEN_WIDTH = 18.0
 PEN_WIDTH_RANGE = (4.0, 48.0)
 DEFAULT_MODEL = "fcnn"
 BUNDLED_MODELS = ("fcnn", "cnn")
+
+
+class SettingsError(OSError):
+    """The settings cannot be saved; the message says where, in plain words."""
 
 
 class Settings:
@@ -73,4 +80,13 @@ class Settings:
         self._store.setValue("window/geometry", value)
 
     def sync(self) -> None:
+        """Write changes now; raises :class:`SettingsError` when they cannot be written.
+
+        QSettings keeps the first error it met, so once this raises it keeps
+        raising for this store; the previous settings file is left as it was.
+        """
         self._store.sync()
+        if self._store.status() == QSettings.Status.AccessError:
+            raise SettingsError(
+                f"DigitPad cannot save its settings to {self._store.fileName()} (the file or "
+                "its folder cannot be written), so your choices will not be remembered")

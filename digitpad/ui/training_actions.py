@@ -101,7 +101,11 @@ class TrainingActions(QObject):
         return not self.window.canvas.is_empty and self.window.bars.values() is not None
 
     def correct(self, digit: int) -> Path | None:
-        """Save what is on the canvas labelled ``digit``; says so in the status line."""
+        """Save what is on the canvas labelled ``digit``; says so in the status line.
+
+        A drawing that could not be saved (full disk, no permission) is said in the
+        banner, which stays until dismissed: the user must not believe it was kept.
+        """
         bar = self.window.statusBar()
         if not self.can_correct():
             bar.showMessage("Draw a digit and let it be recognised first, then press its "
@@ -110,7 +114,7 @@ class TrainingActions(QObject):
         try:
             path = self.corrections.save(self.window.canvas.image(), digit)
         except CorrectionError as exc:
-            bar.showMessage(f"Not saved: {exc}", 8000)
+            self.window._show_error(f"The drawing was not saved as a {digit}: {exc}")
             return None
         count = self.corrections.count()
         bar.showMessage(f"Saved as a {digit} — {count} correction{'s' if count != 1 else ''}",

@@ -1,0 +1,417 @@
+"""A data folder that is full or cannot be written, and two app instances saving at once.
+
+Faults are injected where the operating system would report them (creating
+the temporary file, writing, fsync, the final rename), so the tests hold when
+run as root, which chmod alone cannot make fail. One test makes the disk
+"full" for real with a file size limit in a child process. In every case the
+good file already there survives byte for byte, no temporary file is left
+behind, and the message says what went wrong.
+"""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QSettings
+
+pytest_plugins = ["ui_helpers"]
+
+from digitpad import atomic  # noqa: E402
+from digitpad.atomic import atomic_write  # noqa: E402
+from digitpad.corrections import CorrectionError, Corrections  # noqa: E402
+from digitpad.model_file import load_model, save_model  # noqa: E402
+from digitpad.networks import ARCHITECTURES  # noqa: E402
+from digitpad.strokes import render_strokes  # noqa: E402
+from digitpad.ui import training_process  # noqa: E402
+from digitpad.ui.model_store import KEEP_MODELS, ModelStore  # noqa: E402
+from digitpad.ui.settings import Settings, SettingsError  # noqa: E402
+from digitpad.userdata import UserData  # noqa: E402
+
+SEVEN = [[(0.15, 0.05), (0.85, 0.05), (0.42, 0.95)]]
+
+
+def os_error(code: int) -> OSError:
+    return (PermissionError if code == errno.EACCES else OSError)(code, os.strerror(code))
+
+
+class FillingFile:
+    """A real file that takes ``room`` bytes, then fails the way a full disk does."""
+
+    def __init__(self, handle, room: int) -> None:
+        self._handle, self._room = handle, room
+
+    def write(self, data) -> int:
+        if len(data) > self._room:
+            raise os_error(errno.ENOSPC)
+        self._room -= len(data)
+        return self._handle.write(data)
+
+    def __getattr__(self, name):
+        return getattr(self._handle, name)
+
+
+def _fail_with(code: int):
+    def fail(*args, **kwargs):
+        raise os_error(code)
+
+    return fail
+
+
+FAULTS = {
+    # the folder refuses new files (read-only, or not ours)
+    "folder-unwritable": ("tempfile.mkstemp", errno.EACCES),
+    # the disk fills up part way through the file
+    "disk-full-writing": ("os.fdopen", errno.ENOSPC),
+    # the file system reports the lost data only when asked to flush it to disk
+    "disk-full-at-fsync": ("os.fsync", errno.ENOSPC),
+    # the final rename over the old file is refused
+    "rename-refused": ("os.replace", errno.EACCES),
+}
+
+
+@pytest.fixture(params=list(FAULTS))
+def fault(request):
+    """``fault()`` makes atomic writes fail as named, returning the errno; ``fault.heal()``."""
+    where, code = FAULTS[request.param]
+    monkeypatch = pytest.MonkeyPatch()
+    request.addfinalizer(monkeypatch.undo)
+
+    def inject() -> int:
+        module, name = where.split(".")
+        target = getattr(atomic, module)
+        if name == "fdopen":
+            real = os.fdopen
+            monkeypatch.setattr(target, name, lambda fd, mode: FillingFile(real(fd, mode), 64))
+        else:
+            monkeypatch.setattr(target, name, _fail_with(code))
+        return code
+
+    inject.heal = monkeypatch.undo
+    return inject
+
+
+def random_weights(seed: int) -> dict[str, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    return {name: rng.normal(0, 0.1, shape).astype(np.float32)
+            for name, shape in ARCHITECTURES["fcnn"].shapes({"hidden": 16}).items()}
+
+
+def model_at(path: Path, seed: int = 0) -> Path:
+    """A valid model file (random weights, ``seed``) at ``path``."""
+    save_model(path, "fcnn", random_weights(seed), {"sizes": {"hidden": 16}, "test_accuracy": 0.5})
+    return path
+
+
+def listing(folder: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir()) if p.is_file()}
+
+
+def drawing() -> np.ndarray:
+    return np.asarray(render_strokes(SEVEN, 280, (0.5, 0.5, 0.6), pen_width=18))
+
+
+# --- the API: atomic writes, models, corrections ---------------------------------------------
+def test_atomic_write_fault_closes_the_file_and_leaves_the_old_one(tmp_path, fault):
+    target = tmp_path / "data.bin"
+    target.write_bytes(b"the good contents")
+    before = listing(tmp_path)
+    code = fault()
+    handles = []
+    with pytest.raises(OSError) as caught, atomic_write(target) as handle:
+        handles.append(handle)
+        handle.write(b"new contents " * 100)
+    assert caught.value.errno == code
+    assert listing(tmp_path) == before
+    assert all(h.closed for h in handles), "the temporary file was left open"
+
+
+def test_model_save_fault_keeps_the_good_model(tmp_path, fault):
+    good = model_at(tmp_path / "model.npz", seed=1)
+    before = listing(tmp_path)
+    code = fault()
+    with pytest.raises(OSError) as caught:
+        model_at(good, seed=2)
+    assert caught.value.errno == code and os.strerror(code) in str(caught.value)
+    fault.heal()
+    assert listing(tmp_path) == before
+    assert load_model(good).test_accuracy == 0.5
+
+
+def test_correction_save_fault_keeps_the_saved_ones(tmp_path, fault):
+    store = Corrections(tmp_path / "corrections")
+    store.save(drawing(), 7)
+    before = listing(store.folder)
+    code = fault()
+    with pytest.raises(CorrectionError) as caught:
+        store.save(drawing(), 3)
+    message = str(caught.value)
+    assert message.startswith(f"could not save the drawing in {store.folder}")
+    assert os.strerror(code) in message
+    assert listing(store.folder) == before
+    assert store.counts_by_label()[3] == 0
+
+
+class FakeRecognition:
+    """What the model store needs of the window's recognition: the model it loads."""
+
+    def __init__(self, source: str | None = "fcnn") -> None:
+        self.model_source = source
+        self.loaded: list[str] = []
+
+    def load_model(self, source: str) -> None:
+        self.loaded.append(source)
+        self.model_source = source
+
+
+@pytest.fixture
+def store(private_user_data) -> ModelStore:
+    userdata = UserData(private_user_data).ensure()
+    return ModelStore(FakeRecognition(), userdata)
+
+
+@pytest.mark.parametrize("code", [errno.ENOSPC, errno.EACCES])
+def test_keeping_a_retrained_model_fails_cleanly_and_can_be_retried(store, monkeypatch, code):
+    userdata = store.userdata
+    kept = model_at(userdata.models / "fcnn-retrained-old.npz", seed=1)
+    candidate = model_at(store.pending_path("fcnn"), seed=2)
+    models_before, pending_before = listing(userdata.models), listing(userdata.pending_models)
+    with monkeypatch.context() as full, pytest.raises(OSError) as caught:
+        full.setattr(os, "replace", _fail_with(code))
+        store.adopt(candidate)
+    assert caught.value.errno == code
+    assert store.recognition.loaded == []  # the app keeps its model
+    assert listing(userdata.models) == models_before
+    assert listing(userdata.pending_models) == pending_before
+    # Once there is room again, the same candidate is kept.
+    target = store.adopt(candidate)
+    assert store.recognition.loaded == [str(target)] and load_model(target)
+    assert kept.read_bytes() == models_before[kept.name]
+
+
+def test_old_models_that_cannot_be_deleted_do_not_undo_keeping_the_new_one(store, monkeypatch):
+    userdata = store.userdata
+    now = time.time()
+    for i in range(KEEP_MODELS + 2):
+        old = model_at(userdata.models / f"old-{i}.npz", seed=i)
+        os.utime(old, (now - 1000 + i, now - 1000 + i))
+    candidate = model_at(store.pending_path("fcnn"), seed=9)
+    monkeypatch.setattr(Path, "unlink", _fail_with(errno.EACCES))
+    target = store.adopt(candidate)
+    assert target.parent == userdata.models and target.is_file()
+    assert store.recognition.loaded == [str(target)]
+    # And a stale retrain that cannot be deleted does not stop the next one.
+    store.clear_pending()
+
+
+# --- a disk that is full for real: a file size limit in a child process ------------------------
+REAL_LIMIT = r"""
+import json, os, resource, signal, sys
+import numpy as np
+from PySide6.QtCore import QSettings
+from digitpad.corrections import Corrections, CorrectionError
+from digitpad.model_file import load_model, save_model
+from digitpad.strokes import render_strokes
+from digitpad.ui.settings import Settings, SettingsError
+
+folder = sys.argv[1]
+model = load_model(os.path.join(folder, "model.npz"))
+picture = np.asarray(render_strokes([[(0.1, 0.1), (0.9, 0.1), (0.4, 0.9)]], 280))
+settings = Settings(QSettings(os.path.join(folder, "digitpad.ini"), QSettings.Format.IniFormat))
+assert settings.pen_width == 28.0
+# Any file growing past 16 bytes now fails with EFBIG, as on a full disk (root included).
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+resource.setrlimit(resource.RLIMIT_FSIZE, (16, resource.RLIM_INFINITY))
+errors = {}
+try:
+    save_model(os.path.join(folder, "model.npz"), model.arch, model.params, model.meta)
+except OSError as exc:
+    errors["model"] = str(exc)
+try:
+    Corrections(os.path.join(folder, "corrections")).save(picture, 3)
+except CorrectionError as exc:
+    errors["correction"] = str(exc)
+settings.pen_width = 10
+try:
+    settings.sync()
+except SettingsError as exc:
+    errors["settings"] = str(exc)
+print(json.dumps(errors))
+"""
+
+
+def test_a_really_full_disk_loses_nothing(tmp_path):
+    model_at(tmp_path / "model.npz", seed=3)
+    Corrections(tmp_path / "corrections").save(drawing(), 7)
+    (tmp_path / "digitpad.ini").write_text("[canvas]\npen_width=28\n")
+    before = {folder: listing(folder) for folder in (tmp_path, tmp_path / "corrections")}
+    done = subprocess.run([sys.executable, "-c", REAL_LIMIT, str(tmp_path)], capture_output=True,
+                          text=True, timeout=60, check=False)
+    assert done.returncode == 0, done.stderr
+    errors = json.loads(done.stdout)
+    too_large = os.strerror(errno.EFBIG)
+    assert too_large in errors["model"]
+    assert too_large in errors["correction"]
+    assert errors["correction"].startswith("could not save the drawing")
+    assert "cannot save its settings" in errors["settings"]
+    assert str(tmp_path / "digitpad.ini") in errors["settings"]
+    assert {folder: listing(folder) for folder in before} == before
+
+
+# --- settings -----------------------------------------------------------------------------
+def test_settings_that_cannot_be_written_raise_a_clear_error(tmp_path):
+    in_the_way = tmp_path / "not-a-folder"
+    in_the_way.write_text("a file where the settings folder should be")
+    path = in_the_way / "digitpad.ini"
+    settings = Settings(QSettings(str(path), QSettings.Format.IniFormat))
+    settings.pen_width = 28
+    with pytest.raises(SettingsError, match="will not be remembered") as caught:
+        settings.sync()
+    assert str(path) in str(caught.value)
+    assert settings.pen_width == 28  # still used for this session
+    assert in_the_way.read_text() == "a file where the settings folder should be"
+
+
+def test_settings_that_can_be_written_sync_quietly(settings):
+    settings.model = "cnn"
+    settings.sync()
+    assert "choice=cnn" in Path(settings.store.fileName()).read_text()
+
+
+# --- two app instances saving the same model file at once ------------------------------------
+WRITER = r"""
+import sys
+import numpy as np
+from digitpad.model_file import save_model
+from digitpad.networks import ARCHITECTURES
+
+path, seed, rounds = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+sizes = {"hidden": 16}
+rng = np.random.default_rng(seed)
+params = {name: rng.normal(0, 0.1, shape).astype(np.float32)
+          for name, shape in ARCHITECTURES["fcnn"].shapes(sizes).items()}
+print("ready", flush=True)
+sys.stdin.readline()  # start together
+for i in range(rounds):
+    save_model(path, "fcnn", params, {"sizes": sizes, "test_accuracy": seed / 100, "round": i})
+"""
+
+
+def test_two_instances_saving_the_same_model_never_leave_a_broken_file(tmp_path):
+    path = tmp_path / "shared.npz"
+    rounds = 40
+    writers = [subprocess.Popen([sys.executable, "-c", WRITER, str(path), str(seed), str(rounds)],
+                                stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+               for seed in (11, 22)]
+    for writer in writers:
+        assert writer.stdout.readline().strip() == "ready"
+    for writer in writers:
+        writer.stdin.write("go\n")
+        writer.stdin.flush()
+    # Read the file over and over while they write: every read sees a whole model.
+    reads = 0
+    while any(w.poll() is None for w in writers):
+        if path.exists():
+            assert load_model(path).test_accuracy in (0.11, 0.22)
+            reads += 1
+    assert [w.wait(timeout=60) for w in writers] == [0, 0]
+    final = load_model(path)
+    assert final.meta["round"] == rounds - 1 and final.test_accuracy in (0.11, 0.22)
+    # All its weights come from one writer: never a mixture of the two.
+    expected = random_weights(round(final.test_accuracy * 100))
+    for name, value in expected.items():
+        np.testing.assert_array_equal(final.params[name], value)
+    assert [p.name for p in tmp_path.iterdir()] == ["shared.npz"]
+    assert reads > 0
+
+
+# --- the window: the same faults where the GUI does the saving -------------------------------
+DONE_CHILD = textwrap.dedent(r"""
+    import json, shutil, sys
+    out = sys.argv[sys.argv.index("--out") + 1]
+    shutil.copyfile(sys.argv[1], out)
+    print(json.dumps({"event": "done", "model": out, "accuracy": 0.5}), flush=True)
+""")
+
+
+def test_retrained_model_that_cannot_be_kept_says_so_and_keeps_the_model(
+        window, qtbot, monkeypatch, private_user_data, tmp_path, make_model):
+    userdata = UserData(private_user_data)
+    earlier = model_at(userdata.models / "fcnn-retrained-earlier.npz", seed=4)
+    trained = make_model("trained.npz", seed=5)
+    monkeypatch.setattr(training_process, "entry_command",
+                        lambda args: (sys.executable, ["-c", DONE_CHILD, str(trained), *args]))
+    window.training.retrain_action.trigger()
+    dialog = window.training.dialog
+    dialog.folder_radio.setChecked(True)
+    dialog.folder_edit.setText(str(tmp_path))  # the stand-in child reads no data
+    with qtbot.waitSignal(dialog.runner.finished, timeout=10_000):
+        assert dialog.start_training()
+    assert dialog.use_button.isVisible() and dialog.use_button.isEnabled()
+    before = window.recognition.model
+    models_before = listing(userdata.models)
+
+    with monkeypatch.context() as full:
+        full.setattr(os, "replace", _fail_with(errno.ENOSPC))
+        dialog.use_button.click()
+    assert dialog.error_label.isVisible()
+    assert "Could not keep the new model" in dialog.error_label.text()
+    assert os.strerror(errno.ENOSPC) in dialog.error_label.text()
+    assert window.recognition.model is before and window.settings.model == "fcnn"
+    assert listing(userdata.models) == models_before
+    assert earlier.read_bytes() == models_before[earlier.name]
+    assert not [p for p in userdata.root.rglob(".*") if p.is_file()]
+
+    # With room again, the same button keeps it and the app switches to it.
+    with qtbot.waitSignal(window.recognition.modelChanged, timeout=5000):
+        dialog.use_button.click()
+    assert Path(window.recognition.model_source).parent == userdata.models
+
+
+def test_correction_that_cannot_be_saved_is_said_in_the_banner(window, qtbot, monkeypatch,
+                                                               mouse):
+    with qtbot.waitSignal(window.recognition.predictionReady, timeout=5000):
+        mouse.draw(window.canvas, mouse.SEVEN)
+    qtbot.waitUntil(lambda: window.bars.values() is not None, timeout=3000)
+    corrections = window.training.corrections
+    assert window.training.correct(1) is not None
+    before = listing(corrections.folder)
+
+    monkeypatch.setattr(atomic.os, "fsync", _fail_with(errno.ENOSPC))
+    assert window.training.correct(2) is None
+    text = window.banner.text()
+    assert window.banner.level() == "error"
+    assert "not saved as a 2" in text and os.strerror(errno.ENOSPC) in text
+    assert listing(corrections.folder) == before and corrections.count() == 1
+
+
+def test_window_says_once_that_its_settings_cannot_be_saved(qtbot, tmp_path, models_dir):
+    from digitpad.ui.main_window import MainWindow
+
+    in_the_way = tmp_path / "config"
+    in_the_way.write_text("in the way")
+    settings = Settings(QSettings(str(in_the_way / "digitpad.ini"), QSettings.Format.IniFormat))
+    window = MainWindow(settings)
+    qtbot.addWidget(window)
+    window.show()
+    with qtbot.waitSignal(window.modelReady, timeout=10_000):
+        window.start()
+    text = window.banner.text()
+    assert window.banner.level() == "error"
+    assert "cannot save its settings" in text and str(in_the_way) in text
+    assert "will not be remembered" in text
+    # The app works on with the choices in memory, and does not repeat the message.
+    window.banner.dismiss()
+    window.pen_actions["Thick"].trigger()
+    assert window.canvas.pen_width() == 28 and settings.pen_width == 28
+    assert window.banner.text() == ""
+    window.close()
+    assert in_the_way.read_text() == "in the way"
