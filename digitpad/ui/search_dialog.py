@@ -14,7 +14,7 @@ values, which the main window hands to the retrain dialog.
 
 from __future__ import annotations
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import QEvent, QObject, Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QComboBox,
@@ -199,6 +199,13 @@ class SearchDialog(QDialog):
             self.runner.stop()
         super().closeEvent(event)
 
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        """Close (and so stop the search) with the window: hiding it would leave the child
+        running until the application quits."""
+        if watched is self.parent() and event.type() == QEvent.Type.Close:
+            self.close()
+        return False
+
     # --- events from the child ----------------------------------------------------------
     def _on_event(self, event: dict) -> None:
         kind = event.get("event")
@@ -307,6 +314,7 @@ def add_search_action(window: QWidget, menu: QMenu) -> None:
         if dialog is None:
             dialog = SearchDialog(window, window.training.userdata)
             dialog.retrainRequested.connect(lambda params: open_retrain_with(window, params))
+            window.installEventFilter(dialog)
             window.search_dialog = dialog
         dialog.show()
         dialog.raise_()

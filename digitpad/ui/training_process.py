@@ -56,6 +56,7 @@ from PySide6.QtCore import QCoreApplication, QObject, QProcess, QProcessEnvironm
 
 KILL_GRACE_MS = 500
 MAX_LINE = 1 << 20  # a "line" longer than this is garbage: drop it
+MAX_STDERR_LINE = 500  # an error message is read by a person: keep it to a few lines
 
 
 def entry_command(args: list[str]) -> tuple[str, list[str]]:
@@ -179,6 +180,8 @@ class TrainingProcess(QObject):
         text = bytes(self._process.readAllStandardError()).decode("utf-8", "replace")
         for line in text.splitlines():
             line = line.strip()
+            if len(line) > MAX_STDERR_LINE:
+                line = line[:MAX_STDERR_LINE] + "…"
             if line:
                 self._stderr.append(line)
 
