@@ -14,6 +14,8 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image
 
+# Bump whenever what prepare() produces changes: training's caches of prepared arrays follow.
+VERSION = 2
 SIDE = 28
 BOX = 20
 # Working resolution for stroke-width normalisation: 4× the 20 px box.
@@ -120,14 +122,14 @@ def ink_map(gray: np.ndarray) -> np.ndarray:
 
 def _stroke_width(mask: np.ndarray) -> float:
     """Mean stroke width of a binary mask, 2·area/perimeter (exact for long strokes)."""
-    area = mask.sum()
+    area = np.count_nonzero(mask)
     if area == 0:
         return 0.0
-    m = mask.astype(np.int8)
     perimeter = (
-        np.abs(np.diff(m, axis=0)).sum()
-        + np.abs(np.diff(m, axis=1)).sum()
-        + m[0].sum() + m[-1].sum() + m[:, 0].sum() + m[:, -1].sum()
+        np.count_nonzero(mask[1:] != mask[:-1])
+        + np.count_nonzero(mask[:, 1:] != mask[:, :-1])
+        + np.count_nonzero(mask[0]) + np.count_nonzero(mask[-1])
+        + np.count_nonzero(mask[:, 0]) + np.count_nonzero(mask[:, -1])
     )
     return float(2.0 * area / max(perimeter, 1))
 
@@ -162,7 +164,7 @@ def _normalise_stroke(work: np.ndarray) -> np.ndarray:
     if radius > 0:
         eroded = _min_filter(work, radius)
         # Never erase a part of the digit: erode only while enough ink stays.
-        if (eroded > 0.5).sum() >= 0.25 * mask.sum():
+        if np.count_nonzero(eroded > 0.5) >= 0.25 * np.count_nonzero(mask):
             return eroded
     return work
 
@@ -218,7 +220,7 @@ def prepare(image: Image.Image | np.ndarray) -> Prepared:
     """Any image of one digit → :class:`Prepared` (28×28, MNIST-like), or blank with a reason."""
     ink, mask = _find_ink(image)
     h, w = mask.shape
-    if mask.sum() < max(1.0, MIN_INK_FRACTION * h * w):
+    if np.count_nonzero(mask) < max(1.0, MIN_INK_FRACTION * h * w):
         return Prepared(None, "nothing drawn")
     rows = np.flatnonzero(mask.any(axis=1))
     cols = np.flatnonzero(mask.any(axis=0))
@@ -227,7 +229,7 @@ def prepare(image: Image.Image | np.ndarray) -> Prepared:
     if max(extent_h, extent_w) < MIN_EXTENT_FRACTION * max(h, w):
         return Prepared(None, "too small to be a digit")
     crop = np.s_[top:bottom, left:right]
-    fill = mask[top:bottom, left:right].mean()
+    fill = np.count_nonzero(mask[crop]) / (extent_h * extent_w)
     aspect = min(extent_h, extent_w) / max(extent_h, extent_w)
     if fill > 0.6 and aspect > 0.6 and max(extent_h, extent_w) < DOT_FRACTION * max(h, w):
         return Prepared(None, "a dot or a filled shape, not a digit")

@@ -34,12 +34,13 @@ from pathlib import Path
 import numpy as np
 
 from digitpad.preprocess import SIDE, prepare
+from digitpad.preprocess import VERSION as PREPROCESS_VERSION
 
 IMAGES_MAGIC = 2051
 LABELS_MAGIC = 2049
 SPLITS = {"train": "train", "test": "t10k"}
-# Bump when digitpad.preprocess changes what it produces, to refresh cached arrays.
-PREPARE_CACHE_VERSION = 1
+# Cached prepared arrays follow the app's preprocessing version.
+PREPARE_CACHE_VERSION = PREPROCESS_VERSION
 CORRECTION_NAME = re.compile(r"^([0-9])_.*\.png$", re.IGNORECASE)
 
 

@@ -27,6 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
+from digitpad.preprocess import VERSION as PREPROCESS_VERSION
 from digitpad.preprocess import prepare
 from digitpad.strokes import render_strokes
 from training.data import DataError, Digits
@@ -117,7 +118,7 @@ def _cache_key(
 ) -> str:
     stat = path.stat()
     text = json.dumps([str(path.resolve()), stat.st_size, int(stat.st_mtime), sorted(orgs),
-                       placement.__dict__, renders, seed, 1])
+                       placement.__dict__, renders, seed, PREPROCESS_VERSION])
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
