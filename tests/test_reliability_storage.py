@@ -415,3 +415,26 @@ def test_window_says_once_that_its_settings_cannot_be_saved(qtbot, tmp_path, mod
     assert window.banner.text() == ""
     window.close()
     assert in_the_way.read_text() == "in the way"
+
+
+def test_retrain_into_an_unwritable_data_folder_says_so_and_starts_nothing(
+        window, qtbot, monkeypatch, private_user_data, tmp_path):
+    userdata = UserData(private_user_data)
+    window.training.retrain_action.trigger()
+    dialog = window.training.dialog
+    dialog.folder_radio.setChecked(True)
+    dialog.folder_edit.setText(str(tmp_path))
+    real_mkdir = Path.mkdir
+
+    def refuse(self, *args, **kwargs):
+        if self == userdata.root or userdata.root in self.parents:
+            raise os_error(errno.EACCES)
+        return real_mkdir(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "mkdir", refuse)
+    assert not dialog.start_training()
+    assert not dialog.runner.running and dialog.start_button.isEnabled()
+    text = dialog.error_label.text()
+    assert "Cannot write to DigitPad's data folder" in text and str(userdata.root) in text
+    assert os.strerror(errno.EACCES) in text and "[Errno" not in text
+    assert window.recognition.model_source == "fcnn"

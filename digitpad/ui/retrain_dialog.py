@@ -10,6 +10,7 @@ accuracy next to the current model's, and "Use this model" swaps it in through
 
 from __future__ import annotations
 
+import errno
 import json
 from pathlib import Path
 
@@ -70,6 +71,16 @@ def _format_value(value) -> str:
     if isinstance(value, list):
         return "/".join(str(v) for v in value)
     return str(value)
+
+
+def os_reason(exc: OSError) -> str:
+    """Why a file operation failed, in words (no errno numbers or paths already shown)."""
+    reason = exc.strerror or str(exc) or type(exc).__name__
+    if exc.errno == errno.ENOSPC:
+        reason += ". The disk is full: free some space and try again."
+    elif exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        reason += ". Check that you may write to that folder."
+    return reason
 
 
 def plain_error(message: str) -> str:
@@ -349,9 +360,14 @@ class RetrainDialog(QDialog):
                                  "the MNIST files.")
                 return False
         self._remember()
-        self.store.clear_pending()
-        self.userdata.ensure()
-        self._pending = self.store.pending_path(self.arch)
+        try:
+            self.store.clear_pending()
+            self.userdata.ensure()
+            self._pending = self.store.pending_path(self.arch)
+        except OSError as exc:
+            self._show_error(f"Cannot write to DigitPad's data folder {self.userdata.root}: "
+                             f"{os_reason(exc)}")
+            return False
         self.result_path = None
         self.result = None
         self.chart.clear()
@@ -439,7 +455,8 @@ class RetrainDialog(QDialog):
         try:
             path = self.store.adopt(self.result_path)
         except OSError as exc:
-            self._show_error(f"Could not keep the new model in {self.userdata.models}: {exc}")
+            self._show_error(f"Could not keep the new model in {self.userdata.models}: "
+                             f"{os_reason(exc)}")
             return
         self.result_path = None
         self.use_button.setEnabled(False)

@@ -92,7 +92,7 @@ class SearchDialog(QDialog):
         super().__init__(parent)
         self.setWindowTitle("Search hyperparameters")
         self.userdata = userdata or UserData.at()
-        self.runner = TrainingProcess(self)
+        self.runner = TrainingProcess(self, name="search")
         self.best_params: dict | None = None
         self.best_value: float | None = None
         self.rows: dict[int, int] = {}

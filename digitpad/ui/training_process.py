@@ -66,12 +66,12 @@ def entry_command(args: list[str]) -> tuple[str, list[str]]:
     return sys.executable, ["-m", "digitpad", *args]
 
 
-def describe_exit(code: int, crashed: bool) -> str:
+def describe_exit(code: int, crashed: bool, name: str = "training") -> str:
     if crashed:
-        return "The training process stopped unexpectedly (it crashed or was killed)."
+        return f"The {name} process stopped unexpectedly (it crashed or was killed)."
     if code < 0 or code >= 128:
-        return f"The training process was stopped by signal {abs(code) % 128}."
-    return f"The training process ended with an error (exit status {code})."
+        return f"The {name} process was stopped by signal {abs(code) % 128}."
+    return f"The {name} process ended with an error (exit status {code})."
 
 
 class TrainingProcess(QObject):
@@ -85,9 +85,12 @@ class TrainingProcess(QObject):
     started = Signal(dict)  # the child's start event
     event = Signal(dict)
 
-    def __init__(self, parent: QObject | None = None, kill_grace_ms: int = KILL_GRACE_MS) -> None:
+    def __init__(self, parent: QObject | None = None, kill_grace_ms: int = KILL_GRACE_MS,
+                 name: str = "training") -> None:
         super().__init__(parent)
         self.kill_grace_ms = kill_grace_ms
+        # What the child does, in messages: "The search process stopped unexpectedly…"
+        self.name = name
         self._process: QProcess | None = None
         self._buffer = b""
         self._stderr: deque[str] = deque(maxlen=20)
@@ -115,7 +118,7 @@ class TrainingProcess(QObject):
               working_dir: str | None = None) -> None:
         """Run ``digitpad <args>``; raises RuntimeError when a run is already going."""
         if self._process is not None:
-            raise RuntimeError("a training process is already running")
+            raise RuntimeError(f"a {self.name} process is already running")
         self._buffer = b""
         self._stderr.clear()
         self._done = None
@@ -198,11 +201,11 @@ class TrainingProcess(QObject):
             self._t_start = time.monotonic()
             self.started.emit(data)
         elif kind == "error":
-            self._error = str(data.get("message") or "the training process reported an error")
+            self._error = str(data.get("message") or f"the {self.name} process reported an error")
         elif kind == "done":
             self._done = data
         elif kind == "cancelled" and not self._cancelling:
-            self._error = ("The training process was stopped from outside before it finished"
+            self._error = (f"The {self.name} process was stopped from outside before it finished"
                            f" ({data.get('message') or 'no model written'}).")
         if isinstance(data.get("epoch"), int):
             self._epoch = data["epoch"]
@@ -223,7 +226,7 @@ class TrainingProcess(QObject):
     # --- endings ------------------------------------------------------------------------
     def _on_error(self, error: QProcess.ProcessError) -> None:
         if error == QProcess.ProcessError.FailedToStart and self._process is not None:
-            self._error = (f"Could not start the training process ({sys.executable}): "
+            self._error = (f"Could not start the {self.name} process ({sys.executable}): "
                            f"{self._process.errorString()}")
             self._end()
 
@@ -254,9 +257,9 @@ class TrainingProcess(QObject):
         if self._error:
             message = self._error
         elif self._stderr:
-            message = f"{describe_exit(code, crashed)}\n{self._stderr[-1]}"
+            message = f"{describe_exit(code, crashed, self.name)}\n{self._stderr[-1]}"
         else:
-            message = describe_exit(code, crashed)
+            message = describe_exit(code, crashed, self.name)
         self.failed.emit(message)
 
     def _kill(self) -> None:
