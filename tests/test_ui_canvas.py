@@ -104,3 +104,32 @@ def test_right_button_does_not_draw(canvas, mouse):
     mouse.send(canvas, QEvent.Type.MouseButtonRelease, QPointF(100, 100),
                Qt.MouseButton.RightButton)
     assert canvas.is_empty
+
+
+def test_pen_tablet_strokes_draw_like_the_mouse(canvas, mouse, qtbot):
+    from PySide6.QtGui import QInputDevice, QPointingDevice, QTabletEvent
+    from PySide6.QtWidgets import QApplication
+
+    pen = QPointingDevice("test pen", 7, QInputDevice.DeviceType.Stylus,
+                          QPointingDevice.PointerType.Pen,
+                          QInputDevice.Capability.Position | QInputDevice.Capability.Pressure,
+                          1, 2)
+
+    def tablet(kind: QEvent.Type, x: float, y: float) -> bool:
+        pos = QPointF(x, y)
+        held = Qt.MouseButton.NoButton if kind == QEvent.Type.TabletRelease \
+            else Qt.MouseButton.LeftButton
+        event = QTabletEvent(kind, pen, pos, canvas.mapToGlobal(pos), 0.8, 0, 0, 0, 0, 0,
+                             Qt.KeyboardModifier.NoModifier, Qt.MouseButton.LeftButton, held)
+        QApplication.sendEvent(canvas, event)
+        return event.isAccepted()
+
+    with qtbot.waitSignal(canvas.strokeFinished, timeout=1000):
+        assert tablet(QEvent.Type.TabletPress, 60, 60)
+        for x in (120, 180, 240):
+            tablet(QEvent.Type.TabletMove, x, x)
+        tablet(QEvent.Type.TabletRelease, 240, 240)
+    image = canvas.image()
+    for x in range(60, 241, 15):
+        assert mouse.ink_at(image, canvas, x, x) > 200, f"no ink at {x}"
+    assert len(canvas.strokes()) == 1
