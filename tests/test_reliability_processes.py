@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 pytest_plugins = ["ui_helpers"]
+from ui_helpers import alive  # noqa: E402
 
 from digitpad.ui import training_process  # noqa: E402
 from digitpad.ui.search_dialog import ACTION_TEXT, SearchDialog  # noqa: E402
@@ -41,15 +42,6 @@ pathlib.Path(sys.argv[1]).touch()
 while True:
     time.sleep(1)
 """
-
-
-def alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-        with open(f"/proc/{pid}/stat") as handle:
-            return handle.read().split()[2] != "Z"
-    except (ProcessLookupError, OSError):
-        return False
 
 
 @pytest.fixture

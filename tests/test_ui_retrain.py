@@ -11,6 +11,7 @@ import pytest
 from PySide6.QtCore import QPoint, Qt
 
 pytest_plugins = ["ui_helpers"]
+from ui_helpers import alive  # noqa: E402
 
 from digitpad import best_params  # noqa: E402
 from digitpad import training_defaults as defaults  # noqa: E402
@@ -30,15 +31,6 @@ ODD = [
     (2, [[(0.1, 0.9), (0.5, 0.1), (0.9, 0.9)]]),
     (6, [[(0.2, 0.1), (0.8, 0.9)], [(0.8, 0.1), (0.2, 0.9)]]),
 ]
-
-
-def alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-        with open(f"/proc/{pid}/stat") as handle:
-            return handle.read().split()[2] != "Z"
-    except (ProcessLookupError, OSError):
-        return False
 
 
 @pytest.fixture
