@@ -23,6 +23,16 @@ from digitpad.strokes import render_strokes
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 
+def alive(pid: int) -> bool:
+    """Whether process ``pid`` still runs (a zombie waiting to be reaped does not count)."""
+    try:
+        os.kill(pid, 0)
+        with open(f"/proc/{pid}/stat") as handle:
+            return handle.read().split()[2] != "Z"
+    except (ProcessLookupError, OSError):
+        return False
+
+
 @pytest.fixture(autouse=True)
 def private_user_data(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Every test gets its own DigitPad data folder: nothing touches the user's real one."""

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 pytest_plugins = ["ui_helpers"]
-from ui_helpers import alive  # noqa: E402
+from conftest import alive  # noqa: E402
 
 from digitpad.ui import training_process  # noqa: E402
 from digitpad.ui.search_dialog import ACTION_TEXT, SearchDialog  # noqa: E402

@@ -11,7 +11,7 @@ import pytest
 from PySide6.QtCore import QPoint, Qt
 
 pytest_plugins = ["ui_helpers"]
-from ui_helpers import alive  # noqa: E402
+from conftest import alive  # noqa: E402
 
 from digitpad import best_params  # noqa: E402
 from digitpad import training_defaults as defaults  # noqa: E402

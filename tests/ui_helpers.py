@@ -45,16 +45,6 @@ def random_model(path: Path, arch: str = "fcnn", seed: int = 0, accuracy: float 
     return path
 
 
-def alive(pid: int) -> bool:
-    """Whether process ``pid`` still runs (a zombie waiting to be reaped does not count)."""
-    try:
-        os.kill(pid, 0)
-        with open(f"/proc/{pid}/stat") as handle:
-            return handle.read().split()[2] != "Z"
-    except (ProcessLookupError, OSError):
-        return False
-
-
 @pytest.fixture
 def models_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Bundled models for the test: the real FCNN and a random-weight CNN.
