@@ -25,6 +25,7 @@ TRAIN_OPTIONS: dict[str, type] = {
     "weight_decay": float,
     "dropout": float,
     "augment": float,
+    "elastic": float,
     "schedule": str,
     "hidden": int,
     "channels": list,

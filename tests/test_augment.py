@@ -5,7 +5,13 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F  # noqa: N812
 
-from training.augment import affine_grid, random_affine, random_matrices
+from training.augment import (
+    _upsampler,
+    affine_grid,
+    elastic_offsets,
+    random_affine,
+    random_matrices,
+)
 
 
 def batch(n: int = 16) -> torch.Tensor:
@@ -51,3 +57,31 @@ def test_fast_grid_equals_torch_affine_grid():
     theta = random_matrices(32, 1.5, torch.Generator().manual_seed(2))
     expected = F.affine_grid(theta, [32, 1, 28, 28], align_corners=False)
     assert torch.allclose(affine_grid(theta, 28), expected, atol=1e-6)
+
+
+def test_elastic_fields_are_smooth_with_the_asked_displacement():
+    offsets = elastic_offsets(32, 28, 1.5, torch.Generator().manual_seed(0))
+    assert offsets.shape == (32, 28, 28, 2)
+    pixels = offsets * 14  # grid units → pixels of a 28-pixel side
+    rms = pixels.pow(2).mean(dim=(1, 2, 3)).sqrt()
+    assert torch.allclose(rms, torch.full_like(rms, 1.5), atol=1e-4)
+    # Smooth: neighbouring pixels move almost together, unlike independent noise.
+    step = (pixels[:, 1:] - pixels[:, :-1]).abs().mean()
+    assert step < 0.3 * pixels.abs().mean()
+    again = elastic_offsets(32, 28, 1.5, torch.Generator().manual_seed(0))
+    assert torch.equal(offsets, again)
+
+
+def test_upsampler_is_bicubic_interpolation():
+    coarse = torch.randn(3, 2, 4, 4, generator=torch.Generator().manual_seed(1))
+    up = _upsampler(4, 28, "cpu")
+    expected = F.interpolate(coarse, size=(28, 28), mode="bicubic", align_corners=True)
+    assert torch.allclose(up @ coarse @ up.T, expected, atol=1e-5)
+
+
+def test_elastic_bends_the_digit_but_keeps_its_ink():
+    x = batch()
+    bent = random_affine(x, 0.0, torch.Generator().manual_seed(2), elastic=1.0)
+    assert not torch.equal(bent, x)
+    kept = bent.sum(dim=(1, 2, 3)) / x.sum(dim=(1, 2, 3))
+    assert ((kept > 0.6) & (kept < 1.5)).all()  # stretched or squeezed, never lost

@@ -8,6 +8,7 @@ its time; here a batch of N images gets N random matrices and a single
 
 from __future__ import annotations
 
+import functools
 import math
 
 import torch
@@ -18,6 +19,8 @@ MAX_ROTATION_DEG = 15.0
 MAX_LOG_SCALE = math.log(1.15)
 MAX_SHEAR = 0.25
 MAX_SHIFT_PX = 2.5
+# Elastic distortion fields are random at a coarse grid of this many knots a side.
+ELASTIC_KNOTS = 4
 
 
 def _uniform(
@@ -63,12 +66,42 @@ def affine_grid(theta: torch.Tensor, side: int) -> torch.Tensor:
     return torch.stack((gx, gy), dim=-1)
 
 
-def random_affine(
-    images: torch.Tensor, strength: float, generator: torch.Generator
+def elastic_offsets(
+    n: int, side: int, pixels: float, generator: torch.Generator,
+    device: torch.device | str = "cpu", knots: int = ELASTIC_KNOTS,
 ) -> torch.Tensor:
-    """Rotate, scale, shear and shift each image of an N×1×H×W batch (background must be 0)."""
-    if strength <= 0:
+    """N×side×side×2 smooth random displacements, ``pixels`` RMS, in ``grid_sample`` units.
+
+    Random displacements at a coarse ``knots``×``knots`` grid, interpolated
+    bicubically: a smooth field that bends strokes the way hands do, which
+    rotation and shear cannot (and far cheaper than blurring per-pixel noise).
+    """
+    coarse = torch.randn(n, 2, knots, knots, generator=generator, device=device)
+    up = _upsampler(knots, side, str(device))
+    field = up @ coarse @ up.T  # bicubic interpolation as two small matrix products
+    rms = field.pow(2).mean(dim=(1, 2, 3), keepdim=True).sqrt().clamp_min(1e-8)
+    return (field / rms * (2 * pixels / side)).permute(0, 2, 3, 1)
+
+
+@functools.lru_cache(maxsize=8)
+def _upsampler(knots: int, side: int, device: str) -> torch.Tensor:
+    """side×knots matrix doing 1-D bicubic interpolation (F.interpolate is slow on a CPU)."""
+    eye = torch.eye(knots, device=device).view(knots, 1, knots, 1).expand(knots, 1, knots, 2)
+    cols = F.interpolate(eye.contiguous(), size=(side, 2), mode="bicubic", align_corners=True)
+    return cols[:, 0, :, 0].T.contiguous()
+
+
+def random_affine(
+    images: torch.Tensor, strength: float, generator: torch.Generator, elastic: float = 0.0
+) -> torch.Tensor:
+    """Rotate, scale, shear and shift each image of an N×1×H×W batch (background must be 0),
+    and with ``elastic`` > 0 bend it by a smooth random field of that many pixels RMS."""
+    if strength <= 0 and elastic <= 0:
         return images
-    theta = random_matrices(len(images), strength, generator, images.shape[-1], images.device)
-    grid = affine_grid(theta.to(images.dtype), images.shape[-1])
+    side = images.shape[-1]
+    theta = random_matrices(len(images), max(strength, 0.0), generator, side, images.device)
+    grid = affine_grid(theta.to(images.dtype), side)
+    if elastic > 0:
+        grid = grid + elastic_offsets(len(images), side, elastic, generator,
+                                      images.device).to(images.dtype)
     return F.grid_sample(images, grid, mode="bilinear", padding_mode="zeros", align_corners=False)

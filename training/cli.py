@@ -63,6 +63,8 @@ def _train_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--label-smoothing", type=float, default=d.label_smoothing)
     p.add_argument("--augment", type=float, default=d.augment,
                    help="augmentation strength, 0 = off")
+    p.add_argument("--elastic", type=float, default=d.elastic,
+                   help="elastic distortion, RMS displacement in pixels (0 = off)")
     p.add_argument("--seed", type=int, default=d.seed)
     p.add_argument("--device", choices=DEVICES, default=d.device)
     p.add_argument("--no-prepared-mnist", action="store_true",
@@ -112,7 +114,8 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
         arch=args.arch, hidden=args.hidden, channels=tuple(args.channels), dropout=args.dropout,
         epochs=args.epochs, lr=args.lr, batch_size=args.batch_size,
         weight_decay=args.weight_decay, schedule=args.schedule,
-        label_smoothing=args.label_smoothing, augment=args.augment, seed=args.seed,
+        label_smoothing=args.label_smoothing, augment=args.augment, elastic=args.elastic,
+        seed=args.seed,
         device=args.device, prepared_mnist=not args.no_prepared_mnist,
         unipen_renders=args.unipen_renders if args.unipen else 0,
         held_out_orgs=tuple(o for o in args.held_out_orgs.split(",") if o),

@@ -36,6 +36,8 @@ class TrainConfig:
     # 0 turns augmentation off; 1 is rotation ±15°, scale ±15%, shear ±0.25, shift ±2.5 px.
     # 0.5 measured best for the FCNN (1.0 and 0.25 were 0.3-0.5 points worse on MNIST).
     augment: float = 0.5
+    # Elastic distortion, RMS displacement in pixels (0 = off).
+    elastic: float = 0.0
     seed: int = 0
     device: str = "auto"
     # Also train on MNIST passed through digitpad.preprocess.prepare (the app's inputs).
@@ -112,6 +114,7 @@ SEARCH_SPACE: dict[str, Param] = {
     "weight_decay": Param("float", 1e-6, 1e-3, log=True),
     "dropout": Param("float", 0.0, 0.5),
     "augment": Param("float", 0.0, 1.5),
+    "elastic": Param("float", 0.0, 2.0),
     "schedule": Param("categorical", choices=SCHEDULES),
     "hidden": Param("categorical", choices=(64, 128, 256)),
     "channels": Param("categorical", choices=((16, 32), (32, 64), (48, 96)), archs=("cnn",)),

@@ -173,7 +173,8 @@ def train(
             if should_stop is not None and should_stop():
                 raise Cancelled()
             index = order[(step - 1) * config.batch_size : step * config.batch_size]
-            x = normalise(random_affine(x_train[index], config.augment, aug_generator))
+            x = normalise(random_affine(x_train[index], config.augment, aug_generator,
+                                        config.elastic))
             logits = model(x)
             loss = F.cross_entropy(logits, y_train[index], label_smoothing=config.label_smoothing)
             if teacher is not None:
