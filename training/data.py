@@ -39,8 +39,6 @@ from digitpad.preprocess import VERSION as PREPROCESS_VERSION
 IMAGES_MAGIC = 2051
 LABELS_MAGIC = 2049
 SPLITS = {"train": "train", "test": "t10k"}
-# Cached prepared arrays follow the app's preprocessing version.
-PREPARE_CACHE_VERSION = PREPROCESS_VERSION
 CORRECTION_NAME = re.compile(r"^([0-9])_.*\.png$", re.IGNORECASE)
 
 
@@ -80,7 +78,7 @@ class Digits:
         if cache is None:
             return Digits(prepare_all(self.images), self.labels, description)
         digest = hashlib.sha256(self.images.tobytes()).hexdigest()[:16]
-        path = Path(cache) / f"prepared-{digest}-v{PREPARE_CACHE_VERSION}.npy"
+        path = Path(cache) / f"prepared-{digest}-v{PREPROCESS_VERSION}.npy"
         if path.is_file():
             return Digits(np.load(path, allow_pickle=False), self.labels, description)
         images = prepare_all(self.images)

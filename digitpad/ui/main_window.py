@@ -231,7 +231,7 @@ class MainWindow(QMainWindow):
         self.model_group.triggered.connect(lambda action: self.choose_model(action.data()))
         rec = self.recognition
         rec.predictionReady.connect(self._show_prediction)
-        rec.predictionFailed.connect(self._show_error)
+        rec.predictionFailed.connect(self.show_error)
         rec.modelChanged.connect(self._on_model_changed)
         rec.modelFailed.connect(self._on_model_failed)
         rec.imageOpened.connect(self._on_image_opened)
@@ -269,7 +269,7 @@ class MainWindow(QMainWindow):
 
     def open_image(self, path: str) -> None:
         if self.recognition.model is None:
-            self._show_error("Wait for the model to load before opening an image.")
+            self.show_error("Wait for the model to load before opening an image.")
             return
         self.statusBar().showMessage(f"Opening {Path(path).name}…")
         self._opened_image = path
@@ -277,7 +277,7 @@ class MainWindow(QMainWindow):
 
     def save_drawing(self, path: str) -> bool:
         if not self.canvas.qimage().save(path, "PNG"):
-            self._show_error(f"Could not save the drawing to {path}.")
+            self.show_error(f"Could not save the drawing to {path}.")
             return False
         self.statusBar().showMessage(f"Saved {Path(path).name}", 5000)
         return True
@@ -359,9 +359,10 @@ class MainWindow(QMainWindow):
         except SettingsError as exc:
             if not self._settings_failed:
                 self._settings_failed = True
-                self._show_error(f"{exc}.")
+                self.show_error(f"{exc}.")
 
-    def _show_error(self, message: str) -> None:
+    def show_error(self, message: str) -> None:
+        """Log ``message`` and show it in the banner, saying where the log is."""
         log.warning("%s", message)
         where = f"\nDetails are in the log: {self.log_path}" if self.log_path else ""
         self.banner.show_message(message + where, "error")
@@ -369,7 +370,7 @@ class MainWindow(QMainWindow):
 
     def report_unexpected(self, error: BaseException) -> None:
         """An error nothing else caught (already logged with its traceback): say so, carry on."""
-        self._show_error(f"Something went wrong: {error}. DigitPad carries on.")
+        self.show_error(f"Something went wrong: {error}. DigitPad carries on.")
 
     def _on_model_changed(self, model, source: str) -> None:
         first = self.model_label.text() == ""
@@ -394,13 +395,13 @@ class MainWindow(QMainWindow):
             action.setChecked(action.data() == current)
         if current is None and source != "fcnn" and source == self.settings.model:
             # The model remembered from last time is gone: fall back to the bundled one.
-            self._show_error(f"Could not load the model used last time: {message}\n"
+            self.show_error(f"Could not load the model used last time: {message}\n"
                              "Loading the bundled FCNN instead.")
             self.recognition.load_model("fcnn")
             return
         keeping = "No model is loaded." if current is None else (
             f"Still using {MODEL_LABELS.get(current, Path(current).name)}.")
-        self._show_error(f"Could not load the model: {message}\n{keeping}")
+        self.show_error(f"Could not load the model: {message}\n{keeping}")
 
     def _on_image_opened(self, picture, prediction) -> None:
         self.canvas.set_picture(picture)
@@ -408,7 +409,7 @@ class MainWindow(QMainWindow):
 
     def _on_image_failed(self, message: str) -> None:
         self._opened_image = None
-        self._show_error(f"Could not open the image: {message}")
+        self.show_error(f"Could not open the image: {message}")
         if not self.canvas.is_empty:
             self.predict()
 

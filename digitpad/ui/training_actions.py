@@ -114,7 +114,7 @@ class TrainingActions(QObject):
         try:
             path = self.corrections.save(self.window.canvas.image(), digit)
         except CorrectionError as exc:
-            self.window._show_error(f"The drawing was not saved as a {digit}: {exc}")
+            self.window.show_error(f"The drawing was not saved as a {digit}: {exc}")
             return None
         count = self.corrections.count()
         bar.showMessage(f"Saved as a {digit} — {count} correction{'s' if count != 1 else ''}",
@@ -134,7 +134,7 @@ class TrainingActions(QObject):
         try:
             paths = self.corrections.export_idx(folder)
         except (CorrectionError, OSError) as exc:
-            self.window._show_error(f"Could not export the corrections: {exc}")
+            self.window.show_error(f"Could not export the corrections: {exc}")
             return None
         self.window.statusBar().showMessage(f"Exported {self.corrections.count()} corrections "
                                             f"as IDX to {folder}", 8000)
@@ -144,7 +144,7 @@ class TrainingActions(QObject):
         try:
             count = self.corrections.export_png(folder)
         except OSError as exc:
-            self.window._show_error(f"Could not export the corrections: {exc}")
+            self.window.show_error(f"Could not export the corrections: {exc}")
             return None
         self.window.statusBar().showMessage(f"Exported {count} corrections as PNG to {folder}",
                                             8000)
