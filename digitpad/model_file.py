@@ -47,6 +47,11 @@ class Model:
         return float(self.meta.get("normalization", {}).get("std", 0.5))
 
     @property
+    def deskew(self) -> bool:
+        """Whether the network was trained on deskewed digits and must be given them."""
+        return bool(self.meta.get("deskew", False))
+
+    @property
     def test_accuracy(self) -> float | None:
         acc = self.meta.get("test_accuracy")
         return None if acc is None else float(acc)

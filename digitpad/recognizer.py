@@ -9,7 +9,7 @@ from PIL import Image
 
 from digitpad.model_file import Model
 from digitpad.networks import softmax
-from digitpad.preprocess import prepare
+from digitpad.preprocess import deskew, prepare
 
 
 @dataclass(frozen=True)
@@ -44,7 +44,8 @@ def predict(model: Model, image: Image.Image | np.ndarray) -> Prediction:
     prepared = prepare(image)
     if prepared.is_blank:
         return Prediction(None, None, None, prepared.blank_reason)
-    x = prepared.normalised(model.mean, model.std)[None]
+    image = deskew(prepared.image) if model.deskew else prepared.image
+    x = ((image - model.mean) / model.std).astype(np.float32)[None]
     probabilities = softmax(model.logits(x))[0]
     labels = model.meta.get("labels", list(range(10)))
-    return Prediction(int(labels[int(probabilities.argmax())]), probabilities, prepared.image)
+    return Prediction(int(labels[int(probabilities.argmax())]), probabilities, image)

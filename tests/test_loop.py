@@ -24,7 +24,7 @@ def small(**overrides) -> TrainConfig:
 
 
 def test_fcnn_learns_the_synthetic_digits(tensors):
-    result = train(small(epochs=8), *tensors)
+    result = train(small(epochs=16), *tensors)
     assert result.test_accuracy is not None and result.test_accuracy > 0.6
     assert result.history[-1]["train_loss"] < result.history[0]["train_loss"]
 

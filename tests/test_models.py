@@ -41,3 +41,29 @@ def test_export_writes_a_model_file_the_app_loads(tmp_path, arch):
     x = np.random.default_rng(1).normal(0, 1, (4, 28, 28)).astype(np.float32)
     with torch.no_grad():
         np.testing.assert_allclose(loaded.logits(x), twin(torch.from_numpy(x)).numpy(), atol=1e-5)
+
+
+def test_a_model_trained_on_deskewed_digits_is_given_deskewed_input(tmp_path):
+    from digitpad.preprocess import deskew, prepare
+    from digitpad.recognizer import predict
+    from digitpad.strokes import render_strokes
+    from training.evaluate import predict_labels
+
+    config = TrainConfig(arch="fcnn", hidden=32)
+    params = export(build(config), config, {})
+    models = {}
+    for flag in (True, False):
+        save_model(tmp_path / f"{flag}.npz", "fcnn", params, {"sizes": config.sizes, "deskew": flag})
+        models[flag] = load_model(tmp_path / f"{flag}.npz")
+    assert models[True].deskew and not models[False].deskew
+    leaning_one = render_strokes([[[0.3, 0.95], [0.7, 0.05]]], 280, (0.5, 0.5, 0.6), 16)
+    seen = prepare(leaning_one).image
+    assert np.abs(deskew(seen) - seen).max() > 0.5  # deskewing really changes this input
+    np.testing.assert_allclose(predict(models[True], leaning_one).model_input, deskew(seen))
+    np.testing.assert_allclose(predict(models[False], leaning_one).model_input, seen)
+    expected = models[False].logits(((deskew(seen) - 0.5) / 0.5)[None])
+    np.testing.assert_allclose(predict(models[True], leaning_one).probabilities,
+                               np.exp(expected[0]) / np.exp(expected[0]).sum(), rtol=1e-5)
+    batch = np.random.default_rng(2).random((30, 28, 28)).astype(np.float32) ** 4
+    np.testing.assert_array_equal(predict_labels(models[True], batch),
+                                  predict_labels(models[False], deskew(batch)))

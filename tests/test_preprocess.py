@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 from PIL import Image
 
-from digitpad.preprocess import prepare
+from digitpad.preprocess import deskew, prepare
 from digitpad.strokes import render_strokes
 
 SEVEN = [[[0.1, 0.05], [0.9, 0.05], [0.45, 0.95]]]
@@ -142,3 +142,42 @@ def test_any_pil_mode_gives_a_finite_input_or_blank(mode, width, height, seed):
     prepared = prepare(image)
     if not prepared.is_blank:
         assert np.all(np.isfinite(prepared.normalised()))
+
+
+def slanted_bar(slope: float) -> np.ndarray:
+    """A 20 px tall bar leaning ``slope`` px sideways per px of height."""
+    image = np.zeros((28, 28), np.float32)
+    for y in range(4, 24):
+        x = 13.5 + slope * (y - 13.5)
+        left = int(np.floor(x))
+        image[y, left], image[y, left + 1] = left + 1 - x, x - left
+    return image
+
+
+def column_spread(image: np.ndarray) -> float:
+    """How far the ink's centre moves from row to row (0 for an upright stroke)."""
+    xs = np.arange(28)
+    centres = [np.average(xs, weights=row) for row in image if row.sum() > 0.05]
+    return float(np.ptp(centres))
+
+
+@pytest.mark.parametrize("slope", [-0.4, 0.25, 0.5])
+def test_deskew_stands_a_slanted_stroke_upright_in_place(slope):
+    bar = slanted_bar(slope)
+    upright = deskew(bar)
+    assert column_spread(bar) > 4 and column_spread(upright) < 1
+    xs = np.arange(28)
+    assert np.average(xs, weights=upright.sum(0)) == pytest.approx(
+        np.average(xs, weights=bar.sum(0)), abs=0.1)  # centre of mass stays where prepare put it
+    assert upright.sum() == pytest.approx(bar.sum(), rel=0.02)  # no ink lost
+
+
+def test_deskew_leaves_an_upright_digit_alone_and_handles_batches_and_blanks():
+    upright = slanted_bar(0.0)
+    np.testing.assert_allclose(deskew(upright), upright, atol=1e-5)
+    batch = np.stack([slanted_bar(0.3), np.zeros((28, 28), np.float32), reference(SEVEN)])
+    out = deskew(batch)
+    assert out.shape == batch.shape and out.dtype == np.float32 and np.isfinite(out).all()
+    for one, many in zip(batch, out):
+        np.testing.assert_allclose(deskew(one), many, atol=1e-6)
+    assert not out[1].any()

@@ -38,6 +38,20 @@ def test_train_writes_a_valid_model_with_its_recipe(mnist_folder, tmp_path, caps
     assert meta["recipe"]["config"]["epochs"] == 2
     assert {"digitpad", "torch", "numpy"} <= set(meta["versions"])
     assert "MNIST train" in meta["trained_on"] and meta["created"][:2] == "20"
+    assert meta["deskew"] is True and model.deskew  # the default, and the app follows it
+
+
+def test_no_deskew_is_recorded_and_a_mismatched_teacher_is_refused(mnist_folder, tmp_path, capsys):
+    plain = tmp_path / "plain.npz"
+    common = ["--data", str(mnist_folder), "--cache", str(tmp_path / "cache"), *FAST]
+    assert main(["train", *common, "--out", str(plain), "--no-deskew"]) == 0
+    assert load_model(plain).meta["deskew"] is False and not load_model(plain).deskew
+    capsys.readouterr()
+    student = tmp_path / "student.npz"
+    assert main(["train", *common, "--out", str(student), "--teacher", str(plain)]) == 1
+    message = json_lines(capsys.readouterr().out)[-1]["message"]
+    assert "deskew" in message and "plain.npz" in message
+    assert not student.exists()
 
 
 def test_jsonl_progress_has_start_epochs_and_done(mnist_folder, tmp_path, capsys):

@@ -65,6 +65,8 @@ def _train_parser(sub: argparse._SubParsersAction) -> None:
                    help="augmentation strength, 0 = off")
     p.add_argument("--elastic", type=float, default=d.elastic,
                    help="elastic distortion, RMS displacement in pixels (0 = off)")
+    p.add_argument("--deskew", action=argparse.BooleanOptionalAction, default=d.deskew,
+                   help="train on deskewed digits (default: on); the model file records it")
     p.add_argument("--seed", type=int, default=d.seed)
     p.add_argument("--device", choices=DEVICES, default=d.device)
     p.add_argument("--no-prepared-mnist", action="store_true",
@@ -115,6 +117,7 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
         epochs=args.epochs, lr=args.lr, batch_size=args.batch_size,
         weight_decay=args.weight_decay, schedule=args.schedule,
         label_smoothing=args.label_smoothing, augment=args.augment, elastic=args.elastic,
+        deskew=args.deskew,
         seed=args.seed,
         device=args.device, prepared_mnist=not args.no_prepared_mnist,
         unipen_renders=args.unipen_renders if args.unipen else 0,

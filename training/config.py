@@ -38,6 +38,9 @@ class TrainConfig:
     augment: float = 0.5
     # Elastic distortion, RMS displacement in pixels (0 = off).
     elastic: float = 0.0
+    # Train on deskewed digits (digitpad.preprocess.deskew); the model file says so and the
+    # app deskews its input. +0.2-0.4 points for the FCNN (resources/README.md).
+    deskew: bool = True
     seed: int = 0
     device: str = "auto"
     # Also train on MNIST passed through digitpad.preprocess.prepare (the app's inputs).

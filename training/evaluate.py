@@ -12,6 +12,7 @@ import numpy as np
 
 from digitpad.model_file import Model
 from digitpad.networks import NUM_CLASSES
+from digitpad.preprocess import deskew
 
 
 @dataclass(frozen=True)
@@ -31,10 +32,12 @@ class Evaluation:
 
 
 def predict_labels(model: Model, images: np.ndarray, batch_size: int = 1000) -> np.ndarray:
-    """Predicted class index for N×28×28 images in [0, 1] (normalised as the model says)."""
+    """Predicted class index for N×28×28 images in [0, 1] (deskewed and normalised as the
+    model says)."""
     out = np.empty(len(images), np.int64)
     for i in range(0, len(images), batch_size):
-        x = ((images[i : i + batch_size] - model.mean) / model.std).astype(np.float32)
+        part = images[i : i + batch_size]
+        x = (((deskew(part) if model.deskew else part) - model.mean) / model.std).astype(np.float32)
         out[i : i + batch_size] = model.logits(x).argmax(axis=1)
     return out
 

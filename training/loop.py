@@ -18,11 +18,14 @@ import torch
 import torch.nn.functional as F  # noqa: N812
 from torch import nn
 
-from training.augment import random_affine
+from training.batches import epoch_batches, normalise
 from training.config import TrainConfig
 from training.models import build
 
-MEAN, STD = 0.5, 0.5
+# Networks whose training step costs about as much as augmenting its batch: on a CPU
+# with two or more threads, one thread augments while the others train (FCNN: 75k → 92k
+# samples/s on 2 cores). Heavier steps gain more from every thread (CNN: 2.6k vs 1.5k).
+LIGHT_ARCHS = ("fcnn",)
 
 
 class Cancelled(Exception):  # noqa: N818 - a stop, not an error
@@ -78,10 +81,6 @@ def resolve_device(name: str) -> torch.device:
 def to_tensor(images: np.ndarray, device: torch.device) -> torch.Tensor:
     """N×28×28 float images in [0, 1] → N×1×28×28 tensor on ``device`` (not yet normalised)."""
     return torch.from_numpy(np.ascontiguousarray(images, np.float32)).unsqueeze(1).to(device)
-
-
-def normalise(x: torch.Tensor) -> torch.Tensor:
-    return (x - MEAN) / STD
 
 
 def seed_everything(seed: int) -> torch.Generator:
@@ -164,34 +163,23 @@ def train(
     aug_generator = torch.Generator(device=device).manual_seed(config.seed + 1)
     history: list[dict] = []
     test_acc = None
+    threads = torch.get_num_threads()
+    in_background = (device.type == "cpu" and threads > 1 and teacher is None
+                     and config.arch in LIGHT_ARCHS)
     start = time.perf_counter()
     for epoch in range(1, config.epochs + 1):
         model.train()
         order = torch.randperm(n, generator=generator).to(device)
-        total_loss = 0.0
-        for step in range(1, steps + 1):
-            if should_stop is not None and should_stop():
-                raise Cancelled()
-            index = order[(step - 1) * config.batch_size : step * config.batch_size]
-            x = normalise(random_affine(x_train[index], config.augment, aug_generator,
-                                        config.elastic))
-            logits = model(x)
-            loss = F.cross_entropy(logits, y_train[index], label_smoothing=config.label_smoothing)
-            if teacher is not None:
-                with torch.no_grad():
-                    teacher_logits = teacher(x)
-                loss = (1 - config.distill_weight) * loss + config.distill_weight * distill_loss(
-                    logits, teacher_logits, config.distill_temperature
-                )
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
-            if scheduler is not None:
-                scheduler.step()
-            value = float(loss.detach())
-            total_loss += value
-            if on_progress is not None and step < steps:
-                on_progress(Progress(epoch, config.epochs, step, steps, value))
+        batches = epoch_batches(x_train, y_train, order, config.batch_size, config.augment,
+                                config.elastic, aug_generator, in_background)
+        if in_background:
+            torch.set_num_threads(threads - 1)  # the augmenting thread takes the last core
+        try:
+            total_loss = _epoch(model, optimizer, scheduler, batches, config, epoch, steps,
+                                on_progress, should_stop, teacher)
+        finally:
+            batches.close()
+            torch.set_num_threads(threads)
         metrics = {"train_loss": total_loss / steps, "lr": optimizer.param_groups[0]["lr"]}
         if x_test is not None and y_test is not None:
             test_acc = accuracy(model, x_test, y_test, config.eval_batch_size)
@@ -202,3 +190,33 @@ def train(
     seconds = time.perf_counter() - start
     model.eval()
     return TrainResult(model, history, test_acc, seconds, n * config.epochs / max(seconds, 1e-9))
+
+
+def _epoch(
+    model: nn.Module, optimizer: torch.optim.Optimizer, scheduler, batches, config: TrainConfig,
+    epoch: int, steps: int, on_progress: Callable[[Progress], None] | None,
+    should_stop: Callable[[], bool] | None, teacher: nn.Module | None,
+) -> float:
+    """One pass over ``batches``; the sum of the batch losses."""
+    total_loss = 0.0
+    for step, (x, y) in enumerate(batches, 1):
+        if should_stop is not None and should_stop():
+            raise Cancelled()
+        logits = model(x)
+        loss = F.cross_entropy(logits, y, label_smoothing=config.label_smoothing)
+        if teacher is not None:
+            with torch.no_grad():
+                teacher_logits = teacher(x)
+            loss = (1 - config.distill_weight) * loss + config.distill_weight * distill_loss(
+                logits, teacher_logits, config.distill_temperature
+            )
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        if scheduler is not None:
+            scheduler.step()
+        value = float(loss.detach())
+        total_loss += value
+        if on_progress is not None and step < steps:
+            on_progress(Progress(epoch, config.epochs, step, steps, value))
+    return total_loss

@@ -15,6 +15,7 @@ import torch
 
 import digitpad
 from digitpad.model_file import load_model, save_model
+from digitpad.preprocess import deskew
 from training.config import TrainConfig
 from training.data import Digits, load_corrections, load_mnist
 from training.evaluate import evaluate
@@ -78,7 +79,9 @@ def build_meta(
         "sizes": config.sizes,
         "normalization": {"mean": 0.5, "std": 0.5},
         "labels": LABELS,
-        "input": "digitpad.preprocess.prepare: 28x28, white ink on black, [0, 1]",
+        "input": "digitpad.preprocess.prepare: 28x28, white ink on black, [0, 1]"
+                 + (", then digitpad.preprocess.deskew" if config.deskew else ""),
+        "deskew": config.deskew,
         "trained_on": train_set.description,
         "train_samples": len(train_set),
         **figures,
@@ -105,26 +108,35 @@ def train_and_save(
 ) -> dict:
     """Run the whole recipe; return the result fields of the ``done`` event."""
     device = resolve_device(config.device)
-    train_set, test, held_out = gather_training_data(
-        config, data, should_stop, download, unipen, corrections, cache, corrections_weight
-    )
     teacher = None
     if config.teacher:
         t = load_model(config.teacher)
+        if t.deskew != config.deskew:
+            raise ValueError(
+                f"the teacher {config.teacher} was trained {'with' if t.deskew else 'without'} "
+                f"deskewing and this run is {'with' if config.deskew else 'without'}: "
+                "they must agree, as the teacher sees the student's input")
         teacher = from_params(t.arch, t.meta["sizes"], t.params)
+    train_set, test, held_out = gather_training_data(
+        config, data, should_stop, download, unipen, corrections, cache, corrections_weight
+    )
     steps = -(-len(train_set) // config.batch_size)
     reporter.start(config=config.to_dict(), train_samples=len(train_set), test_samples=len(test),
                    epochs=config.epochs, steps_per_epoch=steps, device=str(device), out=str(out))
+
+    def inputs(images: np.ndarray) -> torch.Tensor:
+        return to_tensor(deskew(images) if config.deskew else images, device)
+
     result = train(
         config,
-        to_tensor(train_set.images, device), torch.from_numpy(train_set.labels).to(device),
-        to_tensor(test.images, device), torch.from_numpy(test.labels).to(device),
+        inputs(train_set.images), torch.from_numpy(train_set.labels).to(device),
+        inputs(test.images), torch.from_numpy(test.labels).to(device),
         on_progress=reporter.progress, should_stop=should_stop, teacher=teacher,
     )
     if should_stop():
         raise Cancelled()
     # Measure the exported weights with the app's NumPy forward pass.
-    probe_meta = {"normalization": {"mean": 0.5, "std": 0.5}}
+    probe_meta = {"normalization": {"mean": 0.5, "std": 0.5}, "deskew": config.deskew}
     params = export(result.model, config, probe_meta)
     from digitpad.model_file import validate
 

@@ -200,6 +200,7 @@ def load_split(
     """
     import torch
 
+    from digitpad.preprocess import deskew
     from training.data import DataError, Digits, load_mnist
     from training.loop import to_tensor
 
@@ -221,7 +222,8 @@ def load_split(
     val = part(prepared, held)
 
     def tensors(d: Digits) -> tuple[Any, Any]:
-        return to_tensor(d.images, device), torch.from_numpy(d.labels).to(device)
+        images = deskew(d.images) if base.deskew else d.images
+        return to_tensor(images, device), torch.from_numpy(d.labels).to(device)
 
     x_train, y_train = tensors(fit)
     x_val, y_val = tensors(val)

@@ -1,0 +1,100 @@
+"""Augmented training batches, optionally made ahead on a second thread.
+
+On a CPU the batch augmentation costs about as much as the training step
+itself; torch releases the GIL inside its kernels, so a producer thread can
+augment batch k+1 while the main thread trains on batch k. One producer
+consumes the augmentation generator in order, so a seeded run still repeats
+exactly.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+from collections.abc import Iterator
+from typing import TypeVar
+
+import torch
+
+from training.augment import random_affine
+
+MEAN, STD = 0.5, 0.5
+# Batches augmented per call: fewer, larger tensor operations (measured best at 4).
+CHUNK_BATCHES = 4
+T = TypeVar("T")
+
+
+def normalise(x: torch.Tensor) -> torch.Tensor:
+    """[0, 1] pixels to the networks' input range, as the app does ((x - 0.5) / 0.5)."""
+    return (x - MEAN) / STD
+
+
+def epoch_batches(
+    x: torch.Tensor, y: torch.Tensor, order: torch.Tensor, batch_size: int,
+    augment: float, elastic: float, generator: torch.Generator, in_background: bool = False,
+) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+    """(normalised augmented images, labels) for each batch of ``order``.
+
+    Batches are augmented ``CHUNK_BATCHES`` at a time, which costs a quarter
+    less per sample than one at a time on a CPU; ``in_background`` makes the
+    chunks on a second thread while the caller trains.
+    """
+    chunks = _augmented_chunks(x, y, order, batch_size * CHUNK_BATCHES, augment, elastic,
+                               generator)
+    if in_background:
+        chunks = ahead(chunks)
+    for images, labels in chunks:
+        for start in range(0, len(labels), batch_size):
+            yield images[start : start + batch_size], labels[start : start + batch_size]
+
+
+def _augmented_chunks(
+    x: torch.Tensor, y: torch.Tensor, order: torch.Tensor, size: int,
+    augment: float, elastic: float, generator: torch.Generator,
+) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+    for start in range(0, len(order), size):
+        index = order[start : start + size]
+        images = random_affine(x[index], augment, generator, elastic)
+        yield images.sub_(MEAN).div_(STD), y[index]
+
+
+_END = object()
+
+
+def ahead(items: Iterator[T], depth: int = 2) -> Iterator[T]:
+    """Yield ``items``, produced on a background thread up to ``depth`` ahead.
+
+    An exception in the producer is raised here; closing this iterator early
+    (a cancelled run) stops the producer.
+    """
+    slots: queue.Queue = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def produce() -> None:
+        try:
+            for item in items:
+                while not stop.is_set():
+                    try:
+                        slots.put((item, None), timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            slots.put((_END, None))
+        except BaseException as error:  # noqa: BLE001 - handed to the consumer
+            slots.put((_END, error))
+
+    worker = threading.Thread(target=produce, name="augment", daemon=True)
+    worker.start()
+    try:
+        while True:
+            item, error = slots.get()
+            if error is not None:
+                raise error
+            if item is _END:
+                return
+            yield item
+    finally:
+        stop.set()
+        worker.join(timeout=5)
