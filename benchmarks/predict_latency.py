@@ -1,6 +1,6 @@
 """Latency from a 280×280 canvas image to probabilities, preprocessing included, one thread.
 
-Usage: python benchmarks/predict_latency.py [--arch fcnn|cnn] [--n 1000]
+Usage: python benchmarks/predict_latency.py [--arch fcnn|cnn | --model FILE] [--n 1000]
 Drawings are UniPen-like strokes rendered at random size, position and pen width.
 """
 
@@ -28,9 +28,11 @@ from digitpad.strokes import render_strokes
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--arch", default="fcnn")
+    parser.add_argument("--model", help="a model file instead of the bundled one")
     parser.add_argument("--n", type=int, default=1000)
     args = parser.parse_args()
-    model = load_model(bundled_model_path(args.arch))
+    model = load_model(args.model or bundled_model_path(args.arch))
+    name = f"{model.arch}{', deskewed input' if model.deskew else ''}"
     rng = np.random.default_rng(0)
     shapes = list(DRAWINGS.values())
     canvases = []
@@ -47,10 +49,11 @@ def main() -> None:
         predict(model, image)
         times.append(time.perf_counter() - start)
     ms = np.array(times) * 1000
-    result = {"arch": args.arch, "n": args.n, "p50_ms": round(float(np.percentile(ms, 50)), 3),
+    result = {"arch": model.arch, "deskew": model.deskew, "n": args.n,
+              "p50_ms": round(float(np.percentile(ms, 50)), 3),
               "p99_ms": round(float(np.percentile(ms, 99)), 3), "max_ms": round(float(ms.max()), 3)}
     print(
-        f"{args.arch}: p50 {result['p50_ms']} ms, p99 {result['p99_ms']} ms "
+        f"{name}: p50 {result['p50_ms']} ms, p99 {result['p99_ms']} ms "
         f"over {args.n} drawings"
     )
     print(json.dumps(result))

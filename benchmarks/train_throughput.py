@@ -4,7 +4,8 @@ Both train the same FCNN (784-128-10, Adam, batch 128) for one epoch over the
 same MNIST training images on the same CPU threads. The reference pipeline
 is the original design's: a Dataset of PIL images with RandomRotation,
 RandomAffine(translate), ToTensor and Normalize applied per sample in a
-DataLoader. Ours keeps all images in one tensor and augments whole batches.
+DataLoader. Ours keeps all images in one tensor and augments four batches at
+a time, on a second thread while the first one trains (``training/batches.py``).
 
     python benchmarks/train_throughput.py [--data DIR] [--threads N] [--epochs N]
 """

@@ -48,6 +48,10 @@ class Prepared:
     def is_blank(self) -> bool:
         return self.image is None
 
+    def deskewed(self) -> Prepared:
+        """The same digit sheared upright (see :func:`deskew`), for models trained that way."""
+        return self if self.image is None else Prepared(deskew(self.image))
+
     def normalised(self, mean: float = 0.5, std: float = 0.5) -> np.ndarray:
         """The image as the network input: (x - mean) / std, float32."""
         if self.image is None:

@@ -9,7 +9,7 @@ from PIL import Image
 
 from digitpad.model_file import Model
 from digitpad.networks import softmax
-from digitpad.preprocess import deskew, prepare
+from digitpad.preprocess import prepare
 
 
 @dataclass(frozen=True)
@@ -44,8 +44,9 @@ def predict(model: Model, image: Image.Image | np.ndarray) -> Prediction:
     prepared = prepare(image)
     if prepared.is_blank:
         return Prediction(None, None, None, prepared.blank_reason)
-    image = deskew(prepared.image) if model.deskew else prepared.image
-    x = ((image - model.mean) / model.std).astype(np.float32)[None]
+    if model.deskew:
+        prepared = prepared.deskewed()
+    x = prepared.normalised(model.mean, model.std)[None]
     probabilities = softmax(model.logits(x))[0]
     labels = model.meta.get("labels", list(range(10)))
-    return Prediction(int(labels[int(probabilities.argmax())]), probabilities, image)
+    return Prediction(int(labels[int(probabilities.argmax())]), probabilities, prepared.image)

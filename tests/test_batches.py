@@ -23,7 +23,7 @@ def test_background_batches_equal_the_inline_ones_and_cover_the_epoch():
     inline, background = batches(False), batches(True)
     assert len(inline) == len(background) == 16  # 15 full batches of 64 and one of 40
     assert sum(len(labels) for _, labels in inline) == 1000
-    for (xa, ya), (xb, yb) in zip(inline, background):
+    for (xa, ya), (xb, yb) in zip(inline, background, strict=True):
         assert torch.equal(xa, xb) and torch.equal(ya, yb)
     assert inline[0][0].min() >= -1 and inline[0][0].max() <= 1  # normalised like the app
 

@@ -53,7 +53,8 @@ def test_a_model_trained_on_deskewed_digits_is_given_deskewed_input(tmp_path):
     params = export(build(config), config, {})
     models = {}
     for flag in (True, False):
-        save_model(tmp_path / f"{flag}.npz", "fcnn", params, {"sizes": config.sizes, "deskew": flag})
+        meta = {"sizes": config.sizes, "deskew": flag}
+        save_model(tmp_path / f"{flag}.npz", "fcnn", params, meta)
         models[flag] = load_model(tmp_path / f"{flag}.npz")
     assert models[True].deskew and not models[False].deskew
     leaning_one = render_strokes([[[0.3, 0.95], [0.7, 0.05]]], 280, (0.5, 0.5, 0.6), 16)

@@ -178,6 +178,6 @@ def test_deskew_leaves_an_upright_digit_alone_and_handles_batches_and_blanks():
     batch = np.stack([slanted_bar(0.3), np.zeros((28, 28), np.float32), reference(SEVEN)])
     out = deskew(batch)
     assert out.shape == batch.shape and out.dtype == np.float32 and np.isfinite(out).all()
-    for one, many in zip(batch, out):
+    for one, many in zip(batch, out, strict=True):
         np.testing.assert_allclose(deskew(one), many, atol=1e-6)
     assert not out[1].any()

@@ -41,16 +41,21 @@ def test_train_writes_a_valid_model_with_its_recipe(mnist_folder, tmp_path, caps
     assert meta["deskew"] is True and model.deskew  # the default, and the app follows it
 
 
-def test_no_deskew_is_recorded_and_a_mismatched_teacher_is_refused(mnist_folder, tmp_path, capsys):
-    plain = tmp_path / "plain.npz"
+def test_no_deskew_is_recorded_and_a_deskewed_teacher_is_refused(mnist_folder, tmp_path, capsys):
+    plain, upright = tmp_path / "plain.npz", tmp_path / "upright.npz"
     common = ["--data", str(mnist_folder), "--cache", str(tmp_path / "cache"), *FAST]
     assert main(["train", *common, "--out", str(plain), "--no-deskew"]) == 0
     assert load_model(plain).meta["deskew"] is False and not load_model(plain).deskew
+    # A teacher trained on slanted digits can teach a deskewing student...
+    assert main(["train", *common, "--out", str(upright), "--teacher", str(plain)]) == 0
+    assert load_model(upright).deskew
     capsys.readouterr()
+    # ...but one trained on upright digits would see slanted input it never learned.
     student = tmp_path / "student.npz"
-    assert main(["train", *common, "--out", str(student), "--teacher", str(plain)]) == 1
+    assert main(["train", *common, "--out", str(student), "--no-deskew",
+                 "--teacher", str(upright)]) == 1
     message = json_lines(capsys.readouterr().out)[-1]["message"]
-    assert "deskew" in message and "plain.npz" in message
+    assert "deskew" in message and "upright.npz" in message
     assert not student.exists()
 
 

@@ -70,20 +70,24 @@ def ahead(items: Iterator[T], depth: int = 2) -> Iterator[T]:
     slots: queue.Queue = queue.Queue(maxsize=depth)
     stop = threading.Event()
 
+    def offer(entry: tuple) -> bool:
+        """Put ``entry`` once there is room; False if the consumer has gone."""
+        while not stop.is_set():
+            try:
+                slots.put(entry, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
     def produce() -> None:
         try:
             for item in items:
-                while not stop.is_set():
-                    try:
-                        slots.put((item, None), timeout=0.1)
-                        break
-                    except queue.Full:
-                        continue
-                if stop.is_set():
+                if not offer((item, None)):
                     return
-            slots.put((_END, None))
-        except BaseException as error:  # noqa: BLE001 - handed to the consumer
-            slots.put((_END, error))
+            offer((_END, None))
+        except BaseException as error:  # handed to the consumer, raised there
+            offer((_END, error))
 
     worker = threading.Thread(target=produce, name="augment", daemon=True)
     worker.start()
