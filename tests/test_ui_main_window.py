@@ -186,3 +186,26 @@ def test_screenshots_at_two_window_sizes(window, qtbot, mouse, tmp_path):
     out.mkdir(parents=True, exist_ok=True)
     for shot in tmp_path.glob("window-*.png"):
         shot.replace(out / shot.name)
+
+
+def test_a_deskewing_model_shows_and_gets_the_digit_upright(window, qtbot, mouse, tmp_path):
+    from digitpad.assets import bundled_model_path
+    from digitpad.model_file import load_model, save_model
+
+    def lean(pixels: np.ndarray) -> float:
+        """Sideways drift of the ink's centre from the top row to the bottom one."""
+        rows = [y for y in range(28) if pixels[y].sum() > 100]
+        centre = [np.average(np.arange(28), weights=pixels[y]) for y in (rows[0], rows[-1])]
+        return abs(centre[1] - centre[0])
+
+    window.live_action.setChecked(False)
+    mouse.draw(window.canvas, [[(0.25, 0.95), (0.75, 0.05)]])  # a 1 leaning far to the right
+    predicted(window, qtbot, window.predict_button.click)
+    assert lean(window.model_view.pixels().astype(float)) > 6
+    bundled = load_model(bundled_model_path("fcnn"))
+    upright = tmp_path / "upright.npz"
+    save_model(upright, "fcnn", bundled.params, {**bundled.meta, "deskew": True})
+    predicted(window, qtbot, lambda: window.choose_model(str(upright)))
+    assert window.recognition.model.deskew
+    assert lean(window.model_view.pixels().astype(float)) < 2
+    assert window.bars.winner() == 1
