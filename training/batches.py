@@ -54,8 +54,8 @@ def _augmented_chunks(
 ) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
     for start in range(0, len(order), size):
         index = order[start : start + size]
-        images = random_affine(x[index], augment, generator, elastic)
-        yield images.sub_(MEAN).div_(STD), y[index]
+        images = random_affine(x[index], augment, generator, elastic)  # a fresh tensor
+        yield images.sub_(MEAN).div_(STD), y[index]  # normalise() in place
 
 
 _END = object()

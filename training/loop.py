@@ -23,8 +23,9 @@ from training.config import TrainConfig
 from training.models import build
 
 # Networks whose training step costs about as much as augmenting its batch: on a CPU
-# with two or more threads, one thread augments while the others train (FCNN: 75k → 92k
-# samples/s on 2 cores). Heavier steps gain more from every thread (CNN: 2.6k vs 1.5k).
+# with two or more threads, one thread augments while the others train (FCNN on 2 cores:
+# 70k-88k samples/s against 52k-64k in line). Heavier steps gain more from every thread
+# (CNN: 2.6k vs 1.5k samples/s).
 LIGHT_ARCHS = ("fcnn",)
 
 
