@@ -61,15 +61,20 @@ def child(monkeypatch, tmp_path, qtbot):
     return use
 
 
-def test_cancel_kills_a_silent_child_that_ignores_sigterm(qtbot, child):
+def hung_run(child) -> tuple[TrainingProcess, int]:
+    """A training run whose child ignores SIGTERM and says nothing; (runner, child pid)."""
     ready = child(HUNG)
     runner = TrainingProcess()
+    runner.start(["train"])
+    ready()
+    return runner, runner.pid()
+
+
+def test_cancel_kills_a_silent_child_that_ignores_sigterm(qtbot, child):
+    runner, pid = hung_run(child)
     ended = []
     for signal_ in (runner.finished, runner.failed, runner.cancelled):
         signal_.connect(lambda *args, s=signal_: ended.append(s))
-    runner.start(["train"])
-    ready()
-    pid = runner.pid()
     t0 = time.monotonic()
     with qtbot.waitSignal(runner.cancelled, timeout=5000):
         runner.cancel()
@@ -79,11 +84,7 @@ def test_cancel_kills_a_silent_child_that_ignores_sigterm(qtbot, child):
 
 
 def test_stop_returns_in_bounded_time_with_a_hung_child(qtbot, child):
-    ready = child(HUNG)
-    runner = TrainingProcess()
-    runner.start(["train"])
-    ready()
-    pid = runner.pid()
+    runner, pid = hung_run(child)
     t0 = time.monotonic()
     with qtbot.waitSignal(runner.cancelled, timeout=5000):
         runner.stop()
