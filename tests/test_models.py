@@ -9,7 +9,7 @@ import torch
 from digitpad.model_file import load_model, save_model
 from digitpad.networks import ARCHITECTURES
 from training.config import TrainConfig
-from training.models import REGISTRY, build, export, from_params
+from training.models import REGISTRY, Ensemble, build, export, from_params
 
 
 @pytest.mark.parametrize("arch", sorted(ARCHITECTURES))
@@ -68,3 +68,21 @@ def test_a_model_trained_on_deskewed_digits_is_given_deskewed_input(tmp_path):
     batch = np.random.default_rng(2).random((30, 28, 28)).astype(np.float32) ** 4
     np.testing.assert_array_equal(predict_labels(models[True], batch),
                                   predict_labels(models[False], deskew(batch)))
+
+
+def test_an_ensemble_teaches_the_mean_of_its_members_logits():
+    torch.manual_seed(0)
+    members = [build(TrainConfig(arch="fcnn", hidden=16)).eval(),
+               build(TrainConfig(arch="cnn", channels=(4, 8), hidden=16)).eval()]
+    x = torch.randn(5, 1, 28, 28)
+    with torch.no_grad():
+        got = Ensemble(members)(x)
+        a, b = members[0](x), members[1](x)
+    assert not torch.allclose(a, b)
+    torch.testing.assert_close(got, (a + b) / 2)
+
+
+def test_old_recipes_with_one_teacher_still_read():
+    assert TrainConfig.from_dict({"teacher": "runs/t.npz"}).teachers == ("runs/t.npz",)
+    assert TrainConfig.from_dict({"teacher": None}).teachers == ()
+    assert TrainConfig.from_dict(TrainConfig(teachers=("a", "b")).to_dict()).teachers == ("a", "b")

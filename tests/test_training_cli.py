@@ -49,11 +49,18 @@ def test_no_deskew_is_recorded_and_a_deskewed_teacher_is_refused(mnist_folder, t
     # A teacher trained on slanted digits can teach a deskewing student...
     assert main(["train", *common, "--out", str(upright), "--teacher", str(plain)]) == 0
     assert load_model(upright).deskew
+    # Several teachers are averaged, whatever their architectures; the recipe names them all.
+    cnn = tmp_path / "cnn.npz"
+    assert main(["train", *common, "--out", str(cnn), "--no-deskew",
+                 "--arch", "cnn", "--channels", "4", "8"]) == 0
+    pupil = tmp_path / "pupil.npz"
+    assert main(["train", *common, "--out", str(pupil), "--teacher", str(plain), str(cnn)]) == 0
+    assert load_model(pupil).meta["recipe"]["config"]["teachers"] == [str(plain), str(cnn)]
     capsys.readouterr()
     # ...but one trained on upright digits would see slanted input it never learned.
     student = tmp_path / "student.npz"
     assert main(["train", *common, "--out", str(student), "--no-deskew",
-                 "--teacher", str(upright)]) == 1
+                 "--teacher", str(plain), "--teacher", str(upright)]) == 1
     message = json_lines(capsys.readouterr().out)[-1]["message"]
     assert "deskew" in message and "upright.npz" in message
     assert not student.exists()

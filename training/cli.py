@@ -78,7 +78,8 @@ def _train_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--corrections", help="folder of drawings saved by the app (see training.data)")
     p.add_argument("--corrections-weight", type=float, default=1.0,
                    help="how many times each correction counts (repeated, each copy augmented)")
-    p.add_argument("--teacher", help="model file to distil from (soft targets)")
+    p.add_argument("--teacher", nargs="+", action="extend", default=[], metavar="FILE",
+                   help="model file(s) to distil from (soft targets; several are averaged)")
     p.add_argument("--distill-weight", type=float, default=d.distill_weight)
     p.add_argument("--distill-temperature", type=float, default=d.distill_temperature)
     p.add_argument("--out", help="model file to write (default runs/<arch>-<time>.npz)")
@@ -122,7 +123,7 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
         device=args.device, prepared_mnist=not args.no_prepared_mnist,
         unipen_renders=args.unipen_renders if args.unipen else 0,
         held_out_orgs=tuple(o for o in args.held_out_orgs.split(",") if o),
-        teacher=args.teacher, distill_weight=args.distill_weight,
+        teachers=tuple(args.teacher), distill_weight=args.distill_weight,
         distill_temperature=args.distill_temperature,
     )
 

@@ -48,8 +48,9 @@ class TrainConfig:
     # Renders per UniPen record when a UniPen file is given (0: no UniPen data).
     unipen_renders: int = 4
     held_out_orgs: tuple[str, ...] = HELD_OUT_ORGS
-    # Knowledge distillation from a teacher model file (soft targets).
-    teacher: str | None = None
+    # Knowledge distillation (soft targets) from one model file, or from the average logits
+    # of several: an ensemble teaches better than any one of its members.
+    teachers: tuple[str, ...] = ()
     distill_weight: float = 0.7
     distill_temperature: float = 4.0
     eval_batch_size: int = 2048
@@ -57,6 +58,7 @@ class TrainConfig:
     def __post_init__(self) -> None:
         self.channels = tuple(int(c) for c in self.channels)  # type: ignore[assignment]
         self.held_out_orgs = tuple(self.held_out_orgs)
+        self.teachers = tuple(self.teachers)
         if self.arch not in ARCH_CHOICES:
             raise ValueError(f"unknown architecture {self.arch!r}; choose from {ARCH_CHOICES}")
         if self.schedule not in SCHEDULES:
@@ -82,12 +84,16 @@ class TrainConfig:
         data = asdict(self)
         data["channels"] = list(self.channels)
         data["held_out_orgs"] = list(self.held_out_orgs)
+        data["teachers"] = list(self.teachers)
         return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> TrainConfig:
         """Build from a dict, ignoring keys this version does not know (old metadata)."""
         known = {f.name for f in fields(cls)}
+        data = dict(data)
+        if data.get("teacher"):  # before ensembles: one file name or None
+            data.setdefault("teachers", [data["teacher"]])
         return cls(**{k: v for k, v in data.items() if k in known})
 
 

@@ -52,6 +52,17 @@ class CNN(nn.Module):
         return self.fc2(self.drop(torch.relu(self.fc1(x.flatten(1)))))
 
 
+class Ensemble(nn.Module):
+    """The mean of several networks' logits: a distillation teacher, never exported."""
+
+    def __init__(self, members: list[nn.Module]) -> None:
+        super().__init__()
+        self.members = nn.ModuleList(members)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.stack([m(x) for m in self.members]).mean(0)
+
+
 Builder = Callable[[TrainConfig], nn.Module]
 
 # Adding an architecture: a module above, an entry here, and one in digitpad/networks.py.

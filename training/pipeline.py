@@ -20,7 +20,7 @@ from training.config import TrainConfig
 from training.data import Digits, load_corrections, load_mnist
 from training.evaluate import evaluate
 from training.loop import Cancelled, resolve_device, to_tensor, train
-from training.models import export, from_params
+from training.models import Ensemble, export, from_params
 from training.progress import Reporter
 
 LABELS = list(range(10))
@@ -70,6 +70,24 @@ def gather_training_data(
     return Digits.concat(parts), test, held_out
 
 
+def load_teacher(config: TrainConfig) -> torch.nn.Module:
+    """The run's teacher: one model file's network, or the mean of several.
+
+    Every teacher sees the student's input. Upright digits are among those a
+    teacher trained without deskewing has seen (shear augmentation); the
+    reverse is not true, so a deskewing teacher needs a deskewing student.
+    """
+    members = []
+    for path in config.teachers:
+        t = load_model(path)
+        if t.deskew and not config.deskew:
+            raise ValueError(
+                f"the teacher {path} was trained on deskewed digits and this run is "
+                "not (--no-deskew): train the student with --deskew or pick another teacher")
+        members.append(from_params(t.arch, t.meta["sizes"], t.params))
+    return members[0] if len(members) == 1 else Ensemble(members)
+
+
 def build_meta(
     config: TrainConfig, train_set: Digits, command: str, figures: dict, seconds: float
 ) -> dict:
@@ -108,16 +126,7 @@ def train_and_save(
 ) -> dict:
     """Run the whole recipe; return the result fields of the ``done`` event."""
     device = resolve_device(config.device)
-    teacher = None
-    if config.teacher:
-        t = load_model(config.teacher)
-        # The teacher sees the student's input. Upright digits are among those a teacher
-        # trained without deskewing has seen (shear augmentation); the reverse is not true.
-        if t.deskew and not config.deskew:
-            raise ValueError(
-                f"the teacher {config.teacher} was trained on deskewed digits and this run is "
-                "not (--no-deskew): train the student with --deskew or pick another teacher")
-        teacher = from_params(t.arch, t.meta["sizes"], t.params)
+    teacher = load_teacher(config) if config.teachers else None
     train_set, test, held_out = gather_training_data(
         config, data, should_stop, download, unipen, corrections, cache, corrections_weight
     )
