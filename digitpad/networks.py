@@ -51,38 +51,63 @@ def _fcnn_forward(p: Params, x: np.ndarray) -> np.ndarray:
     return _relu(h) @ p["fc2.weight"].T + p["fc2.bias"]
 
 
+def cnn_layers(sizes: dict) -> list[tuple[int, int]]:
+    """(in, out) channels of each 3×3 convolution, in order: ``convs`` per stage (default 1),
+    a 2×2 max pool after each stage. Named conv1, conv2, … in that order."""
+    convs = int(sizes.get("convs", 1))
+    if convs < 1:
+        raise ValueError("convs must be at least 1")
+    layers, previous = [], 1
+    for width in (int(c) for c in sizes["channels"]):
+        for _ in range(convs):
+            layers.append((previous, width))
+            previous = width
+    return layers
+
+
 def _cnn_shapes(sizes: dict) -> dict[str, tuple[int, ...]]:
-    c1, c2 = (int(c) for c in sizes["channels"])
+    layers = cnn_layers(sizes)
+    if len(sizes["channels"]) != 2:
+        raise ValueError("a CNN has two stages: give two channel counts")
     hidden = int(sizes["hidden"])
     side = INPUT_SIDE // 4
-    return {
-        "conv1.weight": (c1, 1, 3, 3),
-        "conv1.bias": (c1,),
-        "conv2.weight": (c2, c1, 3, 3),
-        "conv2.bias": (c2,),
-        "fc1.weight": (hidden, c2 * side * side),
+    shapes: dict[str, tuple[int, ...]] = {}
+    for k, (c_in, c_out) in enumerate(layers, 1):
+        shapes[f"conv{k}.weight"] = (c_out, c_in, 3, 3)
+        shapes[f"conv{k}.bias"] = (c_out,)
+    shapes.update({
+        "fc1.weight": (hidden, layers[-1][1] * side * side),
         "fc1.bias": (hidden,),
         "fc2.weight": (NUM_CLASSES, hidden),
         "fc2.bias": (NUM_CLASSES,),
-    }
+    })
+    return shapes
 
 
-def _conv3x3_relu_pool(x: np.ndarray, weight: np.ndarray, bias: np.ndarray) -> np.ndarray:
-    """3×3 convolution (padding 1), ReLU, 2×2 max pool; ``x`` is (N, C, H, W)."""
+def _conv3x3_relu(x: np.ndarray, weight: np.ndarray, bias: np.ndarray) -> np.ndarray:
+    """3×3 convolution (padding 1) and ReLU; ``x`` is (N, C, H, W), the result (N, H, W, C')."""
     n, c, h, w = x.shape
     padded = np.pad(x, ((0, 0), (0, 0), (1, 1), (1, 1)))
     # windows: (N, C, H, W, 3, 3) -> (N, H, W, C*9) to meet the flattened kernel.
     windows = sliding_window_view(padded, (3, 3), axis=(2, 3))
     cols = windows.transpose(0, 2, 3, 1, 4, 5).reshape(n, h, w, c * 9)
-    out = cols @ weight.reshape(len(weight), -1).T + bias
-    out = _relu(out).transpose(0, 3, 1, 2)
-    return out.reshape(n, -1, h // 2, 2, w // 2, 2).max(axis=(3, 5))
+    return _relu(cols @ weight.reshape(len(weight), -1).T + bias)
+
+
+def _pool2(x: np.ndarray) -> np.ndarray:
+    """2×2 max pool of (N, C, H, W)."""
+    n, c, h, w = x.shape
+    return x.reshape(n, c, h // 2, 2, w // 2, 2).max(axis=(3, 5))
 
 
 def _cnn_forward(p: Params, x: np.ndarray) -> np.ndarray:
     h = x.reshape(len(x), 1, INPUT_SIDE, INPUT_SIDE)
-    h = _conv3x3_relu_pool(h, p["conv1.weight"], p["conv1.bias"])
-    h = _conv3x3_relu_pool(h, p["conv2.weight"], p["conv2.bias"])
+    convs = sum(1 for name in p if name.startswith("conv") and name.endswith(".weight"))
+    per_stage = convs // 2
+    for k in range(1, convs + 1):
+        h = _conv3x3_relu(h, p[f"conv{k}.weight"], p[f"conv{k}.bias"]).transpose(0, 3, 1, 2)
+        if k % per_stage == 0:
+            h = _pool2(h)
     h = _relu(h.reshape(len(h), -1) @ p["fc1.weight"].T + p["fc1.bias"])
     return h @ p["fc2.weight"].T + p["fc2.bias"]
 
@@ -93,8 +118,8 @@ ARCHITECTURES: dict[str, Architecture] = {
     ),
     "cnn": Architecture(
         "cnn",
-        "Two 3×3 conv + pool stages, then hidden→10",
-        {"channels": [32, 64], "hidden": 128},
+        "Two stages of 3×3 convs + pool, then hidden→10",
+        {"channels": [32, 64], "hidden": 128, "convs": 1},
         _cnn_shapes,
         _cnn_forward,
     ),

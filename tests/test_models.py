@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from digitpad.model_file import load_model, save_model
+from digitpad.model_file import ModelFileError, load_model, save_model, validate
 from digitpad.networks import ARCHITECTURES
 from training.config import TrainConfig
 from training.models import REGISTRY, Ensemble, build, export, from_params
@@ -23,6 +23,29 @@ def test_numpy_and_torch_forward_passes_agree(arch):
         expected = model(torch.from_numpy(x)).numpy()
     got = ARCHITECTURES[arch].forward(params, x.copy())
     np.testing.assert_allclose(got, expected, atol=1e-5, rtol=1e-5)
+
+
+@pytest.mark.parametrize("convs", [1, 2, 3])
+def test_deeper_cnns_agree_and_old_files_mean_one_conv_per_stage(tmp_path, convs):
+    torch.manual_seed(convs)
+    config = TrainConfig(arch="cnn", channels=(4, 6), hidden=8, convs=convs)
+    model = build(config).eval()
+    assert len([m for m in model.modules() if isinstance(m, torch.nn.Conv2d)]) == 2 * convs
+    params = export(model, config, {})
+    x = np.random.default_rng(2).normal(0, 1, (3, 28, 28)).astype(np.float32)
+    with torch.no_grad():
+        expected = model(torch.from_numpy(x)).numpy()
+    np.testing.assert_allclose(ARCHITECTURES["cnn"].forward(params, x.copy()), expected,
+                               atol=1e-5, rtol=1e-5)
+    path = tmp_path / "m.npz"
+    sizes = {"channels": [4, 6], "hidden": 8}  # as files written before "convs" existed
+    if convs == 1:
+        save_model(path, "cnn", params, {"sizes": sizes})
+        assert load_model(path).meta["sizes"] == sizes
+    else:  # the shapes say two convolutions per stage, the sizes one: refused, with a reason
+        save_model(path, "cnn", params, {"sizes": {**sizes, "convs": convs}})
+        with pytest.raises(ModelFileError, match="conv"):
+            validate("cnn", params, {"sizes": sizes})
 
 
 def test_every_app_architecture_has_a_torch_module():

@@ -54,6 +54,8 @@ def _train_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--arch", choices=ARCH_CHOICES, default=d.arch)
     p.add_argument("--hidden", type=int, default=d.hidden)
     p.add_argument("--channels", type=int, nargs=2, default=list(d.channels), metavar=("C1", "C2"))
+    p.add_argument("--convs", type=int, default=d.convs,
+                   help="CNN: 3×3 convolutions per stage, before each pool")
     p.add_argument("--dropout", type=float, default=d.dropout)
     p.add_argument("--epochs", type=int, default=d.epochs)
     p.add_argument("--lr", type=float, default=d.lr)
@@ -114,7 +116,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def config_from_args(args: argparse.Namespace) -> TrainConfig:
     return TrainConfig(
-        arch=args.arch, hidden=args.hidden, channels=tuple(args.channels), dropout=args.dropout,
+        arch=args.arch, hidden=args.hidden, channels=tuple(args.channels), convs=args.convs,
+        dropout=args.dropout,
         epochs=args.epochs, lr=args.lr, batch_size=args.batch_size,
         weight_decay=args.weight_decay, schedule=args.schedule,
         label_smoothing=args.label_smoothing, augment=args.augment, elastic=args.elastic,

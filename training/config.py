@@ -24,6 +24,8 @@ class TrainConfig:
     arch: str = "fcnn"
     hidden: int = 128
     channels: tuple[int, int] = (32, 64)
+    # 3×3 convolutions per CNN stage (before each pool).
+    convs: int = 1
     dropout: float = 0.0
     epochs: int = 40
     lr: float = 0.001065741156220378
@@ -65,7 +67,7 @@ class TrainConfig:
             raise ValueError(f"unknown schedule {self.schedule!r}; choose from {SCHEDULES}")
         if self.device not in DEVICES:
             raise ValueError(f"unknown device {self.device!r}; choose from {DEVICES}")
-        for name in ("epochs", "batch_size", "hidden"):
+        for name in ("epochs", "batch_size", "hidden", "convs"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be at least 1")
         if not self.lr > 0:
@@ -77,7 +79,7 @@ class TrainConfig:
     def sizes(self) -> dict[str, Any]:
         """The architecture sizes as the model file records them."""
         if self.arch == "cnn":
-            return {"channels": list(self.channels), "hidden": self.hidden}
+            return {"channels": list(self.channels), "hidden": self.hidden, "convs": self.convs}
         return {"hidden": self.hidden}
 
     def to_dict(self) -> dict[str, Any]:

@@ -13,7 +13,7 @@ import torch
 from torch import nn
 
 from digitpad.model_file import validate
-from digitpad.networks import INPUT_SIDE, NUM_CLASSES
+from digitpad.networks import INPUT_SIDE, NUM_CLASSES, cnn_layers
 from training.config import TrainConfig
 
 
@@ -31,24 +31,33 @@ class FCNN(nn.Module):
 
 
 class CNN(nn.Module):
-    """Two (3×3 conv pad 1 → ReLU → 2×2 max pool) stages, then hidden → 10."""
+    """Two stages of ``convs`` 3×3 convs (pad 1, ReLU) and a 2×2 max pool, then hidden → 10.
+
+    The convolutions are named conv1, conv2, … in order, as the app's forward
+    pass (``digitpad.networks.cnn_layers``) expects.
+    """
 
     def __init__(
-        self, channels: tuple[int, int] = (32, 64), hidden: int = 128, dropout: float = 0.0
+        self, channels: tuple[int, int] = (32, 64), hidden: int = 128, dropout: float = 0.0,
+        convs: int = 1,
     ) -> None:
         super().__init__()
-        c1, c2 = channels
-        self.conv1 = nn.Conv2d(1, c1, 3, padding=1)
-        self.conv2 = nn.Conv2d(c1, c2, 3, padding=1)
+        layers = cnn_layers({"channels": channels, "convs": convs})
+        self.per_stage = convs
+        self.convs = len(layers)
+        for k, (c_in, c_out) in enumerate(layers, 1):
+            self.add_module(f"conv{k}", nn.Conv2d(c_in, c_out, 3, padding=1))
         side = INPUT_SIDE // 4
-        self.fc1 = nn.Linear(c2 * side * side, hidden)
+        self.fc1 = nn.Linear(layers[-1][1] * side * side, hidden)
         self.drop = nn.Dropout(dropout)
         self.fc2 = nn.Linear(hidden, NUM_CLASSES)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = x.view(len(x), 1, INPUT_SIDE, INPUT_SIDE)
-        x = nn.functional.max_pool2d(torch.relu(self.conv1(x)), 2)
-        x = nn.functional.max_pool2d(torch.relu(self.conv2(x)), 2)
+        for k in range(1, self.convs + 1):
+            x = torch.relu(getattr(self, f"conv{k}")(x))
+            if k % self.per_stage == 0:
+                x = nn.functional.max_pool2d(x, 2)
         return self.fc2(self.drop(torch.relu(self.fc1(x.flatten(1)))))
 
 
@@ -68,7 +77,7 @@ Builder = Callable[[TrainConfig], nn.Module]
 # Adding an architecture: a module above, an entry here, and one in digitpad/networks.py.
 REGISTRY: dict[str, Builder] = {
     "fcnn": lambda c: FCNN(c.hidden, c.dropout),
-    "cnn": lambda c: CNN(tuple(c.channels), c.hidden, c.dropout),
+    "cnn": lambda c: CNN(tuple(c.channels), c.hidden, c.dropout, c.convs),
 }
 
 
@@ -89,7 +98,8 @@ def export(model: nn.Module, config: TrainConfig, meta: dict) -> dict[str, np.nd
 def from_params(arch: str, sizes: dict, params: dict[str, np.ndarray]) -> nn.Module:
     """A torch module holding exported weights (for distillation and the agreement test)."""
     config = TrainConfig(arch=arch, hidden=int(sizes["hidden"]),
-                         channels=tuple(sizes.get("channels", (32, 64))))
+                         channels=tuple(sizes.get("channels", (32, 64))),
+                         convs=int(sizes.get("convs", 1)))
     model = build(config)
     model.load_state_dict({k: torch.from_numpy(np.asarray(v)) for k, v in params.items()})
     return model.eval()
