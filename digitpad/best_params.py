@@ -29,6 +29,7 @@ TRAIN_OPTIONS: dict[str, type] = {
     "schedule": str,
     "hidden": int,
     "channels": list,
+    "convs": int,
     "label_smoothing": float,
 }
 

@@ -36,6 +36,7 @@ def test_values_of_the_wrong_type_never_reach_training():
 
 def test_train_arguments():
     args = best_params.train_arguments({"weight_decay": 1e-05, "channels": [16, 32],
-                                        "hidden": 256, "schedule": "onecycle", "lr": 0.01})
+                                        "hidden": 256, "schedule": "onecycle", "lr": 0.01,
+                                        "convs": 2})
     assert args == ["--lr", "0.01", "--weight-decay", "1e-05", "--schedule", "onecycle",
-                    "--hidden", "256", "--channels", "16", "32"]
+                    "--hidden", "256", "--channels", "16", "32", "--convs", "2"]

@@ -68,7 +68,7 @@ def test_search_stores_trials_and_resumes(mnist_folder, storage, tmp_path, capsy
     assert "trials" in err  # the tqdm bar over trials
 
 
-def test_cnn_searches_channels(mnist_folder, storage, tmp_path):
+def test_cnn_searches_channels_and_depth(mnist_folder, storage, tmp_path):
     options = search.SearchOptions(
         data=mnist_folder, arch="cnn", trials=1, epochs=1, storage=storage, device="cpu",
         final=False, cache=tmp_path / "cache",
@@ -77,6 +77,7 @@ def test_cnn_searches_channels(mnist_folder, storage, tmp_path):
     assert "channels" in result["best_params"] and "channels" not in search.space_for("fcnn")
     assert list(result["best_params"]["channels"]) in [list(c) for c in
                                                        SEARCH_SPACE["channels"].choices]
+    assert result["best_params"]["convs"] in (1, 2) and "convs" not in search.space_for("fcnn")
 
 
 def test_a_clearly_worse_trial_is_pruned(mnist_folder, storage, tmp_path):

@@ -129,5 +129,6 @@ SEARCH_SPACE: dict[str, Param] = {
     "schedule": Param("categorical", choices=SCHEDULES),
     "hidden": Param("categorical", choices=(64, 128, 256)),
     "channels": Param("categorical", choices=((16, 32), (32, 64), (48, 96)), archs=("cnn",)),
+    "convs": Param("int", 1, 2, archs=("cnn",)),
     "label_smoothing": Param("float", 0.0, 0.15),
 }
