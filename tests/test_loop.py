@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 import torch
 
+from digitpad.networks import ARCHITECTURES
 from training.config import TrainConfig
 from training.data import load_mnist
 from training.loop import Cancelled, Progress, resolve_device, to_tensor, train
+from training.models import export
 
 
 @pytest.fixture(scope="module")
@@ -67,6 +70,17 @@ def test_should_stop_cancels_between_batches(tensors):
 def test_cnn_trains_a_step(tensors):
     result = train(small(arch="cnn", epochs=1, channels=(4, 8)), *tensors)
     assert result.model.conv1.weight.shape == (4, 1, 3, 3)
+
+
+def test_a_trained_cnn_exports_the_network_the_app_runs(tensors):
+    config = small(arch="cnn", epochs=1, channels=(4, 8), convs=2)
+    model = train(config, *tensors).model
+    params = export(model, config, {})
+    x = np.random.default_rng(0).normal(0, 1, (6, 28, 28)).astype(np.float32)
+    with torch.no_grad():
+        expected = model(torch.from_numpy(x)).numpy()
+    np.testing.assert_allclose(ARCHITECTURES["cnn"].forward(params, x), expected,
+                               atol=1e-5, rtol=1e-5)
 
 
 def test_distillation_from_a_teacher_runs(tensors):
