@@ -198,13 +198,15 @@ def test_a_deskewing_model_shows_and_gets_the_digit_upright(window, qtbot, mouse
         centre = [np.average(np.arange(28), weights=pixels[y]) for y in (rows[0], rows[-1])]
         return abs(centre[1] - centre[0])
 
+    bundled = load_model(bundled_model_path("fcnn"))
+    slanted, upright = tmp_path / "slanted.npz", tmp_path / "upright.npz"
+    save_model(slanted, "fcnn", bundled.params, {**bundled.meta, "deskew": False})
+    save_model(upright, "fcnn", bundled.params, {**bundled.meta, "deskew": True})
     window.live_action.setChecked(False)
     mouse.draw(window.canvas, [[(0.25, 0.95), (0.75, 0.05)]])  # a 1 leaning far to the right
-    predicted(window, qtbot, window.predict_button.click)
+    predicted(window, qtbot, lambda: window.choose_model(str(slanted)))
+    assert not window.recognition.model.deskew
     assert lean(window.model_view.pixels().astype(float)) > 6
-    bundled = load_model(bundled_model_path("fcnn"))
-    upright = tmp_path / "upright.npz"
-    save_model(upright, "fcnn", bundled.params, {**bundled.meta, "deskew": True})
     predicted(window, qtbot, lambda: window.choose_model(str(upright)))
     assert window.recognition.model.deskew
     assert lean(window.model_view.pixels().astype(float)) < 2
