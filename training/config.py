@@ -50,8 +50,8 @@ class TrainConfig:
     # Renders per UniPen record when a UniPen file is given (0: no UniPen data).
     unipen_renders: int = 4
     held_out_orgs: tuple[str, ...] = HELD_OUT_ORGS
-    # Knowledge distillation (soft targets) from one model file, or from the average logits
-    # of several: an ensemble teaches better than any one of its members.
+    # Knowledge distillation (soft targets) from one model file, or from the mean logits of
+    # several.
     teachers: tuple[str, ...] = ()
     distill_weight: float = 0.7
     distill_temperature: float = 4.0
