@@ -1,6 +1,6 @@
 """Entry point: ``digitpad`` opens the window; subcommands run without one.
 
-``digitpad predict IMAGE...`` recognises image files. ``digitpad train|evaluate|search``
+``digitpad predict IMAGE...`` recognises image files. ``digitpad train|evaluate|search|adapt``
 run the training process: the GUI starts its child processes through this same
 entry point, which is what makes retraining work inside the packaged app, where
 there is no separate Python. ``--self-test`` checks the bundled models.
@@ -11,7 +11,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 
-TRAINING_COMMANDS = ("train", "evaluate", "search")
+TRAINING_COMMANDS = ("train", "evaluate", "search", "adapt")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -26,5 +26,10 @@ def bundled_model_path(arch: str = "fcnn") -> Path:
     return resources_dir() / "models" / f"{arch}.npz"
 
 
+def replay_path() -> Path:
+    """Ordinary digits that "Learn my handwriting" mixes with the user's corrections."""
+    return resources_dir() / "replay.npz"
+
+
 def icon_path() -> Path:
     return resources_dir() / "icons" / "digitpad.png"

@@ -61,6 +61,11 @@ class Model:
         """One line for a status bar: architecture and accuracy."""
         acc = self.test_accuracy
         acc_text = f", test accuracy {acc:.2%}" if acc is not None else ""
+        adapted = self.meta.get("adapted")
+        if isinstance(adapted, dict):
+            count = adapted.get("corrections")
+            mine = f" ({count} corrections)" if isinstance(count, int) else ""
+            return f"{self.arch.upper()} adapted to your handwriting{mine}{acc_text}"
         return f"{self.arch.upper()}{acc_text}"
 
     def logits(self, batch: np.ndarray) -> np.ndarray:

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from digitpad.model_file import ModelFileError
-from training.config import ARCH_CHOICES, DEVICES, SCHEDULES, TrainConfig
+from training.config import ARCH_CHOICES, DEVICES, SCHEDULES, AdaptSettings, TrainConfig
 from training.data import DataError
 from training.priority import add_background_option, lower_priority
 from training.progress import JsonlReporter, Reporter, TqdmReporter, emit
@@ -47,15 +47,21 @@ class _StopFlag:
 def _train_parser(sub: argparse._SubParsersAction) -> None:
     d = TrainConfig()
     p = sub.add_parser("train", help="train a network and write a model file")
-    p.add_argument("--data", required=True,
-                   help="folder of MNIST IDX files (or the target of --download)")
-    p.add_argument("--download", action="store_true",
-                   help="fetch MNIST with torchvision if missing")
+    p.add_argument(
+        "--data", required=True, help="folder of MNIST IDX files (or the target of --download)"
+    )
+    p.add_argument(
+        "--download", action="store_true", help="fetch MNIST with torchvision if missing"
+    )
     p.add_argument("--arch", choices=ARCH_CHOICES, default=d.arch)
     p.add_argument("--hidden", type=int, default=d.hidden)
     p.add_argument("--channels", type=int, nargs=2, default=list(d.channels), metavar=("C1", "C2"))
-    p.add_argument("--convs", type=int, default=d.convs,
-                   help="CNN: 3×3 convolutions per stage, before each pool")
+    p.add_argument(
+        "--convs",
+        type=int,
+        default=d.convs,
+        help="CNN: 3×3 convolutions per stage, before each pool",
+    )
     p.add_argument("--dropout", type=float, default=d.dropout)
     p.add_argument("--epochs", type=int, default=d.epochs)
     p.add_argument("--lr", type=float, default=d.lr)
@@ -63,30 +69,62 @@ def _train_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--weight-decay", type=float, default=d.weight_decay)
     p.add_argument("--schedule", choices=SCHEDULES, default=d.schedule)
     p.add_argument("--label-smoothing", type=float, default=d.label_smoothing)
-    p.add_argument("--augment", type=float, default=d.augment,
-                   help="augmentation strength, 0 = off")
-    p.add_argument("--elastic", type=float, default=d.elastic,
-                   help="elastic distortion, RMS displacement in pixels (0 = off)")
-    p.add_argument("--deskew", action=argparse.BooleanOptionalAction, default=d.deskew,
-                   help="train on deskewed digits (default: on); the model file records it")
+    p.add_argument(
+        "--augment", type=float, default=d.augment, help="augmentation strength, 0 = off"
+    )
+    p.add_argument(
+        "--elastic",
+        type=float,
+        default=d.elastic,
+        help="elastic distortion, RMS displacement in pixels (0 = off)",
+    )
+    p.add_argument(
+        "--deskew",
+        action=argparse.BooleanOptionalAction,
+        default=d.deskew,
+        help="train on deskewed digits (default: on); the model file records it",
+    )
     p.add_argument("--seed", type=int, default=d.seed)
     p.add_argument("--device", choices=DEVICES, default=d.device)
-    p.add_argument("--no-prepared-mnist", action="store_true",
-                   help="train on raw MNIST only, not also on its preprocessed copy")
+    p.add_argument(
+        "--no-prepared-mnist",
+        action="store_true",
+        help="train on raw MNIST only, not also on its preprocessed copy",
+    )
     p.add_argument("--unipen", help="UniPen JSON file to add rendered drawn digits from")
     p.add_argument("--unipen-renders", type=int, default=d.unipen_renders)
-    p.add_argument("--held-out-orgs", default=",".join(d.held_out_orgs),
-                   help="UniPen orgs kept out of training (comma-separated)")
+    p.add_argument(
+        "--styled",
+        type=float,
+        default=d.styled,
+        help="fraction of the UniPen renders rewritten in another writing style",
+    )
+    p.add_argument(
+        "--held-out-orgs",
+        default=",".join(d.held_out_orgs),
+        help="UniPen orgs kept out of training (comma-separated)",
+    )
     p.add_argument("--corrections", help="folder of drawings saved by the app (see training.data)")
-    p.add_argument("--corrections-weight", type=float, default=1.0,
-                   help="how many times each correction counts (repeated, each copy augmented)")
-    p.add_argument("--teacher", nargs="+", action="extend", default=[], metavar="FILE",
-                   help="model file(s) to distil from (soft targets; several are averaged)")
+    p.add_argument(
+        "--corrections-weight",
+        type=float,
+        default=1.0,
+        help="how many times each correction counts (repeated, each copy augmented)",
+    )
+    p.add_argument(
+        "--teacher",
+        nargs="+",
+        action="extend",
+        default=[],
+        metavar="FILE",
+        help="model file(s) to distil from (soft targets; several are averaged)",
+    )
     p.add_argument("--distill-weight", type=float, default=d.distill_weight)
     p.add_argument("--distill-temperature", type=float, default=d.distill_temperature)
     p.add_argument("--out", help="model file to write (default runs/<arch>-<time>.npz)")
-    p.add_argument("--cache", default=str(DEFAULT_CACHE),
-                   help="folder for prepared and rendered arrays")
+    p.add_argument(
+        "--cache", default=str(DEFAULT_CACHE), help="folder for prepared and rendered arrays"
+    )
     p.add_argument("--progress", choices=("tqdm", "jsonl"), default="tqdm")
     add_background_option(p)
 
@@ -98,9 +136,42 @@ def _evaluate_parser(sub: argparse._SubParsersAction) -> None:
     group = p.add_mutually_exclusive_group()
     group.add_argument("--model", help="model file (default: the bundled model of --arch)")
     group.add_argument("--arch", choices=ARCH_CHOICES, default="fcnn")
-    p.add_argument("--raw", action="store_true",
-                   help="feed the test images as they are, without the app's preprocessing")
+    p.add_argument(
+        "--raw",
+        action="store_true",
+        help="feed the test images as they are, without the app's preprocessing",
+    )
     p.add_argument("--cache", default=str(DEFAULT_CACHE))
+
+
+def _adapt_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "adapt", help="learn a user's handwriting from their corrections, in seconds"
+    )
+    p.add_argument(
+        "--model", default="fcnn", help="model file to start from, or fcnn / cnn for a bundled one"
+    )
+    p.add_argument(
+        "--corrections",
+        required=True,
+        help="folder of drawings saved by the app (see training.data)",
+    )
+    p.add_argument("--out", required=True, help="model file to write")
+    p.add_argument("--replay", help="replay sample .npz (default: the one bundled with the app)")
+    p.add_argument("--data", help="MNIST folder whose test set measures the adapted model")
+    p.add_argument("--steps", type=int, default=AdaptSettings.steps)
+    p.add_argument("--seed", type=int, default=AdaptSettings.seed)
+    p.add_argument("--cache", default=str(DEFAULT_CACHE))
+    p.add_argument("--progress", choices=("tqdm", "jsonl"), default="tqdm")
+    add_background_option(p)
+
+
+def _replay_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("replay", help="write the replay sample that adapt mixes with corrections")
+    p.add_argument("--data", required=True, help="folder of MNIST IDX files")
+    p.add_argument("--count", type=int, default=3000)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--out", default="resources/replay.npz")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -108,25 +179,40 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     _train_parser(sub)
     _evaluate_parser(sub)
+    _adapt_parser(sub)
+    _replay_parser(sub)
+    from training.contact_sheet import add_styles_parser
     from training.search import add_search_parser
 
     add_search_parser(sub)
+    add_styles_parser(sub)
     return parser
 
 
 def config_from_args(args: argparse.Namespace) -> TrainConfig:
     return TrainConfig(
-        arch=args.arch, hidden=args.hidden, channels=tuple(args.channels), convs=args.convs,
+        arch=args.arch,
+        hidden=args.hidden,
+        channels=tuple(args.channels),
+        convs=args.convs,
         dropout=args.dropout,
-        epochs=args.epochs, lr=args.lr, batch_size=args.batch_size,
-        weight_decay=args.weight_decay, schedule=args.schedule,
-        label_smoothing=args.label_smoothing, augment=args.augment, elastic=args.elastic,
+        epochs=args.epochs,
+        lr=args.lr,
+        batch_size=args.batch_size,
+        weight_decay=args.weight_decay,
+        schedule=args.schedule,
+        label_smoothing=args.label_smoothing,
+        augment=args.augment,
+        elastic=args.elastic,
         deskew=args.deskew,
         seed=args.seed,
-        device=args.device, prepared_mnist=not args.no_prepared_mnist,
+        device=args.device,
+        prepared_mnist=not args.no_prepared_mnist,
         unipen_renders=args.unipen_renders if args.unipen else 0,
+        styled=args.styled,
         held_out_orgs=tuple(o for o in args.held_out_orgs.split(",") if o),
-        teachers=tuple(args.teacher), distill_weight=args.distill_weight,
+        teachers=tuple(args.teacher),
+        distill_weight=args.distill_weight,
         distill_temperature=args.distill_temperature,
     )
 
@@ -139,20 +225,99 @@ def run_train(args: argparse.Namespace, argv: Sequence[str], stop: _StopFlag) ->
         lower_priority()
     config = config_from_args(args)
     reporter: Reporter = JsonlReporter() if args.progress == "jsonl" else TqdmReporter()
-    out = Path(args.out) if args.out else (
-        Path("runs") / f"{config.arch}-{dt.datetime.now():%Y%m%d-%H%M%S}.npz"
+    out = (
+        Path(args.out)
+        if args.out
+        else (Path("runs") / f"{config.arch}-{dt.datetime.now():%Y%m%d-%H%M%S}.npz")
     )
     command = "python -m training " + shlex.join(argv)
     try:
         result = train_and_save(
-            config, Path(args.data), out, reporter, stop, command,
-            download=args.download, unipen=args.unipen, corrections=args.corrections,
+            config,
+            Path(args.data),
+            out,
+            reporter,
+            stop,
+            command,
+            download=args.download,
+            unipen=args.unipen,
+            corrections=args.corrections,
             cache=Path(args.cache) if args.cache else None,
             corrections_weight=args.corrections_weight,
         )
     finally:
         reporter.close()
     emit("done", **result)
+    return 0
+
+
+def run_adapt(args: argparse.Namespace, argv: Sequence[str], stop: _StopFlag) -> int:
+    """Fine-tune a model on the user's corrections and a replay sample; returns the exit code."""
+    from digitpad.assets import bundled_model_path, replay_path
+    from digitpad.model_file import load_model
+    from training.adapt import adapt_and_save, load_replay
+    from training.data import load_corrections, load_mnist
+    from training.loop import Progress
+
+    if args.background:
+        lower_priority()
+    if args.steps < 1:
+        raise ValueError("--steps must be at least 1")
+    source = args.model
+    path = bundled_model_path(source) if source in ARCH_CHOICES else Path(source)
+    model = load_model(path)
+    corrections = load_corrections(args.corrections)
+    replay = load_replay(args.replay or replay_path())
+    test = load_mnist(args.data, "test").prepared(args.cache) if args.data else None
+    reporter: Reporter = JsonlReporter() if args.progress == "jsonl" else TqdmReporter()
+    settings = AdaptSettings(steps=args.steps, seed=args.seed)
+    reporter.start(
+        model=str(path),
+        corrections=len(corrections),
+        replay=len(replay),
+        epochs=1,
+        steps_per_epoch=settings.steps,
+        out=args.out,
+    )
+
+    def on_step(step: int, steps: int, loss: float) -> None:
+        if step < steps:
+            reporter.progress(Progress(1, 1, step, steps, loss))
+
+    try:
+        result = adapt_and_save(
+            model,
+            str(path),
+            corrections,
+            replay,
+            Path(args.out),
+            settings,
+            "python -m training " + shlex.join(argv),
+            test,
+            on_step,
+            stop,
+        )
+    finally:
+        reporter.close()
+    emit("done", **result)
+    return 0
+
+
+def run_replay(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from digitpad.atomic import atomic_write
+    from training.adapt import make_replay
+    from training.data import load_mnist
+
+    sample = make_replay(load_mnist(args.data, "train"), args.count, args.seed)
+    with atomic_write(Path(args.out)) as handle:
+        np.savez_compressed(
+            handle,
+            images=np.round(sample.images * 255).astype(np.uint8),
+            labels=sample.labels.astype(np.uint8),
+        )
+    emit("done", out=args.out, count=len(sample))
     return 0
 
 
@@ -168,8 +333,14 @@ def run_evaluate(args: argparse.Namespace) -> int:
     if not args.raw:
         test = test.prepared(args.cache)
     result = evaluate(model, test.images, test.labels)
-    emit("done", model=str(path), arch=model.arch, data=test.description,
-         preprocessing="none" if args.raw else "digitpad.preprocess.prepare", **result.as_json())
+    emit(
+        "done",
+        model=str(path),
+        arch=model.arch,
+        data=test.description,
+        preprocessing="none" if args.raw else "digitpad.preprocess.prepare",
+        **result.as_json(),
+    )
     return 0
 
 
@@ -184,8 +355,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "train":
             return run_train(args, argv, stop)
-        if args.command == "search":
+        if args.command in ("search", "styles"):
             return args.func(args)
+        if args.command == "adapt":
+            return run_adapt(args, argv, stop)
+        if args.command == "replay":
+            return run_replay(args)
         return run_evaluate(args)
     except Cancelled:
         emit("cancelled", message="stopped before the end; no model written")

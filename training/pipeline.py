@@ -54,7 +54,8 @@ def gather_training_data(
     held_out = None
     if unipen and config.unipen_renders > 0:
         parts.append(up.load_rendered(unipen, exclude_orgs=config.held_out_orgs, placement="train",
-                                      renders=config.unipen_renders, seed=config.seed, cache=cache))
+                                      renders=config.unipen_renders, seed=config.seed, cache=cache,
+                                      styled=config.styled))
         if config.held_out_orgs:
             held_out = up.load_rendered(unipen, orgs=config.held_out_orgs, placement="anywhere",
                                         renders=1, seed=12345, cache=cache)

@@ -13,6 +13,8 @@ Renderer settings (fractions of the canvas side unless stated):
   stays on the canvas (so edges and corners included), pen uniform in [8, 28] px.
 - ``train``: wider than ``anywhere`` so evaluation is inside the trained range:
   size [0.15, 0.95], pen [4, 32] px, position anywhere on the canvas.
+- ``corner``: small digits drawn out of the way: size [0.12, 0.25], pen [6, 16] px,
+  pushed into a random corner.
 """
 
 from __future__ import annotations
@@ -31,6 +33,8 @@ from digitpad.preprocess import VERSION as PREPROCESS_VERSION
 from digitpad.preprocess import prepare
 from digitpad.strokes import render_strokes
 from training.data import DataError, Digits
+from training.styles import VERSION as STYLES_VERSION
+from training.styles import random_restyle
 
 CANVAS = 280
 
@@ -42,12 +46,15 @@ class Placement:
     size: tuple[float, float]
     pen: tuple[float, float]
     centred: bool = False
+    # Pushed into a random corner of the canvas (small digits drawn out of the way).
+    corner: bool = False
 
 
 PLACEMENTS = {
     "centred": Placement((0.6, 0.6), (18.0, 18.0), centred=True),
     "anywhere": Placement((0.2, 0.9), (8.0, 28.0)),
     "train": Placement((0.15, 0.95), (4.0, 32.0)),
+    "corner": Placement((0.12, 0.25), (6.0, 16.0), corner=True),
 }
 
 
@@ -70,9 +77,7 @@ def load_records(path: str | os.PathLike) -> list[dict]:
     return records
 
 
-def split_by_org(
-    records: Sequence[dict], held_out: Sequence[str]
-) -> tuple[list[dict], list[dict]]:
+def split_by_org(records: Sequence[dict], held_out: Sequence[str]) -> tuple[list[dict], list[dict]]:
     """(training records, held-out records): whole contributors go to one side only."""
     held = set(held_out)
     train = [r for r in records if r["org"] not in held]
@@ -86,6 +91,11 @@ def render_one(record: dict, rng: np.random.Generator, placement: Placement) -> 
     pen = rng.uniform(*placement.pen)
     if placement.centred:
         cx = cy = 0.5
+    elif placement.corner:
+        cx, cy = (
+            size / 2 + rng.uniform(0, 0.04) if near else 1 - size / 2 - rng.uniform(0, 0.04)
+            for near in rng.integers(0, 2, size=2)
+        )
     else:
         # The strokes' box is a unit square scaled to ``size``; keep it on the canvas.
         half = size / 2
@@ -95,13 +105,23 @@ def render_one(record: dict, rng: np.random.Generator, placement: Placement) -> 
 
 
 def render(
-    records: Sequence[dict], placement: Placement, renders: int = 1, seed: int = 0
+    records: Sequence[dict],
+    placement: Placement,
+    renders: int = 1,
+    seed: int = 0,
+    styled: float = 0.0,
 ) -> Digits:
-    """``renders`` prepared images per record; records that come out blank are skipped."""
+    """``renders`` prepared images per record; records that come out blank are skipped.
+
+    A fraction ``styled`` of the renders is first rewritten in one of the writing
+    styles of :mod:`training.styles` that fits the record's digit.
+    """
     rng = np.random.default_rng(seed)
     images, labels = [], []
     for _ in range(renders):
         for record in records:
+            if styled > 0 and rng.random() < styled:
+                record = random_restyle(record, rng)
             image = render_one(record, rng, placement)
             if image is not None:
                 images.append(image)
@@ -114,12 +134,28 @@ def render(
 
 
 def _cache_key(
-    path: Path, orgs: Sequence[str], placement: Placement, renders: int, seed: int
+    path: Path, org: str, placement: Placement, renders: int, seed: int, styled: float
 ) -> str:
     stat = path.stat()
-    text = json.dumps([str(path.resolve()), stat.st_size, int(stat.st_mtime), sorted(orgs),
-                       placement.__dict__, renders, seed, PREPROCESS_VERSION])
+    text = json.dumps(
+        [
+            str(path.resolve()),
+            stat.st_size,
+            int(stat.st_mtime),
+            org,
+            placement.__dict__,
+            renders,
+            seed,
+            PREPROCESS_VERSION,
+            *([STYLES_VERSION, styled] if styled else []),
+        ]
+    )
     return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _org_seed(seed: int, org: str) -> int:
+    """Each organisation's own random stream, so its renders do not depend on the others."""
+    return int.from_bytes(hashlib.sha256(f"{seed}:{org}".encode()).digest()[:4], "little")
 
 
 def load_rendered(
@@ -130,8 +166,13 @@ def load_rendered(
     renders: int = 1,
     seed: int = 0,
     cache: str | os.PathLike | None = None,
+    styled: float = 0.0,
 ) -> Digits:
-    """Rendered UniPen digits of ``orgs`` (all but ``exclude_orgs`` when None), cached as .npz."""
+    """Rendered UniPen digits of ``orgs`` (all but ``exclude_orgs`` when None).
+
+    Each organisation is rendered with its own random stream and cached as its
+    own .npz, so runs that leave different organisations out share the work.
+    """
     path = Path(path)
     records = load_records(path)
     if orgs is None:
@@ -142,17 +183,37 @@ def load_rendered(
     spec = PLACEMENTS[placement]
     description = (
         f"UniPen {path.name} orgs {','.join(orgs)}: {renders} {placement} render(s) per record"
+        + (f", {styled:.0%} restyled" if styled else "")
     )
-    cache_file = None
-    if cache is not None:
-        cache_file = Path(cache) / f"unipen-{_cache_key(path, orgs, spec, renders, seed)}.npz"
-        if cache_file.is_file():
-            with np.load(cache_file, allow_pickle=False) as archive:
-                return Digits(archive["images"], archive["labels"], description)
-    digits = render(chosen, spec, renders, seed)
+    parts = []
+    for org in sorted(set(orgs)):
+        mine = [r for r in chosen if r["org"] == org]
+        if not mine:
+            continue
+        cache_file = None
+        if cache is not None:
+            key = _cache_key(path, org, spec, renders, seed, styled)
+            cache_file = Path(cache) / f"unipen-{key}.npz"
+        parts.append(_render_cached(mine, spec, renders, _org_seed(seed, org), styled, cache_file))
+    return Digits.concat(parts, description)
+
+
+def _render_cached(
+    records: Sequence[dict],
+    spec: Placement,
+    renders: int,
+    seed: int,
+    styled: float,
+    cache_file: Path | None,
+) -> Digits:
+    """One organisation's renders, read from ``cache_file`` when an earlier run made them."""
+    if cache_file is not None and cache_file.is_file():
+        with np.load(cache_file, allow_pickle=False) as archive:
+            return Digits(archive["images"], archive["labels"], "")
+    digits = render(records, spec, renders, seed, styled)
     if cache_file is not None:
         cache_file.parent.mkdir(parents=True, exist_ok=True)
         tmp = cache_file.with_suffix(".tmp.npz")
         np.savez(tmp, images=digits.images, labels=digits.labels)
         os.replace(tmp, cache_file)
-    return Digits(digits.images, digits.labels, description)
+    return digits

@@ -32,11 +32,11 @@ class ModelStore(QObject):
         self.userdata = userdata
         self.settings = settings
 
-    def pending_path(self, arch: str) -> Path:
-        """Where the next retrain writes its model (a fresh name each run)."""
+    def pending_path(self, arch: str, kind: str = "retrained") -> Path:
+        """Where the next retrain (or adaptation) writes its model (a fresh name each run)."""
         self.userdata.pending_models.mkdir(parents=True, exist_ok=True)
         stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-        return self.userdata.pending_models / f"{arch}-retrained-{stamp}.npz"
+        return self.userdata.pending_models / f"{arch}-{kind}-{stamp}.npz"
 
     def clear_pending(self) -> None:
         """Delete finished retrains that were never chosen (and stray temporary files).

@@ -1,7 +1,7 @@
 """Retraining and corrections in the main window, installed by one call.
 
 ``install_training_actions(window, menu)`` adds to the Model menu "Retrain…",
-"Reset to bundled model" and a Corrections submenu (count, Export as IDX…,
+"Learn my handwriting", "Reset to bundled model" and a Corrections submenu (count, Export as IDX…,
 Export as PNG…, Delete all), and makes a click on a digit's bar, or a number
 key 0–9, after a prediction save the drawing as a correction with that label.
 It stops any training child when the window closes. The window itself keeps
@@ -17,6 +17,7 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QMenu, QMessageBox
 
 from digitpad.corrections import CorrectionError, Corrections
+from digitpad.ui.learning import HandwritingLearner
 from digitpad.ui.model_store import ModelStore
 from digitpad.ui.retrain_dialog import RetrainDialog
 from digitpad.userdata import UserData
@@ -42,7 +43,9 @@ class TrainingActions(QObject):
         self.retrain_action.triggered.connect(self.open_retrain)
         self.reset_action = QAction("Reset to &bundled model", window)
         self.reset_action.triggered.connect(self.reset_model)
+        self.learner = HandwritingLearner(window, self.store, self.corrections, self.userdata)
         menu.addAction(self.retrain_action)
+        menu.addAction(self.learner.action)
         menu.addAction(self.reset_action)
 
         self.corrections_menu = menu.addMenu("&Corrections")
@@ -127,6 +130,7 @@ class TrainingActions(QObject):
         self.count_action.setText(f"{count} corrected drawing{'s' if count != 1 else ''} saved")
         for action in (self.export_idx_action, self.export_png_action, self.delete_action):
             action.setEnabled(count > 0)
+        self.learner.refresh(count)
         if self.dialog is not None:
             self.dialog.refresh_corrections()
 
@@ -176,6 +180,7 @@ class TrainingActions(QObject):
 
     # --- window lifetime -----------------------------------------------------------------------
     def shutdown(self) -> None:
+        self.learner.shutdown()
         if self.dialog is not None:
             self.dialog.shutdown()
 

@@ -1,0 +1,117 @@
+"""Model → Learn my handwriting: fine-tune the current model on the user's corrections.
+
+The child process (``digitpad adapt …``) does the work in seconds; this class
+starts it, shows its progress in the status bar, and swaps the adapted model
+in through the model store when it is done, which also keeps it as the
+user's model (Model → Reset to bundled model goes back). Nothing here imports
+torch or blocks the window.
+"""
+
+from __future__ import annotations
+
+import time
+
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtGui import QAction
+
+from digitpad.ui.training_process import TrainingProcess
+
+BUNDLED = ("fcnn", "cnn")
+
+
+class HandwritingLearner(QObject):
+    """Owns the "Learn my handwriting" action and its child process."""
+
+    # The adapted model is in use: its path.
+    learned = Signal(str)
+
+    def __init__(self, window, store, corrections, userdata) -> None:
+        super().__init__(window)
+        self.window = window
+        self.store = store
+        self.corrections = corrections
+        self.userdata = userdata
+        self.runner = TrainingProcess(self, name="learning")
+        self.runner.progress.connect(self._on_progress)
+        self.runner.finished.connect(self._on_finished)
+        self.runner.failed.connect(self._on_failed)
+        self.runner.cancelled.connect(
+            lambda: window.statusBar().showMessage(
+                "Stopped learning your handwriting; nothing changed.", 5000
+            )
+        )
+        self.action = QAction("&Learn my handwriting", window)
+        self.action.setToolTip("Adapt the current model to your corrected drawings (seconds)")
+        self.action.triggered.connect(self.start)
+        self._started = 0.0
+
+    def refresh(self, count: int) -> None:
+        """Enable the action when there are corrections and nothing is learning already."""
+        self.action.setEnabled(count > 0 and not self.runner.running)
+        self.action.setText(
+            "&Learn my handwriting" if count else "&Learn my handwriting (correct a drawing first)"
+        )
+
+    def source(self) -> str:
+        """The model to adapt: the one in use, a bundled one by its name."""
+        return self.window.recognition.model_source or "fcnn"
+
+    def start(self) -> bool:
+        count = self.corrections.count()
+        if count == 0:
+            self.window.statusBar().showMessage(
+                "Correct a few drawings first: click the right bar or press its number.", 5000
+            )
+            return False
+        if self.runner.running:
+            return False
+        model = self.window.recognition.model
+        arch = model.arch if model is not None else "fcnn"
+        out = self.store.pending_path(arch, "adapted")
+        args = [
+            "adapt",
+            "--model",
+            self.source(),
+            "--corrections",
+            str(self.corrections.folder),
+            "--out",
+            str(out),
+            "--progress",
+            "jsonl",
+            "--background",
+        ]
+        self._started = time.monotonic()
+        self.action.setEnabled(False)
+        self.window.statusBar().showMessage(
+            f"Learning your handwriting from {count} correction{'s' if count != 1 else ''}…"
+        )
+        self.runner.start(args, env=self.userdata.child_environment())
+        return True
+
+    def _on_progress(self, fraction: float, _eta: float, _epoch: int) -> None:
+        self.window.statusBar().showMessage(f"Learning your handwriting… {fraction:.0%}")
+
+    def _on_finished(self, path: str, done: dict) -> None:
+        self.refresh(self.corrections.count())
+        if not path:
+            self._on_failed("The learning process ended without writing a model.")
+            return
+        try:
+            kept = self.store.adopt(path)
+        except OSError as exc:
+            self._on_failed(f"The adapted model could not be kept: {exc}")
+            return
+        waited = time.monotonic() - self._started
+        self.window.statusBar().showMessage(
+            f"Learned from {done.get('corrections', '?')} corrections in {waited:.1f} s — "
+            "now using your own model (Model → Reset to bundled model goes back)",
+            10_000,
+        )
+        self.learned.emit(str(kept))
+
+    def _on_failed(self, message: str) -> None:
+        self.refresh(self.corrections.count())
+        self.window.show_error(f"Could not learn your handwriting: {message}")
+
+    def shutdown(self) -> None:
+        self.runner.stop()

@@ -1,0 +1,127 @@
+"""Model → Learn my handwriting, end to end through the window and a real child process.
+
+The test user writes 3 in a way of their own (a W, like a 3 lying on its
+back), which the bundled model does not read as 3. They draw and correct
+twenty of them by clicking the bar of 3, learn, and the app must then read
+fresh ones, never corrected, as 3, while it still reads plain digits right.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtCore import QPoint, Qt
+
+pytest_plugins = ["ui_helpers"]
+
+from digitpad.model_file import load_model  # noqa: E402
+from digitpad.userdata import UserData  # noqa: E402
+
+CHILD_MS = 120_000
+THREE_AS_W = [(0.05, 0.2), (0.28, 0.85), (0.5, 0.35), (0.72, 0.85), (0.95, 0.2)]
+
+
+def my_three(rng: np.random.Generator) -> list[list[tuple[float, float]]]:
+    """One of the user's 3s: the same W, never drawn twice alike."""
+    scale = rng.uniform(0.8, 1.0)
+    return [
+        [
+            (
+                0.5 + (x - 0.5) * scale + rng.uniform(-0.04, 0.04),
+                0.5 + (y - 0.5) * scale + rng.uniform(-0.04, 0.04),
+            )
+            for x, y in THREE_AS_W
+        ]
+    ]
+
+
+def read(window, qtbot, mouse, strokes) -> int:
+    """Clear, draw ``strokes`` with the mouse, and return the digit the window shows."""
+    window.clear()
+    mouse.draw(window.canvas, strokes)
+    with qtbot.waitSignal(window.recognition.predictionReady, timeout=5000) as blocker:
+        window.predict()
+    return blocker.args[0].digit
+
+
+def click_bar(window, qtbot, digit: int) -> None:
+    bars = window.bars
+    row = bars.height() / 10
+    qtbot.mouseClick(
+        bars, Qt.MouseButton.LeftButton, pos=QPoint(bars.width() // 2, int(row * digit + row / 2))
+    )
+
+
+def wait_for(qtbot, learner) -> str:
+    """The adapted model's path; fails at once, with the message, if learning fails."""
+    outcome: list[tuple[str, str]] = []
+    learner.learned.connect(lambda path: outcome.append(("learned", path)))
+    learner.runner.failed.connect(lambda message: outcome.append(("failed", message)))
+    qtbot.waitUntil(lambda: bool(outcome), timeout=CHILD_MS)
+    kind, detail = outcome[0]
+    assert kind == "learned", detail
+    return detail
+
+
+def test_learn_my_handwriting_from_corrections(qtbot, window, mouse, private_user_data):
+    learner = window.training.learner
+    assert learner.action in window.model_menu.actions()
+    assert not learner.action.isEnabled(), "nothing to learn from yet"
+
+    rng = np.random.default_rng(0)
+    before = [read(window, qtbot, mouse, my_three(rng)) for _ in range(20)]
+    assert sum(d == 3 for d in before) <= 6, f"the bundled model already reads these: {before}"
+
+    # Correct each drawing as a user does: draw it, then click the bar of 3.
+    rng = np.random.default_rng(1)
+    for _ in range(20):
+        read(window, qtbot, mouse, my_three(rng))
+        click_bar(window, qtbot, 3)
+    corrections = UserData(private_user_data).corrections
+    assert len(list(corrections.glob("3_*.png"))) == 20
+    assert learner.action.isEnabled()
+
+    learner.action.trigger()
+    assert not learner.action.isEnabled(), "one learning run at a time"
+    path = wait_for(qtbot, learner)
+
+    assert Path(path).parent == UserData(private_user_data).models
+    qtbot.waitUntil(lambda: window.recognition.model_source == path, timeout=10_000)
+    model = load_model(path)
+    assert model.meta["adapted"]["corrections"] == 20
+    assert "adapted to your handwriting" in window.active_model_action.text()
+
+    rng = np.random.default_rng(2)  # fresh drawings, none of them corrected
+    after = [read(window, qtbot, mouse, my_three(rng)) for _ in range(20)]
+    assert sum(d == 3 for d in after) >= 18, after
+    assert read(window, qtbot, mouse, mouse.ONE) == 1
+    assert read(window, qtbot, mouse, mouse.SEVEN) == 7
+
+    # The adapted model is the user's: it comes back after Reset only if chosen again.
+    with qtbot.waitSignal(window.recognition.modelChanged, timeout=10_000):
+        window.training.reset_action.trigger()
+    assert window.recognition.model_source == "fcnn"
+    assert Path(path).is_file()
+
+
+def test_learning_failure_is_said_and_changes_nothing(
+    qtbot, window, mouse, private_user_data, monkeypatch
+):
+    read(window, qtbot, mouse, mouse.ONE)
+    click_bar(window, qtbot, 1)
+    learner = window.training.learner
+    # The model to adapt has gone by the time the child looks for it.
+    monkeypatch.setattr(learner, "source", lambda: str(private_user_data / "gone.npz"))
+    with qtbot.waitSignal(learner.runner.failed, timeout=CHILD_MS) as blocker:
+        learner.action.trigger()
+    assert "gone.npz" in blocker.args[0]
+    assert window.recognition.model_source == "fcnn"
+    assert window.banner.isVisible() and "Could not learn" in window.banner.text()
+    assert learner.action.isEnabled()
+
+
+def test_learning_without_corrections_says_what_to_do(window):
+    learner = window.training.learner
+    assert not learner.start()
+    assert "Correct a few drawings first" in window.statusBar().currentMessage()

@@ -1,0 +1,204 @@
+"""Learn a user's handwriting in seconds: fine-tune a model file on their corrections.
+
+A full retrain takes minutes and needs MNIST; this takes a few seconds and
+needs neither. The model is fine-tuned on the user's corrected drawings,
+augmented, together with an equal share of a *replay* sample of ordinary
+digits (``resources/replay.npz``, or MNIST when a folder is given). On the
+replay digits the network is also held to what it answered before (the
+original model's soft targets), which is what keeps it from forgetting
+everything else while it learns the new style. For the CNN only the fully
+connected layers move: the features the convolutions found carry over, and
+the step costs a third.
+
+The result is an ordinary model file whose metadata says what it was adapted
+from and on how many corrections.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F  # noqa: N812
+
+from digitpad.model_file import Model, save_model
+from digitpad.preprocess import deskew
+from training.augment import random_affine
+from training.batches import normalise
+from training.config import AdaptSettings, TrainConfig
+from training.data import DataError, Digits
+from training.loop import Cancelled, distill_loss
+from training.models import export, from_params
+
+# The share of each batch that is the user's corrections; the rest is replay.
+CORRECTION_SHARE = 0.5
+REPLAY_FIELDS = ("images", "labels")
+
+
+def load_replay(path: str | Path, limit: int | None = None) -> Digits:
+    """Prepared ordinary digits (``images`` N×28×28 uint8 or float, ``labels`` N) from an .npz."""
+    path = Path(path)
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            images, labels = (archive[k] for k in REPLAY_FIELDS)
+    except FileNotFoundError:
+        raise DataError(f"replay sample {path} does not exist") from None
+    except (OSError, ValueError, KeyError) as exc:
+        raise DataError(f"cannot read the replay sample {path}: {exc}") from None
+    if images.ndim != 3 or images.shape[1:] != (28, 28) or len(images) != len(labels):
+        raise DataError(f"{path} is not a replay sample (expected N×28×28 images and N labels)")
+    if not len(labels) or labels.min() < 0 or labels.max() > 9:
+        raise DataError(f"{path} holds no usable labels (0-9)")
+    images = images.astype(np.float32) / (255.0 if images.dtype == np.uint8 else 1.0)
+    if limit is not None:
+        images, labels = images[:limit], labels[:limit]
+    return Digits(images, labels.astype(np.int64), f"{len(labels)} replay digits from {path.name}")
+
+
+def _tensor(images: np.ndarray, model: Model) -> torch.Tensor:
+    images = deskew(images) if model.deskew else images
+    return torch.from_numpy(np.ascontiguousarray(images, np.float32)).unsqueeze(1)
+
+
+def fine_tune(
+    model: Model,
+    corrections: Digits,
+    replay: Digits,
+    settings: AdaptSettings | None = None,
+    on_step: Callable[[int, int, float], None] | None = None,
+    should_stop: Callable[[], bool] | None = None,
+) -> dict[str, np.ndarray]:
+    """The fine-tuned weights of ``model`` (float32 arrays, in the model file's layout)."""
+    settings = settings or AdaptSettings()
+    torch.manual_seed(settings.seed)
+    generator = torch.Generator().manual_seed(settings.seed)
+    net = from_params(model.arch, model.meta["sizes"], model.params)
+    before = copy.deepcopy(net).eval()
+    trainable = [
+        p
+        for name, p in net.named_parameters()
+        if model.arch != "cnn" or name.startswith(("fc1", "fc2"))
+    ]
+    for _name, p in net.named_parameters():
+        p.requires_grad_(any(p is q for q in trainable))
+    optimizer = torch.optim.Adam(trainable, lr=settings.lr)
+    schedule = torch.optim.lr_scheduler.LambdaLR(
+        optimizer, lambda step: 0.5 * (1 + np.cos(np.pi * min(1.0, step / settings.steps)))
+    )
+    x_user, y_user = _tensor(corrections.images, model), torch.from_numpy(corrections.labels)
+    x_replay, y_replay = _tensor(replay.images, model), torch.from_numpy(replay.labels)
+    n_user = max(1, round(settings.batch_size * CORRECTION_SHARE))
+    n_replay = settings.batch_size - n_user
+    net.train()
+    for step in range(1, settings.steps + 1):
+        if should_stop is not None and should_stop():
+            raise Cancelled()
+        pick_user = torch.randint(len(x_user), (n_user,), generator=generator)
+        pick_replay = torch.randint(len(x_replay), (n_replay,), generator=generator)
+        x = random_affine(
+            torch.cat([x_user[pick_user], x_replay[pick_replay]]), settings.augment, generator
+        )
+        y = torch.cat([y_user[pick_user], y_replay[pick_replay]])
+        logits = net(normalise(x))
+        loss = F.cross_entropy(logits, y)
+        with torch.no_grad():
+            old = before(normalise(x[n_user:]))
+        loss = loss + settings.keep_weight * distill_loss(
+            logits[n_user:], old, settings.temperature
+        )
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        schedule.step()
+        if on_step is not None:
+            on_step(step, settings.steps, float(loss.detach()))
+    net.eval()
+    config = TrainConfig(
+        arch=model.arch,
+        hidden=int(model.meta["sizes"]["hidden"]),
+        channels=tuple(model.meta["sizes"].get("channels", (32, 64))),
+        convs=int(model.meta["sizes"].get("convs", 1)),
+    )
+    return export(net, config, model.meta)
+
+
+def adapted_meta(
+    model: Model,
+    source: str,
+    corrections: Digits,
+    replay: Digits,
+    settings: AdaptSettings,
+    seconds: float,
+    figures: dict,
+    command: str,
+) -> dict:
+    """The base model's metadata, with what adapting changed and measured."""
+    meta = {
+        k: v
+        for k, v in model.meta.items()
+        if k not in ("test_accuracy", "test_accuracy_raw", "drawn_accuracy")
+    }
+    meta.update(figures)
+    meta["adapted"] = {
+        "from": source,
+        "corrections": len(corrections),
+        "replay": replay.description,
+        "settings": settings.__dict__,
+        "seconds": round(seconds, 2),
+        "command": command,
+        "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+    }
+    return meta
+
+
+def adapt_and_save(
+    model: Model,
+    source: str,
+    corrections: Digits,
+    replay: Digits,
+    out: Path,
+    settings: AdaptSettings,
+    command: str,
+    test: Digits | None = None,
+    on_step: Callable[[int, int, float], None] | None = None,
+    should_stop: Callable[[], bool] | None = None,
+) -> dict:
+    """Fine-tune, measure on ``test`` when given, write ``out``; the ``done`` event's fields."""
+    from training.evaluate import evaluate
+
+    start = time.perf_counter()
+    params = fine_tune(model, corrections, replay, settings, on_step, should_stop)
+    seconds = time.perf_counter() - start
+    figures: dict = {}
+    if test is not None:
+        from digitpad.model_file import validate
+
+        adapted = validate(model.arch, params, model.meta)
+        figures["test_accuracy"] = round(evaluate(adapted, test.images, test.labels).accuracy, 6)
+    if should_stop is not None and should_stop():
+        raise Cancelled()
+    meta = adapted_meta(model, source, corrections, replay, settings, seconds, figures, command)
+    save_model(out, model.arch, params, meta)
+    return {
+        "model": str(out),
+        "corrections": len(corrections),
+        "seconds": round(seconds, 2),
+        **figures,
+    }
+
+
+def make_replay(mnist: Digits, count: int, seed: int = 0) -> Digits:
+    """``count`` digits drawn evenly from each class of ``mnist``, prepared as the app does."""
+    rng = np.random.default_rng(seed)
+    per_class = -(-count // 10)
+    picks = np.concatenate(
+        [rng.permutation(np.flatnonzero(mnist.labels == k))[:per_class] for k in range(10)]
+    )
+    chosen = Digits(mnist.images[picks], mnist.labels[picks], mnist.description)
+    prepared = chosen.prepared()
+    return Digits(prepared.images[:count], prepared.labels[:count], f"{count} prepared digits")
