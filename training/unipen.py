@@ -85,8 +85,8 @@ def split_by_org(records: Sequence[dict], held_out: Sequence[str]) -> tuple[list
     return train, test
 
 
-def render_one(record: dict, rng: np.random.Generator, placement: Placement) -> np.ndarray | None:
-    """One record drawn on the canvas and prepared; None when preprocessing finds no digit."""
+def place(rng: np.random.Generator, placement: Placement) -> tuple[float, float, float, float]:
+    """(centre x, centre y, size, pen px) of one drawing; the whole box stays on the canvas."""
     size = rng.uniform(*placement.size)
     pen = rng.uniform(*placement.pen)
     if placement.centred:
@@ -100,6 +100,12 @@ def render_one(record: dict, rng: np.random.Generator, placement: Placement) -> 
         # The strokes' box is a unit square scaled to ``size``; keep it on the canvas.
         half = size / 2
         cx, cy = rng.uniform(half, 1 - half, size=2)
+    return float(cx), float(cy), float(size), float(pen)
+
+
+def render_one(record: dict, rng: np.random.Generator, placement: Placement) -> np.ndarray | None:
+    """One record drawn on the canvas and prepared; None when preprocessing finds no digit."""
+    cx, cy, size, pen = place(rng, placement)
     image = render_strokes(record["strokes"], CANVAS, (cx, cy, size), pen)
     return prepare(np.asarray(image)).image
 
@@ -127,7 +133,7 @@ def render(
                 images.append(image)
                 labels.append(int(record["label"]))
     return Digits(
-        np.stack(images).astype(np.float32),
+        np.stack(images).astype(np.float32) if images else np.zeros((0, 28, 28), np.float32),
         np.asarray(labels, np.int64),
         f"{len(labels)} UniPen renders",
     )
