@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import os
+import stat
 import warnings
 from pathlib import Path
 
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageOps, UnidentifiedImageError
 
 from digitpad.preprocess import MAX_PIXELS
 
@@ -28,6 +29,14 @@ def load_image(path: str | os.PathLike) -> Image.Image:
     if path.is_dir():
         raise ImageLoadError(f"{path.name} is a folder, not an image")
     try:
+        # A FIFO, socket or device would block or never end: only regular files are read.
+        if not stat.S_ISREG(path.stat().st_mode):
+            raise ImageLoadError(f"{path.name} is not a regular file")
+    except FileNotFoundError:
+        raise ImageLoadError(f"{path} does not exist") from None
+    except OSError as exc:
+        raise ImageLoadError(f"cannot read {path}: {exc.strerror or exc}") from None
+    try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             image = Image.open(path)
@@ -38,6 +47,8 @@ def load_image(path: str | os.PathLike) -> Image.Image:
             image.seek(0)  # the first frame of an animation
             image.draft("L", (WORKING_SIDE, WORKING_SIDE))  # JPEG: decode at reduced size
             image.load()
+            # Phone photos are often stored turned, with the turn in their EXIF data.
+            image = ImageOps.exif_transpose(image)
     except ImageLoadError:
         raise
     except FileNotFoundError:
@@ -58,6 +69,15 @@ def load_image(path: str | os.PathLike) -> Image.Image:
 
 
 def _reduced(image: Image.Image) -> Image.Image:
+    """``image`` scaled to fit :data:`WORKING_SIDE`, keeping its full depth.
+
+    16- and 32-bit greys are reduced as floats: converting them to 8-bit RGB
+    first would clip every level above 255 to white and lose the ink.
+    """
+    if image.mode.startswith("I;16"):
+        image = image.convert("I").convert("F").point(lambda v: v / 65535)
+    elif image.mode == "I":
+        image = image.convert("F")
     if image.mode not in ("L", "LA", "RGB", "RGBA", "F"):
         image = image.convert("RGBA" if "transparency" in image.info else "RGB")
     image.thumbnail((WORKING_SIDE, WORKING_SIDE), Image.Resampling.BOX)
