@@ -24,6 +24,10 @@ FORMAT = "digitpad-model"
 FORMAT_VERSION = 1
 META_KEY = "__meta__"
 MAX_FILE_BYTES = 256 * 1024 * 1024
+# Trained weights are small numbers; anything beyond this is damage or an attack.
+MAX_WEIGHT = 1e4
+MAX_NORM = 1e3
+MIN_STD = 1e-3
 
 
 class ModelFileError(ValueError):
@@ -96,16 +100,58 @@ def validate(arch: str, params: dict[str, np.ndarray], meta: dict) -> Model:
             raise ModelFileError(f"{name} has shape {array.shape}, expected {shape}")
         if not np.issubdtype(array.dtype, np.floating):
             raise ModelFileError(f"{name} holds {array.dtype}, expected floating point")
+        # Checked after the cast: 1e300 in float64 is finite, and infinite in float32.
+        with np.errstate(over="ignore"):
+            array = np.ascontiguousarray(array, dtype=np.float32)
         if not np.all(np.isfinite(array)):
             raise ModelFileError(f"{name} contains NaN or infinite values")
-        clean[name] = np.ascontiguousarray(array, dtype=np.float32)
+        if array.size and float(np.abs(array).max()) > MAX_WEIGHT:
+            raise ModelFileError(f"{name} holds values beyond ±{MAX_WEIGHT:g}: not trained weights")
+        clean[name] = array
+    _check_meta(meta)
+    model = Model(arch=arch, params=clean, meta={**meta, "arch": arch, "sizes": sizes})
+    _check_output(model)
+    return model
+
+
+def _number(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _check_meta(meta: dict) -> None:
+    """Types and ranges of the metadata the app reads (others are kept as they are)."""
     labels = meta.get("labels", list(range(NUM_CLASSES)))
-    if len(labels) != NUM_CLASSES:
-        raise ModelFileError(f"expected {NUM_CLASSES} labels, found {len(labels)}")
-    std = meta.get("normalization", {}).get("std", 0.5)
-    if not isinstance(std, (int, float)) or std <= 0:
-        raise ModelFileError(f"invalid normalisation std {std!r}")
-    return Model(arch=arch, params=clean, meta={**meta, "arch": arch, "sizes": sizes})
+    if (
+        not isinstance(labels, list)
+        or len(labels) != NUM_CLASSES
+        or not all(isinstance(v, int) and not isinstance(v, bool) for v in labels)
+        or sorted(labels) != list(range(NUM_CLASSES))
+    ):
+        raise ModelFileError(f"labels must be the digits 0-9, each once; found {labels!r:.80}")
+    norm = meta.get("normalization", {})
+    if not isinstance(norm, dict):
+        raise ModelFileError(f"normalization must be a record of mean and std, not {norm!r:.40}")
+    mean, std = norm.get("mean", 0.5), norm.get("std", 0.5)
+    if not _number(mean) or not -MAX_NORM <= mean <= MAX_NORM:
+        raise ModelFileError(f"invalid normalisation mean {mean!r:.40}")
+    if not _number(std) or not MIN_STD <= std <= MAX_NORM:
+        raise ModelFileError(f"invalid normalisation std {std!r:.40}")
+    accuracy = meta.get("test_accuracy")
+    if accuracy is not None and (not _number(accuracy) or not 0 <= accuracy <= 1):
+        raise ModelFileError(f"invalid test accuracy {accuracy!r:.40}")
+    if not isinstance(meta.get("deskew", False), bool):
+        raise ModelFileError(f"deskew must be true or false, not {meta.get('deskew')!r:.40}")
+
+
+def _check_output(model: Model) -> None:
+    """Run the network once on fixed inputs: weights that give no finite answer are refused."""
+    rng = np.random.default_rng(0)
+    probe = np.concatenate([np.zeros((1, 28, 28)), rng.uniform(0, 1, (2, 28, 28))])
+    x = ((probe - model.mean) / model.std).astype(np.float32)
+    with np.errstate(all="ignore"):
+        out = model.logits(x)
+    if out.shape != (len(probe), NUM_CLASSES) or not np.all(np.isfinite(out)):
+        raise ModelFileError("the network gives no finite answer: the weights are not usable")
 
 
 def load_model(path: str | os.PathLike) -> Model:
@@ -143,7 +189,7 @@ def load_model(path: str | os.PathLike) -> Model:
         raise ModelFileError(f"{path} has no DigitPad metadata")
     try:
         meta = json.loads(meta_bytes.tobytes().decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError):
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
         raise ModelFileError(f"{path} has unreadable metadata") from None
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
         raise ModelFileError(f"{path} is not a DigitPad model file")

@@ -17,6 +17,7 @@ from digitpad.model_file import (
     load_model,
     save_model,
 )
+from digitpad import model_file
 from digitpad.networks import ARCHITECTURES
 
 
@@ -69,29 +70,64 @@ def valid_meta(**changes) -> dict:
         (lambda p: p.write_bytes(b""), "is empty"),
         (lambda p: p.write_bytes(os.urandom(4096)), "not a DigitPad model file"),
         (lambda p: p.write_text("hello, I am a text file"), "not a DigitPad model file"),
-        (lambda p: np.save(p.with_suffix(".npy"), np.zeros(3)) or p.with_suffix(".npy").rename(p),
-         "bare array"),
+        (
+            lambda p: (
+                np.save(p.with_suffix(".npy"), np.zeros(3)) or p.with_suffix(".npy").rename(p)
+            ),
+            "bare array",
+        ),
         (lambda p: write_npz(p, random_params("fcnn"), None), "no DigitPad metadata"),
         (lambda p: write_npz(p, random_params("fcnn"), {"format": "other"}), "not a DigitPad"),
-        (lambda p: write_npz(p, random_params("fcnn"), valid_meta(format_version=99)),
-         "version 99"),
-        (lambda p: write_npz(p, random_params("fcnn"), valid_meta(arch="transformer")),
-         "unknown architecture 'transformer'"),
+        (
+            lambda p: write_npz(p, random_params("fcnn"), valid_meta(format_version=99)),
+            "version 99",
+        ),
+        (
+            lambda p: write_npz(p, random_params("fcnn"), valid_meta(arch="transformer")),
+            "unknown architecture 'transformer'",
+        ),
         (lambda p: write_npz(p, random_params("cnn"), valid_meta()), "unexpected arrays"),
-        (lambda p: write_npz(p, {"fc1.weight": np.zeros((128, 784))}, valid_meta()),
-         "missing weights"),
-        (lambda p: write_npz(p, {**random_params("fcnn"), "fc1.bias": np.zeros(7)}, valid_meta()),
-         "fc1.bias has shape (7,)"),
-        (lambda p: write_npz(p, {**random_params("fcnn"), "fc2.bias": np.full(10, np.nan)},
-                             valid_meta()), "NaN"),
-        (lambda p: write_npz(p, {**random_params("fcnn"), "extra": np.zeros(1)}, valid_meta()),
-         "unexpected arrays"),
-        (lambda p: write_npz(p, random_params("fcnn"), valid_meta(sizes={"hidden": "lots"})),
-         "invalid sizes"),
+        (
+            lambda p: write_npz(p, {"fc1.weight": np.zeros((128, 784))}, valid_meta()),
+            "missing weights",
+        ),
+        (
+            lambda p: write_npz(
+                p, {**random_params("fcnn"), "fc1.bias": np.zeros(7)}, valid_meta()
+            ),
+            "fc1.bias has shape (7,)",
+        ),
+        (
+            lambda p: write_npz(
+                p, {**random_params("fcnn"), "fc2.bias": np.full(10, np.nan)}, valid_meta()
+            ),
+            "NaN",
+        ),
+        (
+            lambda p: write_npz(p, {**random_params("fcnn"), "extra": np.zeros(1)}, valid_meta()),
+            "unexpected arrays",
+        ),
+        (
+            lambda p: write_npz(p, random_params("fcnn"), valid_meta(sizes={"hidden": "lots"})),
+            "invalid sizes",
+        ),
     ],
-    ids=["empty", "random-bytes", "text", "npy", "no-meta", "foreign-format", "newer-version",
-         "unknown-arch", "wrong-arch-weights", "missing-weights", "wrong-shape", "nan",
-         "extra-array", "bad-sizes"],
+    ids=[
+        "empty",
+        "random-bytes",
+        "text",
+        "npy",
+        "no-meta",
+        "foreign-format",
+        "newer-version",
+        "unknown-arch",
+        "wrong-arch-weights",
+        "missing-weights",
+        "wrong-shape",
+        "nan",
+        "extra-array",
+        "bad-sizes",
+    ],
 )
 def test_bad_model_files_are_refused_with_a_reason(tmp_path, make, message):
     path = tmp_path / "bad.npz"
@@ -153,3 +189,66 @@ def test_save_is_atomic_and_keeps_the_old_file_on_failure(good_model, monkeypatc
         save_model(good_model, "fcnn", random_params("fcnn", seed=1), {})
     assert good_model.read_bytes() == before
     assert [p.name for p in good_model.parent.iterdir()] == [good_model.name]
+
+
+def with_param(name: str, value) -> dict:
+    return {**random_params("fcnn"), name: value}
+
+
+HUGE = np.full((10,), 1e300)  # finite in float64, infinite in float32
+
+
+@pytest.mark.parametrize(
+    ("arrays", "meta", "message"),
+    [
+        (with_param("fc2.bias", HUGE), {}, "NaN or infinite"),
+        (with_param("fc2.bias", np.full(10, 3e38, np.float32)), {}, "beyond"),
+        (random_params("fcnn"), {"normalization": {"mean": 0.5, "std": float("nan")}}, "std"),
+        (random_params("fcnn"), {"normalization": {"mean": 0.5, "std": 1e-320}}, "std"),
+        (random_params("fcnn"), {"normalization": {"mean": float("nan"), "std": 0.5}}, "mean"),
+        (random_params("fcnn"), {"normalization": {"mean": 1e308, "std": 0.5}}, "mean"),
+        (random_params("fcnn"), {"normalization": {"mean": "abc", "std": 0.5}}, "mean"),
+        (random_params("fcnn"), {"normalization": {"mean": [0.5], "std": 0.5}}, "mean"),
+        (random_params("fcnn"), {"normalization": {"mean": 0.5, "std": float("inf")}}, "std"),
+        (random_params("fcnn"), {"normalization": [0.5, 0.5]}, "normalization"),
+        (random_params("fcnn"), {"normalization": "0.5"}, "normalization"),
+        (random_params("fcnn"), {"labels": None}, "labels"),
+        (random_params("fcnn"), {"labels": 10}, "labels"),
+        (random_params("fcnn"), {"labels": [{}] * 10}, "labels"),
+        (random_params("fcnn"), {"labels": [1e30] * 10}, "labels"),
+        (random_params("fcnn"), {"labels": [0.5] * 10}, "labels"),
+        (random_params("fcnn"), {"labels": [0] * 10}, "labels"),
+        (random_params("fcnn"), {"labels": [True] * 10}, "labels"),
+        (random_params("fcnn"), {"test_accuracy": "abc"}, "test accuracy"),
+        (random_params("fcnn"), {"test_accuracy": 7}, "test accuracy"),
+        (random_params("fcnn"), {"deskew": "yes"}, "deskew"),
+    ],
+)
+def test_models_that_would_give_nonsense_are_refused(tmp_path, arrays, meta, message):
+    path = tmp_path / "bad.npz"
+    write_npz(path, arrays, valid_meta(**meta))
+    with pytest.raises(ModelFileError, match=message):
+        load_model(path)
+
+
+def test_weights_that_overflow_in_the_forward_pass_are_refused(tmp_path, monkeypatch):
+    # The value bound already refuses such weights; the forward check is the last line.
+    monkeypatch.setattr(model_file, "MAX_WEIGHT", 1e30)
+    path = tmp_path / "overflow.npz"
+    write_npz(path, with_param("fc2.weight", np.full((10, 128), 3e37, np.float32)), valid_meta())
+    with pytest.raises(ModelFileError, match="no finite answer"):
+        load_model(path)
+
+
+def test_deeply_nested_metadata_is_refused(tmp_path):
+    path = tmp_path / "deep.npz"
+    deep = b'{"format": "digitpad-model", "x": ' + b"[" * 200_000 + b"]" * 200_000 + b"}"
+    np.savez(path, **random_params("fcnn"), **{META_KEY: np.frombuffer(deep, np.uint8)})
+    with pytest.raises(ModelFileError, match="unreadable metadata"):
+        load_model(path)
+
+
+def test_a_permutation_of_the_labels_is_a_valid_model(tmp_path):
+    path = tmp_path / "perm.npz"
+    write_npz(path, random_params("fcnn"), valid_meta(labels=list(range(9, -1, -1))))
+    assert load_model(path).meta["labels"][0] == 9
