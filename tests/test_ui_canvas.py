@@ -101,8 +101,9 @@ def test_pen_width_changes_the_stroke(canvas, mouse):
 
 def test_right_button_does_not_draw(canvas, mouse):
     mouse.send(canvas, QEvent.Type.MouseButtonPress, QPointF(100, 100), Qt.MouseButton.RightButton)
-    mouse.send(canvas, QEvent.Type.MouseButtonRelease, QPointF(100, 100),
-               Qt.MouseButton.RightButton)
+    mouse.send(
+        canvas, QEvent.Type.MouseButtonRelease, QPointF(100, 100), Qt.MouseButton.RightButton
+    )
     assert canvas.is_empty
 
 
@@ -110,17 +111,38 @@ def test_pen_tablet_strokes_draw_like_the_mouse(canvas, mouse, qtbot):
     from PySide6.QtGui import QInputDevice, QPointingDevice, QTabletEvent
     from PySide6.QtWidgets import QApplication
 
-    pen = QPointingDevice("test pen", 7, QInputDevice.DeviceType.Stylus,
-                          QPointingDevice.PointerType.Pen,
-                          QInputDevice.Capability.Position | QInputDevice.Capability.Pressure,
-                          1, 2)
+    pen = QPointingDevice(
+        "test pen",
+        7,
+        QInputDevice.DeviceType.Stylus,
+        QPointingDevice.PointerType.Pen,
+        QInputDevice.Capability.Position | QInputDevice.Capability.Pressure,
+        1,
+        2,
+    )
 
     def tablet(kind: QEvent.Type, x: float, y: float) -> bool:
         pos = QPointF(x, y)
-        held = Qt.MouseButton.NoButton if kind == QEvent.Type.TabletRelease \
+        held = (
+            Qt.MouseButton.NoButton
+            if kind == QEvent.Type.TabletRelease
             else Qt.MouseButton.LeftButton
-        event = QTabletEvent(kind, pen, pos, canvas.mapToGlobal(pos), 0.8, 0, 0, 0, 0, 0,
-                             Qt.KeyboardModifier.NoModifier, Qt.MouseButton.LeftButton, held)
+        )
+        event = QTabletEvent(
+            kind,
+            pen,
+            pos,
+            canvas.mapToGlobal(pos),
+            0.8,
+            0,
+            0,
+            0,
+            0,
+            0,
+            Qt.KeyboardModifier.NoModifier,
+            Qt.MouseButton.LeftButton,
+            held,
+        )
         QApplication.sendEvent(canvas, event)
         return event.isAccepted()
 
@@ -133,3 +155,35 @@ def test_pen_tablet_strokes_draw_like_the_mouse(canvas, mouse, qtbot):
     for x in range(60, 241, 15):
         assert mouse.ink_at(image, canvas, x, x) > 200, f"no ink at {x}"
     assert len(canvas.strokes()) == 1
+
+
+def on_screen(widget, qtbot):
+    """What the screen shows of ``widget`` now (its backing store), as 8-bit grey."""
+    import numpy as np
+    from PySide6.QtGui import QImage
+
+    qtbot.wait(20)  # let pending partial repaints reach the screen
+    image = widget.screen().grabWindow(widget.winId()).toImage()
+    gray = image.convertToFormat(QImage.Format.Format_Grayscale8)
+    rows = np.frombuffer(gray.constBits(), np.uint8).reshape(gray.height(), gray.bytesPerLine())
+    return rows[:, : gray.width()].copy()
+
+
+def hint_pixels(widget, qtbot) -> int:
+    """Dark pixels in the middle band where the "Draw a digit here" hint is written."""
+    shot = on_screen(widget, qtbot)
+    h, w = shot.shape
+    return int((shot[int(h * 0.43) : int(h * 0.57), int(w * 0.2) : int(w * 0.8)] < 200).sum())
+
+
+def test_hint_shows_only_while_the_canvas_is_empty(canvas, mouse, qtbot):
+    assert hint_pixels(canvas, qtbot) > 50  # the hint is there to begin with
+    # A stroke in a corner, away from the hint: the hint must go all the same.
+    mouse.drag(canvas, [(20, 20), (40, 40), (60, 30)])
+    assert hint_pixels(canvas, qtbot) == 0
+    canvas.clear()
+    assert hint_pixels(canvas, qtbot) > 50
+    mouse.drag(canvas, [(260, 260), (280, 280)])
+    assert hint_pixels(canvas, qtbot) == 0
+    canvas.undo()  # undo to empty brings it back
+    assert hint_pixels(canvas, qtbot) > 50

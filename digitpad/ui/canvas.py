@@ -162,8 +162,9 @@ class DrawingCanvas(QWidget):
     def _render_all(self) -> None:
         ratio = self.devicePixelRatioF()
         size = self.size() * ratio
-        image = QImage(max(1, size.width()), max(1, size.height()),
-                       QImage.Format.Format_ARGB32_Premultiplied)
+        image = QImage(
+            max(1, size.width()), max(1, size.height()), QImage.Format.Format_ARGB32_Premultiplied
+        )
         image.setDevicePixelRatio(ratio)
         image.fill(self._paper_colour())
         self._backing = image
@@ -184,7 +185,8 @@ class DrawingCanvas(QWidget):
     def _draw_picture(self, painter: QPainter) -> None:
         picture = self._picture
         scaled = QSize(picture.width(), picture.height()).scaled(
-            self.size(), Qt.AspectRatioMode.KeepAspectRatio)
+            self.size(), Qt.AspectRatioMode.KeepAspectRatio
+        )
         target = QRect(0, 0, scaled.width(), scaled.height())
         target.moveCenter(self.rect().center())
         painter.drawImage(target, picture)
@@ -218,6 +220,7 @@ class DrawingCanvas(QWidget):
 
     # --- pen input ----------------------------------------------------------
     def _begin(self, pos: QPointF) -> None:
+        was_empty = self.is_empty
         if self._picture is not None:
             self._picture = None
             self._render_all()
@@ -225,7 +228,11 @@ class DrawingCanvas(QWidget):
         painter = self._painter()
         area = self._draw_dot(painter, pos, self._pen())
         painter.end()
-        self.update(area.toAlignedRect())
+        # The hint goes with the first ink: repaint it away, not just under the pen.
+        if was_empty:
+            self.update()
+        else:
+            self.update(area.toAlignedRect())
         self.changed.emit()
 
     def _extend(self, pos: QPointF) -> None:
@@ -282,8 +289,9 @@ class DrawingCanvas(QWidget):
         painter = QPainter(self)
         rect = event.rect()
         ratio = self._backing.devicePixelRatio()
-        source = QRectF(rect.x() * ratio, rect.y() * ratio, rect.width() * ratio,
-                        rect.height() * ratio)
+        source = QRectF(
+            rect.x() * ratio, rect.y() * ratio, rect.width() * ratio, rect.height() * ratio
+        )
         painter.drawImage(QRectF(rect), self._backing, source)
         if self.is_empty:
             self._draw_hint(painter)
