@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PIL import Image
+from PIL import Image, ImageOps
 from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QApplication, QFileDialog
@@ -66,8 +66,11 @@ PICTURES = {
     "truncated.png": (truncated_png, "error", "could not be read"),
     "missing.png": (lambda p: None, "error", "does not exist"),
     "dot.png": (lambda p: Image.new("L", (1, 1), 0).save(p), "blank", "nothing drawn"),
-    "clear.png": (lambda p: Image.new("RGBA", (120, 120), (0, 0, 0, 0)).save(p), "blank",
-                  "nothing drawn"),
+    "clear.png": (
+        lambda p: Image.new("RGBA", (120, 120), (0, 0, 0, 0)).save(p),
+        "blank",
+        "nothing drawn",
+    ),
     "deep.png": (lambda p: sixteen_bit(seven()).save(p), 7, ""),
     "cmyk.jpg": (lambda p: seven().convert("CMYK").save(p, quality=95), 7, ""),
     "palette.png": (lambda p: seven().convert("P").save(p), 7, ""),
@@ -140,8 +143,9 @@ def test_picture_from_file_open(drawn_one, qtbot, tmp_path, monkeypatch, name):
     make, ending, words = PICTURES[name]
     path = tmp_path / name
     make(path)
-    monkeypatch.setattr(QFileDialog, "getOpenFileName",
-                        staticmethod(lambda *args, **kwargs: (str(path), "")))
+    monkeypatch.setattr(
+        QFileDialog, "getOpenFileName", staticmethod(lambda *args, **kwargs: (str(path), ""))
+    )
     before = window.recognition.model
     with qtbot.waitSignal(expected_signal(window, ending), timeout=10_000):
         window.open_action.trigger()
@@ -159,6 +163,38 @@ def test_picture_dropped_on_the_canvas(drawn_one, qtbot, tmp_path, name):
         accepted = drop_on(window.canvas, path)
     assert accepted == (True, True)
     check_ending(window, before, path, ending, words)
+
+
+def test_a_failed_open_leaves_the_opened_picture_and_its_answer_as_they_were(
+    window, qtbot, tmp_path, monkeypatch
+):
+    """A light-on-dark, wide picture of a 7 is read right; a fake PNG must not change that."""
+    picture = ImageOps.invert(render_strokes(SEVEN, 200, (0.5, 0.5, 0.7), 16))
+    wide = Image.new("L", (420, 200), 0)
+    wide.paste(picture, (110, 0))
+    good, fake = tmp_path / "seven.png", tmp_path / "fake.png"
+    wide.save(good)
+    fake.write_text("not a picture at all")
+    chosen = iter([good, fake])
+    monkeypatch.setattr(
+        QFileDialog,
+        "getOpenFileName",
+        staticmethod(lambda *args, **kwargs: (str(next(chosen)), "")),
+    )
+    with qtbot.waitSignal(window.recognition.imageOpened, timeout=10_000):
+        window.open_action.trigger()
+    assert window.bars.winner() == 7
+    before = (window.bars.values(), window.result_label.text())
+    with qtbot.waitSignal(window.recognition.imageFailed, timeout=10_000):
+        window.open_action.trigger()
+    qtbot.wait(300)  # any answer that followed would have arrived by now
+    assert "fake.png" in window.banner.text()
+    assert window.bars.values() == before[0] and window.bars.winner() == 7
+    assert window.result_label.text() == before[1]
+    assert window.canvas.has_picture and window.canvas.strokes() == []
+    with qtbot.waitSignal(window.recognition.imageOpened, timeout=10_000):
+        window.predict()  # Predict still reads the opened file, not the screen
+    assert window.bars.winner() == 7
 
 
 def test_dropped_broken_model_or_model_folder_keeps_the_model(window, qtbot, tmp_path):
@@ -200,15 +236,15 @@ def test_a_single_click_is_nothing_drawn_not_a_guess(window, qtbot, mouse, pen):
     window.pen_actions[pen].trigger()
     canvas = window.canvas
     # Live prediction answers when the button is released.
-    answer = predicted(window, qtbot, lambda: mouse.drag(canvas, [(canvas.width() / 2,
-                                                                    canvas.height() / 2)]))
+    answer = predicted(
+        window, qtbot, lambda: mouse.drag(canvas, [(canvas.width() / 2, canvas.height() / 2)])
+    )
     assert answer.digit is None and answer.probabilities is None
     assert not canvas.is_empty  # the dot is on the canvas
     # Predict, asked for explicitly, says the same.
     answer = predicted(window, qtbot, window.predict_button.click)
     assert answer.digit is None
-    assert window.bars.values() is None and window.bars.message().startswith(
-        "Nothing to recognise")
+    assert window.bars.values() is None and window.bars.message().startswith("Nothing to recognise")
     assert window.result_label.text() == "–"
 
 

@@ -65,7 +65,9 @@ class MainWindow(QMainWindow):
         super().__init__()
         self.settings = settings
         self.recognition = recognition or Recognition(self)
+        # The picture on the canvas, and the one being opened (it replaces it only if it opens).
         self._opened_image: str | None = None
+        self._opening_image: str | None = None
         self._about: QMessageBox | None = None
         self._settings_failed = False
         # The log file errors are recorded in; the banner says where it is.
@@ -130,19 +132,24 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(central)
 
     def _build_actions(self) -> None:
-        self.open_action = self._action("&Open image…", QKeySequence.StandardKey.Open,
-                                        self._choose_image)
-        self.save_action = self._action("&Save drawing as PNG…", QKeySequence.StandardKey.Save,
-                                        self._choose_save_path)
+        self.open_action = self._action(
+            "&Open image…", QKeySequence.StandardKey.Open, self._choose_image
+        )
+        self.save_action = self._action(
+            "&Save drawing as PNG…", QKeySequence.StandardKey.Save, self._choose_save_path
+        )
         self.quit_action = self._action("&Quit", QKeySequence.StandardKey.Quit, self.close)
-        self.undo_action = self._action("&Undo stroke", QKeySequence.StandardKey.Undo,
-                                        self.canvas.undo)
+        self.undo_action = self._action(
+            "&Undo stroke", QKeySequence.StandardKey.Undo, self.canvas.undo
+        )
         self.clear_action = self._action("&Clear", None, self.clear)
-        self.clear_action.setShortcuts([QKeySequence(Qt.Key.Key_Escape),
-                                        QKeySequence(Qt.Key.Key_Delete)])
+        self.clear_action.setShortcuts(
+            [QKeySequence(Qt.Key.Key_Escape), QKeySequence(Qt.Key.Key_Delete)]
+        )
         self.predict_action = self._action("&Predict", None, self.predict)
-        self.predict_action.setShortcuts([QKeySequence(Qt.Key.Key_Return),
-                                          QKeySequence(Qt.Key.Key_Enter)])
+        self.predict_action.setShortcuts(
+            [QKeySequence(Qt.Key.Key_Return), QKeySequence(Qt.Key.Key_Enter)]
+        )
         self.live_action = self._action("&Live prediction", None, None)
         self.live_action.setCheckable(True)
         self.live_action.setChecked(self.settings.live_prediction)
@@ -169,8 +176,9 @@ class MainWindow(QMainWindow):
         self.load_model_action = self._action("Load model &file…", None, self._choose_model_file)
         self.active_model_action = QAction("Active: none yet", self)
         self.active_model_action.setEnabled(False)
-        self.about_action = self._action("&About DigitPad", QKeySequence.StandardKey.HelpContents,
-                                         self.show_about)
+        self.about_action = self._action(
+            "&About DigitPad", QKeySequence.StandardKey.HelpContents, self.show_about
+        )
 
     def _action(self, text: str, shortcut, slot) -> QAction:
         action = QAction(text, self)
@@ -272,7 +280,7 @@ class MainWindow(QMainWindow):
             self.show_error("Wait for the model to load before opening an image.")
             return
         self.statusBar().showMessage(f"Opening {Path(path).name}…")
-        self._opened_image = path
+        self._opening_image = path
         self.recognition.open_image(path)
 
     def save_drawing(self, path: str) -> bool:
@@ -289,9 +297,13 @@ class MainWindow(QMainWindow):
 
     def show_about(self) -> None:
         """A non-modal About box (so nothing blocks and tests can find and close it)."""
-        box = QMessageBox(QMessageBox.Icon.Information, "About DigitPad",
-                          "Draw a digit; a small neural network says which it is.\n\n"
-                          + versions_text(), QMessageBox.StandardButton.Close, self)
+        box = QMessageBox(
+            QMessageBox.Icon.Information,
+            "About DigitPad",
+            "Draw a digit; a small neural network says which it is.\n\n" + versions_text(),
+            QMessageBox.StandardButton.Close,
+            self,
+        )
         box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         box.open()
         self._about = box
@@ -303,8 +315,9 @@ class MainWindow(QMainWindow):
             self.open_image(path)
 
     def _choose_save_path(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(self, "Save drawing as PNG", "digit.png",
-                                              "PNG images (*.png)")
+        path, _ = QFileDialog.getSaveFileName(
+            self, "Save drawing as PNG", "digit.png", "PNG images (*.png)"
+        )
         if path:
             self.save_drawing(path if path.lower().endswith(".png") else path + ".png")
 
@@ -395,23 +408,28 @@ class MainWindow(QMainWindow):
             action.setChecked(action.data() == current)
         if current is None and source != "fcnn" and source == self.settings.model:
             # The model remembered from last time is gone: fall back to the bundled one.
-            self.show_error(f"Could not load the model used last time: {message}\n"
-                             "Loading the bundled FCNN instead.")
+            self.show_error(
+                f"Could not load the model used last time: {message}\n"
+                "Loading the bundled FCNN instead."
+            )
             self.recognition.load_model("fcnn")
             return
-        keeping = "No model is loaded." if current is None else (
-            f"Still using {MODEL_LABELS.get(current, Path(current).name)}.")
+        keeping = (
+            "No model is loaded."
+            if current is None
+            else (f"Still using {MODEL_LABELS.get(current, Path(current).name)}.")
+        )
         self.show_error(f"Could not load the model: {message}\n{keeping}")
 
     def _on_image_opened(self, picture, prediction) -> None:
+        self._opened_image = self._opening_image
         self.canvas.set_picture(picture)
         self._show_prediction(prediction)
 
     def _on_image_failed(self, message: str) -> None:
-        self._opened_image = None
+        # What was on screen, and its answer, stay exactly as they were.
+        self.statusBar().clearMessage()
         self.show_error(f"Could not open the image: {message}")
-        if not self.canvas.is_empty:
-            self.predict()
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.settings.window_geometry = self.saveGeometry()
