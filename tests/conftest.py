@@ -10,6 +10,7 @@ from __future__ import annotations
 import gzip
 import math
 import os
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -21,6 +22,10 @@ from digitpad.strokes import render_strokes
 
 # Headless Qt for every test; set before any test module creates a QApplication.
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# Any QSettings a test (or a child process it starts) makes without a data folder lands
+# here, never in the real user's configuration; Qt reads this once, at first use.
+CONFIG_HOME = Path(tempfile.mkdtemp(prefix="digitpad-test-config-"))
+os.environ["XDG_CONFIG_HOME"] = str(CONFIG_HOME)
 
 
 def alive(pid: int) -> bool:
@@ -42,22 +47,33 @@ def private_user_data(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def _circle(cx: float, cy: float, rx: float, ry: float, n: int = 16) -> list[list[float]]:
-    return [[cx + rx * math.sin(2 * math.pi * i / n), cy - ry * math.cos(2 * math.pi * i / n)]
-            for i in range(n + 1)]
+    return [
+        [cx + rx * math.sin(2 * math.pi * i / n), cy - ry * math.cos(2 * math.pi * i / n)]
+        for i in range(n + 1)
+    ]
 
 
 # One stroke sketch per digit in a unit square, y down; crude but clearly different shapes.
 DIGIT_STROKES: dict[int, list[list[list[float]]]] = {
     0: [_circle(0.5, 0.5, 0.3, 0.45)],
     1: [[[0.35, 0.2], [0.55, 0.05], [0.55, 0.95]]],
-    2: [[[0.2, 0.25], [0.35, 0.08], [0.65, 0.08], [0.8, 0.28], [0.7, 0.5], [0.2, 0.95],
-         [0.85, 0.95]]],
+    2: [
+        [
+            [0.2, 0.25],
+            [0.35, 0.08],
+            [0.65, 0.08],
+            [0.8, 0.28],
+            [0.7, 0.5],
+            [0.2, 0.95],
+            [0.85, 0.95],
+        ]
+    ],
     3: [[[0.2, 0.1], [0.75, 0.1], [0.45, 0.45], [0.8, 0.7], [0.6, 0.95], [0.2, 0.9]]],
     4: [[[0.6, 0.95], [0.6, 0.05], [0.15, 0.65], [0.85, 0.65]]],
-    5: [[[0.8, 0.05], [0.25, 0.05], [0.2, 0.45], [0.7, 0.45], [0.8, 0.75], [0.6, 0.95],
-         [0.2, 0.9]]],
-    6: [[[0.7, 0.05], [0.3, 0.4], [0.2, 0.75], [0.45, 0.95], [0.75, 0.8], [0.7, 0.55],
-         [0.3, 0.6]]],
+    5: [
+        [[0.8, 0.05], [0.25, 0.05], [0.2, 0.45], [0.7, 0.45], [0.8, 0.75], [0.6, 0.95], [0.2, 0.9]]
+    ],
+    6: [[[0.7, 0.05], [0.3, 0.4], [0.2, 0.75], [0.45, 0.95], [0.75, 0.8], [0.7, 0.55], [0.3, 0.6]]],
     7: [[[0.15, 0.05], [0.85, 0.05], [0.4, 0.95]]],
     8: [_circle(0.5, 0.27, 0.22, 0.22), _circle(0.5, 0.72, 0.27, 0.23)],
     9: [_circle(0.5, 0.3, 0.25, 0.25), [[0.75, 0.3], [0.65, 0.95]]],
@@ -69,8 +85,10 @@ def draw_digit(label: int, rng: np.random.Generator, canvas: int = 112) -> np.nd
     angle = rng.uniform(-0.2, 0.2)
     cos, sin = math.cos(angle), math.sin(angle)
     strokes = [
-        [[0.5 + cos * (x - 0.5) - sin * (y - 0.5), 0.5 + sin * (x - 0.5) + cos * (y - 0.5)]
-         for x, y in stroke]
+        [
+            [0.5 + cos * (x - 0.5) - sin * (y - 0.5), 0.5 + sin * (x - 0.5) + cos * (y - 0.5)]
+            for x, y in stroke
+        ]
         for stroke in DIGIT_STROKES[label]
     ]
     box = (0.5 + rng.uniform(-0.03, 0.03), 0.5 + rng.uniform(-0.03, 0.03), rng.uniform(0.6, 0.72))
@@ -96,8 +114,12 @@ LAYOUTS = ("torchvision", "kaggle", "torchvision-raw-subdir")
 
 
 def write_mnist_folder(
-    folder: Path, n_train: int = 200, n_test: int = 100, gz: bool = True,
-    layout: str = "torchvision", seed: int = 0,
+    folder: Path,
+    n_train: int = 200,
+    n_test: int = 100,
+    gz: bool = True,
+    layout: str = "torchvision",
+    seed: int = 0,
 ) -> Path:
     """Write train and test IDX files into ``folder`` (made if needed) and return ``folder``."""
     target = folder / "MNIST" / "raw" if layout == "torchvision-raw-subdir" else folder
@@ -105,8 +127,10 @@ def write_mnist_folder(
     sep = "." if layout == "kaggle" else "-"
     for prefix, count, split_seed in (("train", n_train, seed), ("t10k", n_test, seed + 1)):
         images, labels = synthetic_digits(count, split_seed)
-        for kind, dims, array, magic in (("images", "idx3", images, 2051),
-                                         ("labels", "idx1", labels, 2049)):
+        for kind, dims, array, magic in (
+            ("images", "idx3", images, 2051),
+            ("labels", "idx1", labels, 2049),
+        ):
             name = f"{prefix}-{kind}{sep}{dims}-ubyte" + (".gz" if gz else "")
             data = idx_bytes(array, magic)
             (target / name).write_bytes(gzip.compress(data) if gz else data)

@@ -32,8 +32,10 @@ def test_values_survive_a_restart(settings):
 
 def test_corrupted_values_fall_back_to_defaults(settings, tmp_path):
     path = tmp_path / "digitpad.ini"
-    path.write_text("[canvas]\npen_width=banana\n[prediction]\nlive=perhaps\n"
-                    "[model]\nchoice=\n[window]\ngeometry=@ByteArray(garbage)\n")
+    path.write_text(
+        "[canvas]\npen_width=banana\n[prediction]\nlive=perhaps\n"
+        "[model]\nchoice=\n[window]\ngeometry=@ByteArray(garbage)\n"
+    )
     broken = Settings(QSettings(str(path), QSettings.Format.IniFormat))
     assert broken.pen_width == DEFAULT_PEN_WIDTH
     assert broken.live_prediction is True
@@ -63,8 +65,9 @@ def test_window_remembers_pen_model_live_and_geometry(window, qtbot, settings, m
     again.close()
 
 
-def test_a_remembered_model_file_that_vanished_falls_back_to_fcnn(qtbot, settings, models_dir,
-                                                                   tmp_path):
+def test_a_remembered_model_file_that_vanished_falls_back_to_fcnn(
+    qtbot, settings, models_dir, tmp_path
+):
     settings.model = str(tmp_path / "gone.npz")
     win = MainWindow(settings)
     qtbot.addWidget(win)
@@ -74,3 +77,24 @@ def test_a_remembered_model_file_that_vanished_falls_back_to_fcnn(qtbot, setting
     assert win.recognition.model.arch == "fcnn"
     assert "gone.npz" in win.banner.text()
     win.close()
+
+
+def test_settings_follow_the_data_folder_never_the_real_users(private_user_data, qapp):
+    """With DIGITPAD_DATA_DIR set (every test sets it), settings live in that folder."""
+    from pathlib import Path
+
+    from digitpad.ui.settings import Settings as AppSettings
+
+    settings = AppSettings()
+    settings.pen_width = 10.0
+    settings.sync()
+    stored = Path(settings.store.fileName())
+    assert stored.parent == private_user_data and stored.is_file()
+    assert AppSettings().pen_width == 10.0  # read back from the same place
+
+
+def test_the_suite_never_writes_the_real_users_configuration(qapp):
+    from conftest import CONFIG_HOME
+
+    plain = QSettings("DigitPad", "DigitPad")
+    assert plain.fileName().startswith(str(CONFIG_HOME))

@@ -41,6 +41,7 @@ from digitpad import training_defaults as defaults
 from digitpad.corrections import Corrections
 from digitpad.ui.charts import LineChart
 from digitpad.ui.model_store import ModelStore
+from digitpad.ui.settings import default_store
 from digitpad.ui.training_process import TrainingProcess
 from digitpad.userdata import UserData
 
@@ -90,12 +91,21 @@ def plain_error(message: str) -> str:
     if "no space" in low or "disk full" in low or "errno 28" in low:
         hints.append("The disk is full: free some space and try again.")
     if "download" in low or "urlopen" in low or "name or service" in low or "network" in low:
-        hints.append("Downloading MNIST needs an internet connection; or choose a folder "
-                     "that already holds the MNIST files.")
-    if "truncated" in low or "magic" in low or "not found" in low or "no mnist" in low \
-            or "missing" in low:
-        hints.append("Check that the folder holds the four MNIST files (train and t10k "
-                     "images and labels), complete and not renamed.")
+        hints.append(
+            "Downloading MNIST needs an internet connection; or choose a folder "
+            "that already holds the MNIST files."
+        )
+    if (
+        "truncated" in low
+        or "magic" in low
+        or "not found" in low
+        or "no mnist" in low
+        or "missing" in low
+    ):
+        hints.append(
+            "Check that the folder holds the four MNIST files (train and t10k "
+            "images and labels), complete and not renamed."
+        )
     return "\n".join([f"Training failed: {message.strip()}", *hints])
 
 
@@ -104,15 +114,21 @@ class RetrainDialog(QDialog):
 
     modelAdopted = Signal(str)
 
-    def __init__(self, parent: QWidget | None, userdata: UserData, store: ModelStore,
-                 corrections: Corrections, settings: QSettings | None = None) -> None:
+    def __init__(
+        self,
+        parent: QWidget | None,
+        userdata: UserData,
+        store: ModelStore,
+        corrections: Corrections,
+        settings: QSettings | None = None,
+    ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Retrain the model")
         self.setModal(False)
         self.userdata = userdata
         self.store = store
         self.corrections = corrections
-        self.settings = settings if settings is not None else QSettings()
+        self.settings = settings if settings is not None else default_store()
         # Extra arguments for the child (tests use --device cpu, benchmarks --cache…).
         self.extra_args: list[str] = []
         # Parameters beyond the form (weight decay, hidden units…) from a search's best.
@@ -182,8 +198,9 @@ class RetrainDialog(QDialog):
         self.status_label.setWordWrap(True)
         self.chart = LineChart(self, x_label="epoch", empty_message="Loss and accuracy per epoch")
         self.chart.add_series("loss", "Training loss", QColor("#d9534f"), axis="left")
-        self.chart.add_series("accuracy", "Test accuracy", QColor("#2b7bd6"), axis="right",
-                              percent=True)
+        self.chart.add_series(
+            "accuracy", "Test accuracy", QColor("#2b7bd6"), axis="right", percent=True
+        )
         self.error_label = QLabel("", self)
         self.error_label.setWordWrap(True)
         self.error_label.setStyleSheet("color: #b00020;")
@@ -285,8 +302,10 @@ class RetrainDialog(QDialog):
         if best is not None:
             self.prefill({"arch": best.get("arch"), **best["params"]})
         self.defaults_button.setToolTip(
-            "The best parameters found by the last hyperparameter search" if best is not None
-            else "The design's values: Adam, learning rate 0.00107, batch 128, 40 epochs")
+            "The best parameters found by the last hyperparameter search"
+            if best is not None
+            else "The design's values: Adam, learning rate 0.00107, batch 128, 40 epochs"
+        )
 
     def prefill(self, params: dict) -> None:
         """Fill the form from a search's parameters (arch, epochs, lr, batch size and the rest)."""
@@ -303,10 +322,12 @@ class RetrainDialog(QDialog):
         self._set_tuned(known)
 
     def _set_tuned(self, params: dict) -> None:
-        self.tuned = {k: v for k, v in best_params.clean(params).items()
-                      if k not in ("lr", "batch_size")}
-        shown = ", ".join(f"{k.replace('_', ' ')} {_format_value(v)}"
-                          for k, v in self.tuned.items())
+        self.tuned = {
+            k: v for k, v in best_params.clean(params).items() if k not in ("lr", "batch_size")
+        }
+        shown = ", ".join(
+            f"{k.replace('_', ' ')} {_format_value(v)}" for k, v in self.tuned.items()
+        )
         self.tuned_label.setText(f"Also from the search: {shown}" if shown else "")
         self.tuned_label.setVisible(bool(shown))
 
@@ -317,13 +338,16 @@ class RetrainDialog(QDialog):
     def refresh_corrections(self) -> None:
         count = self.corrections.count()
         self.corrections_check.setText(
-            f"Include my corrected drawings ({count} saved)" if count
-            else "Include my corrected drawings (none saved yet)")
+            f"Include my corrected drawings ({count} saved)"
+            if count
+            else "Include my corrected drawings (none saved yet)"
+        )
         self.corrections_check.setEnabled(count > 0 and not self.runner.running)
 
     def _browse(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Folder with the MNIST files",
-                                                  self.folder_edit.text())
+        folder = QFileDialog.getExistingDirectory(
+            self, "Folder with the MNIST files", self.folder_edit.text()
+        )
         if folder:
             self.folder_edit.setText(folder)
             self.folder_radio.setChecked(True)
@@ -335,10 +359,25 @@ class RetrainDialog(QDialog):
             data = ["--data", str(self.userdata.mnist), "--download"]
         else:
             data = ["--data", self.folder_edit.text().strip()]
-        args = ["train", *data, "--arch", self.arch, "--epochs", str(self.epochs_spin.value()),
-                "--lr", repr(self.lr_spin.value()), "--batch-size", str(self.batch_spin.value()),
-                "--out", str(out), "--cache", str(self.userdata.cache), "--progress", "jsonl",
-                "--background"]
+        args = [
+            "train",
+            *data,
+            "--arch",
+            self.arch,
+            "--epochs",
+            str(self.epochs_spin.value()),
+            "--lr",
+            repr(self.lr_spin.value()),
+            "--batch-size",
+            str(self.batch_spin.value()),
+            "--out",
+            str(out),
+            "--cache",
+            str(self.userdata.cache),
+            "--progress",
+            "jsonl",
+            "--background",
+        ]
         if self.corrections_check.isChecked() and self.corrections.count():
             args += ["--corrections", str(self.corrections.folder)]
             if self.corrections_weight != 1:
@@ -352,12 +391,14 @@ class RetrainDialog(QDialog):
         if self.folder_radio.isChecked():
             folder = self.folder_edit.text().strip()
             if not folder:
-                self._show_error("Choose the folder that holds the MNIST files, or choose to "
-                                 "download them.")
+                self._show_error(
+                    "Choose the folder that holds the MNIST files, or choose to download them."
+                )
                 return False
             if not Path(folder).is_dir():
-                self._show_error(f"There is no folder at {folder}. Choose the folder that holds "
-                                 "the MNIST files.")
+                self._show_error(
+                    f"There is no folder at {folder}. Choose the folder that holds the MNIST files."
+                )
                 return False
         self._remember()
         try:
@@ -365,8 +406,9 @@ class RetrainDialog(QDialog):
             self.userdata.ensure()
             self._pending = self.store.pending_path(self.arch)
         except OSError as exc:
-            self._show_error(f"Cannot write to DigitPad's data folder {self.userdata.root}: "
-                             f"{os_reason(exc)}")
+            self._show_error(
+                f"Cannot write to DigitPad's data folder {self.userdata.root}: {os_reason(exc)}"
+            )
             return False
         self.result_path = None
         self.result = None
@@ -378,8 +420,11 @@ class RetrainDialog(QDialog):
         self.use_button.hide()
         self.status_label.setText("Starting the training process…")
         self._set_running(True)
-        self.runner.start(self.arguments(self._pending), env=self.userdata.child_environment(),
-                          working_dir=str(self.userdata.root))
+        self.runner.start(
+            self.arguments(self._pending),
+            env=self.userdata.child_environment(),
+            working_dir=str(self.userdata.root),
+        )
         return True
 
     def cancel_training(self) -> None:
@@ -388,9 +433,18 @@ class RetrainDialog(QDialog):
             self.runner.cancel()
 
     def _set_running(self, running: bool) -> None:
-        for widget in (self.folder_radio, self.download_radio, self.folder_edit,
-                       self.browse_button, self.arch_combo, self.epochs_spin, self.lr_spin,
-                       self.batch_spin, self.defaults_button, self.start_button):
+        for widget in (
+            self.folder_radio,
+            self.download_radio,
+            self.folder_edit,
+            self.browse_button,
+            self.arch_combo,
+            self.epochs_spin,
+            self.lr_spin,
+            self.batch_spin,
+            self.defaults_button,
+            self.start_button,
+        ):
             widget.setEnabled(not running)
         self.corrections_check.setEnabled(not running and self.corrections.count() > 0)
         self.cancel_button.setEnabled(running)
@@ -430,7 +484,8 @@ class RetrainDialog(QDialog):
         self.status_label.setText(f"Done in {result.get('seconds', '?')} s.")
         self.result_label.setText(
             f"New model: <b>{percent(new)}</b> test accuracy<br>"
-            f"Current model: {percent(self.current_accuracy())}")
+            f"Current model: {percent(self.current_accuracy())}"
+        )
         self.use_button.show()
         self.use_button.setEnabled(True)
 
@@ -455,8 +510,9 @@ class RetrainDialog(QDialog):
         try:
             path = self.store.adopt(self.result_path)
         except OSError as exc:
-            self._show_error(f"Could not keep the new model in {self.userdata.models}: "
-                             f"{os_reason(exc)}")
+            self._show_error(
+                f"Could not keep the new model in {self.userdata.models}: {os_reason(exc)}"
+            )
             return
         self.result_path = None
         self.use_button.setEnabled(False)

@@ -10,7 +10,12 @@ will not be remembered instead of losing them silently.
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 from PySide6.QtCore import QByteArray, QSettings
+
+from digitpad.userdata import ENV_VAR
 
 DEFAULT_PEN_WIDTH = 18.0
 PEN_WIDTH_RANGE = (4.0, 48.0)
@@ -22,11 +27,25 @@ class SettingsError(OSError):
     """The settings cannot be saved; the message says where, in plain words."""
 
 
+def default_store() -> QSettings:
+    """The app's settings: beside its data when ``DIGITPAD_DATA_DIR`` moves that, else Qt's place.
+
+    A data folder given explicitly (tests, a portable install, the packaged
+    self-test) must take the settings with it, never leave them in the real
+    user's configuration.
+    """
+    folder = os.environ.get(ENV_VAR)
+    if folder:
+        path = Path(folder).expanduser() / "settings.ini"
+        return QSettings(str(path), QSettings.Format.IniFormat)
+    return QSettings()
+
+
 class Settings:
     """Typed access to the app's QSettings; pass a QSettings to use another store (tests)."""
 
     def __init__(self, store: QSettings | None = None) -> None:
-        self._store = store if store is not None else QSettings()
+        self._store = store if store is not None else default_store()
 
     @property
     def store(self) -> QSettings:
@@ -89,4 +108,5 @@ class Settings:
         if self._store.status() == QSettings.Status.AccessError:
             raise SettingsError(
                 f"DigitPad cannot save its settings to {self._store.fileName()} (the file or "
-                "its folder cannot be written), so your choices will not be remembered")
+                "its folder cannot be written), so your choices will not be remembered"
+            )
