@@ -73,8 +73,14 @@ def start_up(bundle: Path, home: Path) -> tuple[float, float]:
     report.unlink(missing_ok=True)
     env = {**app_env(home), "DIGITPAD_STARTUP_REPORT": str(report)}
     started = time.time()
-    subprocess.run([str(launcher(bundle))], env=env, check=True, timeout=120,
-                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    subprocess.run(
+        [str(launcher(bundle))],
+        env=env,
+        check=True,
+        timeout=120,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     moments = dict(line.split() for line in report.read_text().splitlines())
     return float(moments["window"]) - started, float(moments["ready"]) - started
 
@@ -82,8 +88,12 @@ def start_up(bundle: Path, home: Path) -> tuple[float, float]:
 def self_test(bundle: Path, home: Path) -> tuple[float, bool]:
     """Wall seconds of one ``--self-test`` process and whether it passed."""
     started = time.perf_counter()
-    result = subprocess.run([str(launcher(bundle)), "--self-test"], env=app_env(home),
-                            timeout=120, stdout=subprocess.DEVNULL)
+    result = subprocess.run(
+        [str(launcher(bundle)), "--self-test"],
+        env=app_env(home),
+        timeout=120,
+        stdout=subprocess.DEVNULL,
+    )
     return time.perf_counter() - started, result.returncode == 0
 
 
@@ -105,16 +115,21 @@ def main() -> int:
         starts = [start_up(bundle, home) for _ in range(args.runs)]
         windows = [w for w, _ in starts]
         first = "cold first run" if cold else "first run"
-        print(f"start-up to window: {first} {windows[0]:.3f} s, "
-              f"median of the next {len(windows) - 1}: {statistics.median(windows[1:]):.3f} s"
-              if len(windows) > 1 else f"start-up to window: {windows[0]:.3f} s")
+        print(
+            f"start-up to window: {first} {windows[0]:.3f} s, "
+            f"median of the next {len(windows) - 1}: {statistics.median(windows[1:]):.3f} s"
+            if len(windows) > 1
+            else f"start-up to window: {windows[0]:.3f} s"
+        )
         ready = statistics.median([r for _, r in starts])
         print(f"start-up to first model ready: median {ready:.3f} s")
         runs = [self_test(bundle, home) for _ in range(args.runs)]
         tests = [seconds for seconds, _ in runs]
         verdict = "passed" if all(ok for _, ok in runs) else "FAILED"
-        print(f"--self-test wall time ({verdict}): median {statistics.median(tests):.3f} s, "
-              f"min {min(tests):.3f} s, max {max(tests):.3f} s over {len(tests)} runs")
+        print(
+            f"--self-test wall time ({verdict}): median {statistics.median(tests):.3f} s, "
+            f"min {min(tests):.3f} s, max {max(tests):.3f} s over {len(tests)} runs"
+        )
     return 0
 
 

@@ -41,11 +41,29 @@ def main() -> None:
         runner.finished.connect(lambda path, result: (state.update(result=result), app.quit()))
         runner.failed.connect(lambda message: (state.update(error=message), app.quit()))
         t0 = time.perf_counter()
-        runner.start(["train", "--data", args.data, "--arch", args.arch,
-                      "--epochs", str(args.epochs), "--lr", repr(d.LR),
-                      "--batch-size", str(d.BATCH_SIZE), "--device", args.device,
-                      "--out", out, "--cache", os.path.join(tmp, "cache"),
-                      "--progress", "jsonl"])
+        runner.start(
+            [
+                "train",
+                "--data",
+                args.data,
+                "--arch",
+                args.arch,
+                "--epochs",
+                str(args.epochs),
+                "--lr",
+                repr(d.LR),
+                "--batch-size",
+                str(d.BATCH_SIZE),
+                "--device",
+                args.device,
+                "--out",
+                out,
+                "--cache",
+                os.path.join(tmp, "cache"),
+                "--progress",
+                "jsonl",
+            ]
+        )
         app.exec()
         total = time.perf_counter() - t0
         if "error" in state:
@@ -53,12 +71,16 @@ def main() -> None:
             sys.exit(1)
         result = state["result"]
         model = load_model(out)
-    print(f"{args.arch} {args.epochs} epochs on {args.data} ({args.device}): "
-          f"{total:.1f} s from start to model file, "
-          f"training loop {result.get('seconds')} s, {result.get('samples_per_second')} samples/s")
-    print(f"test accuracy {100 * result['accuracy']:.2f}% "
-          f"(raw MNIST test {100 * result.get('test_accuracy_raw', float('nan')):.2f}%); "
-          f"trained on {model.meta.get('trained_on')}")
+    print(
+        f"{args.arch} {args.epochs} epochs on {args.data} ({args.device}): "
+        f"{total:.1f} s from start to model file, "
+        f"training loop {result.get('seconds')} s, {result.get('samples_per_second')} samples/s"
+    )
+    print(
+        f"test accuracy {100 * result['accuracy']:.2f}% "
+        f"(raw MNIST test {100 * result.get('test_accuracy_raw', float('nan')):.2f}%); "
+        f"trained on {model.meta.get('trained_on')}"
+    )
 
 
 if __name__ == "__main__":

@@ -49,9 +49,11 @@ def main() -> None:
         scribbler.stop()
         window.close()
 
-    print(f"platform {os.environ['QT_QPA_PLATFORM']}, {args.seconds:.0f} s of drawing, "
-          f"{scribbler.events} mouse events, {len(predictions)} live predictions shown, "
-          f"{window.recognition.sent} sent to the worker")
+    print(
+        f"platform {os.environ['QT_QPA_PLATFORM']}, {args.seconds:.0f} s of drawing, "
+        f"{scribbler.events} mouse events, {len(predictions)} live predictions shown, "
+        f"{window.recognition.sent} sent to the worker"
+    )
     print(scribbler.gaps_line())
     sys.stdout.flush()
 

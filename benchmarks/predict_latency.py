@@ -49,13 +49,15 @@ def main() -> None:
         predict(model, image)
         times.append(time.perf_counter() - start)
     ms = np.array(times) * 1000
-    result = {"arch": model.arch, "deskew": model.deskew, "n": args.n,
-              "p50_ms": round(float(np.percentile(ms, 50)), 3),
-              "p99_ms": round(float(np.percentile(ms, 99)), 3), "max_ms": round(float(ms.max()), 3)}
-    print(
-        f"{name}: p50 {result['p50_ms']} ms, p99 {result['p99_ms']} ms "
-        f"over {args.n} drawings"
-    )
+    result = {
+        "arch": model.arch,
+        "deskew": model.deskew,
+        "n": args.n,
+        "p50_ms": round(float(np.percentile(ms, 50)), 3),
+        "p99_ms": round(float(np.percentile(ms, 99)), 3),
+        "max_ms": round(float(ms.max()), 3),
+    }
+    print(f"{name}: p50 {result['p50_ms']} ms, p99 {result['p99_ms']} ms over {args.n} drawings")
     print(json.dumps(result))
 
 

@@ -44,12 +44,16 @@ def synthetic_mnist(folder: Path, n_train: int = 2000, n_test: int = 500) -> Pat
             cx, cy = 14 + 5 * math.cos(label), 14 + 5 * math.sin(label)
             blob = np.exp(-((xx - cx) ** 2 + (yy - cy) ** 2) / 18)
             images[i] = np.clip(255 * blob + rng.normal(0, 10, (28, 28)), 0, 255)
-        for kind, dims, array, magic in (("images", "idx3", images, 2051),
-                                         ("labels", "idx1", labels, 2049)):
+        for kind, dims, array, magic in (
+            ("images", "idx3", images, 2051),
+            ("labels", "idx1", labels, 2049),
+        ):
             header = magic.to_bytes(4, "big") + b"".join(
-                int(d).to_bytes(4, "big") for d in array.shape)
+                int(d).to_bytes(4, "big") for d in array.shape
+            )
             (folder / f"{prefix}-{kind}-{dims}-ubyte.gz").write_bytes(
-                gzip.compress(header + array.tobytes()))
+                gzip.compress(header + array.tobytes())
+            )
     return folder
 
 
@@ -107,12 +111,16 @@ def main() -> None:
         still_training, stop_ms = state["training"], state["stop_ms"]
         window.close()
 
-    print(f"platform {os.environ['QT_QPA_PLATFORM']}, data {args.data or 'synthetic'}; "
-          f"child training {ready_s:.1f} s after start; still training at the end: "
-          f"{still_training}")
-    print(f"{args.seconds:.0f} s of drawing during training: {scribbler.events} mouse events, "
-          f"{len(predictions)} live predictions, {len(progress_lines) - n_progress} progress "
-          f"lines read")
+    print(
+        f"platform {os.environ['QT_QPA_PLATFORM']}, data {args.data or 'synthetic'}; "
+        f"child training {ready_s:.1f} s after start; still training at the end: "
+        f"{still_training}"
+    )
+    print(
+        f"{args.seconds:.0f} s of drawing during training: {scribbler.events} mouse events, "
+        f"{len(predictions)} live predictions, {len(progress_lines) - n_progress} progress "
+        f"lines read"
+    )
     print(scribbler.gaps_line())
     print(f"stopping the child took {stop_ms:.0f} ms")
     sys.stdout.flush()

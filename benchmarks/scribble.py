@@ -24,8 +24,9 @@ def mouse(widget: QWidget, kind: QEvent.Type, x: float, y: float) -> None:
     button = Qt.MouseButton.NoButton if kind == QEvent.Type.MouseMove else left
     held = Qt.MouseButton.NoButton if kind == QEvent.Type.MouseButtonRelease else left
     pos = QPointF(x, y)
-    QApplication.sendEvent(widget, QMouseEvent(kind, pos, pos, button, held,
-                                               Qt.KeyboardModifier.NoModifier))
+    QApplication.sendEvent(
+        widget, QMouseEvent(kind, pos, pos, button, held, Qt.KeyboardModifier.NoModifier)
+    )
 
 
 class Scribbler:
@@ -68,6 +69,8 @@ class Scribbler:
 
     def gaps_line(self) -> str:
         gaps = sorted((b - a) * 1000 for a, b in pairwise(self.ticks))
-        return (f"event-loop gaps: median {statistics.median(gaps):.2f} ms, "
-                f"p99 {gaps[int(len(gaps) * 0.99)]:.2f} ms, longest {gaps[-1]:.2f} ms "
-                "(goal ≤ 16 ms)")
+        return (
+            f"event-loop gaps: median {statistics.median(gaps):.2f} ms, "
+            f"p99 {gaps[int(len(gaps) * 0.99)]:.2f} ms, longest {gaps[-1]:.2f} ms "
+            "(goal ≤ 16 ms)"
+        )

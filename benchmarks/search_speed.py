@@ -27,8 +27,9 @@ def main() -> None:
     parser.add_argument("--arch", default="fcnn")
     parser.add_argument("--trials", type=int, default=20)
     parser.add_argument("--epochs", type=int, default=5)
-    parser.add_argument("--pruners", default="median",
-                        help=f"comma-separated, from {', '.join(PRUNERS)}")
+    parser.add_argument(
+        "--pruners", default="median", help=f"comma-separated, from {', '.join(PRUNERS)}"
+    )
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--cache", type=Path, default=Path("data") / "cache")
@@ -44,12 +45,20 @@ def main() -> None:
     one_trial = time.perf_counter() - start
     unpruned = one_trial * args.trials
     print(f"{data.description}")
-    print(f"one unpruned trial (defaults, {args.epochs} epochs): {one_trial:.1f} s, "
-          f"val acc {full.test_accuracy:.4f}; {args.trials} trials ≈ {unpruned:.0f} s")
+    print(
+        f"one unpruned trial (defaults, {args.epochs} epochs): {one_trial:.1f} s, "
+        f"val acc {full.test_accuracy:.4f}; {args.trials} trials ≈ {unpruned:.0f} s"
+    )
 
-    results = {"arch": args.arch, "trials": args.trials, "epochs": args.epochs,
-               "device": str(device), "one_trial_seconds": round(one_trial, 2),
-               "unpruned_estimate_seconds": round(unpruned, 1), "pruners": {}}
+    results = {
+        "arch": args.arch,
+        "trials": args.trials,
+        "epochs": args.epochs,
+        "device": str(device),
+        "one_trial_seconds": round(one_trial, 2),
+        "unpruned_estimate_seconds": round(unpruned, 1),
+        "pruners": {},
+    }
     with tempfile.TemporaryDirectory() as tmp:
         for pruner in args.pruners.split(","):
             epochs_run = 0
@@ -59,29 +68,40 @@ def main() -> None:
                 epochs_run += event["event"] == "epoch"
 
             options = SearchOptions(
-                data=args.data, arch=args.arch, trials=args.trials, epochs=args.epochs,
-                storage=f"sqlite:///{Path(tmp) / (pruner + '.db')}", pruner=pruner,
-                seed=args.seed, device=args.device, cache=args.cache,
+                data=args.data,
+                arch=args.arch,
+                trials=args.trials,
+                epochs=args.epochs,
+                storage=f"sqlite:///{Path(tmp) / (pruner + '.db')}",
+                pruner=pruner,
+                seed=args.seed,
+                device=args.device,
+                cache=args.cache,
             )
             start = time.perf_counter()
             result = run_search(options, emit=count)
             wall = time.perf_counter() - start
             figures = {
-                "wall_seconds": round(wall, 1), "search_seconds": result["search_seconds"],
-                "epochs_run": epochs_run, "epochs_unpruned": args.trials * args.epochs,
+                "wall_seconds": round(wall, 1),
+                "search_seconds": result["search_seconds"],
+                "epochs_run": epochs_run,
+                "epochs_unpruned": args.trials * args.epochs,
                 "speedup_vs_unpruned": round(unpruned / result["search_seconds"], 2),
                 "best_val_accuracy": result["best_val_accuracy"],
                 "test_accuracy": result["test_accuracy"],
                 "trials_completed": result["trials_completed"],
-                "trials_pruned": result["trials_pruned"], "best_params": result["best_params"],
+                "trials_pruned": result["trials_pruned"],
+                "best_params": result["best_params"],
             }
             results["pruners"][pruner] = figures
-            print(f"{pruner:>9}: search {result['search_seconds']:.0f} s "
-                  f"(x{figures['speedup_vs_unpruned']} faster than unpruned), "
-                  f"{epochs_run}/{args.trials * args.epochs} epochs run, "
-                  f"{result['trials_pruned']} pruned; best val {result['best_val_accuracy']:.4f}, "
-                  f"test of retrained best {result['test_accuracy']:.4f} "
-                  f"(total with retrain {wall:.0f} s)")
+            print(
+                f"{pruner:>9}: search {result['search_seconds']:.0f} s "
+                f"(x{figures['speedup_vs_unpruned']} faster than unpruned), "
+                f"{epochs_run}/{args.trials * args.epochs} epochs run, "
+                f"{result['trials_pruned']} pruned; best val {result['best_val_accuracy']:.4f}, "
+                f"test of retrained best {result['test_accuracy']:.4f} "
+                f"(total with retrain {wall:.0f} s)"
+            )
     print(json.dumps(results))
 
 

@@ -41,11 +41,15 @@ def main() -> None:
         window, ready = one_run(env)
         windows.append(window)
         readies.append(ready)
-        print(f"run {i + 1}: window shown {window * 1000:6.0f} ms, "
-              f"first prediction possible {ready * 1000:6.0f} ms")
+        print(
+            f"run {i + 1}: window shown {window * 1000:6.0f} ms, "
+            f"first prediction possible {ready * 1000:6.0f} ms"
+        )
     print(f"platform {platform}, {args.runs} runs")
-    print(f"median: window shown {statistics.median(windows) * 1000:.0f} ms, "
-          f"first prediction possible {statistics.median(readies) * 1000:.0f} ms")
+    print(
+        f"median: window shown {statistics.median(windows) * 1000:.0f} ms, "
+        f"first prediction possible {statistics.median(readies) * 1000:.0f} ms"
+    )
 
 
 if __name__ == "__main__":

@@ -46,12 +46,14 @@ class PilDigits(Dataset):
 
 def dataloader_epoch(images: np.ndarray, labels: np.ndarray, epochs: int) -> float:
     """Samples per second of the per-sample pipeline."""
-    transform = transforms.Compose([
-        transforms.RandomRotation(10),
-        transforms.RandomAffine(0, translate=(0.1, 0.1)),
-        transforms.ToTensor(),
-        transforms.Normalize((0.5,), (0.5,)),
-    ])
+    transform = transforms.Compose(
+        [
+            transforms.RandomRotation(10),
+            transforms.RandomAffine(0, translate=(0.1, 0.1)),
+            transforms.ToTensor(),
+            transforms.Normalize((0.5,), (0.5,)),
+        ]
+    )
     loader = DataLoader(PilDigits(images, labels, transform), batch_size=128, shuffle=True)
     torch.manual_seed(0)
     model = FCNN(128)
@@ -91,9 +93,17 @@ def main() -> None:
     print(f"ours (in-memory tensors, batched affine): {ours:12,.0f} samples/s")
     print(f"per-sample DataLoader (PIL transforms):   {theirs:12,.0f} samples/s")
     print(f"speed-up: {ours / theirs:.1f}x")
-    print(json.dumps({"ours_samples_per_s": round(ours), "dataloader_samples_per_s": round(theirs),
-                      "speedup": round(ours / theirs, 2), "threads": args.threads,
-                      "samples": len(mnist) * args.epochs}))
+    print(
+        json.dumps(
+            {
+                "ours_samples_per_s": round(ours),
+                "dataloader_samples_per_s": round(theirs),
+                "speedup": round(ours / theirs, 2),
+                "threads": args.threads,
+                "samples": len(mnist) * args.epochs,
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -51,4 +51,3 @@ class atomic_write:  # noqa: N801 - used like open()
             # Best effort: failing to tidy up must not hide why the write failed.
             with contextlib.suppress(OSError):
                 self._tmp.unlink(missing_ok=True)
-

@@ -44,8 +44,11 @@ def clean(params: dict[str, Any]) -> dict[str, Any]:
         if value is None or isinstance(value, bool):
             continue
         if kind is list:
-            if (isinstance(value, (list, tuple)) and len(value) == 2
-                    and all(isinstance(v, int) and v > 0 for v in value)):
+            if (
+                isinstance(value, (list, tuple))
+                and len(value) == 2
+                and all(isinstance(v, int) and v > 0 for v in value)
+            ):
                 out[name] = [int(v) for v in value]
         elif kind is str:
             if isinstance(value, str) and value.isidentifier():

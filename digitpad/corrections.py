@@ -68,8 +68,11 @@ class Corrections:
         label = int(label)
         if not 0 <= label <= 9:
             raise CorrectionError(f"{label} is not a digit")
-        picture = image if isinstance(image, Image.Image) else Image.fromarray(
-            np.asarray(image, np.uint8))
+        picture = (
+            image
+            if isinstance(image, Image.Image)
+            else Image.fromarray(np.asarray(image, np.uint8))
+        )
         if picture.mode not in ("L", "LA", "RGB", "RGBA"):
             picture = picture.convert("L")
         if prepare(picture).is_blank:
@@ -80,8 +83,9 @@ class Corrections:
             with atomic_write(path) as handle:
                 picture.save(handle, "PNG")
         except OSError as exc:
-            raise CorrectionError(f"could not save the drawing in {self.folder}: "
-                                  f"{exc.strerror or exc}") from None
+            raise CorrectionError(
+                f"could not save the drawing in {self.folder}: {exc.strerror or exc}"
+            ) from None
         return path
 
     def delete_all(self) -> int:

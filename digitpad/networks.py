@@ -74,12 +74,14 @@ def _cnn_shapes(sizes: dict) -> dict[str, tuple[int, ...]]:
     for k, (c_in, c_out) in enumerate(layers, 1):
         shapes[f"conv{k}.weight"] = (c_out, c_in, 3, 3)
         shapes[f"conv{k}.bias"] = (c_out,)
-    shapes.update({
-        "fc1.weight": (hidden, layers[-1][1] * side * side),
-        "fc1.bias": (hidden,),
-        "fc2.weight": (NUM_CLASSES, hidden),
-        "fc2.bias": (NUM_CLASSES,),
-    })
+    shapes.update(
+        {
+            "fc1.weight": (hidden, layers[-1][1] * side * side),
+            "fc1.bias": (hidden,),
+            "fc2.weight": (NUM_CLASSES, hidden),
+            "fc2.bias": (NUM_CLASSES,),
+        }
+    )
     return shapes
 
 

@@ -134,8 +134,10 @@ def _stroke_width(mask: np.ndarray) -> float:
     perimeter = (
         np.count_nonzero(mask[1:] != mask[:-1])
         + np.count_nonzero(mask[:, 1:] != mask[:, :-1])
-        + np.count_nonzero(mask[0]) + np.count_nonzero(mask[-1])
-        + np.count_nonzero(mask[:, 0]) + np.count_nonzero(mask[:, -1])
+        + np.count_nonzero(mask[0])
+        + np.count_nonzero(mask[-1])
+        + np.count_nonzero(mask[:, 0])
+        + np.count_nonzero(mask[:, -1])
     )
     return float(2.0 * area / max(perimeter, 1))
 

@@ -88,8 +88,14 @@ class UserData:
         return self.root / "logs"
 
     def ensure(self) -> UserData:
-        for folder in (self.models, self.pending_models, self.corrections, self.mnist,
-                       self.cache, self.logs):
+        for folder in (
+            self.models,
+            self.pending_models,
+            self.corrections,
+            self.mnist,
+            self.cache,
+            self.logs,
+        ):
             folder.mkdir(parents=True, exist_ok=True)
         return self
 

@@ -45,8 +45,19 @@ def write_desktop_file(bundle: Path, icon: Path) -> Path:
 
 
 def build(distpath: Path, workpath: Path, clean: bool = False) -> dict:
-    command = [sys.executable, "-m", "PyInstaller", str(SPEC), "--noconfirm",
-               "--distpath", str(distpath), "--workpath", str(workpath), "--log-level", "WARN"]
+    command = [
+        sys.executable,
+        "-m",
+        "PyInstaller",
+        str(SPEC),
+        "--noconfirm",
+        "--distpath",
+        str(distpath),
+        "--workpath",
+        str(workpath),
+        "--log-level",
+        "WARN",
+    ]
     if clean:
         command.append("--clean")
     started = time.perf_counter()

@@ -20,8 +20,12 @@ def draw_fallback_icon(path: Path, size: int = 256) -> Path:
     draw = ImageDraw.Draw(image)
     s = size / 256
     draw.rounded_rectangle((8 * s, 8 * s, 248 * s, 248 * s), radius=48 * s, fill=(40, 90, 200, 255))
-    draw.line([(70 * s, 70 * s), (186 * s, 70 * s), (110 * s, 200 * s)],
-              fill=(255, 255, 255, 255), width=int(24 * s), joint="curve")
+    draw.line(
+        [(70 * s, 70 * s), (186 * s, 70 * s), (110 * s, 200 * s)],
+        fill=(255, 255, 255, 255),
+        width=int(24 * s),
+        joint="curve",
+    )
     path.parent.mkdir(parents=True, exist_ok=True)
     image.save(path)
     return path

@@ -47,7 +47,12 @@ def test_importing_every_app_module_loads_no_torch():
         f"for name in {modules!r}: importlib.import_module(name)\n"
         "sys.exit(3 if 'torch' in sys.modules else 0)\n"
     )
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                          timeout=120, check=False, env={"QT_QPA_PLATFORM": "offscreen",
-                                                         "PATH": "/usr/bin:/bin"})
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        env={"QT_QPA_PLATFORM": "offscreen", "PATH": "/usr/bin:/bin"},
+    )
     assert done.returncode == 0, done.stderr[-2000:]

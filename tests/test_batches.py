@@ -14,8 +14,9 @@ def batches(in_background: bool, n: int = 1000, batch_size: int = 64) -> list:
     x = torch.rand(n, 1, 28, 28, generator=torch.Generator().manual_seed(0))
     y = torch.arange(n) % 10
     order = torch.randperm(n, generator=torch.Generator().manual_seed(1))
-    source = epoch_batches(x, y, order, batch_size, 0.5, 0.0, torch.Generator().manual_seed(2),
-                           in_background)
+    source = epoch_batches(
+        x, y, order, batch_size, 0.5, 0.0, torch.Generator().manual_seed(2), in_background
+    )
     return [(images.clone(), labels) for images, labels in source]
 
 

@@ -73,8 +73,10 @@ def test_training_reads_saved_corrections_and_exported_idx(tmp_path):
     assert sorted(read_idx(labels_path, 2049).tolist()) == [3, 7, 7]
     # The exported IDX images are what training makes of the PNGs.
     exported = read_idx(images_path, 2051).astype(np.float32) / 255
-    assert np.abs(np.sort(exported.reshape(3, -1), 0) - np.sort(
-        digits.images.reshape(3, -1), 0)).max() < 0.01
+    assert (
+        np.abs(np.sort(exported.reshape(3, -1), 0) - np.sort(digits.images.reshape(3, -1), 0)).max()
+        < 0.01
+    )
 
 
 def test_training_defaults_match_the_training_config():

@@ -186,17 +186,19 @@ def test_unipen_split_keeps_whole_orgs_apart(unipen_file):
 
 @pytest.mark.parametrize("placement", ["centred", "anywhere", "train"])
 def test_unipen_renders_are_prepared_digits(unipen_file, tmp_path, placement):
-    digits = unipen.load_rendered(unipen_file, orgs=["syn"], placement=placement, renders=2,
-                                  seed=1, cache=tmp_path)
+    digits = unipen.load_rendered(
+        unipen_file, orgs=["syn"], placement=placement, renders=2, seed=1, cache=tmp_path
+    )
     assert digits.images.shape == (40, 28, 28)
     assert sorted(set(digits.labels.tolist())) == list(range(10))
-    cached = unipen.load_rendered(unipen_file, orgs=["syn"], placement=placement, renders=2,
-                                  seed=1, cache=tmp_path)
+    cached = unipen.load_rendered(
+        unipen_file, orgs=["syn"], placement=placement, renders=2, seed=1, cache=tmp_path
+    )
     np.testing.assert_array_equal(digits.images, cached.images)
 
 
 def test_unipen_bad_file_is_named(tmp_path):
     path = tmp_path / "bad.json.gz"
-    path.write_bytes(gzip.compress(b"[{\"label\": 1}]"))
+    path.write_bytes(gzip.compress(b'[{"label": 1}]'))
     with pytest.raises(DataError, match=r"bad.json.gz"):
         unipen.load_records(path)

@@ -17,13 +17,26 @@ from training.models import export
 def tensors(mnist_folder):
     train_set, test_set = load_mnist(mnist_folder, "train"), load_mnist(mnist_folder, "test")
     cpu = torch.device("cpu")
-    return (to_tensor(train_set.images, cpu), torch.from_numpy(train_set.labels),
-            to_tensor(test_set.images, cpu), torch.from_numpy(test_set.labels))
+    return (
+        to_tensor(train_set.images, cpu),
+        torch.from_numpy(train_set.labels),
+        to_tensor(test_set.images, cpu),
+        torch.from_numpy(test_set.labels),
+    )
 
 
 def small(**overrides) -> TrainConfig:
-    return TrainConfig(**{"epochs": 3, "batch_size": 32, "hidden": 32, "device": "cpu",
-                          "augment": 0.5, "lr": 3e-3, **overrides})
+    return TrainConfig(
+        **{
+            "epochs": 3,
+            "batch_size": 32,
+            "hidden": 32,
+            "device": "cpu",
+            "augment": 0.5,
+            "lr": 3e-3,
+            **overrides,
+        }
+    )
 
 
 def test_fcnn_learns_the_synthetic_digits(tensors):
@@ -79,8 +92,9 @@ def test_a_trained_cnn_exports_the_network_the_app_runs(tensors):
     x = np.random.default_rng(0).normal(0, 1, (6, 28, 28)).astype(np.float32)
     with torch.no_grad():
         expected = model(torch.from_numpy(x)).numpy()
-    np.testing.assert_allclose(ARCHITECTURES["cnn"].forward(params, x), expected,
-                               atol=1e-5, rtol=1e-5)
+    np.testing.assert_allclose(
+        ARCHITECTURES["cnn"].forward(params, x), expected, atol=1e-5, rtol=1e-5
+    )
 
 
 def test_distillation_from_a_teacher_runs(tensors):

@@ -35,8 +35,9 @@ def test_deeper_cnns_agree_and_old_files_mean_one_conv_per_stage(tmp_path, convs
     x = np.random.default_rng(2).normal(0, 1, (3, 28, 28)).astype(np.float32)
     with torch.no_grad():
         expected = model(torch.from_numpy(x)).numpy()
-    np.testing.assert_allclose(ARCHITECTURES["cnn"].forward(params, x.copy()), expected,
-                               atol=1e-5, rtol=1e-5)
+    np.testing.assert_allclose(
+        ARCHITECTURES["cnn"].forward(params, x.copy()), expected, atol=1e-5, rtol=1e-5
+    )
     path = tmp_path / "m.npz"
     sizes = {"channels": [4, 6], "hidden": 8}  # as files written before "convs" existed
     if convs == 1:
@@ -86,17 +87,23 @@ def test_a_model_trained_on_deskewed_digits_is_given_deskewed_input(tmp_path):
     np.testing.assert_allclose(predict(models[True], leaning_one).model_input, deskew(seen))
     np.testing.assert_allclose(predict(models[False], leaning_one).model_input, seen)
     expected = models[False].logits(((deskew(seen) - 0.5) / 0.5)[None])
-    np.testing.assert_allclose(predict(models[True], leaning_one).probabilities,
-                               np.exp(expected[0]) / np.exp(expected[0]).sum(), rtol=1e-5)
+    np.testing.assert_allclose(
+        predict(models[True], leaning_one).probabilities,
+        np.exp(expected[0]) / np.exp(expected[0]).sum(),
+        rtol=1e-5,
+    )
     batch = np.random.default_rng(2).random((30, 28, 28)).astype(np.float32) ** 4
-    np.testing.assert_array_equal(predict_labels(models[True], batch),
-                                  predict_labels(models[False], deskew(batch)))
+    np.testing.assert_array_equal(
+        predict_labels(models[True], batch), predict_labels(models[False], deskew(batch))
+    )
 
 
 def test_an_ensemble_teaches_the_mean_of_its_members_logits():
     torch.manual_seed(0)
-    members = [build(TrainConfig(arch="fcnn", hidden=16)).eval(),
-               build(TrainConfig(arch="cnn", channels=(4, 8), hidden=16)).eval()]
+    members = [
+        build(TrainConfig(arch="fcnn", hidden=16)).eval(),
+        build(TrainConfig(arch="cnn", channels=(4, 8), hidden=16)).eval(),
+    ]
     x = torch.randn(5, 1, 28, 28)
     with torch.no_grad():
         got = Ensemble(members)(x)

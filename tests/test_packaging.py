@@ -29,10 +29,16 @@ pytestmark = [pytest.mark.packaging, pytest.mark.timeout(1800)]
 
 def clean_copy(destination: Path) -> Path:
     """The files git tracks or would track (no build output, venv or caches)."""
-    listed = subprocess.run(
-        ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"],
-        cwd=REPO, check=True, capture_output=True,
-    ).stdout.decode().split("\0")
+    listed = (
+        subprocess.run(
+            ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"],
+            cwd=REPO,
+            check=True,
+            capture_output=True,
+        )
+        .stdout.decode()
+        .split("\0")
+    )
     for name in filter(None, listed):
         source = REPO / name
         if source.is_file():
@@ -49,9 +55,17 @@ def bundle(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     source = clean_copy(root / "src")
     started = time.perf_counter()
     result = subprocess.run(
-        [sys.executable, str(source / "packaging" / "build.py"),
-         "--distpath", str(root / "dist"), "--workpath", str(root / "build")],
-        cwd=source, capture_output=True, text=True,
+        [
+            sys.executable,
+            str(source / "packaging" / "build.py"),
+            "--distpath",
+            str(root / "dist"),
+            "--workpath",
+            str(root / "build"),
+        ],
+        cwd=source,
+        capture_output=True,
+        text=True,
     )
     assert result.returncode == 0, result.stderr[-4000:]
     report = json.loads(result.stdout.strip().splitlines()[-1])
@@ -63,17 +77,24 @@ def bundle(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 @pytest.fixture
 def app_env(tmp_path: Path) -> dict[str, str]:
     """An environment with no display and a private home, so user settings stay untouched."""
-    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", HOME=str(tmp_path),
-               XDG_CONFIG_HOME=str(tmp_path / "config"), XDG_DATA_HOME=str(tmp_path / "share"))
+    env = dict(
+        os.environ,
+        QT_QPA_PLATFORM="offscreen",
+        HOME=str(tmp_path),
+        XDG_CONFIG_HOME=str(tmp_path / "config"),
+        XDG_DATA_HOME=str(tmp_path / "share"),
+    )
     env.pop("PYTHONPATH", None)
     return env
 
 
-def launch(bundle: Path, *args: str, env: dict[str, str], cwd: Path,
-           timeout: float = 120) -> subprocess.CompletedProcess[str]:
+def launch(
+    bundle: Path, *args: str, env: dict[str, str], cwd: Path, timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
     launcher = bundle / ("DigitPad.exe" if sys.platform == "win32" else "DigitPad")
-    return subprocess.run([str(launcher), *args], env=env, cwd=cwd, capture_output=True,
-                          text=True, timeout=timeout)
+    return subprocess.run(
+        [str(launcher), *args], env=env, cwd=cwd, capture_output=True, text=True, timeout=timeout
+    )
 
 
 def last_json_line(stdout: str) -> dict:
@@ -81,7 +102,9 @@ def last_json_line(stdout: str) -> dict:
 
 
 def test_self_test_recognises_every_drawing_with_each_bundled_model(
-    bundle: Path, app_env: dict[str, str], tmp_path: Path,
+    bundle: Path,
+    app_env: dict[str, str],
+    tmp_path: Path,
 ) -> None:
     result = launch(bundle, "--self-test", env=app_env, cwd=tmp_path)
     report = last_json_line(result.stdout)
@@ -94,7 +117,9 @@ def test_self_test_recognises_every_drawing_with_each_bundled_model(
 
 
 def test_version_is_the_package_version(
-    bundle: Path, app_env: dict[str, str], tmp_path: Path,
+    bundle: Path,
+    app_env: dict[str, str],
+    tmp_path: Path,
 ) -> None:
     result = launch(bundle, "--version", env=app_env, cwd=tmp_path)
     assert result.returncode == 0
@@ -102,11 +127,14 @@ def test_version_is_the_package_version(
 
 
 def test_window_comes_up_offscreen_and_quits_cleanly(
-    bundle: Path, app_env: dict[str, str], tmp_path: Path,
+    bundle: Path,
+    app_env: dict[str, str],
+    tmp_path: Path,
 ) -> None:
     report = tmp_path / "startup.txt"
-    result = launch(bundle, env={**app_env, "DIGITPAD_STARTUP_REPORT": str(report)},
-                    cwd=tmp_path, timeout=60)
+    result = launch(
+        bundle, env={**app_env, "DIGITPAD_STARTUP_REPORT": str(report)}, cwd=tmp_path, timeout=60
+    )
     assert result.returncode == 0, result.stderr[-4000:]
     assert "Traceback" not in result.stderr
     events = [line.split()[0] for line in report.read_text().splitlines()]
@@ -114,13 +142,30 @@ def test_window_comes_up_offscreen_and_quits_cleanly(
 
 
 def test_retraining_through_the_launcher_writes_a_loadable_model(
-    bundle: Path, app_env: dict[str, str], tmp_path: Path, mnist_folder: Path,
+    bundle: Path,
+    app_env: dict[str, str],
+    tmp_path: Path,
+    mnist_folder: Path,
 ) -> None:
     out = tmp_path / "retrained.npz"
     result = launch(
-        bundle, "train", "--data", str(mnist_folder), "--epochs", "1", "--device", "cpu",
-        "--progress", "jsonl", "--cache", str(tmp_path / "cache"), "--out", str(out),
-        env=app_env, cwd=tmp_path, timeout=600,
+        bundle,
+        "train",
+        "--data",
+        str(mnist_folder),
+        "--epochs",
+        "1",
+        "--device",
+        "cpu",
+        "--progress",
+        "jsonl",
+        "--cache",
+        str(tmp_path / "cache"),
+        "--out",
+        str(out),
+        env=app_env,
+        cwd=tmp_path,
+        timeout=600,
     )
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-4000:]
     assert last_json_line(result.stdout)["event"] == "done"
@@ -129,15 +174,37 @@ def test_retraining_through_the_launcher_writes_a_loadable_model(
 
 
 def test_search_through_the_launcher_keeps_its_study_and_writes_the_best_model(
-    bundle: Path, app_env: dict[str, str], tmp_path: Path, mnist_folder: Path,
+    bundle: Path,
+    app_env: dict[str, str],
+    tmp_path: Path,
+    mnist_folder: Path,
 ) -> None:
     out = tmp_path / "best.npz"
     study = tmp_path / "study.db"
     result = launch(
-        bundle, "search", "--data", str(mnist_folder), "--trials", "1", "--epochs", "1",
-        "--final-epochs", "1", "--device", "cpu", "--progress", "jsonl",
-        "--storage", f"sqlite:///{study}", "--cache", str(tmp_path / "cache"), "--out", str(out),
-        env=app_env, cwd=tmp_path, timeout=600,
+        bundle,
+        "search",
+        "--data",
+        str(mnist_folder),
+        "--trials",
+        "1",
+        "--epochs",
+        "1",
+        "--final-epochs",
+        "1",
+        "--device",
+        "cpu",
+        "--progress",
+        "jsonl",
+        "--storage",
+        f"sqlite:///{study}",
+        "--cache",
+        str(tmp_path / "cache"),
+        "--out",
+        str(out),
+        env=app_env,
+        cwd=tmp_path,
+        timeout=600,
     )
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-4000:]
     assert last_json_line(result.stdout)["event"] == "done"

@@ -168,7 +168,8 @@ def test_deskew_stands_a_slanted_stroke_upright_in_place(slope):
     assert column_spread(bar) > 4 and column_spread(upright) < 1
     xs = np.arange(28)
     assert np.average(xs, weights=upright.sum(0)) == pytest.approx(
-        np.average(xs, weights=bar.sum(0)), abs=0.1)  # centre of mass stays where prepare put it
+        np.average(xs, weights=bar.sum(0)), abs=0.1
+    )  # centre of mass stays where prepare put it
     assert upright.sum() == pytest.approx(bar.sum(), rel=0.02)  # no ink lost
 
 

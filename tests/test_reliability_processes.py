@@ -50,8 +50,11 @@ def child(monkeypatch, tmp_path, qtbot):
     marker = tmp_path / "child-ready"
 
     def use(script: str):
-        monkeypatch.setattr(training_process, "entry_command",
-                            lambda args: (sys.executable, ["-c", script, str(marker), *args]))
+        monkeypatch.setattr(
+            training_process,
+            "entry_command",
+            lambda args: (sys.executable, ["-c", script, str(marker), *args]),
+        )
 
         def ready() -> None:
             qtbot.waitUntil(marker.exists, timeout=10_000)
@@ -106,8 +109,10 @@ def test_a_flood_without_newlines_is_dropped_and_the_run_still_finishes(qtbot, c
 
 
 def test_a_flood_on_stderr_gives_a_short_error_message(qtbot, child):
-    child("import sys\nsys.stderr.write('noise ' * 500_000 + '\\nFinal: it broke\\n')\n"
-          "sys.stderr.write('e' * 2_000_000)\nsys.exit(2)\n")
+    child(
+        "import sys\nsys.stderr.write('noise ' * 500_000 + '\\nFinal: it broke\\n')\n"
+        "sys.stderr.write('e' * 2_000_000)\nsys.exit(2)\n"
+    )
     runner = TrainingProcess()
     with qtbot.waitSignal(runner.failed, timeout=10_000) as blocker:
         runner.start([])

@@ -101,8 +101,10 @@ def fault(request):
 
 def random_weights(seed: int) -> dict[str, np.ndarray]:
     rng = np.random.default_rng(seed)
-    return {name: rng.normal(0, 0.1, shape).astype(np.float32)
-            for name, shape in ARCHITECTURES["fcnn"].shapes({"hidden": 16}).items()}
+    return {
+        name: rng.normal(0, 0.1, shape).astype(np.float32)
+        for name, shape in ARCHITECTURES["fcnn"].shapes({"hidden": 16}).items()
+    }
 
 
 def model_at(path: Path, seed: int = 0) -> Path:
@@ -253,8 +255,13 @@ def test_a_really_full_disk_loses_nothing(tmp_path):
     Corrections(tmp_path / "corrections").save(drawing(), 7)
     (tmp_path / "digitpad.ini").write_text("[canvas]\npen_width=28\n")
     before = {folder: listing(folder) for folder in (tmp_path, tmp_path / "corrections")}
-    done = subprocess.run([sys.executable, "-c", REAL_LIMIT, str(tmp_path)], capture_output=True,
-                          text=True, timeout=60, check=False)
+    done = subprocess.run(
+        [sys.executable, "-c", REAL_LIMIT, str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     assert done.returncode == 0, done.stderr
     errors = json.loads(done.stdout)
     too_large = os.strerror(errno.EFBIG)
@@ -308,9 +315,15 @@ for i in range(rounds):
 def test_two_instances_saving_the_same_model_never_leave_a_broken_file(tmp_path):
     path = tmp_path / "shared.npz"
     rounds = 40
-    writers = [subprocess.Popen([sys.executable, "-c", WRITER, str(path), str(seed), str(rounds)],
-                                stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-               for seed in (11, 22)]
+    writers = [
+        subprocess.Popen(
+            [sys.executable, "-c", WRITER, str(path), str(seed), str(rounds)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for seed in (11, 22)
+    ]
     for writer in writers:
         assert writer.stdout.readline().strip() == "ready"
     for writer in writers:
@@ -343,12 +356,16 @@ DONE_CHILD = textwrap.dedent(r"""
 
 
 def test_retrained_model_that_cannot_be_kept_says_so_and_keeps_the_model(
-        window, qtbot, monkeypatch, private_user_data, tmp_path, make_model):
+    window, qtbot, monkeypatch, private_user_data, tmp_path, make_model
+):
     userdata = UserData(private_user_data)
     earlier = model_at(userdata.models / "fcnn-retrained-earlier.npz", seed=4)
     trained = make_model("trained.npz", seed=5)
-    monkeypatch.setattr(training_process, "entry_command",
-                        lambda args: (sys.executable, ["-c", DONE_CHILD, str(trained), *args]))
+    monkeypatch.setattr(
+        training_process,
+        "entry_command",
+        lambda args: (sys.executable, ["-c", DONE_CHILD, str(trained), *args]),
+    )
     window.training.retrain_action.trigger()
     dialog = window.training.dialog
     dialog.folder_radio.setChecked(True)
@@ -376,8 +393,7 @@ def test_retrained_model_that_cannot_be_kept_says_so_and_keeps_the_model(
     assert Path(window.recognition.model_source).parent == userdata.models
 
 
-def test_correction_that_cannot_be_saved_is_said_in_the_banner(window, qtbot, monkeypatch,
-                                                               mouse):
+def test_correction_that_cannot_be_saved_is_said_in_the_banner(window, qtbot, monkeypatch, mouse):
     with qtbot.waitSignal(window.recognition.predictionReady, timeout=5000):
         mouse.draw(window.canvas, mouse.SEVEN)
     qtbot.waitUntil(lambda: window.bars.values() is not None, timeout=3000)
@@ -418,7 +434,8 @@ def test_window_says_once_that_its_settings_cannot_be_saved(qtbot, tmp_path, mod
 
 
 def test_retrain_into_an_unwritable_data_folder_says_so_and_starts_nothing(
-        window, qtbot, monkeypatch, private_user_data, tmp_path):
+    window, qtbot, monkeypatch, private_user_data, tmp_path
+):
     userdata = UserData(private_user_data)
     window.training.retrain_action.trigger()
     dialog = window.training.dialog

@@ -29,14 +29,25 @@ def storage(tmp_path: Path) -> str:
 
 
 def common(mnist_folder: Path, storage: str, tmp_path: Path) -> list[str]:
-    return ["--data", str(mnist_folder), "--storage", storage, "--epochs", "1",
-            "--device", "cpu", "--cache", str(tmp_path / "cache")]
+    return [
+        "--data",
+        str(mnist_folder),
+        "--storage",
+        storage,
+        "--epochs",
+        "1",
+        "--device",
+        "cpu",
+        "--cache",
+        str(tmp_path / "cache"),
+    ]
 
 
 def test_search_stores_trials_and_resumes(mnist_folder, storage, tmp_path, capsys):
     args = common(mnist_folder, storage, tmp_path)
-    code, lines, err = run_cli(capsys, *args, "--trials", "2", "--study-name", "s",
-                               "--progress", "jsonl")
+    code, lines, err = run_cli(
+        capsys, *args, "--trials", "2", "--study-name", "s", "--progress", "jsonl"
+    )
     assert code == 0, err
     result = lines[-1]
     assert result["event"] == "done"
@@ -70,25 +81,48 @@ def test_search_stores_trials_and_resumes(mnist_folder, storage, tmp_path, capsy
 
 def test_cnn_searches_channels_and_depth(mnist_folder, storage, tmp_path):
     options = search.SearchOptions(
-        data=mnist_folder, arch="cnn", trials=1, epochs=1, storage=storage, device="cpu",
-        final=False, cache=tmp_path / "cache",
+        data=mnist_folder,
+        arch="cnn",
+        trials=1,
+        epochs=1,
+        storage=storage,
+        device="cpu",
+        final=False,
+        cache=tmp_path / "cache",
     )
     result = search.run_search(options)
     assert "channels" in result["best_params"] and "channels" not in search.space_for("fcnn")
-    assert list(result["best_params"]["channels"]) in [list(c) for c in
-                                                       SEARCH_SPACE["channels"].choices]
+    assert list(result["best_params"]["channels"]) in [
+        list(c) for c in SEARCH_SPACE["channels"].choices
+    ]
     assert result["best_params"]["convs"] in (1, 2) and "convs" not in search.space_for("fcnn")
 
 
 def test_a_clearly_worse_trial_is_pruned(mnist_folder, storage, tmp_path):
-    good = {"lr": 5e-3, "batch_size": 64, "augment": 0.0, "dropout": 0.0, "hidden": 128,
-            "schedule": "constant", "weight_decay": 1e-6, "label_smoothing": 0.0}
+    good = {
+        "lr": 5e-3,
+        "batch_size": 64,
+        "augment": 0.0,
+        "dropout": 0.0,
+        "hidden": 128,
+        "schedule": "constant",
+        "weight_decay": 1e-6,
+        "label_smoothing": 0.0,
+    }
     bad = {**good, "lr": 1e-4, "batch_size": 512, "augment": 1.5, "dropout": 0.5}
     events: list[dict] = []
     options = search.SearchOptions(
-        data=mnist_folder, trials=3, epochs=2, storage=storage, device="cpu", final=False,
-        pruner="median", pruner_startup_trials=1, pruner_warmup_epochs=0,
-        enqueue=[good, bad], cache=tmp_path / "cache",
+        data=mnist_folder,
+        trials=3,
+        epochs=2,
+        storage=storage,
+        device="cpu",
+        final=False,
+        pruner="median",
+        pruner_startup_trials=1,
+        pruner_warmup_epochs=0,
+        enqueue=[good, bad],
+        cache=tmp_path / "cache",
     )
     result = search.run_search(options, emit=events.append)
     assert result["trials_pruned"] >= 1
@@ -105,7 +139,11 @@ def test_cancel_keeps_finished_trials(mnist_folder, storage, tmp_path):
 
     stop = threading.Event()
     options = search.SearchOptions(
-        data=mnist_folder, trials=5, epochs=1, storage=storage, device="cpu",
+        data=mnist_folder,
+        trials=5,
+        epochs=1,
+        storage=storage,
+        device="cpu",
         cache=tmp_path / "cache",
     )
 
@@ -121,14 +159,18 @@ def test_cancel_keeps_finished_trials(mnist_folder, storage, tmp_path):
     assert optuna.trial.TrialState.RUNNING not in states
 
 
-@pytest.mark.parametrize("storage_url", [
-    "sqlite:////nonexistent-folder/deeper/study.db",
-    "postgresql://digitpad:secret@127.0.0.1:1/nothing",
-    "nosuchdb://somewhere/x",
-])
+@pytest.mark.parametrize(
+    "storage_url",
+    [
+        "sqlite:////nonexistent-folder/deeper/study.db",
+        "postgresql://digitpad:secret@127.0.0.1:1/nothing",
+        "nosuchdb://somewhere/x",
+    ],
+)
 def test_unreachable_storage_is_a_clear_error(mnist_folder, tmp_path, capsys, storage_url):
-    code, lines, err = run_cli(capsys, *common(mnist_folder, storage_url, tmp_path),
-                               "--trials", "1")
+    code, lines, err = run_cli(
+        capsys, *common(mnist_folder, storage_url, tmp_path), "--trials", "1"
+    )
     assert code == 1
     assert "cannot" in err and "storage" in err and "Traceback" not in err
     assert "secret" not in err
@@ -137,8 +179,9 @@ def test_unreachable_storage_is_a_clear_error(mnist_folder, tmp_path, capsys, st
 
 def test_study_with_another_direction_is_refused(mnist_folder, storage, tmp_path, capsys):
     optuna.create_study(study_name="taken", storage=storage, direction="minimize")
-    code, _, err = run_cli(capsys, *common(mnist_folder, storage, tmp_path),
-                           "--study-name", "taken", "--trials", "1")
+    code, _, err = run_cli(
+        capsys, *common(mnist_folder, storage, tmp_path), "--study-name", "taken", "--trials", "1"
+    )
     assert code == 1
     assert "minimize" in err and "taken" in err and "Traceback" not in err
 
@@ -160,7 +203,9 @@ def test_cli_subcommand_exits_cleanly_in_a_child_process(tmp_path, storage):
     empty.mkdir()
     proc = subprocess.run(
         [sys.executable, "-m", "training", "search", "--data", str(empty), "--storage", storage],
-        capture_output=True, text=True, timeout=120,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert proc.returncode == 1
     assert "empty" in proc.stderr and "Traceback" not in proc.stderr

@@ -23,8 +23,20 @@ def json_lines(text: str) -> list[dict]:
 
 def test_train_writes_a_valid_model_with_its_recipe(mnist_folder, tmp_path, capsys):
     out = tmp_path / "model.npz"
-    code = main(["train", "--data", str(mnist_folder), "--out", str(out),
-                 "--cache", str(tmp_path / "cache"), "--seed", "3", *FAST])
+    code = main(
+        [
+            "train",
+            "--data",
+            str(mnist_folder),
+            "--out",
+            str(out),
+            "--cache",
+            str(tmp_path / "cache"),
+            "--seed",
+            "3",
+            *FAST,
+        ]
+    )
     assert code == 0
     result = json_lines(capsys.readouterr().out)[-1]
     assert result["event"] == "done" and result["model"] == str(out)
@@ -51,25 +63,70 @@ def test_no_deskew_is_recorded_and_a_deskewed_teacher_is_refused(mnist_folder, t
     assert load_model(upright).deskew
     # Several teachers are averaged, whatever their architectures; the recipe names them all.
     cnn = tmp_path / "cnn.npz"
-    assert main(["train", *common, "--out", str(cnn), "--no-deskew",
-                 "--arch", "cnn", "--channels", "4", "8"]) == 0
+    assert (
+        main(
+            [
+                "train",
+                *common,
+                "--out",
+                str(cnn),
+                "--no-deskew",
+                "--arch",
+                "cnn",
+                "--channels",
+                "4",
+                "8",
+            ]
+        )
+        == 0
+    )
     pupil = tmp_path / "pupil.npz"
     assert main(["train", *common, "--out", str(pupil), "--teacher", str(plain), str(cnn)]) == 0
     assert load_model(pupil).meta["recipe"]["config"]["teachers"] == [str(plain), str(cnn)]
     capsys.readouterr()
     # ...but one trained on upright digits would see slanted input it never learned.
     student = tmp_path / "student.npz"
-    assert main(["train", *common, "--out", str(student), "--no-deskew",
-                 "--teacher", str(plain), "--teacher", str(upright)]) == 1
+    assert (
+        main(
+            [
+                "train",
+                *common,
+                "--out",
+                str(student),
+                "--no-deskew",
+                "--teacher",
+                str(plain),
+                "--teacher",
+                str(upright),
+            ]
+        )
+        == 1
+    )
     message = json_lines(capsys.readouterr().out)[-1]["message"]
     assert "deskew" in message and "upright.npz" in message
     assert not student.exists()
 
 
 def test_jsonl_progress_has_start_epochs_and_done(mnist_folder, tmp_path, capsys):
-    code = main(["train", "--data", str(mnist_folder), "--out", str(tmp_path / "m.npz"),
-                 "--cache", str(tmp_path / "cache"), "--progress", "jsonl", "--arch", "cnn",
-                 "--channels", "4", "8", *FAST])
+    code = main(
+        [
+            "train",
+            "--data",
+            str(mnist_folder),
+            "--out",
+            str(tmp_path / "m.npz"),
+            "--cache",
+            str(tmp_path / "cache"),
+            "--progress",
+            "jsonl",
+            "--arch",
+            "cnn",
+            "--channels",
+            "4",
+            "8",
+            *FAST,
+        ]
+    )
     assert code == 0
     events = json_lines(capsys.readouterr().out)
     kinds = [e["event"] for e in events]
@@ -89,9 +146,27 @@ def test_train_with_unipen_and_corrections(mnist_folder, unipen_file, tmp_path, 
     ImageDraw.Draw(image).line([(100, 20), (100, 180)], fill=0, width=14)
     image.save(corrections / "1_mine.png")
     out = tmp_path / "m.npz"
-    code = main(["train", "--data", str(mnist_folder), "--out", str(out), "--epochs", "1",
-                 "--unipen", str(unipen_file), "--unipen-renders", "1", "--held-out-orgs", "apa",
-                 "--corrections", str(corrections), "--cache", str(tmp_path / "cache")])
+    code = main(
+        [
+            "train",
+            "--data",
+            str(mnist_folder),
+            "--out",
+            str(out),
+            "--epochs",
+            "1",
+            "--unipen",
+            str(unipen_file),
+            "--unipen-renders",
+            "1",
+            "--held-out-orgs",
+            "apa",
+            "--corrections",
+            str(corrections),
+            "--cache",
+            str(tmp_path / "cache"),
+        ]
+    )
     assert code == 0
     meta = load_model(out).meta
     assert "UniPen" in meta["trained_on"] and "1 corrections" in meta["trained_on"]
@@ -100,11 +175,36 @@ def test_train_with_unipen_and_corrections(mnist_folder, unipen_file, tmp_path, 
 
 def test_evaluate_reports_accuracy_and_confusion(mnist_folder, tmp_path, capsys):
     out = tmp_path / "m.npz"
-    assert main(["train", "--data", str(mnist_folder), "--out", str(out),
-                 "--cache", str(tmp_path / "cache"), *FAST]) == 0
+    assert (
+        main(
+            [
+                "train",
+                "--data",
+                str(mnist_folder),
+                "--out",
+                str(out),
+                "--cache",
+                str(tmp_path / "cache"),
+                *FAST,
+            ]
+        )
+        == 0
+    )
     capsys.readouterr()
-    assert main(["evaluate", "--data", str(mnist_folder), "--model", str(out),
-                 "--cache", str(tmp_path / "cache")]) == 0
+    assert (
+        main(
+            [
+                "evaluate",
+                "--data",
+                str(mnist_folder),
+                "--model",
+                str(out),
+                "--cache",
+                str(tmp_path / "cache"),
+            ]
+        )
+        == 0
+    )
     result = json_lines(capsys.readouterr().out)[-1]
     assert 0 <= result["accuracy"] <= 1 and result["count"] == 100
     assert len(result["per_class_accuracy"]) == 10
@@ -133,9 +233,26 @@ def test_sigterm_stops_training_without_writing_a_model(mnist_folder, tmp_path):
     out = tmp_path / "m.npz"
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "training", "train", "--data", str(mnist_folder), "--out", str(out),
-         "--cache", str(tmp_path / "cache"), "--epochs", "10000", "--progress", "jsonl"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+        [
+            sys.executable,
+            "-m",
+            "training",
+            "train",
+            "--data",
+            str(mnist_folder),
+            "--out",
+            str(out),
+            "--cache",
+            str(tmp_path / "cache"),
+            "--epochs",
+            "10000",
+            "--progress",
+            "jsonl",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
     )
     assert proc.stdout is not None
     for line in proc.stdout:  # wait until training has really started
@@ -149,12 +266,14 @@ def test_sigterm_stops_training_without_writing_a_model(mnist_folder, tmp_path):
     assert list(tmp_path.glob("*.npz")) == [] and list(tmp_path.glob("*.tmp")) == []
 
 
-
 def test_lower_priority_really_lowers_it():
-    code = ("import os; from training.priority import lower_priority; before = os.nice(0); "
-            "lower_priority(); print(before, os.nice(0))")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True, timeout=60).stdout.split()
+    code = (
+        "import os; from training.priority import lower_priority; before = os.nice(0); "
+        "lower_priority(); print(before, os.nice(0))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    ).stdout.split()
     before, after = int(out[0]), int(out[1])
     assert after == min(before + 10, 19)
 
@@ -171,6 +290,7 @@ def test_background_option_lowers_the_childs_priority(command, tmp_path, monkeyp
     empty.mkdir()
     assert main([command, "--data", str(empty), "--cache", str(tmp_path / "c")]) == 1
     assert calls == []
-    assert main([command, "--data", str(empty), "--cache", str(tmp_path / "c"),
-                 "--background"]) == 1
+    assert (
+        main([command, "--data", str(empty), "--cache", str(tmp_path / "c"), "--background"]) == 1
+    )
     assert calls == [command]

@@ -20,8 +20,9 @@ CHILD_TIMEOUT_MS = 120_000
 
 def fake_child(monkeypatch: pytest.MonkeyPatch, script: str) -> None:
     """Make the runner start ``python -c script`` instead of ``digitpad …``."""
-    monkeypatch.setattr(training_process, "entry_command",
-                        lambda args: (sys.executable, ["-c", script, *args]))
+    monkeypatch.setattr(
+        training_process, "entry_command", lambda args: (sys.executable, ["-c", script, *args])
+    )
 
 
 def alive(pid: int) -> bool:
@@ -50,9 +51,23 @@ def test_real_training_run_reports_progress_epochs_and_model(qtbot, tmp_path, mn
     runner.epochFinished.connect(epochs.append)
     out = tmp_path / "out" / "model.npz"
     with qtbot.waitSignal(runner.finished, timeout=CHILD_TIMEOUT_MS) as blocker:
-        runner.start(["train", "--data", str(mnist_folder), "--epochs", "2", "--out", str(out),
-                      "--cache", str(tmp_path / "cache"), "--device", "cpu",
-                      "--progress", "jsonl"])
+        runner.start(
+            [
+                "train",
+                "--data",
+                str(mnist_folder),
+                "--epochs",
+                "2",
+                "--out",
+                str(out),
+                "--cache",
+                str(tmp_path / "cache"),
+                "--device",
+                "cpu",
+                "--progress",
+                "jsonl",
+            ]
+        )
     path, result = blocker.args
     assert Path(path) == out and out.is_file()
     assert 0 <= result["accuracy"] <= 1
@@ -67,8 +82,19 @@ def test_real_training_run_reports_progress_epochs_and_model(qtbot, tmp_path, mn
 def test_missing_data_folder_fails_with_the_childs_message(qtbot, tmp_path):
     runner = TrainingProcess()
     with qtbot.waitSignal(runner.failed, timeout=CHILD_TIMEOUT_MS) as blocker:
-        runner.start(["train", "--data", str(tmp_path / "nowhere"), "--epochs", "1",
-                      "--out", str(tmp_path / "m.npz"), "--progress", "jsonl"])
+        runner.start(
+            [
+                "train",
+                "--data",
+                str(tmp_path / "nowhere"),
+                "--epochs",
+                "1",
+                "--out",
+                str(tmp_path / "m.npz"),
+                "--progress",
+                "jsonl",
+            ]
+        )
     assert "nowhere" in blocker.args[0]
     assert not (tmp_path / "m.npz").exists()
 
@@ -99,14 +125,21 @@ def test_garbage_and_split_lines_are_tolerated(qtbot, monkeypatch):
     assert (0.25, 1) in progress and epochs[0]["test_accuracy"] == 0.9
 
 
-@pytest.mark.parametrize("script, expected", [
-    ("print('all garbage, no events'); raise SystemExit(0)", "exit"),
-    ("import sys; print('{\"event\": \"done\", \"model\": \"m\"}'); sys.exit(3)", "status 3"),
-    ("import sys; print('{\"event\": \"error\", \"message\": \"no data at X\"}'); sys.exit(1)",
-     "no data at X"),
-    ("import sys; sys.stderr.write('Traceback...\\nBoom: it broke\\n'); sys.exit(2)",
-     "Boom: it broke"),
-])
+@pytest.mark.parametrize(
+    "script, expected",
+    [
+        ("print('all garbage, no events'); raise SystemExit(0)", "exit"),
+        ('import sys; print(\'{"event": "done", "model": "m"}\'); sys.exit(3)', "status 3"),
+        (
+            'import sys; print(\'{"event": "error", "message": "no data at X"}\'); sys.exit(1)',
+            "no data at X",
+        ),
+        (
+            "import sys; sys.stderr.write('Traceback...\\nBoom: it broke\\n'); sys.exit(2)",
+            "Boom: it broke",
+        ),
+    ],
+)
 def test_bad_endings_fail_with_a_message(qtbot, monkeypatch, script, expected):
     fake_child(monkeypatch, script)
     runner = TrainingProcess()
@@ -166,8 +199,9 @@ def test_stop_waits_for_the_child(qtbot, monkeypatch):
 
 
 def test_program_that_cannot_start_fails(qtbot, monkeypatch):
-    monkeypatch.setattr(training_process, "entry_command",
-                        lambda args: ("/nonexistent/python", args))
+    monkeypatch.setattr(
+        training_process, "entry_command", lambda args: ("/nonexistent/python", args)
+    )
     runner = TrainingProcess()
     with qtbot.waitSignal(runner.failed, timeout=5000) as blocker:
         runner.start([])

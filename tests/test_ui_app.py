@@ -22,11 +22,22 @@ sys.exit(3 if 'torch' in sys.modules else code)
 def test_app_starts_loads_the_model_and_never_imports_torch(tmp_path: Path):
     assert bundled_model_path("fcnn").is_file(), "the bundled FCNN is missing"
     report = tmp_path / "startup.txt"
-    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "DIGITPAD_STARTUP_REPORT": str(report),
-           # Keep the test's QSettings away from the user's own.
-           "XDG_CONFIG_HOME": str(tmp_path / "config"), "HOME": str(tmp_path)}
-    done = subprocess.run([sys.executable, "-c", SCRIPT], env=env, capture_output=True,
-                          text=True, timeout=60, check=False)
+    env = {
+        **os.environ,
+        "QT_QPA_PLATFORM": "offscreen",
+        "DIGITPAD_STARTUP_REPORT": str(report),
+        # Keep the test's QSettings away from the user's own.
+        "XDG_CONFIG_HOME": str(tmp_path / "config"),
+        "HOME": str(tmp_path),
+    }
+    done = subprocess.run(
+        [sys.executable, "-c", SCRIPT],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     events = [line.split()[0] for line in report.read_text().splitlines()]
     assert events == ["window", "ready"]

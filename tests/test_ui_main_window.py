@@ -164,8 +164,9 @@ def test_save_to_an_impossible_place_shows_an_error(window, tmp_path):
 
 def test_about_shows_versions_without_blocking(window, qtbot):
     window.about_action.trigger()
-    boxes = [w for w in QApplication.topLevelWidgets()
-             if isinstance(w, QMessageBox) and w.isVisible()]
+    boxes = [
+        w for w in QApplication.topLevelWidgets() if isinstance(w, QMessageBox) and w.isVisible()
+    ]
     assert len(boxes) == 1
     text = boxes[0].text()
     assert "DigitPad" in text and "PySide6" in text and "NumPy" in text and "torch" not in text

@@ -47,8 +47,11 @@ def test_clicking_a_bar_emits_its_digit(bars, qtbot):
     row = bars.height() / 10
     for digit in (0, 6, 9):
         with qtbot.waitSignal(bars.digitClicked, timeout=1000) as blocker:
-            qtbot.mouseClick(bars, Qt.MouseButton.LeftButton,
-                             pos=QPoint(bars.width() // 2, int(row * digit + row / 2)))
+            qtbot.mouseClick(
+                bars,
+                Qt.MouseButton.LeftButton,
+                pos=QPoint(bars.width() // 2, int(row * digit + row / 2)),
+            )
         assert blocker.args == [digit]
 
 

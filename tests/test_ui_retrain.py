@@ -61,8 +61,9 @@ def predicted(window, qtbot):
     return blocker.args[0]
 
 
-def test_retrain_use_keep_restart_and_reset(qtbot, userdata, window, settings, mnist_folder,
-                                            dialog_for, mouse):
+def test_retrain_use_keep_restart_and_reset(
+    qtbot, userdata, window, settings, mnist_folder, dialog_for, mouse
+):
     dialog = dialog_for(window, mnist_folder)
     progress, epochs = [], []
     dialog.runner.progress.connect(lambda *a: progress.append(a))
@@ -106,8 +107,9 @@ def test_retrain_use_keep_restart_and_reset(qtbot, userdata, window, settings, m
     again.close()
 
 
-def test_cancel_leaves_the_current_model_and_no_partial_file(qtbot, userdata, window,
-                                                             mnist_folder, dialog_for):
+def test_cancel_leaves_the_current_model_and_no_partial_file(
+    qtbot, userdata, window, mnist_folder, dialog_for
+):
     before_source = window.recognition.model_source
     before_model = window.recognition.model
     dialog = dialog_for(window, mnist_folder, epochs=300)
@@ -162,7 +164,8 @@ def test_closing_the_window_stops_training(qtbot, userdata, window, mnist_folder
 
 
 def test_corrections_from_keys_and_bars_then_retraining_learns_them(
-        qtbot, userdata, window, mnist_folder, dialog_for, mouse):
+    qtbot, userdata, window, mnist_folder, dialog_for, mouse
+):
     window.live_action.setChecked(False)
     bundled = window.recognition.model
     images = []
@@ -183,9 +186,12 @@ def test_corrections_from_keys_and_bars_then_retraining_learns_them(
             qtbot.keyClick(window, getattr(Qt.Key, f"Key_{label}"))
         assert window.training.corrections.count() == i + 1
         assert window.statusBar().currentMessage() == (
-            f"Saved as a {label} — {i + 1} correction{'s' if i else ''}")
-    wrong = sum(predict(bundled, image).digit != label
-                for image, (label, _) in zip(images, ODD, strict=True))
+            f"Saved as a {label} — {i + 1} correction{'s' if i else ''}"
+        )
+    wrong = sum(
+        predict(bundled, image).digit != label
+        for image, (label, _) in zip(images, ODD, strict=True)
+    )
     assert wrong >= 3  # the drawings really are odd for the bundled model
 
     dialog = dialog_for(window, mnist_folder, epochs=20)
@@ -204,8 +210,9 @@ def test_corrections_from_keys_and_bars_then_retraining_learns_them(
 
 
 def test_defaults_are_the_searchs_best_when_there_is_one(qtbot, userdata, window, mnist_folder):
-    best_params.save(userdata.root, "fcnn", {"lr": 0.003, "batch_size": 256, "hidden": 64,
-                                             "weight_decay": 2e-5})
+    best_params.save(
+        userdata.root, "fcnn", {"lr": 0.003, "batch_size": 256, "hidden": 64, "weight_decay": 2e-5}
+    )
     window.training.retrain_action.trigger()
     dialog = window.training.dialog
     assert dialog.lr_spin.value() == pytest.approx(0.003)
@@ -222,5 +229,6 @@ def test_defaults_are_the_searchs_best_when_there_is_one(qtbot, userdata, window
     assert dialog.lr_spin.value() == pytest.approx(defaults.LR, abs=1e-6)
     assert dialog.batch_spin.value() == defaults.BATCH_SIZE
     assert not dialog.tuned_label.isVisible() and "--hidden" not in dialog.arguments(
-        userdata.root / "out.npz")
+        userdata.root / "out.npz"
+    )
     dialog.close()

@@ -30,8 +30,10 @@ def test_search_from_the_menu_shows_trials_cancels_and_the_app_stays_usable(
 
     qtbot.waitUntil(lambda: len(dialog.chart.points("complete")) >= 2, timeout=90_000)
     assert dialog.table.rowCount() >= 2
-    assert dialog.table.item(0, 1).text() in ("complete", "running") or "pruned" in \
-        dialog.table.item(0, 1).text()
+    assert (
+        dialog.table.item(0, 1).text() in ("complete", "running")
+        or "pruned" in dialog.table.item(0, 1).text()
+    )
     assert dialog.table.item(0, 2) is not None  # a validation accuracy arrived
     assert "lr" in dialog.space_label.text()  # the space as the child reported it
     assert dialog.retrain_button.isEnabled() and "lr" in dialog.best_params

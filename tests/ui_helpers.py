@@ -39,8 +39,10 @@ def random_model(path: Path, arch: str = "fcnn", seed: int = 0, accuracy: float 
     spec = ARCHITECTURES[arch]
     rng = np.random.default_rng(seed)
     sizes = {"hidden": 16} if arch == "fcnn" else {"channels": [4, 8], "hidden": 16}
-    params = {name: rng.normal(0, 0.1, shape).astype(np.float32)
-              for name, shape in spec.shapes(sizes).items()}
+    params = {
+        name: rng.normal(0, 0.1, shape).astype(np.float32)
+        for name, shape in spec.shapes(sizes).items()
+    }
     save_model(path, arch, params, {"sizes": sizes, "test_accuracy": accuracy})
     return path
 
@@ -83,12 +85,22 @@ def window(qtbot, settings: Settings, models_dir: Path) -> Iterator[MainWindow]:
     QApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
 
 
-def send_mouse(widget: QWidget, kind: QEvent.Type, pos: QPointF,
-               button: Qt.MouseButton = Qt.MouseButton.LeftButton) -> None:
+def send_mouse(
+    widget: QWidget,
+    kind: QEvent.Type,
+    pos: QPointF,
+    button: Qt.MouseButton = Qt.MouseButton.LeftButton,
+) -> None:
     held = Qt.MouseButton.NoButton if kind == QEvent.Type.MouseButtonRelease else button
     global_pos = QPointF(widget.mapToGlobal(pos.toPoint()))
-    event = QMouseEvent(kind, pos, global_pos, button if kind != QEvent.Type.MouseMove
-                        else Qt.MouseButton.NoButton, held, Qt.KeyboardModifier.NoModifier)
+    event = QMouseEvent(
+        kind,
+        pos,
+        global_pos,
+        button if kind != QEvent.Type.MouseMove else Qt.MouseButton.NoButton,
+        held,
+        Qt.KeyboardModifier.NoModifier,
+    )
     QApplication.sendEvent(widget, event)
 
 
@@ -112,8 +124,9 @@ def draw_sketch(widget: QWidget, strokes, steps: int = 8) -> None:
     for stroke in strokes:
         points = []
         for (x0, y0), (x1, y1) in pairwise(stroke):
-            points += [(x0 + (x1 - x0) * t / steps, y0 + (y1 - y0) * t / steps)
-                       for t in range(steps)]
+            points += [
+                (x0 + (x1 - x0) * t / steps, y0 + (y1 - y0) * t / steps) for t in range(steps)
+            ]
         points.append(stroke[-1])
         drag(widget, [to_canvas(widget, x, y) for x, y in points])
 

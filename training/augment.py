@@ -30,7 +30,10 @@ def _uniform(
 
 
 def random_matrices(
-    n: int, strength: float, generator: torch.Generator, side: int = 28,
+    n: int,
+    strength: float,
+    generator: torch.Generator,
+    side: int = 28,
     device: torch.device | str = "cpu",
 ) -> torch.Tensor:
     """N×2×3 matrices mapping output to input coordinates (``affine_grid``'s convention)."""
@@ -70,8 +73,12 @@ def affine_grid(theta: torch.Tensor, side: int) -> torch.Tensor:
 
 
 def elastic_offsets(
-    n: int, side: int, pixels: float, generator: torch.Generator,
-    device: torch.device | str = "cpu", knots: int = ELASTIC_KNOTS,
+    n: int,
+    side: int,
+    pixels: float,
+    generator: torch.Generator,
+    device: torch.device | str = "cpu",
+    knots: int = ELASTIC_KNOTS,
 ) -> torch.Tensor:
     """N×side×side×2 smooth random displacements, ``pixels`` RMS, in ``grid_sample`` units.
 
@@ -105,6 +112,7 @@ def random_affine(
     theta = random_matrices(len(images), max(strength, 0.0), generator, side, images.device)
     grid = affine_grid(theta.to(images.dtype), side)
     if elastic > 0:
-        grid = grid + elastic_offsets(len(images), side, elastic, generator,
-                                      images.device).to(images.dtype)
+        grid = grid + elastic_offsets(len(images), side, elastic, generator, images.device).to(
+            images.dtype
+        )
     return F.grid_sample(images, grid, mode="bilinear", padding_mode="zeros", align_corners=False)

@@ -30,8 +30,14 @@ def normalise(x: torch.Tensor) -> torch.Tensor:
 
 
 def epoch_batches(
-    x: torch.Tensor, y: torch.Tensor, order: torch.Tensor, batch_size: int,
-    augment: float, elastic: float, generator: torch.Generator, in_background: bool = False,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    order: torch.Tensor,
+    batch_size: int,
+    augment: float,
+    elastic: float,
+    generator: torch.Generator,
+    in_background: bool = False,
 ) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
     """(normalised augmented images, labels) for each batch of ``order``.
 
@@ -39,8 +45,7 @@ def epoch_batches(
     less per sample than one at a time on a CPU; ``in_background`` makes the
     chunks on a second thread while the caller trains.
     """
-    chunks = _augmented_chunks(x, y, order, batch_size * CHUNK_BATCHES, augment, elastic,
-                               generator)
+    chunks = _augmented_chunks(x, y, order, batch_size * CHUNK_BATCHES, augment, elastic, generator)
     if in_background:
         chunks = ahead(chunks)
     for images, labels in chunks:
@@ -49,8 +54,13 @@ def epoch_batches(
 
 
 def _augmented_chunks(
-    x: torch.Tensor, y: torch.Tensor, order: torch.Tensor, size: int,
-    augment: float, elastic: float, generator: torch.Generator,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    order: torch.Tensor,
+    size: int,
+    augment: float,
+    elastic: float,
+    generator: torch.Generator,
 ) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
     for start in range(0, len(order), size):
         index = order[start : start + size]

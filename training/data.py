@@ -121,9 +121,7 @@ def read_idx(path: str | os.PathLike, magic: int) -> np.ndarray:
     found = int.from_bytes(data[:4], "big")
     if found != magic:
         kind = "images" if magic == IMAGES_MAGIC else "labels"
-        raise DataError(
-            f"{path} has magic number {found}, expected {magic} for an IDX {kind} file"
-        )
+        raise DataError(f"{path} has magic number {found}, expected {magic} for an IDX {kind} file")
     dims = [int.from_bytes(data[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim)]
     count = int(np.prod(dims))
     if len(data) - header < count:

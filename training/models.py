@@ -38,7 +38,10 @@ class CNN(nn.Module):
     """
 
     def __init__(
-        self, channels: tuple[int, int] = (32, 64), hidden: int = 128, dropout: float = 0.0,
+        self,
+        channels: tuple[int, int] = (32, 64),
+        hidden: int = 128,
+        dropout: float = 0.0,
         convs: int = 1,
     ) -> None:
         super().__init__()
@@ -97,9 +100,12 @@ def export(model: nn.Module, config: TrainConfig, meta: dict) -> dict[str, np.nd
 
 def from_params(arch: str, sizes: dict, params: dict[str, np.ndarray]) -> nn.Module:
     """A torch module holding exported weights (for distillation and the agreement test)."""
-    config = TrainConfig(arch=arch, hidden=int(sizes["hidden"]),
-                         channels=tuple(sizes.get("channels", (32, 64))),
-                         convs=int(sizes.get("convs", 1)))
+    config = TrainConfig(
+        arch=arch,
+        hidden=int(sizes["hidden"]),
+        channels=tuple(sizes.get("channels", (32, 64))),
+        convs=int(sizes.get("convs", 1)),
+    )
     model = build(config)
     model.load_state_dict({k: torch.from_numpy(np.asarray(v)) for k, v in params.items()})
     return model.eval()

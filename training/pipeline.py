@@ -53,18 +53,35 @@ def gather_training_data(
         raise Cancelled()
     held_out = None
     if unipen and config.unipen_renders > 0:
-        parts.append(up.load_rendered(unipen, exclude_orgs=config.held_out_orgs, placement="train",
-                                      renders=config.unipen_renders, seed=config.seed, cache=cache,
-                                      styled=config.styled))
+        parts.append(
+            up.load_rendered(
+                unipen,
+                exclude_orgs=config.held_out_orgs,
+                placement="train",
+                renders=config.unipen_renders,
+                seed=config.seed,
+                cache=cache,
+                styled=config.styled,
+            )
+        )
         if config.held_out_orgs:
-            held_out = up.load_rendered(unipen, orgs=config.held_out_orgs, placement="anywhere",
-                                        renders=1, seed=12345, cache=cache)
+            held_out = up.load_rendered(
+                unipen,
+                orgs=config.held_out_orgs,
+                placement="anywhere",
+                renders=1,
+                seed=12345,
+                cache=cache,
+            )
     if corrections:
         extra = load_corrections(corrections)
         repeat = max(1, round(corrections_weight))
         if repeat > 1:
-            extra = Digits(np.repeat(extra.images, repeat, axis=0),
-                           np.repeat(extra.labels, repeat), f"{extra.description} ×{repeat}")
+            extra = Digits(
+                np.repeat(extra.images, repeat, axis=0),
+                np.repeat(extra.labels, repeat),
+                f"{extra.description} ×{repeat}",
+            )
         parts.append(extra)
     if should_stop():
         raise Cancelled()
@@ -84,7 +101,8 @@ def load_teacher(config: TrainConfig) -> torch.nn.Module:
         if t.deskew and not config.deskew:
             raise ValueError(
                 f"the teacher {path} was trained on deskewed digits and this run is "
-                "not (--no-deskew): train the student with --deskew or pick another teacher")
+                "not (--no-deskew): train the student with --deskew or pick another teacher"
+            )
         members.append(from_params(t.arch, t.meta["sizes"], t.params))
     return members[0] if len(members) == 1 else Ensemble(members)
 
@@ -99,16 +117,23 @@ def build_meta(
         "normalization": {"mean": 0.5, "std": 0.5},
         "labels": LABELS,
         "input": "digitpad.preprocess.prepare: 28x28, white ink on black, [0, 1]"
-                 + (", then digitpad.preprocess.deskew" if config.deskew else ""),
+        + (", then digitpad.preprocess.deskew" if config.deskew else ""),
         "deskew": config.deskew,
         "trained_on": train_set.description,
         "train_samples": len(train_set),
         **figures,
         "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-        "versions": {"digitpad": digitpad.__version__, "torch": torch.__version__,
-                     "numpy": np.__version__},
-        "recipe": {"command": command, "seed": config.seed, "config": config.to_dict(),
-                   "train_seconds": round(seconds, 1)},
+        "versions": {
+            "digitpad": digitpad.__version__,
+            "torch": torch.__version__,
+            "numpy": np.__version__,
+        },
+        "recipe": {
+            "command": command,
+            "seed": config.seed,
+            "config": config.to_dict(),
+            "train_seconds": round(seconds, 1),
+        },
     }
 
 
@@ -132,17 +157,28 @@ def train_and_save(
         config, data, should_stop, download, unipen, corrections, cache, corrections_weight
     )
     steps = -(-len(train_set) // config.batch_size)
-    reporter.start(config=config.to_dict(), train_samples=len(train_set), test_samples=len(test),
-                   epochs=config.epochs, steps_per_epoch=steps, device=str(device), out=str(out))
+    reporter.start(
+        config=config.to_dict(),
+        train_samples=len(train_set),
+        test_samples=len(test),
+        epochs=config.epochs,
+        steps_per_epoch=steps,
+        device=str(device),
+        out=str(out),
+    )
 
     def inputs(images: np.ndarray) -> torch.Tensor:
         return to_tensor(deskew(images) if config.deskew else images, device)
 
     result = train(
         config,
-        inputs(train_set.images), torch.from_numpy(train_set.labels).to(device),
-        inputs(test.images), torch.from_numpy(test.labels).to(device),
-        on_progress=reporter.progress, should_stop=should_stop, teacher=teacher,
+        inputs(train_set.images),
+        torch.from_numpy(train_set.labels).to(device),
+        inputs(test.images),
+        torch.from_numpy(test.labels).to(device),
+        on_progress=reporter.progress,
+        should_stop=should_stop,
+        teacher=teacher,
     )
     if should_stop():
         raise Cancelled()
@@ -157,11 +193,16 @@ def train_and_save(
     figures["test_accuracy_raw"] = round(evaluate(app_model, raw.images, raw.labels).accuracy, 6)
     if held_out is not None:
         figures["drawn_accuracy"] = {
-            "orgs": list(config.held_out_orgs), "placement": "anywhere",
+            "orgs": list(config.held_out_orgs),
+            "placement": "anywhere",
             "accuracy": round(evaluate(app_model, held_out.images, held_out.labels).accuracy, 6),
         }
     meta = build_meta(config, train_set, command, figures, result.seconds)
     save_model(out, config.arch, params, meta)
-    return {"model": str(out), "accuracy": figures["test_accuracy"], **figures,
-            "seconds": round(result.seconds, 1),
-            "samples_per_second": round(result.samples_per_second)}
+    return {
+        "model": str(out),
+        "accuracy": figures["test_accuracy"],
+        **figures,
+        "seconds": round(result.seconds, 1),
+        "samples_per_second": round(result.samples_per_second),
+    }

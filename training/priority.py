@@ -18,8 +18,11 @@ log = logging.getLogger(__name__)
 
 
 def add_background_option(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--background", action="store_true",
-                        help="run at low CPU priority (the app passes this to its children)")
+    parser.add_argument(
+        "--background",
+        action="store_true",
+        help="run at low CPU priority (the app passes this to its children)",
+    )
 
 
 def lower_priority() -> None:

@@ -46,14 +46,28 @@ class JsonlReporter(Reporter):
 
     def progress(self, p: Progress) -> None:
         if p.epoch_end:
-            emit("epoch", self.stream, epoch=p.epoch, epochs=p.epochs,
-                 fraction=round(p.fraction, 4), **_rounded(p.metrics))
+            emit(
+                "epoch",
+                self.stream,
+                epoch=p.epoch,
+                epochs=p.epochs,
+                fraction=round(p.fraction, 4),
+                **_rounded(p.metrics),
+            )
             return
         now = time.monotonic()
         if now - self._last >= PROGRESS_INTERVAL_S:
             self._last = now
-            emit("progress", self.stream, epoch=p.epoch, epochs=p.epochs, step=p.step,
-                 steps=p.steps, fraction=round(p.fraction, 4), loss=round(p.loss, 5))
+            emit(
+                "progress",
+                self.stream,
+                epoch=p.epoch,
+                epochs=p.epochs,
+                step=p.step,
+                steps=p.steps,
+                fraction=round(p.fraction, 4),
+                loss=round(p.loss, 5),
+            )
 
 
 class TqdmReporter(Reporter):
@@ -66,8 +80,12 @@ class TqdmReporter(Reporter):
     def start(self, **info: Any) -> None:
         from tqdm import tqdm
 
-        self._bar = tqdm(total=info["epochs"] * info["steps_per_epoch"], unit="batch",
-                         file=sys.stderr, dynamic_ncols=True)
+        self._bar = tqdm(
+            total=info["epochs"] * info["steps_per_epoch"],
+            unit="batch",
+            file=sys.stderr,
+            dynamic_ncols=True,
+        )
 
     def progress(self, p: Progress) -> None:
         if self._bar is None:

@@ -230,7 +230,14 @@ def load_split(
     x_full, y_full = tensors(full)
     x_test, y_test = tensors(test)
     return SplitData(
-        x_train, y_train, x_val, y_val, x_full, y_full, x_test, y_test,
+        x_train,
+        y_train,
+        x_val,
+        y_val,
+        x_full,
+        y_full,
+        x_test,
+        y_test,
         f"{train.description}: {len(keep)} for fitting, {len(held)} held out for validation",
         full,
     )
@@ -449,13 +456,20 @@ def run_search(
     study.sampler = optuna.samplers.TPESampler(
         seed=options.seed + len(study.trials), n_startup_trials=5, multivariate=True
     )
-    emit({
-        "event": "search_started", "study": options.name, "storage": redact(options.storage_url),
-        "arch": options.arch, "epochs": options.epochs, "target_trials": options.trials,
-        "finished_trials": existing["completed"] + existing["pruned"],
-        "data": data.description, "device": str(device),
-        "space": {k: _describe(p) for k, p in space.items()},
-    })
+    emit(
+        {
+            "event": "search_started",
+            "study": options.name,
+            "storage": redact(options.storage_url),
+            "arch": options.arch,
+            "epochs": options.epochs,
+            "target_trials": options.trials,
+            "finished_trials": existing["completed"] + existing["pruned"],
+            "data": data.description,
+            "device": str(device),
+            "space": {k: _describe(p) for k, p in space.items()},
+        }
+    )
 
     def objective(trial: optuna.Trial) -> float:
         values = suggest(trial, space)
@@ -469,28 +483,56 @@ def run_search(
             value = float(p.metrics["test_accuracy"])  # our x_test is the validation part
             last["value"], last["epoch"] = value, p.epoch
             trial.report(value, p.epoch)
-            emit({"event": "epoch", "trial": trial.number, "epoch": p.epoch,
-                  "epochs": p.epochs, "val_accuracy": _round(value)})
+            emit(
+                {
+                    "event": "epoch",
+                    "trial": trial.number,
+                    "epoch": p.epoch,
+                    "epochs": p.epochs,
+                    "val_accuracy": _round(value),
+                }
+            )
             if trial.should_prune():
                 trial.set_user_attr("pruned_at_epoch", p.epoch)
                 raise optuna.TrialPruned(f"pruned at epoch {p.epoch}")
 
         started = time.perf_counter()
         try:
-            result = train(config, data.x_train, data.y_train, data.x_val, data.y_val,
-                           on_progress=on_progress, should_stop=stop.is_set)
+            result = train(
+                config,
+                data.x_train,
+                data.y_train,
+                data.x_val,
+                data.y_val,
+                on_progress=on_progress,
+                should_stop=stop.is_set,
+            )
         except optuna.TrialPruned:
             trial.set_user_attr("seconds", time.perf_counter() - started)
-            emit({"event": "trial_pruned", "trial": trial.number, "params": values,
-                  "value": _round(last.get("value")), "epoch": last.get("epoch"),
-                  "seconds": round(time.perf_counter() - started, 3)})
+            emit(
+                {
+                    "event": "trial_pruned",
+                    "trial": trial.number,
+                    "params": values,
+                    "value": _round(last.get("value")),
+                    "epoch": last.get("epoch"),
+                    "seconds": round(time.perf_counter() - started, 3),
+                }
+            )
             raise
         seconds = time.perf_counter() - started
         trial.set_user_attr("seconds", seconds)
         value = float(result.test_accuracy)
         trial.set_user_attr("val_accuracy_history", [h["test_accuracy"] for h in result.history])
-        emit({"event": "trial_finished", "trial": trial.number, "params": values,
-              "value": _round(value), "seconds": round(seconds, 3)})
+        emit(
+            {
+                "event": "trial_finished",
+                "trial": trial.number,
+                "params": values,
+                "value": _round(value),
+                "seconds": round(seconds, 3),
+            }
+        )
         return value
 
     def after_trial(study: optuna.Study, frozen: Any) -> None:
@@ -506,8 +548,9 @@ def run_search(
                 n_trials=remaining,
                 timeout=options.timeout,
                 callbacks=[
-                    MaxTrialsCallback(options.trials, states=(TrialState.COMPLETE,
-                                                              TrialState.PRUNED)),
+                    MaxTrialsCallback(
+                        options.trials, states=(TrialState.COMPLETE, TrialState.PRUNED)
+                    ),
                     after_trial,
                 ],
                 gc_after_trial=False,
@@ -560,8 +603,10 @@ def run_search(
 
 def _describe(p: Param) -> dict:
     if p.kind == "categorical":
-        return {"kind": p.kind, "choices": [list(c) if isinstance(c, tuple) else c
-                                            for c in p.choices]}
+        return {
+            "kind": p.kind,
+            "choices": [list(c) if isinstance(c, tuple) else c for c in p.choices],
+        }
     return {"kind": p.kind, "low": p.low, "high": p.high, "log": p.log}
 
 
@@ -573,10 +618,17 @@ def save_final(
     from training.models import export
     from training.pipeline import build_meta
 
-    figures = {"test_accuracy": result["test_accuracy"],
-               "search": {"study": options.name, "best_val_accuracy": result["best_val_accuracy"]}}
-    meta = build_meta(config, data.full, options.command or "python -m training search",
-                      figures, result.get("final_seconds", 0.0))
+    figures = {
+        "test_accuracy": result["test_accuracy"],
+        "search": {"study": options.name, "best_val_accuracy": result["best_val_accuracy"]},
+    }
+    meta = build_meta(
+        config,
+        data.full,
+        options.command or "python -m training search",
+        figures,
+        result.get("final_seconds", 0.0),
+    )
     path = Path(options.out)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -603,33 +655,71 @@ def add_search_parser(subparsers: Any) -> argparse.ArgumentParser:
     )
     p.add_argument("--data", required=True, type=Path, help="folder of MNIST IDX files")
     p.add_argument("--arch", choices=ARCH_CHOICES, default="fcnn")
-    p.add_argument("--trials", type=int, default=DEFAULT_TRIALS,
-                   help="finished (complete or pruned) trials the study should reach "
-                        f"(default {DEFAULT_TRIALS})")
-    p.add_argument("--epochs", type=int, default=DEFAULT_EPOCHS,
-                   help=f"epochs per trial (default {DEFAULT_EPOCHS})")
-    p.add_argument("--final-epochs", type=int, default=None,
-                   help="epochs for retraining the best (default: --epochs)")
-    p.add_argument("--timeout", type=float, default=None, metavar="S",
-                   help="stop starting trials after S seconds")
-    p.add_argument("--storage", default=None, metavar="URL",
-                   help="Optuna RDB storage URL (default: SQLite in the user's data folder, "
-                        f"{default_storage()})")
-    p.add_argument("--study-name", default=None,
-                   help="study to create or resume (default: digitpad-ARCH)")
+    p.add_argument(
+        "--trials",
+        type=int,
+        default=DEFAULT_TRIALS,
+        help="finished (complete or pruned) trials the study should reach "
+        f"(default {DEFAULT_TRIALS})",
+    )
+    p.add_argument(
+        "--epochs",
+        type=int,
+        default=DEFAULT_EPOCHS,
+        help=f"epochs per trial (default {DEFAULT_EPOCHS})",
+    )
+    p.add_argument(
+        "--final-epochs",
+        type=int,
+        default=None,
+        help="epochs for retraining the best (default: --epochs)",
+    )
+    p.add_argument(
+        "--timeout",
+        type=float,
+        default=None,
+        metavar="S",
+        help="stop starting trials after S seconds",
+    )
+    p.add_argument(
+        "--storage",
+        default=None,
+        metavar="URL",
+        help="Optuna RDB storage URL (default: SQLite in the user's data folder, "
+        f"{default_storage()})",
+    )
+    p.add_argument(
+        "--study-name", default=None, help="study to create or resume (default: digitpad-ARCH)"
+    )
     p.add_argument("--pruner", choices=PRUNERS, default=DEFAULT_PRUNER)
-    p.add_argument("--val-fraction", type=float, default=DEFAULT_VAL_FRACTION,
-                   help="part of the training data held out for validation")
+    p.add_argument(
+        "--val-fraction",
+        type=float,
+        default=DEFAULT_VAL_FRACTION,
+        help="part of the training data held out for validation",
+    )
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--device", choices=DEVICES, default="auto")
-    p.add_argument("--no-final", dest="final", action="store_false",
-                   help="skip retraining the best and the test score (for extra workers)")
-    p.add_argument("--out", type=Path, default=None,
-                   help="also save the retrained best model to this file")
-    p.add_argument("--cache", default=str(Path("data") / "cache"),
-                   help="folder for prepared arrays (as for train)")
-    p.add_argument("--progress", choices=("tqdm", "jsonl"), default="tqdm",
-                   help="jsonl: one JSON object per trial event on stdout (for the GUI)")
+    p.add_argument(
+        "--no-final",
+        dest="final",
+        action="store_false",
+        help="skip retraining the best and the test score (for extra workers)",
+    )
+    p.add_argument(
+        "--out", type=Path, default=None, help="also save the retrained best model to this file"
+    )
+    p.add_argument(
+        "--cache",
+        default=str(Path("data") / "cache"),
+        help="folder for prepared arrays (as for train)",
+    )
+    p.add_argument(
+        "--progress",
+        choices=("tqdm", "jsonl"),
+        default="tqdm",
+        help="jsonl: one JSON object per trial event on stdout (for the GUI)",
+    )
     add_background_option(p)
     p.set_defaults(func=search_main)
     return p
@@ -637,11 +727,22 @@ def add_search_parser(subparsers: Any) -> argparse.ArgumentParser:
 
 def options_from_args(args: argparse.Namespace, command: str = "") -> SearchOptions:
     return SearchOptions(
-        data=args.data, arch=args.arch, trials=args.trials, epochs=args.epochs,
-        final_epochs=args.final_epochs, timeout=args.timeout, storage=args.storage,
-        study_name=args.study_name, pruner=args.pruner, val_fraction=args.val_fraction,
-        seed=args.seed, device=args.device, final=args.final, out=args.out,
-        cache=Path(args.cache) if args.cache else None, command=command,
+        data=args.data,
+        arch=args.arch,
+        trials=args.trials,
+        epochs=args.epochs,
+        final_epochs=args.final_epochs,
+        timeout=args.timeout,
+        storage=args.storage,
+        study_name=args.study_name,
+        pruner=args.pruner,
+        val_fraction=args.val_fraction,
+        seed=args.seed,
+        device=args.device,
+        final=args.final,
+        out=args.out,
+        cache=Path(args.cache) if args.cache else None,
+        command=command,
     )
 
 
@@ -680,15 +781,17 @@ def search_main(args: argparse.Namespace) -> int:
         done = counts(study)
         bar.n = min(options.trials, done["completed"] + done["pruned"])
         _, best, _ = best_of(study)
-        bar.set_postfix(best=f"{best:.4f}" if best is not None else "-",
-                        pruned=done["pruned"], refresh=False)
+        bar.set_postfix(
+            best=f"{best:.4f}" if best is not None else "-", pruned=done["pruned"], refresh=False
+        )
         bar.refresh()
 
     if not jsonl:
         from tqdm import tqdm
 
-        bar = tqdm(total=options.trials, desc="trials", unit="trial", file=sys.stderr,
-                   dynamic_ncols=True)
+        bar = tqdm(
+            total=options.trials, desc="trials", unit="trial", file=sys.stderr, dynamic_ncols=True
+        )
     try:
         with stop_on_signals(stop, signals):
             result = run_search(options, emit=emit, on_trial_done=on_trial_done, stop=stop)
@@ -719,8 +822,11 @@ def _keep_best(result: dict) -> None:
         return
     try:
         path = best_params.save(
-            user_data_dir(), result["arch"], result["best_params"],
-            study=result["study"], best_val_accuracy=result["best_val_accuracy"],
+            user_data_dir(),
+            result["arch"],
+            result["best_params"],
+            study=result["study"],
+            best_val_accuracy=result["best_val_accuracy"],
             test_accuracy=result["test_accuracy"],
         )
     except OSError as exc:
@@ -743,6 +849,12 @@ if __name__ == "__main__":
 
 
 __all__ = [
-    "SearchError", "SearchOptions", "add_search_parser", "default_storage",
-    "run_search", "search_main", "space_for", "user_data_dir",
+    "SearchError",
+    "SearchOptions",
+    "add_search_parser",
+    "default_storage",
+    "run_search",
+    "search_main",
+    "space_for",
+    "user_data_dir",
 ]

@@ -48,8 +48,12 @@ def nice_range(low: float, high: float) -> tuple[float, float, float]:
 class LineChart(QWidget):
     """Lines with dots for each point; a legend across the top; an empty message when blank."""
 
-    def __init__(self, parent: QWidget | None = None, x_label: str = "epoch",
-                 empty_message: str = "No data yet") -> None:
+    def __init__(
+        self,
+        parent: QWidget | None = None,
+        x_label: str = "epoch",
+        empty_message: str = "No data yet",
+    ) -> None:
         super().__init__(parent)
         self.x_label = x_label
         self.empty_message = empty_message
@@ -58,8 +62,9 @@ class LineChart(QWidget):
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
 
     # --- data ---------------------------------------------------------------------------
-    def add_series(self, key: str, label: str, colour: QColor, axis: str = "left",
-                   percent: bool = False) -> None:
+    def add_series(
+        self, key: str, label: str, colour: QColor, axis: str = "left", percent: bool = False
+    ) -> None:
         self._series[key] = Series(label, QColor(colour), axis, percent)
         self.update()
 
@@ -90,8 +95,12 @@ class LineChart(QWidget):
         return QSize(240, 120)
 
     def _axis_range(self, axis: str) -> tuple[float, float, float] | None:
-        values = [y * (100 if s.percent else 1) for s in self._series.values()
-                  if s.axis == axis for _, y in s.points]
+        values = [
+            y * (100 if s.percent else 1)
+            for s in self._series.values()
+            if s.axis == axis
+            for _, y in s.points
+        ]
         if not values:
             return None
         percent = any(s.percent for s in self._series.values() if s.axis == axis)
@@ -116,8 +125,7 @@ class LineChart(QWidget):
         line_h = metrics.height()
         left = metrics.horizontalAdvance("0.000") + 10
         right = metrics.horizontalAdvance("100%") + 10
-        plot = QRectF(left, line_h * 1.6, self.width() - left - right,
-                      self.height() - line_h * 3.2)
+        plot = QRectF(left, line_h * 1.6, self.width() - left - right, self.height() - line_h * 3.2)
         if plot.width() < 20 or plot.height() < 20:
             return
         self._draw_legend(painter, metrics, text)
@@ -144,11 +152,17 @@ class LineChart(QWidget):
             painter.setPen(QPen(grid, 1))
             painter.drawLine(QPointF(px, plot.top()), QPointF(px, plot.bottom()))
             painter.setPen(text)
-            painter.drawText(QRectF(px - 30, plot.bottom() + 2, 60, line_h),
-                             Qt.AlignmentFlag.AlignHCenter, f"{tick:g}")
+            painter.drawText(
+                QRectF(px - 30, plot.bottom() + 2, 60, line_h),
+                Qt.AlignmentFlag.AlignHCenter,
+                f"{tick:g}",
+            )
             tick += step
-        painter.drawText(QRectF(plot.left(), plot.bottom() + line_h, plot.width(), line_h),
-                         Qt.AlignmentFlag.AlignHCenter, self.x_label)
+        painter.drawText(
+            QRectF(plot.left(), plot.bottom() + line_h, plot.width(), line_h),
+            Qt.AlignmentFlag.AlignHCenter,
+            self.x_label,
+        )
 
         for axis in ("left", "right"):
             rng = self._axis_range(axis)

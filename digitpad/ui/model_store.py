@@ -25,8 +25,9 @@ KEEP_MODELS = 5  # user models kept in the data folder besides the active one
 
 
 class ModelStore(QObject):
-    def __init__(self, recognition, userdata: UserData, settings=None,
-                 parent: QObject | None = None) -> None:
+    def __init__(
+        self, recognition, userdata: UserData, settings=None, parent: QObject | None = None
+    ) -> None:
         super().__init__(parent)
         self.recognition = recognition
         self.userdata = userdata
@@ -77,8 +78,11 @@ class ModelStore(QObject):
         """
         active = self.recognition.model_source
         try:
-            models = sorted((p for p in self.userdata.models.glob("*.npz") if p != keep),
-                            key=lambda p: p.stat().st_mtime, reverse=True)
+            models = sorted(
+                (p for p in self.userdata.models.glob("*.npz") if p != keep),
+                key=lambda p: p.stat().st_mtime,
+                reverse=True,
+            )
         except OSError:
             return
         for old in models[KEEP_MODELS:]:

@@ -130,19 +130,22 @@ class ProbabilityBars(QWidget):
         painter.setPen(text_colour)
         painter.setFont(self._bold_font() if is_winner else self.font())
         label = QRectF(row.left(), row.top(), self._label_width() - 4, row.height())
-        painter.drawText(label, Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight,
-                         str(digit))
+        painter.drawText(
+            label, Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight, str(digit)
+        )
         text = "–" if value is None else f"{value:.1%}"
         value_rect = QRectF(track.right(), row.top(), self._value_width(), row.height())
-        painter.drawText(value_rect, Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight,
-                         text)
+        painter.drawText(
+            value_rect, Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight, text
+        )
 
     def _draw_message(self, painter: QPainter) -> None:
         painter.setFont(self.font())
         painter.setPen(self.palette().color(QPalette.ColorRole.PlaceholderText))
         area = QRectF(self._track_rect(0).left(), 0, self._track_rect(0).width(), self.height())
-        painter.drawText(area, Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap,
-                         self._message)
+        painter.drawText(
+            area, Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap, self._message
+        )
 
     # --- input ----------------------------------------------------------------------------
     def mousePressEvent(self, event: QMouseEvent) -> None:

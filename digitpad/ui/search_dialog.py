@@ -60,10 +60,10 @@ class TrialChart(LineChart):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent, x_label="trial", empty_message="Trials appear here as they end")
-        self.add_series("complete", "Completed trial", QColor("#2b7bd6"), axis="left",
-                        percent=True)
-        self.add_series("pruned", "Pruned trial (last value)", QColor("#999999"), axis="left",
-                        percent=True)
+        self.add_series("complete", "Completed trial", QColor("#2b7bd6"), axis="left", percent=True)
+        self.add_series(
+            "pruned", "Pruned trial (last value)", QColor("#999999"), axis="left", percent=True
+        )
         self.add_series("best", "Best so far", QColor("#3c9d4e"), axis="left", percent=True)
         self.setMinimumHeight(160)
         self._best: float | None = None
@@ -87,8 +87,9 @@ class SearchDialog(QDialog):
 
     retrainRequested = Signal(dict)
 
-    def __init__(self, parent: QWidget | None = None, userdata: UserData | None = None,
-                 arch: str = "fcnn") -> None:
+    def __init__(
+        self, parent: QWidget | None = None, userdata: UserData | None = None, arch: str = "fcnn"
+    ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Search hyperparameters")
         self.userdata = userdata or UserData.at()
@@ -130,7 +131,8 @@ class SearchDialog(QDialog):
         self.table.verticalHeader().setVisible(False)
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.table.horizontalHeader().setSectionResizeMode(
-            len(COLUMNS) - 1, QHeaderView.ResizeMode.Stretch)
+            len(COLUMNS) - 1, QHeaderView.ResizeMode.Stretch
+        )
         self.chart = TrialChart()
 
         self.start_button = QPushButton("Start")
@@ -167,12 +169,22 @@ class SearchDialog(QDialog):
         return self.runner.running
 
     def arguments(self) -> list[str]:
-        args = ["search", "--data", self.data_edit.text().strip(),
-                "--arch", self.arch_combo.currentText(),
-                "--trials", str(self.trials_spin.value()),
-                "--epochs", str(self.epochs_spin.value()),
-                "--cache", str(self.userdata.cache), "--progress", "jsonl",
-                "--background"]
+        args = [
+            "search",
+            "--data",
+            self.data_edit.text().strip(),
+            "--arch",
+            self.arch_combo.currentText(),
+            "--trials",
+            str(self.trials_spin.value()),
+            "--epochs",
+            str(self.epochs_spin.value()),
+            "--cache",
+            str(self.userdata.cache),
+            "--progress",
+            "jsonl",
+            "--background",
+        ]
         if self.study_edit.text().strip():
             args += ["--study-name", self.study_edit.text().strip()]
         return args
@@ -214,12 +226,14 @@ class SearchDialog(QDialog):
             self.space_label.setText("Searching: " + ", ".join(space))
             self.status_label.setText(
                 f"Study {event.get('study')}: {event.get('finished_trials', 0)} of "
-                f"{event.get('target_trials')} trials already finished. {event.get('data', '')}")
+                f"{event.get('target_trials')} trials already finished. {event.get('data', '')}"
+            )
         elif kind == "trial_started":
             self._row(event["trial"], "running", None, 0, event.get("params") or {})
         elif kind == "epoch" and "trial" in event:
-            self._row(event["trial"], "running", event.get("val_accuracy"),
-                      event.get("epoch", 0), None)
+            self._row(
+                event["trial"], "running", event.get("val_accuracy"), event.get("epoch", 0), None
+            )
         elif kind == "trial_finished":
             self._row(event["trial"], "complete", event.get("value"), None, event.get("params"))
             self.chart.add(event["trial"], event.get("value"), pruned=False)
@@ -229,13 +243,19 @@ class SearchDialog(QDialog):
                 self.retrain_button.setEnabled(True)
             self._show_best()
         elif kind == "trial_pruned":
-            self._row(event["trial"], f"pruned (epoch {event.get('epoch')})", event.get("value"),
-                      event.get("epoch"), event.get("params"))
+            self._row(
+                event["trial"],
+                f"pruned (epoch {event.get('epoch')})",
+                event.get("value"),
+                event.get("epoch"),
+                event.get("params"),
+            )
             self.chart.add(event["trial"], event.get("value"), pruned=True)
         elif kind == "final_started":
             self.status_label.setText(
                 f"Retraining the best on all the training data ({event.get('epochs')} epochs) "
-                "to score it once on the test set…")
+                "to score it once on the test set…"
+            )
 
     def _on_finished(self, _model: str, done: dict) -> None:
         self._set_running(False)
@@ -248,7 +268,8 @@ class SearchDialog(QDialog):
             f"Done: {done.get('trials_completed')} trials completed, "
             f"{done.get('trials_pruned')} pruned. Best validation accuracy "
             f"{(done.get('best_val_accuracy') or 0):.4f}"
-            + (f", test accuracy of the retrained best {test:.4f}." if test is not None else "."))
+            + (f", test accuracy of the retrained best {test:.4f}." if test is not None else ".")
+        )
 
     def _on_failed(self, message: str) -> None:
         self._set_running(False)
@@ -257,18 +278,25 @@ class SearchDialog(QDialog):
     def _on_cancelled(self) -> None:
         self._set_running(False)
         self.status_label.setText(
-            "Cancelled. The finished trials stay in the study; Start resumes it.")
+            "Cancelled. The finished trials stay in the study; Start resumes it."
+        )
 
     # --- helpers ------------------------------------------------------------------------
     def _set_running(self, running: bool) -> None:
         self.start_button.setEnabled(not running)
         self.cancel_button.setEnabled(running)
-        for widget in (self.data_edit, self.arch_combo, self.trials_spin, self.epochs_spin,
-                       self.study_edit):
+        for widget in (
+            self.data_edit,
+            self.arch_combo,
+            self.trials_spin,
+            self.epochs_spin,
+            self.study_edit,
+        ):
             widget.setEnabled(not running)
 
-    def _row(self, trial: int, state: str, value: float | None, epoch: int | None,
-             params: dict | None) -> None:
+    def _row(
+        self, trial: int, state: str, value: float | None, epoch: int | None, params: dict | None
+    ) -> None:
         row = self.rows.get(trial)
         if row is None:
             row = self.table.rowCount()
@@ -287,7 +315,8 @@ class SearchDialog(QDialog):
     def _show_best(self) -> None:
         if self.best_value is not None:
             self.status_label.setText(
-                f"{len(self.rows)} trials so far; best validation accuracy {self.best_value:.4f}")
+                f"{len(self.rows)} trials so far; best validation accuracy {self.best_value:.4f}"
+            )
 
     def _choose_data(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, "MNIST folder", self.data_edit.text())

@@ -59,8 +59,9 @@ class TrainingActions(QObject):
         self.delete_action.triggered.connect(self._confirm_delete)
         self.corrections_menu.addAction(self.count_action)
         self.corrections_menu.addSeparator()
-        self.corrections_menu.addActions([self.export_idx_action, self.export_png_action,
-                                          self.delete_action])
+        self.corrections_menu.addActions(
+            [self.export_idx_action, self.export_png_action, self.delete_action]
+        )
         self.corrections_menu.aboutToShow.connect(self.refresh_count)
         hint = QAction("Click a bar or press 0–9 to correct a prediction", window)
         hint.setEnabled(False)
@@ -83,11 +84,14 @@ class TrainingActions(QObject):
     # --- models -----------------------------------------------------------------------------
     def open_retrain(self) -> RetrainDialog:
         if self.dialog is None:
-            self.dialog = RetrainDialog(self.window, self.userdata, self.store, self.corrections,
-                                        self.window.settings.store)
+            self.dialog = RetrainDialog(
+                self.window, self.userdata, self.store, self.corrections, self.window.settings.store
+            )
             self.dialog.modelAdopted.connect(
                 lambda path: self.window.statusBar().showMessage(
-                    f"Now using the retrained model {Path(path).name}", 8000))
+                    f"Now using the retrained model {Path(path).name}", 8000
+                )
+            )
         self.dialog.refresh_corrections()
         self.dialog.show()
         self.dialog.raise_()
@@ -111,8 +115,10 @@ class TrainingActions(QObject):
         """
         bar = self.window.statusBar()
         if not self.can_correct():
-            bar.showMessage("Draw a digit and let it be recognised first, then press its "
-                            "number to correct it.", 5000)
+            bar.showMessage(
+                "Draw a digit and let it be recognised first, then press its number to correct it.",
+                5000,
+            )
             return None
         try:
             path = self.corrections.save(self.window.canvas.image(), digit)
@@ -120,8 +126,7 @@ class TrainingActions(QObject):
             self.window.show_error(f"The drawing was not saved as a {digit}: {exc}")
             return None
         count = self.corrections.count()
-        bar.showMessage(f"Saved as a {digit} — {count} correction{'s' if count != 1 else ''}",
-                        8000)
+        bar.showMessage(f"Saved as a {digit} — {count} correction{'s' if count != 1 else ''}", 8000)
         self.refresh_count()
         return path
 
@@ -140,8 +145,9 @@ class TrainingActions(QObject):
         except (CorrectionError, OSError) as exc:
             self.window.show_error(f"Could not export the corrections: {exc}")
             return None
-        self.window.statusBar().showMessage(f"Exported {self.corrections.count()} corrections "
-                                            f"as IDX to {folder}", 8000)
+        self.window.statusBar().showMessage(
+            f"Exported {self.corrections.count()} corrections as IDX to {folder}", 8000
+        )
         return paths
 
     def export_png(self, folder: str) -> int | None:
@@ -150,8 +156,9 @@ class TrainingActions(QObject):
         except OSError as exc:
             self.window.show_error(f"Could not export the corrections: {exc}")
             return None
-        self.window.statusBar().showMessage(f"Exported {count} corrections as PNG to {folder}",
-                                            8000)
+        self.window.statusBar().showMessage(
+            f"Exported {count} corrections as PNG to {folder}", 8000
+        )
         return count
 
     def delete_all(self) -> int:
@@ -172,9 +179,11 @@ class TrainingActions(QObject):
 
     def _confirm_delete(self) -> None:
         count = self.corrections.count()
-        answer = QMessageBox.question(self.window, "Delete corrections",
-                                      f"Delete all {count} corrected drawings? This cannot be "
-                                      "undone.")
+        answer = QMessageBox.question(
+            self.window,
+            "Delete corrections",
+            f"Delete all {count} corrected drawings? This cannot be undone.",
+        )
         if answer == QMessageBox.StandardButton.Yes:
             self.delete_all()
 
@@ -192,7 +201,8 @@ class TrainingActions(QObject):
         return False
 
 
-def install_training_actions(window, menu: QMenu, userdata: UserData | None = None
-                             ) -> TrainingActions:
+def install_training_actions(
+    window, menu: QMenu, userdata: UserData | None = None
+) -> TrainingActions:
     """Add retraining, reset and corrections to ``menu`` of ``window``; returns the owner."""
     return TrainingActions(window, menu, userdata)

@@ -85,8 +85,12 @@ class TrainingProcess(QObject):
     started = Signal(dict)  # the child's start event
     event = Signal(dict)
 
-    def __init__(self, parent: QObject | None = None, kill_grace_ms: int = KILL_GRACE_MS,
-                 name: str = "training") -> None:
+    def __init__(
+        self,
+        parent: QObject | None = None,
+        kill_grace_ms: int = KILL_GRACE_MS,
+        name: str = "training",
+    ) -> None:
         super().__init__(parent)
         self.kill_grace_ms = kill_grace_ms
         # What the child does, in messages: "The search process stopped unexpectedly…"
@@ -114,8 +118,9 @@ class TrainingProcess(QObject):
     def pid(self) -> int:
         return int(self._process.processId()) if self._process is not None else 0
 
-    def start(self, args: list[str], env: dict[str, str] | None = None,
-              working_dir: str | None = None) -> None:
+    def start(
+        self, args: list[str], env: dict[str, str] | None = None, working_dir: str | None = None
+    ) -> None:
         """Run ``digitpad <args>``; raises RuntimeError when a run is already going."""
         if self._process is not None:
             raise RuntimeError(f"a {self.name} process is already running")
@@ -205,8 +210,10 @@ class TrainingProcess(QObject):
         elif kind == "done":
             self._done = data
         elif kind == "cancelled" and not self._cancelling:
-            self._error = (f"The {self.name} process was stopped from outside before it finished"
-                           f" ({data.get('message') or 'no model written'}).")
+            self._error = (
+                f"The {self.name} process was stopped from outside before it finished"
+                f" ({data.get('message') or 'no model written'})."
+            )
         if isinstance(data.get("epoch"), int):
             self._epoch = data["epoch"]
         fraction = data.get("fraction")
@@ -226,8 +233,10 @@ class TrainingProcess(QObject):
     # --- endings ------------------------------------------------------------------------
     def _on_error(self, error: QProcess.ProcessError) -> None:
         if error == QProcess.ProcessError.FailedToStart and self._process is not None:
-            self._error = (f"Could not start the {self.name} process ({sys.executable}): "
-                           f"{self._process.errorString()}")
+            self._error = (
+                f"Could not start the {self.name} process ({sys.executable}): "
+                f"{self._process.errorString()}"
+            )
             self._end()
 
     def _on_finished(self, code: int, status: QProcess.ExitStatus) -> None:

@@ -43,8 +43,13 @@ def draw_icon(side: int = SIDE) -> QImage:
     p.drawRoundedRect(QRectF(30, 30, 136, 196), 18, 18)
 
     # A handwritten 7 with round caps.
-    pen = QPen(QColor("#1b1b1f"), 17, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap,
-               Qt.PenJoinStyle.RoundJoin)
+    pen = QPen(
+        QColor("#1b1b1f"),
+        17,
+        Qt.PenStyle.SolidLine,
+        Qt.PenCapStyle.RoundCap,
+        Qt.PenJoinStyle.RoundJoin,
+    )
     p.setPen(pen)
     p.setBrush(Qt.BrushStyle.NoBrush)
     seven = QPainterPath(QPointF(58, 70))
@@ -67,8 +72,9 @@ def main() -> int:
     icon = draw_icon()
     ok = icon.save(str(here / "digitpad.png"), "PNG")
     # .ico for Windows packaging, when this Qt has the ICO writer.
-    icon.scaled(128, 128, Qt.AspectRatioMode.KeepAspectRatio,
-                Qt.TransformationMode.SmoothTransformation).save(str(here / "digitpad.ico"), "ICO")
+    icon.scaled(
+        128, 128, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation
+    ).save(str(here / "digitpad.ico"), "ICO")
     del app
     return 0 if ok else 1
 
