@@ -202,3 +202,42 @@ def test_unipen_bad_file_is_named(tmp_path):
     path.write_bytes(gzip.compress(b'[{"label": 1}]'))
     with pytest.raises(DataError, match=r"bad.json.gz"):
         unipen.load_records(path)
+
+
+def test_damaged_cache_entries_are_made_again(tmp_path):
+    from training.data import Digits
+
+    images = np.random.default_rng(0).integers(0, 255, (5, 28, 28)).astype(np.float32) / 255
+    digits = Digits(images, np.arange(5), "five")
+    cache = tmp_path / "cache"
+    first = digits.prepared(cache).images
+    (entry,) = cache.iterdir()
+    for damage in (b"", entry.read_bytes()[:100], b"garbage" * 50):
+        entry.write_bytes(damage)
+        np.testing.assert_array_equal(digits.prepared(cache).images, first)
+        assert entry.read_bytes()[:6] == b"\x93NUMPY"  # rebuilt whole
+
+
+def test_two_runs_filling_one_cache_at_once_both_succeed(tmp_path):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from training.data import Digits
+
+    images = np.random.default_rng(1).integers(0, 255, (40, 28, 28)).astype(np.float32) / 255
+    digits = Digits(images, np.arange(40) % 10, "forty")
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(lambda _: digits.prepared(tmp_path).images, range(4)))
+    for other in results[1:]:
+        np.testing.assert_array_equal(other, results[0])
+    assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")] == []
+
+
+def test_a_cache_that_cannot_be_written_only_costs_time(tmp_path):
+    from training.data import Digits
+
+    blocked = tmp_path / "file-not-folder"
+    blocked.write_text("in the way")
+    images = np.zeros((3, 28, 28), np.float32)
+    images[:, 10:18, 12:16] = 1.0
+    prepared = Digits(images, np.arange(3), "three").prepared(blocked / "cache")
+    assert prepared.images.shape == (3, 28, 28)

@@ -79,14 +79,16 @@ class Digits:
             return Digits(prepare_all(self.images), self.labels, description)
         digest = hashlib.sha256(self.images.tobytes()).hexdigest()[:16]
         path = Path(cache) / f"prepared-{digest}-v{PREPROCESS_VERSION}.npy"
-        if path.is_file():
-            return Digits(np.load(path, allow_pickle=False), self.labels, description)
-        images = prepare_all(self.images)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp.npy")
-        np.save(tmp, images)
-        os.replace(tmp, path)
-        return Digits(images, self.labels, description)
+        from training.cache import cached
+
+        arrays = cached(
+            path,
+            lambda: {"images": prepare_all(self.images)},
+            lambda found: (
+                found["images"].shape == self.images.shape and found["images"].dtype == np.float32
+            ),
+        )
+        return Digits(arrays["images"], self.labels, description)
 
 
 def prepare_all(images: np.ndarray) -> np.ndarray:

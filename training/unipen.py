@@ -32,6 +32,7 @@ import numpy as np
 from digitpad.preprocess import VERSION as PREPROCESS_VERSION
 from digitpad.preprocess import prepare
 from digitpad.strokes import render_strokes
+from training.cache import cached
 from training.data import DataError, Digits
 from training.styles import VERSION as STYLES_VERSION
 from training.styles import random_restyle
@@ -213,13 +214,23 @@ def _render_cached(
     cache_file: Path | None,
 ) -> Digits:
     """One organisation's renders, read from ``cache_file`` when an earlier run made them."""
-    if cache_file is not None and cache_file.is_file():
-        with np.load(cache_file, allow_pickle=False) as archive:
-            return Digits(archive["images"], archive["labels"], "")
-    digits = render(records, spec, renders, seed, styled)
-    if cache_file is not None:
-        cache_file.parent.mkdir(parents=True, exist_ok=True)
-        tmp = cache_file.with_suffix(".tmp.npz")
-        np.savez(tmp, images=digits.images, labels=digits.labels)
-        os.replace(tmp, cache_file)
-    return digits
+    if cache_file is None:
+        return render(records, spec, renders, seed, styled)
+
+    def make() -> dict[str, np.ndarray]:
+        digits = render(records, spec, renders, seed, styled)
+        return {"images": digits.images, "labels": digits.labels}
+
+    def valid(found: dict[str, np.ndarray]) -> bool:
+        images, labels = found.get("images"), found.get("labels")
+        return (
+            images is not None
+            and labels is not None
+            and images.ndim == 3
+            and images.shape[1:] == (28, 28)
+            and len(images) == len(labels)
+            and len(labels) <= len(records) * renders
+        )
+
+    arrays = cached(cache_file, make, valid)
+    return Digits(arrays["images"], arrays["labels"], "")
