@@ -68,7 +68,8 @@ class Model:
         adapted = self.meta.get("adapted")
         if isinstance(adapted, dict):
             count = adapted.get("corrections")
-            mine = f" ({count} corrections)" if isinstance(count, int) else ""
+            plural = "" if count == 1 else "s"
+            mine = f" ({count} correction{plural})" if isinstance(count, int) else ""
             return f"{self.arch.upper()} adapted to your handwriting{mine}{acc_text}"
         return f"{self.arch.upper()}{acc_text}"
 

@@ -391,7 +391,9 @@ class MainWindow(QMainWindow):
         self._save_settings()
         for action in self.model_actions.values():
             action.setChecked(action.data() == source)
-        name = MODEL_LABELS.get(source, Path(source).name)
+        name = MODEL_LABELS.get(source) or (
+            "Your model" if "adapted" in model.meta else Path(source).name
+        )
         summary = f"{name}: {model.summary}"
         self.model_label.setText(f"Model: {model.summary}")
         self.model_label.setToolTip(summary)
