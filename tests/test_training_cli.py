@@ -294,3 +294,44 @@ def test_background_option_lowers_the_childs_priority(command, tmp_path, monkeyp
         main([command, "--data", str(empty), "--cache", str(tmp_path / "c"), "--background"]) == 1
     )
     assert calls == [command]
+
+
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (["--lr", "inf"], "lr must be a finite number"),
+        (["--augment", "nan"], "augment must be a finite number"),
+        (["--augment", "-5"], "augment must not be negative"),
+        (["--elastic", "nan"], "elastic must be a finite number"),
+        (["--label-smoothing", "nan"], "label_smoothing must be a finite number"),
+        (["--label-smoothing", "2"], "label_smoothing must be in"),
+        (["--distill-temperature", "0"], "distill_temperature must be positive"),
+        (["--styled", "1.5"], "styled must be in"),
+    ],
+)
+def test_bad_arguments_are_refused_before_any_work(tmp_path, capsys, args, words):
+    out = tmp_path / "model.npz"
+    missing = tmp_path / "no-data-here"  # never read: the arguments fail first
+    code = main(["train", "--data", str(missing), "--out", str(out), *args])
+    assert code == 1
+    assert words in json_lines(capsys.readouterr().out)[-1]["message"]
+    assert not out.exists()
+
+
+def test_an_output_that_is_a_folder_is_refused_before_training(tmp_path, capsys):
+    folder = tmp_path / "a-folder.npz"
+    folder.mkdir()
+    code = main(["train", "--data", str(tmp_path / "none"), "--out", str(folder)])
+    assert code == 1
+    assert "not a regular file" in json_lines(capsys.readouterr().out)[-1]["message"]
+    assert folder.is_dir() and not any(folder.iterdir())
+
+
+def test_training_does_not_import_torch_for_bad_arguments(tmp_path):
+    code = (
+        "import sys; from training.cli import main; "
+        f"main(['train', '--data', {str(tmp_path)!r}, '--lr', 'nan']); "
+        "print('torch' in sys.modules)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.stdout.strip().splitlines()[-1] == "False"

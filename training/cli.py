@@ -217,19 +217,33 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
     )
 
 
+def check_output_path(out: Path) -> None:
+    """Refuse an output that is not a regular file (a folder, a device, a FIFO) before any work."""
+    if out.exists() and not out.is_file():
+        raise ValueError(f"--out {out} exists and is not a regular file; choose a file name")
+    parent = out.parent
+    while not parent.exists() and parent != parent.parent:
+        parent = parent.parent
+    if parent.exists() and not parent.is_dir():
+        raise ValueError(f"--out {out}: {parent} is a file, not a folder")
+
+
 def run_train(args: argparse.Namespace, argv: Sequence[str], stop: _StopFlag) -> int:
     """Load the data, train, evaluate and save; returns the exit code."""
-    from training.pipeline import train_and_save
-
-    if args.background:
-        lower_priority()
+    # Every argument is checked before torch loads and the data is read: a bad one must
+    # not cost a whole run.
     config = config_from_args(args)
-    reporter: Reporter = JsonlReporter() if args.progress == "jsonl" else TqdmReporter()
     out = (
         Path(args.out)
         if args.out
         else (Path("runs") / f"{config.arch}-{dt.datetime.now():%Y%m%d-%H%M%S}.npz")
     )
+    check_output_path(out)
+    from training.pipeline import train_and_save
+
+    if args.background:
+        lower_priority()
+    reporter: Reporter = JsonlReporter() if args.progress == "jsonl" else TqdmReporter()
     command = "python -m training " + shlex.join(argv)
     try:
         result = train_and_save(
@@ -257,12 +271,13 @@ def run_adapt(args: argparse.Namespace, argv: Sequence[str], stop: _StopFlag) ->
     from digitpad.model_file import load_model
     from training.adapt import adapt_and_save, load_replay
     from training.data import load_corrections, load_mnist
-    from training.loop import Progress
+    from training.events import Progress
 
-    if args.background:
-        lower_priority()
     if args.steps < 1:
         raise ValueError("--steps must be at least 1")
+    check_output_path(Path(args.out))
+    if args.background:
+        lower_priority()
     source = args.model
     path = bundled_model_path(source) if source in ARCH_CHOICES else Path(source)
     model = load_model(path)
@@ -350,7 +365,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     stop = _StopFlag()
     stop.install()
-    from training.loop import Cancelled
+    from training.events import Cancelled
 
     try:
         if args.command == "train":

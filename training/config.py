@@ -8,6 +8,7 @@ from a :class:`TrainConfig` rather than from module globals.
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
@@ -73,10 +74,37 @@ class TrainConfig:
         for name in ("epochs", "batch_size", "hidden", "convs"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be at least 1")
+        for name in (
+            "lr",
+            "weight_decay",
+            "dropout",
+            "warmup_fraction",
+            "label_smoothing",
+            "augment",
+            "elastic",
+            "styled",
+            "distill_weight",
+            "distill_temperature",
+        ):
+            if not math.isfinite(getattr(self, name)):
+                raise ValueError(f"{name} must be a finite number, not {getattr(self, name)}")
         if not self.lr > 0:
             raise ValueError("lr must be positive")
         if not 0 <= self.dropout < 1:
             raise ValueError("dropout must be in [0, 1)")
+        for name, low, high in (
+            ("label_smoothing", 0, 1),
+            ("warmup_fraction", 0, 1),
+            ("styled", 0, 1),
+            ("distill_weight", 0, 1),
+        ):
+            if not low <= getattr(self, name) <= high:
+                raise ValueError(f"{name} must be in [{low}, {high}]")
+        for name in ("weight_decay", "augment", "elastic"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"{name} must not be negative")
+        if not self.distill_temperature > 0:
+            raise ValueError("distill_temperature must be positive")
 
     @property
     def sizes(self) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import torch
@@ -20,6 +20,7 @@ from torch import nn
 
 from training.batches import epoch_batches, normalise
 from training.config import TrainConfig
+from training.events import Cancelled, Progress
 from training.models import build
 
 # Networks whose training step costs about as much as augmenting its batch: on a CPU
@@ -27,31 +28,6 @@ from training.models import build
 # 70k-88k samples/s against 52k-64k in line). Heavier steps gain more from every thread
 # (CNN: 2.6k vs 1.5k samples/s).
 LIGHT_ARCHS = ("fcnn",)
-
-
-class Cancelled(Exception):  # noqa: N818 - a stop, not an error
-    """Training stopped because ``should_stop()`` said so; no model is produced."""
-
-
-@dataclass(frozen=True)
-class Progress:
-    """One report: ``step`` of ``steps`` in ``epoch`` (1-based); ``metrics`` set at epoch end."""
-
-    epoch: int
-    epochs: int
-    step: int
-    steps: int
-    loss: float
-    metrics: dict = field(default_factory=dict)
-
-    @property
-    def epoch_end(self) -> bool:
-        return bool(self.metrics)
-
-    @property
-    def fraction(self) -> float:
-        """Fraction of the whole run done."""
-        return ((self.epoch - 1) + self.step / self.steps) / self.epochs
 
 
 @dataclass

@@ -13,7 +13,7 @@ import sys
 import time
 from typing import IO, Any
 
-from training.loop import Progress
+from training.events import Progress
 
 PROGRESS_INTERVAL_S = 0.5
 
