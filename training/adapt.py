@@ -35,6 +35,8 @@ from training.data import DataError, Digits
 from training.loop import Cancelled, distill_loss
 from training.models import export, from_params
 
+# Networks whose training step is worth several threads.
+HEAVY_ARCHS = ("cnn",)
 # The share of each batch that is the user's corrections; the rest is replay.
 CORRECTION_SHARE = 0.5
 REPLAY_FIELDS = ("images", "labels")
@@ -75,6 +77,25 @@ def fine_tune(
 ) -> dict[str, np.ndarray]:
     """The fine-tuned weights of ``model`` (float32 arrays, in the model file's layout)."""
     settings = settings or AdaptSettings()
+    threads = torch.get_num_threads()
+    if model.arch not in HEAVY_ARCHS:
+        # A small network's steps are too short to share: one thread is faster than two
+        # fighting over the cores, and leaves the other to the window.
+        torch.set_num_threads(1)
+    try:
+        return _fine_tune(model, corrections, replay, settings, on_step, should_stop)
+    finally:
+        torch.set_num_threads(threads)
+
+
+def _fine_tune(
+    model: Model,
+    corrections: Digits,
+    replay: Digits,
+    settings: AdaptSettings,
+    on_step: Callable[[int, int, float], None] | None,
+    should_stop: Callable[[], bool] | None,
+) -> dict[str, np.ndarray]:
     torch.manual_seed(settings.seed)
     generator = torch.Generator().manual_seed(settings.seed)
     net = from_params(model.arch, model.meta["sizes"], model.params)
