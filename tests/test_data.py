@@ -241,3 +241,69 @@ def test_a_cache_that_cannot_be_written_only_costs_time(tmp_path):
     images[:, 10:18, 12:16] = 1.0
     prepared = Digits(images, np.arange(3), "three").prepared(blocked / "cache")
     assert prepared.images.shape == (3, 28, 28)
+
+
+def gzip_bomb(path: Path, images: int) -> None:
+    """A valid IDX header promising ``images`` digits, then that many zero digits, gzipped."""
+    with gzip.open(path, "wb", compresslevel=9) as handle:
+        handle.write(
+            (2051).to_bytes(4, "big") + b"".join(n.to_bytes(4, "big") for n in (images, 28, 28))
+        )
+        block = bytes(784 * 10_000)
+        for _ in range(images // 10_000):
+            handle.write(block)
+
+
+def test_a_gzip_bomb_is_never_inflated_beyond_its_header(tmp_path):
+    import subprocess
+    import sys
+
+    path = tmp_path / "train-images-idx3-ubyte.gz"
+    # 2,000,000 digits: 1.5 GB inflated from a few MB, beyond what any MNIST holds.
+    gzip_bomb(path, 2_000_000)
+    assert path.stat().st_size < 5_000_000
+    code = (
+        "import resource, sys\n"
+        "resource.setrlimit(resource.RLIMIT_AS, (1_200_000_000, 1_200_000_000))\n"
+        "from training.data import DataError, read_idx\n"
+        f"try:\n    read_idx({str(path)!r}, 2051)\n"
+        "except DataError as e:\n    print('refused:', e)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert "refused:" in done.stdout and "more than this reader accepts" in done.stdout
+
+
+def test_a_corrupt_deflate_stream_is_a_data_error(tmp_path):
+    good = gzip.compress(idx_bytes(np.zeros((100, 28, 28), np.uint8), 2051))
+    broken = good[:20] + bytes(b ^ 0x55 for b in good[20:60]) + good[60:]
+    path = tmp_path / "train-images-idx3-ubyte.gz"
+    path.write_bytes(broken)
+    from training.data import read_idx
+
+    with pytest.raises(DataError, match="cannot read"):
+        read_idx(path, 2051)
+
+
+@pytest.mark.parametrize(
+    ("images", "labels", "words"),
+    [
+        (np.full((2, 28, 28), np.nan), np.array([1, 2]), "not finite"),
+        (np.zeros((2, 28, 28)), np.array([[1], [2]]), "labels have shape"),
+        (np.zeros((2, 28, 28)), np.array(["a", "b"]), "whole numbers"),
+        (np.zeros((2, 28, 28)), np.array([0.5, 1.5]), "whole numbers"),
+    ],
+)
+def test_bad_correction_arrays_are_data_errors(tmp_path, images, labels, words):
+    np.savez(tmp_path / "bad.npz", images=images, labels=labels)
+    with pytest.raises(DataError, match=words):
+        load_corrections(tmp_path)
+
+
+def test_garbage_npz_and_picture_bombs_among_corrections_are_data_errors(tmp_path):
+    (tmp_path / "junk.npz").write_bytes(b"PK\x03\x04 this is not a zip archive")
+    with pytest.raises(DataError, match=r"junk\.npz"):
+        load_corrections(tmp_path)
+    (tmp_path / "junk.npz").unlink()
+    Image.new("1", (20_000, 20_000), 1).save(tmp_path / "7_bomb.png")
+    with pytest.raises(DataError, match=r"7_bomb\.png"):
+        load_corrections(tmp_path)

@@ -26,8 +26,11 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import math
 import os
 import re
+import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -39,6 +42,8 @@ from digitpad.preprocess import VERSION as PREPROCESS_VERSION
 IMAGES_MAGIC = 2051
 LABELS_MAGIC = 2049
 SPLITS = {"train": "train", "test": "t10k"}
+# The full MNIST training images are 47 MB; a header promising far more is not MNIST.
+MAX_IDX_BYTES = 1 << 30
 CORRECTION_NAME = re.compile(r"^([0-9])_.*\.png$", re.IGNORECASE)
 
 
@@ -100,40 +105,52 @@ def prepare_all(images: np.ndarray) -> np.ndarray:
     return out
 
 
-def _open_bytes(path: Path) -> bytes:
+def _read_idx_bytes(path: Path, ndim: int) -> tuple[list[int], bytes]:
+    """(dimensions, data) of an IDX file, inflating no more than its header says it holds.
+
+    A gzip bomb behind a valid header costs the header's size at most, and a
+    header that promises more than :data:`MAX_IDX_BYTES` is refused unread.
+    """
+    header = 4 + 4 * ndim
     try:
-        if path.suffix == ".gz":
-            with gzip.open(path, "rb") as handle:
-                return handle.read()
-        return path.read_bytes()
+        opener = gzip.open if path.suffix == ".gz" else open
+        with opener(path, "rb") as handle:
+            head = handle.read(header)
+            if len(head) < header:
+                raise DataError(
+                    f"{path} is truncated: {len(head)} bytes, too short for an IDX header"
+                )
+            dims = [int.from_bytes(head[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim)]
+            count = math.prod(dims)
+            if count > MAX_IDX_BYTES:
+                raise DataError(
+                    f"{path} declares {count:,} bytes of data, more than this reader accepts"
+                )
+            return [int.from_bytes(head[:4], "big"), *dims], handle.read(count)
+    except DataError:
+        raise
     except PermissionError:
         raise DataError(f"no permission to read {path}") from None
-    except (OSError, EOFError, gzip.BadGzipFile) as exc:
+    except (OSError, EOFError, gzip.BadGzipFile, zlib.error) as exc:
         raise DataError(f"cannot read {path}: {exc}") from None
 
 
 def read_idx(path: str | os.PathLike, magic: int) -> np.ndarray:
     """Read one IDX file (images: magic 2051, N×rows×cols; labels: 2049, N) as uint8."""
     path = Path(path)
-    data = _open_bytes(path)
     ndim = 3 if magic == IMAGES_MAGIC else 1
-    header = 4 + 4 * ndim
-    if len(data) < header:
-        raise DataError(f"{path} is truncated: {len(data)} bytes, too short for an IDX header")
-    found = int.from_bytes(data[:4], "big")
+    (found, *dims), data = _read_idx_bytes(path, ndim)
     if found != magic:
         kind = "images" if magic == IMAGES_MAGIC else "labels"
         raise DataError(f"{path} has magic number {found}, expected {magic} for an IDX {kind} file")
-    dims = [int.from_bytes(data[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim)]
-    count = int(np.prod(dims))
-    if len(data) - header < count:
+    count = math.prod(dims)
+    if len(data) < count:
         raise DataError(
-            f"{path} is truncated: header promises {count} bytes of data, "
-            f"found {len(data) - header}"
+            f"{path} is truncated: header promises {count} bytes of data, found {len(data)}"
         )
     if ndim == 3 and tuple(dims[1:]) != (SIDE, SIDE):
         raise DataError(f"{path} holds {dims[1]}×{dims[2]} images, expected {SIDE}×{SIDE}")
-    return np.frombuffer(data, np.uint8, count, header).reshape(dims)
+    return np.frombuffer(data, np.uint8, count).reshape(dims)
 
 
 def _candidates(folder: Path, prefix: str, kind: str) -> list[Path]:
@@ -215,13 +232,11 @@ def load_mnist(folder: str | os.PathLike, split: str = "train", download: bool =
 
 
 def _load_correction_png(path: Path) -> np.ndarray:
-    from PIL import Image, UnidentifiedImageError
+    from digitpad.images import ImageLoadError, load_image
 
     try:
-        with Image.open(path) as image:
-            image.load()
-            result = prepare(image)
-    except (OSError, UnidentifiedImageError, ValueError) as exc:
+        result = prepare(load_image(path))  # the app's own loader: no bombs, no FIFOs
+    except (ImageLoadError, ValueError) as exc:
         raise DataError(f"cannot read correction {path}: {exc}") from None
     if result.image is None:
         raise DataError(f"correction {path} holds no digit ({result.blank_reason})")
@@ -234,8 +249,12 @@ def _load_correction_npz(path: Path) -> tuple[np.ndarray, np.ndarray]:
             images, labels = archive["images"], archive["labels"]
     except KeyError:
         raise DataError(f"{path} needs arrays 'images' and 'labels'") from None
-    except (OSError, ValueError, EOFError) as exc:
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
         raise DataError(f"cannot read {path}: {exc}") from None
+    if not np.issubdtype(images.dtype, np.number) or not np.issubdtype(labels.dtype, np.integer):
+        raise DataError(f"{path}: images must be numbers and labels whole numbers")
+    if labels.ndim != 1:
+        raise DataError(f"{path}: labels have shape {labels.shape}, expected (N,)")
     if images.ndim != 3 or images.shape[1:] != (SIDE, SIDE):
         raise DataError(f"{path}: images have shape {images.shape}, expected (N, 28, 28)")
     if len(images) != len(labels):
@@ -243,6 +262,8 @@ def _load_correction_npz(path: Path) -> tuple[np.ndarray, np.ndarray]:
     if len(labels) and (labels.min() < 0 or labels.max() > 9):
         raise DataError(f"{path} holds labels outside 0-9")
     images = images.astype(np.float32)
+    if not np.all(np.isfinite(images)):
+        raise DataError(f"{path} holds pixels that are not finite numbers")
     if images.max(initial=0) > 1.0:
         images = images / 255.0
     return np.clip(images, 0, 1), labels.astype(np.int64)
