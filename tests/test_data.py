@@ -307,3 +307,23 @@ def test_garbage_npz_and_picture_bombs_among_corrections_are_data_errors(tmp_pat
     Image.new("1", (20_000, 20_000), 1).save(tmp_path / "7_bomb.png")
     with pytest.raises(DataError, match=r"7_bomb\.png"):
         load_corrections(tmp_path)
+
+
+def test_data_beyond_what_the_header_promises_is_never_inflated(tmp_path):
+    import subprocess
+    import sys
+
+    path = tmp_path / "train-images-idx3-ubyte.gz"
+    with gzip.open(path, "wb", compresslevel=9) as handle:
+        handle.write(idx_bytes(np.zeros((1000, 28, 28), np.uint8), 2051))
+        block = bytes(1 << 24)
+        for _ in range(64):  # 1 GiB of zeros after the 1,000 digits
+            handle.write(block)
+    code = (
+        "import resource\n"
+        "resource.setrlimit(resource.RLIMIT_AS, (900_000_000, 900_000_000))\n"
+        "from training.data import read_idx\n"
+        f"print(read_idx({str(path)!r}, 2051).shape)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.stdout.strip() == "(1000, 28, 28)", done.stderr[-300:]
