@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import contextlib
+import glob
 import os
 import tempfile
+import time
 from pathlib import Path
 
 
@@ -18,6 +20,20 @@ def _read_umask() -> int:
 _UMASK = _read_umask()
 
 
+# A temporary file this old was left by a writer that died (a kill, a power cut): no save
+# of ours takes minutes.
+STALE_SECONDS = 600
+
+
+def _remove_stale_temporaries(path: Path) -> None:
+    """Delete what killed writers of ``path`` left behind (our own pattern only)."""
+    now = time.time()
+    for leftover in path.parent.glob(f".{glob.escape(path.name)}.*.tmp"):
+        with contextlib.suppress(OSError):
+            if leftover.is_file() and now - leftover.stat().st_mtime > STALE_SECONDS:
+                leftover.unlink()
+
+
 class atomic_write:  # noqa: N801 - used like open()
     """Write to a temporary file in the target folder, fsync, then rename over the target."""
 
@@ -28,6 +44,7 @@ class atomic_write:  # noqa: N801 - used like open()
 
     def __enter__(self):
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        _remove_stale_temporaries(self.path)
         fd, tmp = tempfile.mkstemp(
             prefix=f".{self.path.name}.", suffix=".tmp", dir=self.path.parent
         )

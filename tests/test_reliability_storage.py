@@ -455,3 +455,23 @@ def test_retrain_into_an_unwritable_data_folder_says_so_and_starts_nothing(
     assert "Cannot write to DigitPad's data folder" in text and str(userdata.root) in text
     assert os.strerror(errno.EACCES) in text and "[Errno" not in text
     assert window.recognition.model_source == "fcnn"
+
+
+def test_temporaries_left_by_a_killed_writer_are_cleaned_on_the_next_save(tmp_path):
+    import time as clock
+
+    from digitpad.atomic import STALE_SECONDS, atomic_write
+
+    target = tmp_path / "model.npz"
+    old = tmp_path / ".model.npz.abc123.tmp"  # what a SIGKILLed save leaves
+    fresh = tmp_path / ".model.npz.def456.tmp"  # another writer, still at work
+    other = tmp_path / ".notes.txt.ghi789.tmp"  # not ours to touch
+    for leftover in (old, fresh, other):
+        leftover.write_bytes(b"half a file")
+    long_ago = clock.time() - STALE_SECONDS - 60
+    os.utime(old, (long_ago, long_ago))
+    os.utime(other, (long_ago, long_ago))
+    with atomic_write(target) as handle:
+        handle.write(b"whole")
+    assert target.read_bytes() == b"whole"
+    assert not old.exists() and fresh.exists() and other.exists()
