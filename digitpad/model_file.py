@@ -9,7 +9,9 @@ how the model was made (data, command, seed, accuracy, date, versions).
 
 from __future__ import annotations
 
+import contextlib
 import json
+import math
 import os
 import zipfile
 from dataclasses import dataclass, field
@@ -24,6 +26,9 @@ FORMAT = "digitpad-model"
 FORMAT_VERSION = 1
 META_KEY = "__meta__"
 MAX_FILE_BYTES = 256 * 1024 * 1024
+# What loading may inflate: the largest network here holds about 2 MB of weights.
+MAX_ARRAY_BYTES = 256 * 1024 * 1024
+MAX_MEMBERS = 64
 # Trained weights are small numbers; anything beyond this is damage or an attack.
 MAX_WEIGHT = 1e4
 MAX_NORM = 1e3
@@ -171,6 +176,7 @@ def load_model(path: str | os.PathLike) -> Model:
     if size > MAX_FILE_BYTES:
         raise ModelFileError(f"{path} is {size / 2**20:.0f} MiB, too large to be a model")
     try:
+        _check_headers(path)
         archive = np.load(path, allow_pickle=False)
         if not isinstance(archive, np.lib.npyio.NpzFile):
             raise ModelFileError(f"{path} holds a bare array, not a model archive")
@@ -181,10 +187,7 @@ def load_model(path: str | os.PathLike) -> Model:
     except PermissionError:
         raise ModelFileError(f"no permission to read {path}") from None
     except (ValueError, OSError, zipfile.BadZipFile, EOFError, KeyError) as exc:
-        reason = "contains pickled objects, which are refused" if "pickle" in str(exc) else None
-        raise ModelFileError(
-            f"{path} is not a DigitPad model file ({reason or 'not a readable .npz archive'})"
-        ) from None
+        raise ModelFileError(f"{path} is not a DigitPad model file ({_what(path, exc)})") from None
     meta_bytes = arrays.pop(META_KEY, None)
     if meta_bytes is None:
         raise ModelFileError(f"{path} has no DigitPad metadata")
@@ -204,6 +207,53 @@ def load_model(path: str | os.PathLike) -> Model:
         return validate(str(meta.get("arch")), arrays, meta)
     except ModelFileError as exc:
         raise ModelFileError(f"{path}: {exc}") from None
+
+
+def _what(path: Path, error: Exception) -> str:
+    """Why a file is not a model, in words that do not cry attack over a damaged file."""
+    with contextlib.suppress(OSError), open(path, "rb") as handle:
+        start = handle.read(4)
+        if start[:1] == b"\x80":
+            return "it holds a pickle, which is never opened"
+        if start == b"PK\x03\x04":
+            if "pickle" in str(error) or "object" in str(error):
+                return "it holds pickled objects, which are never opened"
+            return "a damaged archive"
+    return "not a model archive"
+
+
+def _check_headers(path: Path) -> None:
+    """Refuse an archive whose arrays are not what a model holds, before inflating any of them.
+
+    The zip directory and each array's header say how much memory loading
+    would take: a small file declaring huge or many arrays is refused unread.
+    """
+    if not zipfile.is_zipfile(path):
+        return  # np.load says what else it is
+    total = 0
+    with zipfile.ZipFile(path) as archive:
+        members = archive.infolist()
+        if len(members) > MAX_MEMBERS:
+            raise ModelFileError(f"{path} holds {len(members)} arrays, far more than a model")
+        for member in members:
+            if not member.filename.endswith(".npy"):
+                raise ModelFileError(f"{path} holds {member.filename!r}, which is not an array")
+            with archive.open(member) as handle:
+                version = np.lib.format.read_magic(handle)
+                read_header = (
+                    np.lib.format.read_array_header_1_0
+                    if version == (1, 0)
+                    else np.lib.format.read_array_header_2_0
+                )
+                shape, _fortran, dtype = read_header(handle)
+            if dtype.hasobject:
+                raise ModelFileError(
+                    f"{path} is not a DigitPad model file (it holds pickled objects, "
+                    "which are never opened)"
+                )
+            total += math.prod(shape) * dtype.itemsize
+            if total > MAX_ARRAY_BYTES:
+                raise ModelFileError(f"{path} declares arrays too large to be a model")
 
 
 def save_model(path: str | os.PathLike, arch: str, params: dict, meta: dict) -> Model:

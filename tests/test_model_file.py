@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import pickle
@@ -252,3 +253,46 @@ def test_a_permutation_of_the_labels_is_a_valid_model(tmp_path):
     path = tmp_path / "perm.npz"
     write_npz(path, random_params("fcnn"), valid_meta(labels=list(range(9, -1, -1))))
     assert load_model(path).meta["labels"][0] == 9
+
+
+def npy_declaring(shape, dtype="<f4", data: bytes = b"") -> bytes:
+    """An .npy member whose header declares ``shape`` whatever data follows."""
+    header = {"descr": dtype, "fortran_order": False, "shape": tuple(shape)}
+    buffer = io.BytesIO()
+    np.lib.format.write_array_header_1_0(buffer, header)
+    return buffer.getvalue() + data
+
+
+def test_an_archive_declaring_a_huge_array_is_refused_unread(tmp_path):
+    path = tmp_path / "huge.npz"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("fc1.weight.npy", npy_declaring((1 << 40,), data=bytes(400_000)))
+    with pytest.raises(ModelFileError, match="too large to be a model"):
+        load_model(path)
+
+
+def test_a_small_archive_that_inflates_to_gigabytes_is_refused_unread(tmp_path):
+    path = tmp_path / "bomb.npz"
+    zeros = np.zeros((64, 1024, 1024), np.float32)  # 256 MiB each, a few hundred kB deflated
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for i in range(8):
+            with archive.open(f"a{i}.npy", "w", force_zip64=True) as handle:
+                np.lib.format.write_array(handle, zeros)
+    assert path.stat().st_size < 5_000_000
+    with pytest.raises(ModelFileError, match="too large to be a model"):
+        load_model(path)
+
+
+@pytest.mark.parametrize(
+    ("content", "words"),
+    [
+        (os.urandom(4096), "not a model archive"),
+        (b"PK\x03\x04" + os.urandom(200), "a damaged archive"),
+        (pickle.dumps([1, 2, 3]), "holds a pickle"),
+    ],
+)
+def test_what_a_file_that_is_not_a_model_is_says_what_it_is(tmp_path, content, words):
+    path = tmp_path / "model.npz"
+    path.write_bytes(content)
+    with pytest.raises(ModelFileError, match=words):
+        load_model(path)
