@@ -232,3 +232,35 @@ def test_defaults_are_the_searchs_best_when_there_is_one(qtbot, userdata, window
         userdata.root / "out.npz"
     )
     dialog.close()
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("epochs", 99999999999),
+        ("batch_size", 2**31),
+        ("lr", "nan"),
+        ("lr", "inf"),
+        ("epochs", -3),
+        ("lr", "abc"),
+    ],
+)
+def test_out_of_range_remembered_values_fall_back_and_the_dialog_opens(
+    qtbot, userdata, window, key, value
+):
+    store = window.settings.store
+    store.setValue("retrain/lr", defaults.LR)  # a dialog that was used before
+    store.setValue(f"retrain/{key}", value)
+    window.training.retrain_action.trigger()
+    dialog = window.training.dialog
+    assert dialog.isVisible()
+    spin = {"epochs": dialog.epochs_spin, "batch_size": dialog.batch_spin, "lr": dialog.lr_spin}
+    shown = spin[key].value()
+    assert (
+        shown
+        == {
+            "epochs": defaults.EPOCHS,
+            "batch_size": defaults.BATCH_SIZE,
+            "lr": pytest.approx(defaults.LR),
+        }[key]
+    )

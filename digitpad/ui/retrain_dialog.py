@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import errno
 import json
+import math
 from pathlib import Path
 
 from PySide6.QtCore import QSettings, Qt, Signal
@@ -107,6 +108,18 @@ def plain_error(message: str) -> str:
             "images and labels), complete and not renamed."
         )
     return "\n".join([f"Training failed: {message.strip()}", *hints])
+
+
+def _set_within(spin, value, fallback) -> None:
+    """Show ``value`` when the box can hold it; a stored value out of range (a hand-edited
+    file, an older version) would make the box refuse or overflow, so ``fallback`` is shown."""
+    ok = (
+        isinstance(value, (int, float))
+        and not isinstance(value, bool)
+        and math.isfinite(value)
+        and spin.minimum() <= value <= spin.maximum()
+    )
+    spin.setValue(value if ok else fallback)
 
 
 class RetrainDialog(QDialog):
@@ -270,9 +283,13 @@ class RetrainDialog(QDialog):
             return
         arch = self._value("arch", defaults.ARCH, str)
         self.arch_combo.setCurrentIndex(max(0, self.arch_combo.findData(arch)))
-        self.epochs_spin.setValue(self._value("epochs", defaults.EPOCHS, int))
-        self.lr_spin.setValue(self._value("lr", defaults.LR, float))
-        self.batch_spin.setValue(self._value("batch_size", defaults.BATCH_SIZE, int))
+        _set_within(self.epochs_spin, self._value("epochs", defaults.EPOCHS, int), defaults.EPOCHS)
+        _set_within(self.lr_spin, self._value("lr", defaults.LR, float), defaults.LR)
+        _set_within(
+            self.batch_spin,
+            self._value("batch_size", defaults.BATCH_SIZE, int),
+            defaults.BATCH_SIZE,
+        )
         try:
             tuned = json.loads(self._value("tuned", "{}", str))
         except ValueError:
@@ -313,12 +330,12 @@ class RetrainDialog(QDialog):
         if arch in defaults.ARCHS:
             self.arch_combo.setCurrentIndex(self.arch_combo.findData(arch))
         if isinstance(params.get("epochs"), int) and params["epochs"] > 0:
-            self.epochs_spin.setValue(params["epochs"])
+            _set_within(self.epochs_spin, params["epochs"], self.epochs_spin.value())
         known = best_params.clean(params)
         if "lr" in known:
-            self.lr_spin.setValue(known.pop("lr"))
+            _set_within(self.lr_spin, known.pop("lr"), self.lr_spin.value())
         if "batch_size" in known:
-            self.batch_spin.setValue(known.pop("batch_size"))
+            _set_within(self.batch_spin, known.pop("batch_size"), self.batch_spin.value())
         self._set_tuned(known)
 
     def _set_tuned(self, params: dict) -> None:
