@@ -261,6 +261,6 @@ def test_out_of_range_remembered_values_fall_back_and_the_dialog_opens(
         == {
             "epochs": defaults.EPOCHS,
             "batch_size": defaults.BATCH_SIZE,
-            "lr": pytest.approx(defaults.LR),
+            "lr": pytest.approx(defaults.LR, abs=1e-6),
         }[key]
     )
