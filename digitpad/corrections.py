@@ -88,6 +88,18 @@ class Corrections:
             ) from None
         return path
 
+    def relabel(self, path: Path, label: int) -> Path:
+        """Give the saved drawing ``path`` another label (a second press on the same drawing)."""
+        label = int(label)
+        if not 0 <= label <= 9:
+            raise CorrectionError(f"{label} is not a digit")
+        target = path.with_name(f"{label}{path.name[1:]}")
+        try:
+            os.replace(path, target)
+        except OSError as exc:
+            raise CorrectionError(f"could not relabel {path.name}: {exc.strerror or exc}") from None
+        return target
+
     def delete_all(self) -> int:
         """Delete every saved correction; returns how many there were."""
         paths = self.paths()

@@ -400,6 +400,10 @@ def test_correction_that_cannot_be_saved_is_said_in_the_banner(window, qtbot, mo
     corrections = window.training.corrections
     assert window.training.correct(1) is not None
     before = listing(corrections.folder)
+    window.clear()  # a new drawing: its correction is a new file
+    with qtbot.waitSignal(window.recognition.predictionReady, timeout=5000):
+        mouse.draw(window.canvas, mouse.SEVEN)
+    qtbot.waitUntil(lambda: window.bars.values() is not None, timeout=3000)
 
     monkeypatch.setattr(atomic.os, "fsync", _fail_with(errno.ENOSPC))
     assert window.training.correct(2) is None

@@ -125,3 +125,16 @@ def test_learning_without_corrections_says_what_to_do(window):
     learner = window.training.learner
     assert not learner.start()
     assert "Correct a few drawings first" in window.statusBar().currentMessage()
+
+
+def test_one_correction_per_drawing_a_second_press_relabels_it(qtbot, window, mouse):
+    corrections = window.training.corrections
+    read(window, qtbot, mouse, mouse.SEVEN)
+    click_bar(window, qtbot, 1)
+    qtbot.keyClick(window, Qt.Key.Key_7)  # changed their mind: it was a 7
+    (saved,) = corrections.paths()
+    assert saved.name.startswith("7_")
+    assert "Changed this drawing's correction to 7" in window.statusBar().currentMessage()
+    read(window, qtbot, mouse, mouse.ONE)  # a new drawing is a new correction
+    click_bar(window, qtbot, 1)
+    assert sorted(p.name[0] for p in corrections.paths()) == ["1", "7"]

@@ -78,6 +78,9 @@ class TrainingActions(QObject):
             window.addAction(action)
             self.digit_actions.append(action)
         window.bars.digitClicked.connect(self.correct)
+        # The correction saved for the drawing on the canvas now; a new drawing forgets it.
+        self._last: Path | None = None
+        window.canvas.changed.connect(self._forget_last)
         window.installEventFilter(self)
         self.refresh_count()
 
@@ -120,15 +123,27 @@ class TrainingActions(QObject):
                 5000,
             )
             return None
+        # One correction per drawing: pressing another digit for the same one relabels it.
+        again = self._last is not None and self._last.is_file()
         try:
-            path = self.corrections.save(self.window.canvas.image(), digit)
+            if again:
+                path = self.corrections.relabel(self._last, digit)
+            else:
+                path = self.corrections.save(self.window.canvas.image(), digit)
         except CorrectionError as exc:
             self.window.show_error(f"The drawing was not saved as a {digit}: {exc}")
             return None
+        self._last = path
+        if again:
+            bar.showMessage(f"Changed this drawing's correction to {digit}", 8000)
+            return path
         count = self.corrections.count()
         bar.showMessage(f"Saved as a {digit} — {count} correction{'s' if count != 1 else ''}", 8000)
         self.refresh_count()
         return path
+
+    def _forget_last(self) -> None:
+        self._last = None
 
     def refresh_count(self) -> None:
         count = self.corrections.count()
