@@ -138,3 +138,20 @@ def test_one_correction_per_drawing_a_second_press_relabels_it(qtbot, window, mo
     read(window, qtbot, mouse, mouse.ONE)  # a new drawing is a new correction
     click_bar(window, qtbot, 1)
     assert sorted(p.name[0] for p in corrections.paths()) == ["1", "7"]
+
+
+def test_the_last_corrections_can_be_undone_one_by_one(qtbot, window, mouse):
+    actions = window.training
+    read(window, qtbot, mouse, mouse.SEVEN)
+    click_bar(window, qtbot, 1)
+    read(window, qtbot, mouse, mouse.ONE)
+    click_bar(window, qtbot, 2)
+    assert actions.undo_action.isEnabled() and actions.corrections.count() == 2
+    actions.undo_action.trigger()
+    assert [p.name[0] for p in actions.corrections.paths()] == ["1"]
+    assert "Removed the last correction (2)" in window.statusBar().currentMessage()
+    actions.undo_action.trigger()
+    assert actions.corrections.count() == 0 and not actions.undo_action.isEnabled()
+    assert not actions.undo_last()
+    assert "No correction to undo" in window.statusBar().currentMessage()
+    assert "Click the right digit's bar" in window.bars.toolTip()

@@ -50,7 +50,10 @@ class ProbabilityBars(QWidget):
         self._values = values
         self._winner = max(range(DIGITS), key=values.__getitem__) if winner is None else winner
         self._message = ""
-        self.setToolTip(f"Most likely {self._winner} ({values[self._winner]:.1%})")
+        self.setToolTip(
+            f"Most likely {self._winner} ({values[self._winner]:.1%}). "
+            "Wrong? Click the right digit's bar, or press its number, to correct it."
+        )
         self.update()
 
     def clear(self, message: str) -> None:

@@ -55,12 +55,14 @@ class TrainingActions(QObject):
         self.export_idx_action.triggered.connect(self._choose_idx_folder)
         self.export_png_action = QAction("Export as &PNG…", window)
         self.export_png_action.triggered.connect(self._choose_png_folder)
+        self.undo_action = QAction("&Undo last correction", window)
+        self.undo_action.triggered.connect(self.undo_last)
         self.delete_action = QAction("&Delete all…", window)
         self.delete_action.triggered.connect(self._confirm_delete)
         self.corrections_menu.addAction(self.count_action)
         self.corrections_menu.addSeparator()
         self.corrections_menu.addActions(
-            [self.export_idx_action, self.export_png_action, self.delete_action]
+            [self.undo_action, self.export_idx_action, self.export_png_action, self.delete_action]
         )
         self.corrections_menu.aboutToShow.connect(self.refresh_count)
         hint = QAction("Click a bar or press 0–9 to correct a prediction", window)
@@ -80,6 +82,7 @@ class TrainingActions(QObject):
         window.bars.digitClicked.connect(self.correct)
         # The correction saved for the drawing on the canvas now; a new drawing forgets it.
         self._last: Path | None = None
+        self._saved: list[Path] = []  # this session's corrections, newest last, for undo
         window.canvas.changed.connect(self._forget_last)
         window.installEventFilter(self)
         self.refresh_count()
@@ -134,6 +137,7 @@ class TrainingActions(QObject):
             self.window.show_error(f"The drawing was not saved as a {digit}: {exc}")
             return None
         self._last = path
+        self._saved = [p for p in self._saved if p.is_file()] + [path]
         if again:
             bar.showMessage(f"Changed this drawing's correction to {digit}", 8000)
             return path
@@ -145,11 +149,29 @@ class TrainingActions(QObject):
     def _forget_last(self) -> None:
         self._last = None
 
+    def undo_last(self) -> bool:
+        """Delete the correction saved last in this session (a press on the wrong digit)."""
+        path, self._saved = (self._saved[-1], self._saved[:-1]) if self._saved else (None, [])
+        if path is None or not path.is_file():
+            self.window.statusBar().showMessage("No correction to undo.", 5000)
+            return False
+        try:
+            path.unlink()
+        except OSError as exc:
+            self.window.show_error(f"Could not delete the correction: {exc.strerror or exc}")
+            return False
+        if path == self._last:
+            self._last = None
+        self.window.statusBar().showMessage(f"Removed the last correction ({path.name[0]})", 5000)
+        self.refresh_count()
+        return True
+
     def refresh_count(self) -> None:
         count = self.corrections.count()
         self.count_action.setText(f"{count} corrected drawing{'s' if count != 1 else ''} saved")
         for action in (self.export_idx_action, self.export_png_action, self.delete_action):
             action.setEnabled(count > 0)
+        self.undo_action.setEnabled(any(p.is_file() for p in self._saved))
         self.learner.refresh(count)
         if self.dialog is not None:
             self.dialog.refresh_corrections()
