@@ -27,12 +27,16 @@ from digitpad.ui.settings import Settings
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=4.0)
+    parser.add_argument("--why", action="store_true", help="with 'Why this answer' on")
+    parser.add_argument("--arch", default="fcnn", help="the bundled model to draw with")
     args = parser.parse_args()
     app = create_application([])
     with tempfile.TemporaryDirectory() as tmp:
         settings = Settings(QSettings(os.path.join(tmp, "s.ini"), QSettings.Format.IniFormat))
         settings.live_prediction = True
+        settings.model = args.arch
         window = MainWindow(settings)
+        window.why_check.setChecked(args.why)
         window.resize(900, 640)
         window.show()
         window.start()
@@ -50,7 +54,9 @@ def main() -> None:
         window.close()
 
     print(
-        f"platform {os.environ['QT_QPA_PLATFORM']}, {args.seconds:.0f} s of drawing, "
+        f"platform {os.environ['QT_QPA_PLATFORM']}, {args.arch}, "
+        f"why {'on' if args.why else 'off'}, "
+        f"{args.seconds:.0f} s of drawing, "
         f"{scribbler.events} mouse events, {len(predictions)} live predictions shown, "
         f"{window.recognition.sent} sent to the worker"
     )

@@ -24,6 +24,8 @@ class Prediction:
     probabilities: np.ndarray | None
     model_input: np.ndarray | None
     reason: str | None = None
+    # Why this answer (28×28, see digitpad.explain), when it was asked for.
+    evidence: np.ndarray | None = None
 
     @property
     def confidence(self) -> float | None:
@@ -39,8 +41,12 @@ class Prediction:
         }
 
 
-def predict(model: Model, image: Image.Image | np.ndarray) -> Prediction:
-    """Preprocess ``image`` as in training and run ``model`` on it."""
+def predict(model: Model, image: Image.Image | np.ndarray, explain: bool = False) -> Prediction:
+    """Preprocess ``image`` as in training and run ``model`` on it.
+
+    With ``explain``, the prediction also carries the evidence for its winner
+    against the runner-up (:func:`digitpad.explain.evidence`).
+    """
     prepared = prepare(image)
     if prepared.is_blank:
         return Prediction(None, None, None, prepared.blank_reason)
@@ -49,4 +55,12 @@ def predict(model: Model, image: Image.Image | np.ndarray) -> Prediction:
     x = prepared.normalised(model.mean, model.std)[None]
     probabilities = softmax(model.logits(x))[0]
     labels = model.meta.get("labels", list(range(10)))
-    return Prediction(int(labels[int(probabilities.argmax())]), probabilities, prepared.image)
+    why = None
+    if explain:
+        from digitpad.explain import evidence
+
+        runner_up, winner = np.argsort(probabilities)[-2:]
+        why = evidence(model, x[0], int(winner), int(runner_up))
+    return Prediction(
+        int(labels[int(probabilities.argmax())]), probabilities, prepared.image, evidence=why
+    )

@@ -212,3 +212,27 @@ def test_a_deskewing_model_shows_and_gets_the_digit_upright(window, qtbot, mouse
     assert window.recognition.model.deskew
     assert lean(window.model_view.pixels().astype(float)) < 2
     assert window.bars.winner() == 1
+
+
+def test_why_this_answer_tints_the_model_input_only_when_asked(window, qtbot, mouse):
+    window.live_action.setChecked(False)
+    mouse.draw(window.canvas, mouse.SEVEN)
+    with qtbot.waitSignal(window.recognition.predictionReady, timeout=5000) as plain:
+        window.predict()
+    assert plain.args[0].evidence is None and not window.model_view.has_evidence()
+    with qtbot.waitSignal(window.recognition.predictionReady, timeout=5000) as why:
+        window.why_check.setChecked(True)  # asks again for what is on screen
+    evidence = why.args[0].evidence
+    assert evidence is not None and evidence.shape == (28, 28)
+    assert window.model_view.has_evidence()
+    shown = window.model_view.grab().toImage()
+    tinted = [
+        shown.pixelColor(x, y).saturation() > 60
+        for x in range(0, shown.width(), 3)
+        for y in range(0, shown.height(), 3)
+    ]
+    assert sum(tinted) > 20  # coloured where the ink is, no longer plain grey
+    window.why_check.setChecked(False)
+    assert not window.model_view.has_evidence()
+    window.clear()
+    assert not window.model_view.has_evidence()

@@ -49,6 +49,8 @@ class InferenceWorker(QObject):
     def __init__(self) -> None:
         super().__init__()
         self._model = None
+        # Set from the window's thread: predictions also carry "why this answer".
+        self.explain = False
 
     @Slot(int, str)
     def load_model(self, request: int, path: str) -> None:
@@ -99,7 +101,7 @@ class InferenceWorker(QObject):
 
         if self._model is None:
             raise RuntimeError("no model is loaded yet")
-        return predict(self._model, image)
+        return predict(self._model, image, explain=self.explain)
 
 
 def _to_qimage(image) -> QImage:
@@ -183,6 +185,10 @@ class Recognition(QObject):
         request = len(self._load_sources) + 1
         self._load_sources[request] = source
         self._loadRequested.emit(request, str(model_path(source)))
+
+    def set_explain(self, on: bool) -> None:
+        """Whether predictions from now on carry the evidence for their answer."""
+        self._worker.explain = bool(on)
 
     def predict(self, image: Any) -> int:
         """Recognise ``image`` now (or right after the prediction in flight); returns its number."""

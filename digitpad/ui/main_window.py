@@ -98,6 +98,11 @@ class MainWindow(QMainWindow):
         self.bars = ProbabilityBars(self)
         self.model_view = ModelInputView(self)
         self.live_check = QCheckBox("Live prediction", self)
+        self.why_check = QCheckBox("Why this answer", self)
+        self.why_check.setToolTip(
+            "Tint the pixels that made the answer win (blue) and those that pushed "
+            "towards the runner-up (red)"
+        )
         self.predict_button = QPushButton("Predict", self)
         self.predict_button.setToolTip("Recognise the drawing (Enter)")
         self.clear_button = QPushButton("Clear", self)
@@ -118,6 +123,7 @@ class MainWindow(QMainWindow):
         side.addWidget(self.bars, 3)
         side.addWidget(seen)
         side.addLayout(view_row, 2)
+        side.addWidget(self.why_check)
         side.addWidget(self.live_check)
         side.addLayout(buttons)
 
@@ -235,6 +241,7 @@ class MainWindow(QMainWindow):
         self.clear_button.clicked.connect(self.clear)
         self.live_action.toggled.connect(self._set_live)
         self.live_check.toggled.connect(self.live_action.setChecked)
+        self.why_check.toggled.connect(self._set_explain)
         self.pen_group.triggered.connect(lambda action: self.set_pen_width(action.data()))
         self.model_group.triggered.connect(lambda action: self.choose_model(action.data()))
         rec = self.recognition
@@ -341,6 +348,13 @@ class MainWindow(QMainWindow):
         if self.live_action.isChecked() and self.recognition.model is not None:
             self.recognition.predict(self.canvas.image())
 
+    def _set_explain(self, on: bool) -> None:
+        self.recognition.set_explain(on)
+        if not on:
+            self.model_view.set_evidence(None)
+        elif not self.canvas.is_empty and self.recognition.model is not None:
+            self.predict()  # show why for what is on screen now
+
     def _set_live(self, on: bool) -> None:
         self.live_check.setChecked(on)
         self.settings.live_prediction = on
@@ -354,12 +368,14 @@ class MainWindow(QMainWindow):
             return
         self.bars.set_probabilities(prediction.probabilities, prediction.digit)
         self.model_view.set_pixels(prediction.model_input)
+        self.model_view.set_evidence(prediction.evidence if self.why_check.isChecked() else None)
         self.result_label.setText(f"{prediction.digit}  ({prediction.confidence:.1%} sure)")
         self.statusBar().showMessage(f"Looks like a {prediction.digit}")
 
     def _show_empty(self, message: str) -> None:
         self.bars.clear(message)
         self.model_view.set_pixels(None)
+        self.model_view.set_evidence(None)
         self.result_label.setText("–")
         self.result_label.setToolTip(message)
         self.statusBar().showMessage(message)

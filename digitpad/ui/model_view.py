@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QRectF, QSize, Qt
-from PySide6.QtGui import QImage, QPainter, QPaintEvent, QPalette
+from PySide6.QtGui import QColor, QImage, QPainter, QPaintEvent, QPalette
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 if TYPE_CHECKING:
@@ -19,6 +19,7 @@ class ModelInputView(QWidget):
         super().__init__(parent)
         self._image: QImage | None = None
         self._pixels: np.ndarray | None = None
+        self._evidence: QImage | None = None
         self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Preferred)
         self.setToolTip("The 28×28 picture the network receives after preprocessing")
         self.setAccessibleName("What the model sees")
@@ -39,6 +40,18 @@ class ModelInputView(QWidget):
             self._image = QImage(grey.data, w, h, w, QImage.Format.Format_Grayscale8).copy()
             self._pixels = grey
         self.update()
+
+    def set_evidence(self, evidence: np.ndarray | None) -> None:
+        """Tint each pixel by how it pushed the answer: the highlight colour towards the
+        winner, red towards the runner-up, stronger where it pushed harder; None clears."""
+        self._evidence = None if evidence is None else _tint(evidence, self._toward())
+        self.update()
+
+    def has_evidence(self) -> bool:
+        return self._evidence is not None
+
+    def _toward(self) -> QColor:
+        return self.palette().color(QPalette.ColorRole.Highlight)
 
     def _target(self) -> QRectF:
         """The largest square of whole multiples of 28 px that fits, centred."""
@@ -64,5 +77,26 @@ class ModelInputView(QWidget):
         else:
             # No smoothing: each of the 28×28 pixels stays a visible square.
             painter.drawImage(target, self._image)
+            if self._evidence is not None:
+                painter.drawImage(target, self._evidence)
         painter.setPen(self.palette().color(QPalette.ColorRole.Mid))
         painter.drawRect(target.adjusted(-0.5, -0.5, 0.5, 0.5))
+
+
+AGAINST = QColor(230, 60, 50)
+
+
+def _tint(evidence: np.ndarray, toward: QColor) -> QImage:
+    """An ARGB overlay of ``evidence``: ``toward`` for positive pixels, red for negative."""
+    import numpy as np
+
+    scale = float(np.abs(evidence).max()) or 1.0
+    strength = np.clip(np.abs(evidence) / scale, 0.0, 1.0) ** 0.5  # faint evidence stays visible
+    h, w = evidence.shape
+    rgba = np.zeros((h, w, 4), np.uint8)
+    for sign, colour in ((1, toward), (-1, AGAINST)):
+        mask = np.sign(evidence) == sign
+        rgba[mask, 0], rgba[mask, 1], rgba[mask, 2] = colour.red(), colour.green(), colour.blue()
+    rgba[..., 3] = (strength * 220).astype(np.uint8)
+    image = QImage(rgba.data, w, h, 4 * w, QImage.Format.Format_RGBA8888)
+    return image.copy()
