@@ -155,3 +155,18 @@ def test_the_last_corrections_can_be_undone_one_by_one(qtbot, window, mouse):
     assert not actions.undo_last()
     assert "No correction to undo" in window.statusBar().currentMessage()
     assert "Click the right digit's bar" in window.bars.toolTip()
+
+
+def test_the_first_answers_ever_say_how_to_correct_them_then_never_again(
+    qtbot, window, mouse, monkeypatch
+):
+    import digitpad.ui.training_actions as actions
+
+    assert not window.settings.correction_hint_shown
+    read(window, qtbot, mouse, mouse.SEVEN)
+    assert "Wrong? Click the right digit's bar" in window.statusBar().currentMessage()
+    assert window.settings.correction_hint_shown
+    later = actions.time.monotonic() + 31
+    monkeypatch.setattr(actions.time, "monotonic", lambda: later)  # half a minute on
+    read(window, qtbot, mouse, mouse.ONE)
+    assert "Wrong?" not in window.statusBar().currentMessage()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import platform
+from collections.abc import Callable
 from pathlib import Path
 
 import PySide6
@@ -70,6 +71,8 @@ class MainWindow(QMainWindow):
         self._opening_image: str | None = None
         self._about: QMessageBox | None = None
         self._settings_failed = False
+        # Words added after "Looks like a 7" (the corrections part says how to correct).
+        self.answer_hint: Callable[[int], str] = lambda digit: ""
         # The log file errors are recorded in; the banner says where it is.
         self.log_path: Path | None = None
         self.setWindowTitle("DigitPad")
@@ -370,7 +373,9 @@ class MainWindow(QMainWindow):
         self.model_view.set_pixels(prediction.model_input)
         self.model_view.set_evidence(prediction.evidence if self.why_check.isChecked() else None)
         self.result_label.setText(f"{prediction.digit}  ({prediction.confidence:.1%} sure)")
-        self.statusBar().showMessage(f"Looks like a {prediction.digit}")
+        self.statusBar().showMessage(
+            f"Looks like a {prediction.digit}{self.answer_hint(prediction.digit)}"
+        )
 
     def _show_empty(self, message: str) -> None:
         self.bars.clear(message)

@@ -77,17 +77,29 @@ class Settings:
 
     @property
     def live_prediction(self) -> bool:
-        value = self._store.value("prediction/live", True)
+        return self._flag("prediction/live", True)
+
+    @live_prediction.setter
+    def live_prediction(self, value: bool) -> None:
+        self._store.setValue("prediction/live", bool(value))
+
+    @property
+    def correction_hint_shown(self) -> bool:
+        """Whether the user has been told once that clicking a bar corrects a prediction."""
+        return self._flag("hints/correction", False)
+
+    @correction_hint_shown.setter
+    def correction_hint_shown(self, value: bool) -> None:
+        self._store.setValue("hints/correction", bool(value))
+
+    def _flag(self, key: str, default: bool) -> bool:
+        value = self._store.value(key, default)
         if isinstance(value, bool):
             return value
         # The ini backend hands booleans back as strings.
         if isinstance(value, str) and value.lower() in ("true", "false", "1", "0"):
             return value.lower() in ("true", "1")
-        return True
-
-    @live_prediction.setter
-    def live_prediction(self, value: bool) -> None:
-        self._store.setValue("prediction/live", bool(value))
+        return default
 
     @property
     def window_geometry(self) -> QByteArray | None:

@@ -10,6 +10,7 @@ no training logic.
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 from PySide6.QtCore import QEvent, QObject, QStandardPaths, Qt
@@ -84,6 +85,8 @@ class TrainingActions(QObject):
         self._last: Path | None = None
         self._saved: list[Path] = []  # this session's corrections, newest last, for undo
         window.canvas.changed.connect(self._forget_last)
+        self._hint_until: float | None = None
+        window.answer_hint = self._hint
         window.installEventFilter(self)
         self.refresh_count()
 
@@ -145,6 +148,17 @@ class TrainingActions(QObject):
         bar.showMessage(f"Saved as a {digit} — {count} correction{'s' if count != 1 else ''}", 8000)
         self.refresh_count()
         return path
+
+    def _hint(self, digit: int) -> str:
+        """For the first half minute of the first session (remembered in the settings), every
+        answer says how to correct it."""
+        settings = self.window.settings
+        if self._hint_until is None:
+            self._hint_until = 0.0 if settings.correction_hint_shown else time.monotonic() + 30
+            settings.correction_hint_shown = True
+        if time.monotonic() < self._hint_until:
+            return ". Wrong? Click the right digit's bar, or press its number, to correct it."
+        return ""
 
     def _forget_last(self) -> None:
         self._last = None
