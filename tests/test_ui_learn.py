@@ -170,3 +170,24 @@ def test_the_first_answers_ever_say_how_to_correct_them_then_never_again(
     monkeypatch.setattr(actions.time, "monotonic", lambda: later)  # half a minute on
     read(window, qtbot, mouse, mouse.ONE)
     assert "Wrong?" not in window.statusBar().currentMessage()
+
+
+def test_corrections_view_relabels_and_deletes_single_drawings(qtbot, window, mouse):
+    actions = window.training
+    for strokes, digit in ((mouse.SEVEN, 1), (mouse.ONE, 1), (mouse.SEVEN, 7)):
+        read(window, qtbot, mouse, strokes)
+        click_bar(window, qtbot, digit)
+    view = actions.show_corrections()
+    qtbot.addWidget(view)
+    assert view.isVisible() and view.list.count() == 3
+    qtbot.waitUntil(lambda: not view.list.item(2).icon().isNull(), timeout=3000)
+    # The oldest (a 7 saved as 1 by mistake) is last: relabel it with a key press.
+    view.list.item(2).setSelected(True)
+    qtbot.keyClick(view.list, Qt.Key.Key_7)
+    assert sorted(p.name[0] for p in actions.corrections.paths()) == ["1", "7", "7"]
+    assert view.list.item(2).text() == "7"
+    view.list.clearSelection()
+    view.list.item(0).setSelected(True)
+    view.delete_button.click()
+    assert actions.corrections.count() == 2 and view.list.count() == 2
+    assert "2 corrected drawings saved" in actions.count_action.text()

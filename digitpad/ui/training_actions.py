@@ -56,6 +56,9 @@ class TrainingActions(QObject):
         self.export_idx_action.triggered.connect(self._choose_idx_folder)
         self.export_png_action = QAction("Export as &PNG…", window)
         self.export_png_action.triggered.connect(self._choose_png_folder)
+        self.show_action = QAction("&Show all…", window)
+        self.show_action.triggered.connect(self.show_corrections)
+        self.view = None
         self.undo_action = QAction("&Undo last correction", window)
         self.undo_action.triggered.connect(self.undo_last)
         self.delete_action = QAction("&Delete all…", window)
@@ -63,7 +66,13 @@ class TrainingActions(QObject):
         self.corrections_menu.addAction(self.count_action)
         self.corrections_menu.addSeparator()
         self.corrections_menu.addActions(
-            [self.undo_action, self.export_idx_action, self.export_png_action, self.delete_action]
+            [
+                self.show_action,
+                self.undo_action,
+                self.export_idx_action,
+                self.export_png_action,
+                self.delete_action,
+            ]
         )
         self.corrections_menu.aboutToShow.connect(self.refresh_count)
         hint = QAction("Click a bar or press 0–9 to correct a prediction", window)
@@ -159,6 +168,19 @@ class TrainingActions(QObject):
         if time.monotonic() < self._hint_until:
             return ". Wrong? Click the right digit's bar, or press its number, to correct it."
         return ""
+
+    def show_corrections(self):
+        """The corrections, to relabel or delete one by one (a window of its own)."""
+        from digitpad.ui.corrections_view import CorrectionsView
+
+        if self.view is None:
+            self.view = CorrectionsView(self.corrections, self.window)
+            self.view.changed.connect(self.refresh_count)
+        else:
+            self.view.refresh()
+        self.view.show()
+        self.view.raise_()
+        return self.view
 
     def _forget_last(self) -> None:
         self._last = None

@@ -1,0 +1,174 @@
+"""Model → Corrections → Show all…: every corrected drawing with its label, to fix or remove.
+
+A wrong click saves a drawing under the wrong digit, and that drawing then
+teaches the wrong thing to every retrain and to "Learn my handwriting". Here
+each one shows as a thumbnail captioned with its label: select some, then
+press a number key (or choose a digit) to relabel them, or Delete to remove
+them. Thumbnails are decoded at their small size, a screenful at a time.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QEvent, QObject, QSize, Qt, QTimer, Signal
+from PySide6.QtGui import QIcon, QImageReader, QKeyEvent, QPixmap
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from digitpad.corrections import CorrectionError, Corrections
+
+THUMB = 72
+BATCH = 48  # thumbnails decoded per turn of the event loop
+
+
+class CorrectionsView(QDialog):
+    """The list of corrections; ``changed`` fires after any relabel or delete."""
+
+    changed = Signal()
+
+    def __init__(self, corrections: Corrections, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.corrections = corrections
+        self.setWindowTitle("Corrected drawings")
+        self.resize(560, 420)
+        self.list = QListWidget(self)
+        self.list.setViewMode(QListWidget.ViewMode.IconMode)
+        self.list.setIconSize(QSize(THUMB, THUMB))
+        self.list.setGridSize(QSize(THUMB + 16, THUMB + 28))
+        self.list.setResizeMode(QListWidget.ResizeMode.Adjust)
+        self.list.setMovement(QListWidget.Movement.Static)
+        self.list.setSelectionMode(QListWidget.SelectionMode.ExtendedSelection)
+        self.list.itemSelectionChanged.connect(self._update_buttons)
+        self.list.installEventFilter(self)
+        self.summary = QLabel(self)
+        self.label_combo = QComboBox(self)
+        self.label_combo.addItems([str(d) for d in range(10)])
+        self.relabel_button = QPushButton("Relabel as", self)
+        self.relabel_button.clicked.connect(
+            lambda: self.relabel(int(self.label_combo.currentText()))
+        )
+        self.delete_button = QPushButton("Delete", self)
+        self.delete_button.clicked.connect(self.delete_selected)
+        close = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
+        close.rejected.connect(self.reject)
+
+        actions = QHBoxLayout()
+        actions.addWidget(self.relabel_button)
+        actions.addWidget(self.label_combo)
+        actions.addStretch(1)
+        actions.addWidget(self.delete_button)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.summary)
+        layout.addWidget(self.list, 1)
+        layout.addLayout(actions)
+        layout.addWidget(close)
+        self._pending: list[QListWidgetItem] = []
+        self._loader = QTimer(self)
+        self._loader.setInterval(0)
+        self._loader.timeout.connect(self._load_some)
+        self.refresh()
+
+    # --- content ---------------------------------------------------------------------------
+    def refresh(self) -> None:
+        """List the corrections again (newest first); thumbnails follow without blocking."""
+        self.list.clear()
+        paths = sorted(self.corrections.paths(), key=lambda p: p.name[2:], reverse=True)
+        self._pending = []
+        for path in paths:
+            item = QListWidgetItem(path.name[0], self.list)
+            item.setData(Qt.ItemDataRole.UserRole, str(path))
+            item.setTextAlignment(Qt.AlignmentFlag.AlignHCenter)
+            item.setToolTip(f"Saved as a {path.name[0]}")
+            self._pending.append(item)
+        count = len(paths)
+        self.summary.setText(
+            f"{count} corrected drawing{'s' if count != 1 else ''}. Select, then press a "
+            "number to relabel or Delete to remove."
+            if count
+            else "No corrected drawings yet: click the right digit's bar after a wrong answer."
+        )
+        self._update_buttons()
+        self._loader.start()
+
+    def _load_some(self) -> None:
+        for item in self._pending[:BATCH]:
+            reader = QImageReader(item.data(Qt.ItemDataRole.UserRole))
+            size = reader.size()
+            if size.isValid():
+                reader.setScaledSize(size.scaled(THUMB, THUMB, Qt.AspectRatioMode.KeepAspectRatio))
+            image = reader.read()
+            if not image.isNull():
+                item.setIcon(QIcon(QPixmap.fromImage(image)))
+        self._pending = self._pending[BATCH:]
+        if not self._pending:
+            self._loader.stop()
+
+    def selected_paths(self) -> list[Path]:
+        return [Path(i.data(Qt.ItemDataRole.UserRole)) for i in self.list.selectedItems()]
+
+    # --- changes ---------------------------------------------------------------------------
+    def relabel(self, digit: int) -> int:
+        """Give the selected drawings the label ``digit``; returns how many changed."""
+        changed = 0
+        for item in self.list.selectedItems():
+            path = Path(item.data(Qt.ItemDataRole.UserRole))
+            if path.name[0] == str(digit):
+                continue
+            try:
+                new = self.corrections.relabel(path, digit)
+            except CorrectionError as exc:
+                self.summary.setText(str(exc))
+                break
+            item.setData(Qt.ItemDataRole.UserRole, str(new))
+            item.setText(str(digit))
+            item.setToolTip(f"Saved as a {digit}")
+            changed += 1
+        if changed:
+            self.changed.emit()
+        return changed
+
+    def delete_selected(self) -> int:
+        """Remove the selected drawings; returns how many went."""
+        gone = 0
+        for item in self.list.selectedItems():
+            path = Path(item.data(Qt.ItemDataRole.UserRole))
+            try:
+                path.unlink(missing_ok=True)
+            except OSError as exc:
+                self.summary.setText(f"Could not delete {path.name}: {exc.strerror or exc}")
+                break
+            self.list.takeItem(self.list.row(item))
+            gone += 1
+        if gone:
+            self.changed.emit()
+            self.refresh()
+        return gone
+
+    def _update_buttons(self) -> None:
+        chosen = bool(self.list.selectedItems())
+        self.relabel_button.setEnabled(chosen)
+        self.delete_button.setEnabled(chosen)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        """Number keys relabel and Delete removes, while the list has the focus."""
+        if watched is self.list and event.type() == QEvent.Type.KeyPress:
+            key = QKeyEvent(event)
+            text = key.text()
+            if text.isdigit() and len(text) == 1 and self.list.selectedItems():
+                self.relabel(int(text))
+                return True
+            if key.key() in (Qt.Key.Key_Delete, Qt.Key.Key_Backspace):
+                self.delete_selected()
+                return True
+        return super().eventFilter(watched, event)
