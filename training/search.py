@@ -25,11 +25,14 @@ is then 128 + the signal number, as for ``train``.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import random
 import signal
 import sys
 import threading
 import time
+import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
@@ -306,29 +309,101 @@ def _engine_kwargs(url: str) -> dict:
     return {}
 
 
+# A trial started by a worker that found the study already full: failed at once, never counted.
+SURPLUS = "digitpad_surplus"
+# How often a worker with nothing to start looks whether the others finished (or died).
+POLL_S = 2.0
+
+
+class _Surplus(Exception):  # noqa: N818 - not an error: the study has all its trials
+    """Other workers already run or finished the trials this study asked for."""
+
+
+class _Raced(Exception):  # noqa: N818 - another worker got there first; try again
+    """Another worker created the same study, table or attribute at the same moment."""
+
+
+# How often a worker proves it is alive, and how long before its trial is taken over.
+HEARTBEAT_S = 5
+GRACE_S = 20
+RACE_TRIES = 8
+
+
+def _is_race(exc: BaseException) -> bool:
+    text = str(exc).lower()
+    return any(words in text for words in ("duplicate key", "already exists", "unique constraint"))
+
+
 def open_study(options: SearchOptions) -> Any:
-    """Create or load the study; every problem a user can cause is a SearchError."""
+    """Create or load the study; every problem a user can cause is a SearchError.
+
+    Any number of workers may open a new study at the same moment: creating the
+    tables, the study and its attributes is idempotent, and a lost race is
+    retried rather than fatal.
+    """
+    for attempt in range(RACE_TRIES):
+        try:
+            return _open_study_once(options)
+        except _Raced:
+            time.sleep(random.uniform(0.05, 0.25) * (attempt + 1))
+    raise SearchError(
+        f"could not open study {options.name!r}: other workers kept changing it; try again"
+    )
+
+
+def _storage(url: str) -> Any:
     import optuna
-    from sqlalchemy.exc import SQLAlchemyError
+
+    try:  # Optuna 4.9 and later name the callback for what it is for
+        from optuna.storages import RetryHeartbeatStaleTrialCallback
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+            callback = RetryHeartbeatStaleTrialCallback(max_retry=3)
+        retry = {"heartbeat_stale_trial_callback": callback}
+    except ImportError:
+        from optuna.storages import RetryFailedTrialCallback
+
+        retry = {"failed_trial_callback": RetryFailedTrialCallback(max_retry=3)}
+    # A trial whose worker died is failed by the next worker that looks, and run again.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        return optuna.storages.RDBStorage(
+            url,
+            engine_kwargs=_engine_kwargs(url),
+            heartbeat_interval=HEARTBEAT_S,
+            grace_period=GRACE_S,
+            **retry,
+        )
+
+
+def _open_study_once(options: SearchOptions) -> Any:
+    import optuna
+    from optuna.exceptions import DuplicatedStudyError
+    from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
     url = options.storage_url
     if url.startswith("sqlite:///") and options.storage is None:
         user_data_dir().mkdir(parents=True, exist_ok=True)
     shown = redact(url)
     try:
-        storage = optuna.storages.RDBStorage(url, engine_kwargs=_engine_kwargs(url))
         study = optuna.create_study(
             study_name=options.name,
-            storage=storage,
+            storage=_storage(url),
             direction="maximize",
             pruner=make_pruner(options),
             load_if_exists=True,
         )
     except ImportError as exc:
         raise SearchError(
-            f"cannot use storage {shown}: its database driver is not installed ({exc})"
+            f"cannot use storage {shown}: its database driver is not installed ({exc}); "
+            'install it with pip install -e ".[postgres]" (or ".[mysql]")'
         ) from None
+    except (IntegrityError, DuplicatedStudyError):
+        raise _Raced() from None
     except (SQLAlchemyError, OSError, ValueError, RuntimeError) as exc:
+        if _is_race(exc):
+            raise _Raced() from None
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise SearchError(f"cannot open storage {shown}: {reason}") from None
     directions = [d.name.lower() for d in study.directions]
@@ -354,16 +429,55 @@ def open_study(options: SearchOptions) -> Any:
             "choose another --study-name"
         )
     else:
-        study.set_user_attr("digitpad_search", 1)
-        for k, v in ours.items():
-            study.set_user_attr(k, v)
+        try:
+            # The marker last: a study without it has not finished being made.
+            for k, v in ours.items():
+                study.set_user_attr(k, v)
+            study.set_user_attr("digitpad_search", 1)
+        except IntegrityError:
+            raise _Raced() from None
+        except SQLAlchemyError as exc:
+            if _is_race(exc):
+                raise _Raced() from None
+            raise SearchError(f"cannot write to storage {shown}: {exc}") from None
     return study
+
+
+def claim_final(study: Any, options: SearchOptions) -> bool:
+    """Whether this worker is the one to retrain the best: the first to claim it wins.
+
+    The claim is a study of its own, because creating a study is the one step
+    the storage makes atomic across workers. A re-run of a study whose best was
+    retrained for the same number of trials does not retrain it again.
+    """
+    import optuna
+    from optuna.exceptions import DuplicatedStudyError
+    from sqlalchemy.exc import IntegrityError
+
+    try:
+        optuna.create_study(study_name=_claim_name(options), storage=study._storage)
+    except (DuplicatedStudyError, IntegrityError):
+        return False
+    return True
+
+
+def release_final(study: Any, options: SearchOptions) -> None:
+    """Give the claim back (the retrain was cancelled or failed), so a later run can do it."""
+    import optuna
+
+    with contextlib.suppress(Exception):
+        optuna.delete_study(study_name=_claim_name(options), storage=study._storage)
+
+
+def _claim_name(options: SearchOptions) -> str:
+    return f"{options.name}::final-retrain::{options.trials}"
 
 
 def counts(study: Any) -> dict[str, int]:
     from optuna.trial import TrialState
 
-    states = [t.state for t in study.get_trials(deepcopy=False)]
+    trials = study.get_trials(deepcopy=False)
+    states = [t.state for t in trials if not t.user_attrs.get(SURPLUS)]
     return {
         "completed": states.count(TrialState.COMPLETE),
         "pruned": states.count(TrialState.PRUNED),
@@ -423,7 +537,6 @@ def run_search(
     """
     import optuna
     import torch
-    from optuna.study import MaxTrialsCallback
     from optuna.trial import TrialState
 
     from training.loop import Cancelled, accuracy, resolve_device, train
@@ -472,6 +585,15 @@ def run_search(
     )
 
     def objective(trial: optuna.Trial) -> float:
+        # Workers ask for trials at the same moment: the one numbered past the target gives
+        # its place up, so the study ends with exactly --trials finished trials.
+        ahead = study.get_trials(
+            deepcopy=False, states=(TrialState.COMPLETE, TrialState.PRUNED, TrialState.RUNNING)
+        )
+        taken = [t for t in ahead if t.number < trial.number and not t.user_attrs.get(SURPLUS)]
+        if len(taken) >= options.trials:
+            trial.set_user_attr(SURPLUS, True)
+            raise _Surplus()
         values = suggest(trial, space)
         config = make_config(base, values)
         emit({"event": "trial_started", "trial": trial.number, "params": values})
@@ -539,24 +661,29 @@ def run_search(
         if on_trial_done is not None:
             on_trial_done(study)
 
-    remaining = options.trials - (existing["completed"] + existing["pruned"])
     cancelled = False
-    if remaining > 0:
-        try:
+    deadline = None if options.timeout is None else start + options.timeout
+    try:
+        while not stop.is_set() and (deadline is None or time.perf_counter() < deadline):
+            now = counts(study)
+            finished = now["completed"] + now["pruned"]
+            if finished >= options.trials:
+                break
+            if finished + now["running"] >= options.trials:
+                # The last trials are running elsewhere: wait, and take over any whose
+                # worker died (its heartbeat stops; the trial is failed and queued again).
+                optuna.storages.fail_stale_trials(study)
+                stop.wait(POLL_S)
+                continue
             study.optimize(
                 objective,
-                n_trials=remaining,
-                timeout=options.timeout,
-                callbacks=[
-                    MaxTrialsCallback(
-                        options.trials, states=(TrialState.COMPLETE, TrialState.PRUNED)
-                    ),
-                    after_trial,
-                ],
+                n_trials=1,
+                catch=(_Surplus,),
+                callbacks=[after_trial],
                 gc_after_trial=False,
             )
-        except Cancelled:
-            cancelled = True
+    except Cancelled:
+        cancelled = True
     search_seconds = time.perf_counter() - start
 
     params, best_value, best_number = best_of(study)
@@ -581,16 +708,21 @@ def run_search(
         return result
     if params is None:
         raise SearchError(f"study {options.name!r} has no completed trial to retrain")
-    if options.final:
+    if options.final and not claim_final(study, options):
+        result["final_by_another_worker"] = True
+    elif options.final:
         final_epochs = options.final_epochs or options.epochs
         config = make_config(base, result["best_params"], epochs=final_epochs)
         emit({"event": "final_started", "params": result["best_params"], "epochs": final_epochs})
         started = time.perf_counter()
         try:
             trained = train(config, data.x_full, data.y_full, should_stop=stop.is_set)
-        except Cancelled:
-            result["cancelled"] = True
-            return result
+        except BaseException as exc:
+            release_final(study, options)  # someone else may retrain it later
+            if isinstance(exc, Cancelled):
+                result["cancelled"] = True
+                return result
+            raise
         result["test_accuracy"] = _round(
             accuracy(trained.model, data.x_test, data.y_test, config.eval_batch_size)
         )
@@ -653,7 +785,9 @@ def add_search_parser(subparsers: Any) -> argparse.ArgumentParser:
             "given the same --storage URL and --study-name search one study together."
         ),
     )
-    p.add_argument("--data", required=True, type=Path, help="folder of MNIST IDX files")
+    p.add_argument(
+        "--data", type=Path, default=None, help="folder of MNIST IDX files (not for --status)"
+    )
     p.add_argument("--arch", choices=ARCH_CHOICES, default="fcnn")
     p.add_argument(
         "--trials",
@@ -720,6 +854,11 @@ def add_search_parser(subparsers: Any) -> argparse.ArgumentParser:
         default="tqdm",
         help="jsonl: one JSON object per trial event on stdout (for the GUI)",
     )
+    p.add_argument(
+        "--status",
+        action="store_true",
+        help="print the study's progress (finished, pruned, running, failed; best) and exit",
+    )
     add_background_option(p)
     p.set_defaults(func=search_main)
     return p
@@ -759,6 +898,12 @@ def search_main(args: argparse.Namespace) -> int:
     """
     import shlex
 
+    if args.status:
+        return show_status(options_from_args(args))
+    if args.data is None:
+        print("error: the search needs --data, a folder of MNIST IDX files", file=sys.stderr)  # noqa: T201
+        _emit("error", message="the search needs --data, a folder of MNIST IDX files")
+        return EXIT_ERROR
     if args.background:
         lower_priority()
     argv = list(getattr(args, "argv", None) or sys.argv[1:])
@@ -812,6 +957,41 @@ def search_main(args: argparse.Namespace) -> int:
     _keep_best(result)
     _emit("done", **result)
     return 0
+
+
+def show_status(options: SearchOptions) -> int:
+    """Print one JSON line on the study's progress (``--status``); runs nothing."""
+    import optuna
+    from sqlalchemy.exc import SQLAlchemyError
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    shown = redact(options.storage_url)
+    try:
+        study = optuna.load_study(study_name=options.name, storage=_storage(options.storage_url))
+    except KeyError:
+        message = f"there is no study {options.name!r} in {shown}"
+    except (ImportError, SQLAlchemyError, OSError, ValueError, RuntimeError) as exc:
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        message = f"cannot open storage {shown}: {reason}"
+    else:
+        params, best, number = best_of(study)
+        now = counts(study)
+        _emit(
+            "status",
+            study=options.name,
+            storage=shown,
+            arch=study.user_attrs.get("arch"),
+            epochs=study.user_attrs.get("epochs"),
+            finished=now["completed"] + now["pruned"],
+            **now,
+            best_trial=number,
+            best_val_accuracy=_round(best),
+            best_params=params,
+        )
+        return 0
+    print(f"error: {message}", file=sys.stderr)  # noqa: T201
+    _emit("error", message=message)
+    return EXIT_ERROR
 
 
 def _keep_best(result: dict) -> None:
