@@ -18,7 +18,7 @@ pytest_plugins = ["ui_helpers"]
 from digitpad.model_file import load_model  # noqa: E402
 from digitpad.userdata import UserData  # noqa: E402
 
-CHILD_MS = 120_000
+CHILD_MS = 300_000
 THREE_AS_W = [(0.05, 0.2), (0.28, 0.85), (0.5, 0.35), (0.72, 0.85), (0.95, 0.2)]
 
 
