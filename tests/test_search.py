@@ -215,3 +215,14 @@ def test_cli_subcommand_exits_cleanly_in_a_child_process(tmp_path, storage):
 def test_default_storage_lives_in_the_user_data_folder(tmp_path, monkeypatch):
     monkeypatch.setenv("DIGITPAD_DATA_DIR", str(tmp_path / "userdata"))
     assert search.default_storage() == f"sqlite:///{tmp_path / 'userdata' / 'search.db'}"
+
+
+def test_an_out_that_is_a_folder_is_refused_before_any_trial(
+    mnist_folder, storage, tmp_path, capsys
+):
+    folder = tmp_path / "a-folder.npz"
+    folder.mkdir()
+    args = common(mnist_folder, storage, tmp_path)
+    code, lines, _err = run_cli(capsys, *args, "--trials", "1", "--out", str(folder))
+    assert code == 1 and "not a regular file" in lines[-1]["message"]
+    assert lines[-1]["event"] == "error" and len(lines) == 1  # no trial started

@@ -900,6 +900,15 @@ def search_main(args: argparse.Namespace) -> int:
 
     if args.status:
         return show_status(options_from_args(args))
+    if args.out is not None:
+        from training.cli import check_output_path
+
+        try:
+            check_output_path(Path(args.out))  # before any trial: a bad --out must not cost them
+        except ValueError as exc:
+            print(f"error: {exc}", file=sys.stderr)  # noqa: T201
+            _emit("error", message=str(exc))
+            return EXIT_ERROR
     if args.data is None:
         print("error: the search needs --data, a folder of MNIST IDX files", file=sys.stderr)  # noqa: T201
         _emit("error", message="the search needs --data, a folder of MNIST IDX files")
