@@ -213,7 +213,7 @@ def _what(path: Path, error: Exception) -> str:
     """Why a file is not a model, in words that do not cry attack over a damaged file."""
     with contextlib.suppress(OSError), open(path, "rb") as handle:
         start = handle.read(4)
-        if start[:1] == b"\x80":
+        if start[:1] == b"\x80" and start[1:2] in (b"\x02", b"\x03", b"\x04", b"\x05"):
             return "it holds a pickle, which is never opened"
         if start == b"PK\x03\x04":
             if "pickle" in str(error) or "object" in str(error):
