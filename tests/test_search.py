@@ -226,3 +226,15 @@ def test_an_out_that_is_a_folder_is_refused_before_any_trial(
     code, lines, _err = run_cli(capsys, *args, "--trials", "1", "--out", str(folder))
     assert code == 1 and "not a regular file" in lines[-1]["message"]
     assert lines[-1]["event"] == "error" and len(lines) == 1  # no trial started
+
+
+def test_a_trial_past_the_target_is_surplus_and_surplus_trials_do_not_count(storage):
+    study = optuna.create_study(study_name="race", storage=storage, direction="maximize")
+    first, second, third = (study.ask() for _ in range(3))  # three workers asked at once
+    assert not search.is_surplus(study, first.number, 2)
+    assert not search.is_surplus(study, second.number, 2)
+    assert search.is_surplus(study, third.number, 2)
+    second.set_user_attr(search.SURPLUS, True)  # gave its place up
+    study.tell(second, state=optuna.trial.TrialState.FAIL)
+    assert not search.is_surplus(study, third.number, 2)
+    assert search.counts(study)["failed"] == 0

@@ -443,6 +443,18 @@ def _open_study_once(options: SearchOptions) -> Any:
     return study
 
 
+def is_surplus(study: Any, number: int, target: int) -> bool:
+    """Whether trial ``number`` would go past ``target``: as many trials before it already
+    finished or run (surplus ones do not count)."""
+    from optuna.trial import TrialState
+
+    ahead = study.get_trials(
+        deepcopy=False, states=(TrialState.COMPLETE, TrialState.PRUNED, TrialState.RUNNING)
+    )
+    taken = [t for t in ahead if t.number < number and not t.user_attrs.get(SURPLUS)]
+    return len(taken) >= target
+
+
 def claim_final(study: Any, options: SearchOptions) -> bool:
     """Whether this worker is the one to retrain the best: the first to claim it wins.
 
@@ -537,7 +549,6 @@ def run_search(
     """
     import optuna
     import torch
-    from optuna.trial import TrialState
 
     from training.loop import Cancelled, accuracy, resolve_device, train
 
@@ -587,11 +598,7 @@ def run_search(
     def objective(trial: optuna.Trial) -> float:
         # Workers ask for trials at the same moment: the one numbered past the target gives
         # its place up, so the study ends with exactly --trials finished trials.
-        ahead = study.get_trials(
-            deepcopy=False, states=(TrialState.COMPLETE, TrialState.PRUNED, TrialState.RUNNING)
-        )
-        taken = [t for t in ahead if t.number < trial.number and not t.user_attrs.get(SURPLUS)]
-        if len(taken) >= options.trials:
+        if is_surplus(study, trial.number, options.trials):
             trial.set_user_attr(SURPLUS, True)
             raise _Surplus()
         values = suggest(trial, space)

@@ -29,7 +29,7 @@ from PySide6.QtWidgets import (
 from digitpad.corrections import CorrectionError, Corrections
 
 THUMB = 72
-BATCH = 48  # thumbnails decoded per turn of the event loop
+BATCH = 8  # thumbnails decoded per turn of the event loop: a few ms, never a stall
 
 
 class CorrectionsView(QDialog):
