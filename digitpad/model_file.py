@@ -38,6 +38,8 @@ MIN_STD = 1e-3
 class ModelFileError(ValueError):
     """A file that is not a usable DigitPad model; the message says why."""
 
+    kind = "model"  # the category a training child reports (see training.events)
+
 
 @dataclass(frozen=True)
 class Model:

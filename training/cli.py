@@ -20,7 +20,7 @@ from digitpad.model_file import ModelFileError
 from training.config import ARCH_CHOICES, DEVICES, SCHEDULES, AdaptSettings, TrainConfig
 from training.data import DataError
 from training.priority import add_background_option, lower_priority
-from training.progress import JsonlReporter, Reporter, TqdmReporter, emit
+from training.progress import JsonlReporter, Reporter, TqdmReporter, emit, report_error
 
 DEFAULT_CACHE = Path("data") / "cache"
 
@@ -384,12 +384,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         emit("cancelled", message="interrupted; no model written")
         return 130
     except (DataError, ModelFileError, ValueError, OSError) as exc:
-        message = str(exc) or type(exc).__name__
-        sys.stderr.write(f"error: {message}\n")
-        emit("error", message=message)
+        report_error(exc)
         return 1
     except Exception as exc:  # a last resort: still one line, never a traceback
-        message = f"{type(exc).__name__}: {exc}"
-        sys.stderr.write(f"error: {message}\n")
-        emit("error", message=message)
+        report_error(f"{type(exc).__name__}: {exc}", kind="bug")
         return 2

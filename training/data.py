@@ -50,6 +50,14 @@ CORRECTION_NAME = re.compile(r"^([0-9])_.*\.png$", re.IGNORECASE)
 class DataError(Exception):
     """Training data that cannot be used; the message names the file and the problem."""
 
+    kind = "data"
+
+
+class DownloadError(DataError):
+    """MNIST could not be fetched: usually no network."""
+
+    kind = "network"
+
 
 @dataclass(frozen=True)
 class Digits:
@@ -196,7 +204,7 @@ def download_mnist(folder: str | os.PathLike) -> None:
         for train in (True, False):
             MNIST(str(folder), train=train, download=True)
     except Exception as exc:  # torchvision raises plain RuntimeError/URLError when offline
-        raise DataError(f"cannot download MNIST into {folder}: {exc}") from None
+        raise DownloadError(f"cannot download MNIST into {folder}: {exc}") from None
 
 
 def load_mnist(folder: str | os.PathLike, split: str = "train", download: bool = False) -> Digits:

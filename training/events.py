@@ -6,7 +6,12 @@ arguments and report errors without loading torch.
 
 from __future__ import annotations
 
+import errno
 from dataclasses import dataclass, field
+
+# What went wrong, in categories the app can act on without reading the message.
+ERROR_KINDS = ("data", "model", "network", "disk", "storage", "input", "bug")
+_NETWORK_ERRNOS = {errno.ECONNREFUSED, errno.ECONNRESET, errno.EHOSTUNREACH, errno.ENETUNREACH}
 
 
 class Cancelled(Exception):  # noqa: N818 - a stop, not an error
@@ -32,3 +37,23 @@ class Progress:
     def fraction(self) -> float:
         """Fraction of the whole run done."""
         return ((self.epoch - 1) + self.step / self.steps) / self.epochs
+
+
+def error_kind(exc: BaseException) -> str:
+    """The category of ``exc``: its own ``kind`` attribute, or one inferred from its type.
+
+    Errors we raise (``DataError``, ``ModelFileError``, the search's errors) carry a
+    ``kind``; the rest are classified by type, so the app never parses the message.
+    """
+    kind = getattr(exc, "kind", None)
+    if isinstance(kind, str) and kind in ERROR_KINDS:
+        return kind
+    if isinstance(exc, (ConnectionError, TimeoutError)) or getattr(exc, "errno", None) in (
+        _NETWORK_ERRNOS
+    ):
+        return "network"
+    if isinstance(exc, OSError):
+        return "disk"
+    if isinstance(exc, ValueError):
+        return "input"
+    return "bug"

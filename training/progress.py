@@ -3,7 +3,8 @@
 JSON lines mode prints one object per line on stdout, each with an ``event``:
 ``start`` (config, sample counts), ``progress`` (about every 0.5 s: epoch, step,
 fraction of the run done, loss), ``epoch`` (train loss, test accuracy),
-``done`` (model path, accuracy) or ``error`` (message), flushed at once.
+``done`` (model path, accuracy) or ``error`` (message and ``kind``, one of
+``events.ERROR_KINDS``), flushed at once.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import sys
 import time
 from typing import IO, Any
 
-from training.events import Progress
+from training.events import Progress, error_kind
 
 PROGRESS_INTERVAL_S = 0.5
 
@@ -23,6 +24,17 @@ def emit(event: str, stream: IO[str] | None = None, **fields: Any) -> None:
     stream = stream or sys.stdout
     stream.write(json.dumps({"event": event, **fields}) + "\n")
     stream.flush()
+
+
+def report_error(exc: BaseException | str, kind: str | None = None) -> None:
+    """Tell a person (one line on stderr) and the app (an ``error`` event) what failed."""
+    if isinstance(exc, BaseException):
+        message = str(exc) or type(exc).__name__
+        kind = kind or error_kind(exc)
+    else:
+        message = exc
+    sys.stderr.write(f"error: {message}\n")
+    emit("error", message=message, kind=kind or "input")
 
 
 class Reporter:
