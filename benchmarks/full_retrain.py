@@ -2,7 +2,7 @@
 
 Runs what Model → Retrain… runs with the dialog's defaults (the design's
 hyperparameters from ``digitpad.training_defaults``): ``digitpad train`` as a
-child process read by :class:`digitpad.ui.training_process.TrainingProcess`.
+child process read by :class:`digitpad.ui.child_process.ChildProcess`.
 Usage: ``python benchmarks/full_retrain.py --data ../shared/data/mnist``
 (``--epochs``/``--arch``/``--device`` to vary it).
 """
@@ -21,7 +21,7 @@ from PySide6.QtCore import QCoreApplication
 
 from digitpad import training_defaults as d
 from digitpad.model_file import load_model
-from digitpad.ui.training_process import TrainingProcess
+from digitpad.ui.child_process import ChildProcess
 
 
 def main() -> None:
@@ -34,7 +34,7 @@ def main() -> None:
     app = QCoreApplication([])
     with tempfile.TemporaryDirectory() as tmp:
         out = os.path.join(tmp, "model.npz")
-        runner = TrainingProcess()
+        runner = ChildProcess()
         state: dict = {"epochs": []}
         runner.started.connect(lambda info: state.setdefault("t_train", time.perf_counter()))
         runner.epochFinished.connect(state["epochs"].append)

@@ -18,9 +18,9 @@ import pytest
 pytest_plugins = ["ui_helpers"]
 from conftest import alive  # noqa: E402
 
-from digitpad.ui import training_process  # noqa: E402
+from digitpad.ui import child_process  # noqa: E402
+from digitpad.ui.child_process import ChildProcess  # noqa: E402
 from digitpad.ui.search_dialog import ACTION_TEXT, SearchDialog  # noqa: E402
-from digitpad.ui.training_process import TrainingProcess  # noqa: E402
 
 # Ignores SIGTERM, prints nothing, then never ends; it touches a file once SIGTERM is ignored.
 HUNG = r"""
@@ -51,7 +51,7 @@ def child(monkeypatch, tmp_path, qtbot):
 
     def use(script: str):
         monkeypatch.setattr(
-            training_process,
+            child_process,
             "entry_command",
             lambda args: (sys.executable, ["-c", script, str(marker), *args]),
         )
@@ -64,10 +64,10 @@ def child(monkeypatch, tmp_path, qtbot):
     return use
 
 
-def hung_run(child) -> tuple[TrainingProcess, int]:
+def hung_run(child) -> tuple[ChildProcess, int]:
     """A training run whose child ignores SIGTERM and says nothing; (runner, child pid)."""
     ready = child(HUNG)
-    runner = TrainingProcess()
+    runner = ChildProcess()
     runner.start(["train"])
     ready()
     return runner, runner.pid()
@@ -102,7 +102,7 @@ def test_a_flood_without_newlines_is_dropped_and_the_run_still_finishes(qtbot, c
         "print(json.dumps({'event': 'done', 'model': 'm.npz', 'accuracy': 0.9}))\n"
     )
     child(flood)
-    runner = TrainingProcess()
+    runner = ChildProcess()
     with qtbot.waitSignal(runner.finished, timeout=10_000) as blocker:
         runner.start([])
     assert blocker.args[0] == "m.npz"
@@ -113,7 +113,7 @@ def test_a_flood_on_stderr_gives_a_short_error_message(qtbot, child):
         "import sys\nsys.stderr.write('noise ' * 500_000 + '\\nFinal: it broke\\n')\n"
         "sys.stderr.write('e' * 2_000_000)\nsys.exit(2)\n"
     )
-    runner = TrainingProcess()
+    runner = ChildProcess()
     with qtbot.waitSignal(runner.failed, timeout=10_000) as blocker:
         runner.start([])
     message = blocker.args[0]

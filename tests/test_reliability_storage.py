@@ -31,7 +31,7 @@ from digitpad.corrections import CorrectionError, Corrections  # noqa: E402
 from digitpad.model_file import load_model, save_model  # noqa: E402
 from digitpad.networks import ARCHITECTURES  # noqa: E402
 from digitpad.strokes import render_strokes  # noqa: E402
-from digitpad.ui import training_process  # noqa: E402
+from digitpad.ui import child_process  # noqa: E402
 from digitpad.ui.model_store import KEEP_MODELS, ModelStore  # noqa: E402
 from digitpad.ui.settings import Settings, SettingsError  # noqa: E402
 from digitpad.userdata import UserData  # noqa: E402
@@ -362,7 +362,7 @@ def test_retrained_model_that_cannot_be_kept_says_so_and_keeps_the_model(
     earlier = model_at(userdata.models / "fcnn-retrained-earlier.npz", seed=4)
     trained = make_model("trained.npz", seed=5)
     monkeypatch.setattr(
-        training_process,
+        child_process,
         "entry_command",
         lambda args: (sys.executable, ["-c", DONE_CHILD, str(trained), *args]),
     )

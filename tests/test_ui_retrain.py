@@ -131,10 +131,12 @@ def test_broken_data_folder_shows_an_error(qtbot, userdata, window, tmp_path, di
     broken.mkdir()
     (broken / "train-images-idx3-ubyte").write_bytes(b"\x00\x00\x08\x03truncated")
     dialog = dialog_for(window, broken)
-    with qtbot.waitSignal(dialog.runner.failed, timeout=CHILD_MS):
+    with qtbot.waitSignal(dialog.runner.failed, timeout=CHILD_MS) as blocker:
         dialog.start_training()
+    assert blocker.args[1] == "data"  # the kind comes from the child, not from the words
     assert dialog.error_label.isVisible()
     assert "Training failed" in dialog.error_label.text()
+    assert "four MNIST files" in dialog.error_label.text()
     assert window.recognition.model_source == "fcnn"
     # A folder that does not exist is caught before any child starts.
     dialog.folder_edit.setText(str(tmp_path / "missing"))
@@ -149,6 +151,7 @@ def test_killed_child_shows_an_error(qtbot, userdata, window, mnist_folder, dial
     with qtbot.waitSignal(dialog.runner.failed, timeout=5000):
         os.kill(dialog.runner.pid(), signal.SIGKILL)
     assert "stopped unexpectedly" in dialog.error_label.text()
+    assert "MNIST files" not in dialog.error_label.text()  # no data hint for a crash
     assert dialog.start_button.isEnabled()
     assert window.recognition.model_source == "fcnn"
 

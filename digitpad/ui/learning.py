@@ -14,7 +14,7 @@ import time
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QAction
 
-from digitpad.ui.training_process import TrainingProcess
+from digitpad.ui.child_process import ChildProcess
 
 BUNDLED = ("fcnn", "cnn")
 
@@ -31,7 +31,7 @@ class HandwritingLearner(QObject):
         self.store = store
         self.corrections = corrections
         self.userdata = userdata
-        self.runner = TrainingProcess(self, name="learning")
+        self.runner = ChildProcess(self, name="learning")
         self.runner.progress.connect(self._on_progress)
         self.runner.finished.connect(self._on_finished)
         self.runner.failed.connect(self._on_failed)
@@ -109,7 +109,7 @@ class HandwritingLearner(QObject):
         )
         self.learned.emit(str(kept))
 
-    def _on_failed(self, message: str) -> None:
+    def _on_failed(self, message: str, kind: str = "bug") -> None:
         self.refresh(self.corrections.count())
         self.window.show_error(f"Could not learn your handwriting: {message}")
 

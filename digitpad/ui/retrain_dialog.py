@@ -1,7 +1,7 @@
 """Model → Retrain…: a non-modal dialog that trains a new model in a child process.
 
 The dialog only composes widgets and reacts to the signals of
-:class:`~digitpad.ui.training_process.TrainingProcess`; training itself runs in
+:class:`~digitpad.ui.child_process.ChildProcess`; training itself runs in
 ``digitpad train … --progress jsonl`` so torch never loads into the app and the
 app stays usable while it runs. At the end it shows the new model's test
 accuracy next to the current model's, and "Use this model" swaps it in through
@@ -41,9 +41,9 @@ from digitpad import best_params
 from digitpad import training_defaults as defaults
 from digitpad.corrections import Corrections
 from digitpad.ui.charts import LineChart
+from digitpad.ui.child_process import ChildProcess
 from digitpad.ui.model_store import ModelStore
 from digitpad.ui.settings import default_store
-from digitpad.ui.training_process import TrainingProcess
 from digitpad.userdata import UserData
 
 ARCH_LABELS = {"fcnn": "FCNN (784-128-10, fast)", "cnn": "CNN (slower, more accurate)"}
@@ -85,29 +85,25 @@ def os_reason(exc: OSError) -> str:
     return reason
 
 
-def plain_error(message: str) -> str:
-    """The child's message in words a person can act on."""
-    low = message.lower()
-    hints = []
-    if "no space" in low or "disk full" in low or "errno 28" in low:
-        hints.append("The disk is full: free some space and try again.")
-    if "download" in low or "urlopen" in low or "name or service" in low or "network" in low:
-        hints.append(
-            "Downloading MNIST needs an internet connection; or choose a folder "
-            "that already holds the MNIST files."
-        )
-    if (
-        "truncated" in low
-        or "magic" in low
-        or "not found" in low
-        or "no mnist" in low
-        or "missing" in low
-    ):
-        hints.append(
-            "Check that the folder holds the four MNIST files (train and t10k "
-            "images and labels), complete and not renamed."
-        )
-    return "\n".join([f"Training failed: {message.strip()}", *hints])
+# What a person can do about each kind of failure the child reports (training.events).
+HINTS = {
+    "disk": "Check that the disk has free space and that you may write to the data folder.",
+    "network": (
+        "Downloading MNIST needs an internet connection; or choose a folder "
+        "that already holds the MNIST files."
+    ),
+    "data": (
+        "Check that the folder holds the four MNIST files (train and t10k "
+        "images and labels), complete and not renamed."
+    ),
+    "model": "Choose another model file, or reset to the bundled model.",
+}
+
+
+def plain_error(message: str, kind: str = "bug") -> str:
+    """The child's message with what a person can do about it, chosen by ``kind``."""
+    hint = HINTS.get(kind)
+    return "\n".join([f"Training failed: {message.strip()}", *([hint] if hint else [])])
 
 
 def _set_within(spin, value, fallback) -> None:
@@ -147,7 +143,7 @@ class RetrainDialog(QDialog):
         # Parameters beyond the form (weight decay, hidden units…) from a search's best.
         self.tuned: dict = {}
         self.corrections_weight = CORRECTIONS_WEIGHT
-        self.runner = TrainingProcess(self)
+        self.runner = ChildProcess(self)
         self.result_path: str | None = None
         self.result: dict | None = None
         self._pending: Path | None = None
@@ -506,10 +502,10 @@ class RetrainDialog(QDialog):
         self.use_button.show()
         self.use_button.setEnabled(True)
 
-    def _on_failed(self, message: str) -> None:
+    def _on_failed(self, message: str, kind: str = "bug") -> None:
         self._set_running(False)
         self.status_label.setText("Training did not finish; the current model is unchanged.")
-        self._show_error(plain_error(message))
+        self._show_error(plain_error(message, kind))
 
     def _on_cancelled(self) -> None:
         self._set_running(False)

@@ -1,7 +1,7 @@
 """Model → Search hyperparameters…: an Optuna search in a child process, trial by trial.
 
 The dialog runs ``digitpad search … --progress jsonl`` through
-:class:`digitpad.ui.training_process.TrainingProcess` (the GUI never imports
+:class:`digitpad.ui.child_process.ChildProcess` (the GUI never imports
 torch, optuna or ``training``) and shows each trial as it ends: a table and a
 chart of validation accuracy by trial. The search space is not repeated here:
 it lives in ``training/config.py`` (``SEARCH_SPACE``) and the child reports it
@@ -36,7 +36,7 @@ from PySide6.QtWidgets import (
 )
 
 from digitpad.ui.charts import LineChart
-from digitpad.ui.training_process import TrainingProcess
+from digitpad.ui.child_process import ChildProcess
 from digitpad.userdata import UserData
 
 ACTION_TEXT = "Search &hyperparameters…"
@@ -93,7 +93,7 @@ class SearchDialog(QDialog):
         super().__init__(parent)
         self.setWindowTitle("Search hyperparameters")
         self.userdata = userdata or UserData.at()
-        self.runner = TrainingProcess(self, name="search")
+        self.runner = ChildProcess(self, name="search")
         self.best_params: dict | None = None
         self.best_value: float | None = None
         self.rows: dict[int, int] = {}
@@ -158,7 +158,7 @@ class SearchDialog(QDialog):
         self.start_button.clicked.connect(self.start)
         self.cancel_button.clicked.connect(self.cancel)
         self.retrain_button.clicked.connect(self._request_retrain)
-        self.runner.event.connect(self._on_event)
+        self.runner.message.connect(self._on_event)
         self.runner.finished.connect(self._on_finished)
         self.runner.failed.connect(self._on_failed)
         self.runner.cancelled.connect(self._on_cancelled)
@@ -271,7 +271,7 @@ class SearchDialog(QDialog):
             + (f", test accuracy of the retrained best {test:.4f}." if test is not None else ".")
         )
 
-    def _on_failed(self, message: str) -> None:
+    def _on_failed(self, message: str, kind: str = "bug") -> None:
         self._set_running(False)
         self.status_label.setText(f"The search failed: {message}")
 

@@ -1,4 +1,4 @@
-"""Run a training child process and turn its JSON-lines output into Qt signals.
+"""Run a training or search child process and turn its JSON-lines output into Qt signals.
 
 The GUI never imports torch: training runs in a child process started through
 the app's own entry point, ``sys.executable -m digitpad train …`` from source
@@ -17,12 +17,14 @@ lines (kept until their newline arrives) and lines that are not JSON objects
 ``finished(str, dict)``
     the child exited with status 0 after a ``done`` event: its ``model`` field
     (or "") and the whole event.
-``failed(str)``
-    anything else: an ``error`` event's message, the last line on stderr, or a
-    plain description of how the process ended (crashed, killed, exit status).
+``failed(str, str)``
+    anything else: the message (an ``error`` event's message, the last line on
+    stderr, or a plain description of how the process ended) and its kind (the
+    ``error`` event's ``kind``, one of ``training.events.ERROR_KINDS``; ``bug``
+    for a crash or a process that could not start), so callers never parse prose.
 ``cancelled()``
     :meth:`cancel` was called and the child is gone.
-``event(dict)``
+``message(dict)``
     every JSON object read, for callers with their own events.
 
 Exactly one of ``finished``, ``failed`` or ``cancelled`` ends each run.
@@ -32,7 +34,7 @@ Reuse for other commands
 Nothing here is specific to ``train``: :meth:`start` takes the subcommand and
 its arguments, so the hyperparameter search runs as
 ``runner.start(["search", "--data", d, "--progress", "jsonl", ...])`` and
-reads its own events (``trial_started``, ``trial_finished``, …) from ``event``;
+reads its own events (``trial_started``, ``trial_finished``, …) from ``message``;
 ``epochFinished`` fires for its per-trial ``epoch`` lines too, ``finished``
 for its ``done`` line (``model`` is "" when it saved none).
 
@@ -74,16 +76,16 @@ def describe_exit(code: int, crashed: bool, name: str = "training") -> str:
     return f"The {name} process ended with an error (exit status {code})."
 
 
-class TrainingProcess(QObject):
+class ChildProcess(QObject):
     """One child process at a time; see the module docstring for the signals."""
 
     progress = Signal(float, float, int)  # fraction 0–1, seconds left (-1 unknown), epoch
     epochFinished = Signal(dict)
     finished = Signal(str, dict)  # model path, the done event
-    failed = Signal(str)
+    failed = Signal(str, str)  # message, kind
     cancelled = Signal()
     started = Signal(dict)  # the child's start event
-    event = Signal(dict)
+    message = Signal(dict)  # every event the child prints
 
     def __init__(
         self,
@@ -100,6 +102,7 @@ class TrainingProcess(QObject):
         self._stderr: deque[str] = deque(maxlen=20)
         self._done: dict | None = None
         self._error: str | None = None
+        self._error_kind = "bug"
         self._cancelling = False
         self._t_start: float | None = None
         self._epoch = 0
@@ -128,6 +131,7 @@ class TrainingProcess(QObject):
         self._stderr.clear()
         self._done = None
         self._error = None
+        self._error_kind = "bug"
         self._cancelling = False
         self._t_start = None
         self._epoch = 0
@@ -200,13 +204,14 @@ class TrainingProcess(QObject):
             return
         if not isinstance(data, dict) or not isinstance(data.get("event"), str):
             return
-        self.event.emit(data)
+        self.message.emit(data)
         kind = data["event"]
         if kind in ("start", "search_started") and self._t_start is None:
             self._t_start = time.monotonic()
             self.started.emit(data)
         elif kind == "error":
             self._error = str(data.get("message") or f"the {self.name} process reported an error")
+            self._error_kind = str(data.get("kind") or "bug")
         elif kind == "done":
             self._done = data
         elif kind == "cancelled" and not self._cancelling:
@@ -269,7 +274,7 @@ class TrainingProcess(QObject):
             message = f"{describe_exit(code, crashed, self.name)}\n{self._stderr[-1]}"
         else:
             message = describe_exit(code, crashed, self.name)
-        self.failed.emit(message)
+        self.failed.emit(message, self._error_kind if self._error else "bug")
 
     def _kill(self) -> None:
         if self._process is not None:

@@ -12,8 +12,8 @@ import pytest
 
 pytest_plugins = ["ui_helpers"]
 
-from digitpad.ui import training_process  # noqa: E402
-from digitpad.ui.training_process import TrainingProcess, entry_command  # noqa: E402
+from digitpad.ui import child_process  # noqa: E402
+from digitpad.ui.child_process import ChildProcess, entry_command  # noqa: E402
 
 CHILD_TIMEOUT_MS = 120_000
 
@@ -21,7 +21,7 @@ CHILD_TIMEOUT_MS = 120_000
 def fake_child(monkeypatch: pytest.MonkeyPatch, script: str) -> None:
     """Make the runner start ``python -c script`` instead of ``digitpad …``."""
     monkeypatch.setattr(
-        training_process, "entry_command", lambda args: (sys.executable, ["-c", script, *args])
+        child_process, "entry_command", lambda args: (sys.executable, ["-c", script, *args])
     )
 
 
@@ -45,7 +45,7 @@ def test_entry_command_from_source_and_frozen(monkeypatch):
 
 
 def test_real_training_run_reports_progress_epochs_and_model(qtbot, tmp_path, mnist_folder):
-    runner = TrainingProcess()
+    runner = ChildProcess()
     progress, epochs = [], []
     runner.progress.connect(lambda f, eta, e: progress.append((f, eta, e)))
     runner.epochFinished.connect(epochs.append)
@@ -80,7 +80,7 @@ def test_real_training_run_reports_progress_epochs_and_model(qtbot, tmp_path, mn
 
 
 def test_missing_data_folder_fails_with_the_childs_message(qtbot, tmp_path):
-    runner = TrainingProcess()
+    runner = ChildProcess()
     with qtbot.waitSignal(runner.failed, timeout=CHILD_TIMEOUT_MS) as blocker:
         runner.start(
             [
@@ -115,7 +115,7 @@ out.flush()
 
 def test_garbage_and_split_lines_are_tolerated(qtbot, monkeypatch):
     fake_child(monkeypatch, GARBAGE_THEN_DONE)
-    runner = TrainingProcess()
+    runner = ChildProcess()
     progress, epochs = [], []
     runner.progress.connect(lambda f, eta, e: progress.append((f, e)))
     runner.epochFinished.connect(epochs.append)
@@ -126,28 +126,36 @@ def test_garbage_and_split_lines_are_tolerated(qtbot, monkeypatch):
 
 
 @pytest.mark.parametrize(
-    "script, expected",
+    "script, expected, kind",
     [
-        ("print('all garbage, no events'); raise SystemExit(0)", "exit"),
-        ('import sys; print(\'{"event": "done", "model": "m"}\'); sys.exit(3)', "status 3"),
+        ("print('all garbage, no events'); raise SystemExit(0)", "exit", "bug"),
         (
-            'import sys; print(\'{"event": "error", "message": "no data at X"}\'); sys.exit(1)',
+            'import sys; print(\'{"event": "done", "model": "m"}\'); sys.exit(3)',
+            "status 3",
+            "bug",
+        ),
+        (
+            'import sys; print(\'{"event": "error", "message": "no data at X", '
+            '"kind": "data"}\'); sys.exit(1)',
             "no data at X",
+            "data",
         ),
         (
             "import sys; sys.stderr.write('Traceback...\\nBoom: it broke\\n'); sys.exit(2)",
             "Boom: it broke",
+            "bug",
         ),
     ],
 )
-def test_bad_endings_fail_with_a_message(qtbot, monkeypatch, script, expected):
+def test_bad_endings_fail_with_a_message(qtbot, monkeypatch, script, expected, kind):
     fake_child(monkeypatch, script)
-    runner = TrainingProcess()
+    runner = ChildProcess()
     finished = []
     runner.finished.connect(lambda *a: finished.append(a))
     with qtbot.waitSignal(runner.failed, timeout=10_000) as blocker:
         runner.start([])
     assert expected in blocker.args[0] or (expected == "exit" and blocker.args[0])
+    assert blocker.args[1] == kind
     assert not finished
 
 
@@ -165,7 +173,7 @@ while True:
 @pytest.mark.parametrize("stubborn", [False, True])
 def test_cancel_stops_the_child_within_a_second(qtbot, monkeypatch, stubborn):
     fake_child(monkeypatch, SLEEPER)
-    runner = TrainingProcess()
+    runner = ChildProcess()
     with qtbot.waitSignal(runner.progress, timeout=10_000):
         runner.start(["--stubborn"] if stubborn else [])
     pid = runner.pid()
@@ -180,7 +188,7 @@ def test_cancel_stops_the_child_within_a_second(qtbot, monkeypatch, stubborn):
 
 def test_killed_child_ends_in_failed(qtbot, monkeypatch):
     fake_child(monkeypatch, SLEEPER)
-    runner = TrainingProcess()
+    runner = ChildProcess()
     with qtbot.waitSignal(runner.progress, timeout=10_000):
         runner.start([])
     with qtbot.waitSignal(runner.failed, timeout=5000) as blocker:
@@ -190,7 +198,7 @@ def test_killed_child_ends_in_failed(qtbot, monkeypatch):
 
 def test_stop_waits_for_the_child(qtbot, monkeypatch):
     fake_child(monkeypatch, SLEEPER)
-    runner = TrainingProcess()
+    runner = ChildProcess()
     with qtbot.waitSignal(runner.progress, timeout=10_000):
         runner.start(["--stubborn"])
     pid = runner.pid()
@@ -199,10 +207,8 @@ def test_stop_waits_for_the_child(qtbot, monkeypatch):
 
 
 def test_program_that_cannot_start_fails(qtbot, monkeypatch):
-    monkeypatch.setattr(
-        training_process, "entry_command", lambda args: ("/nonexistent/python", args)
-    )
-    runner = TrainingProcess()
+    monkeypatch.setattr(child_process, "entry_command", lambda args: ("/nonexistent/python", args))
+    runner = ChildProcess()
     with qtbot.waitSignal(runner.failed, timeout=5000) as blocker:
         runner.start([])
     assert "Could not start" in blocker.args[0]
