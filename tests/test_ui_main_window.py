@@ -10,8 +10,6 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 
 pytest_plugins = ["ui_helpers"]
 
-SHOTS = Path(__file__).resolve().parent.parent / "docs"
-
 
 def predicted(window, qtbot, action) -> None:
     """Run ``action`` and wait for the prediction it causes."""

@@ -235,22 +235,23 @@ class DrawingCanvas(QWidget):
             self.update(area.toAlignedRect())
         self.changed.emit()
 
-    def _extend(self, pos: QPointF) -> None:
-        if self._current is None:
-            return
+    def _add_point(self, pos: QPointF) -> bool:
+        """Add ``pos`` to the stroke being drawn and paint it; False if the pen stayed put."""
         point = self._to_units(pos)
-        if point != self._current[-1]:
-            self._current.append(point)
-            self._draw_latest_segment()
+        if point == self._current[-1]:
+            return False
+        self._current.append(point)
+        self._draw_latest_segment()
+        return True
+
+    def _extend(self, pos: QPointF) -> None:
+        if self._current is not None and self._add_point(pos):
             self.changed.emit()
 
     def _end(self, pos: QPointF) -> None:
         if self._current is None:
             return
-        point = self._to_units(pos)
-        if point != self._current[-1]:
-            self._current.append(point)
-            self._draw_latest_segment()
+        self._add_point(pos)
         self._strokes.append(self._current)
         self._current = None
         self.changed.emit()

@@ -31,7 +31,8 @@ class ModelStore(QObject):
         super().__init__(parent)
         self.recognition = recognition
         self.userdata = userdata
-        self.settings = settings
+        # ``settings`` is not used; it stays in the signature until its one caller
+        # (training_actions.py) stops passing it.
 
     def pending_path(self, arch: str, kind: str = "retrained") -> Path:
         """Where the next retrain (or adaptation) writes its model (a fresh name each run)."""
@@ -65,9 +66,6 @@ class ModelStore(QObject):
     def reset(self) -> None:
         """Go back to the model shipped with the app."""
         self.recognition.load_model(RESET_SOURCE)
-
-    def is_user_model(self, source: str | None) -> bool:
-        return bool(source) and self.userdata.owns(source)
 
     def _prune(self, keep: Path) -> None:
         """Delete the oldest user models beyond :data:`KEEP_MODELS`, never the active one.
