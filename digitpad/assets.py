@@ -11,6 +11,8 @@ import sys
 from importlib import resources
 from pathlib import Path
 
+from digitpad.networks import DEFAULT_ARCH
+
 
 def resources_dir() -> Path:
     frozen = getattr(sys, "_MEIPASS", None)
@@ -22,7 +24,7 @@ def resources_dir() -> Path:
         return Path(__file__).resolve().parent.parent / "resources"
 
 
-def bundled_model_path(arch: str = "fcnn") -> Path:
+def bundled_model_path(arch: str = DEFAULT_ARCH) -> Path:
     return resources_dir() / "models" / f"{arch}.npz"
 
 

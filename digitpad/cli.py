@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from digitpad.assets import bundled_model_path
 from digitpad.images import ImageLoadError, load_image
 from digitpad.model_file import ModelFileError, load_model
-from digitpad.networks import ARCHITECTURES
+from digitpad.networks import ARCHITECTURES, DEFAULT_ARCH
 from digitpad.recognizer import predict
 
 
@@ -22,7 +22,7 @@ def build_parser() -> argparse.ArgumentParser:
     source = parser.add_mutually_exclusive_group()
     source.add_argument("--model", help="a model file (.npz) to use instead of a bundled one")
     source.add_argument(
-        "--arch", choices=sorted(ARCHITECTURES), default="fcnn", help="bundled model to use"
+        "--arch", choices=sorted(ARCHITECTURES), default=DEFAULT_ARCH, help="bundled model to use"
     )
     parser.add_argument("images", nargs="+", metavar="IMAGE")
     return parser

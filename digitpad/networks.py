@@ -1,18 +1,25 @@
 """NumPy forward passes of the networks DigitPad ships, and the shapes they expect.
 
 Parameter names match the ``state_dict`` keys of the torch modules in
-``training/models.py``, so exporting a trained model is a plain copy. Adding an
-architecture means one entry in :data:`ARCHITECTURES` here and one module there.
+``training/models.py``, so exporting a trained model is a plain copy.
+
+:data:`ARCHITECTURES` is the one list of networks: the app's menus, dialogs and
+settings, the training command line and the search space all read it. Adding an
+architecture means one entry here and one in ``training.models.REGISTRY``.
+NumPy is imported by the forward passes, not here, so the window can list the
+networks before NumPy is loaded.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import numpy as np
+if TYPE_CHECKING:
+    import numpy as np
 
-Params = Mapping[str, np.ndarray]
+Params = Mapping[str, "np.ndarray"]
 
 INPUT_SIDE = 28
 NUM_CLASSES = 10
@@ -20,17 +27,23 @@ NUM_CLASSES = 10
 
 @dataclass(frozen=True)
 class Architecture:
-    """How to check and run one kind of network."""
+    """How to name, check and run one kind of network; each has a bundled model of its name."""
 
     name: str
+    label: str  # what people read: menus, dialogs
+    summary: str  # a few words beside the label: size and speed
     description: str
     default_sizes: dict
     shapes: Callable[[dict], dict[str, tuple[int, ...]]]
     forward: Callable[[Params, np.ndarray], np.ndarray]
 
+    @property
+    def title(self) -> str:
+        return f"{self.label} ({self.summary})"
+
 
 def _relu(x: np.ndarray) -> np.ndarray:
-    return np.maximum(x, 0, out=x)
+    return x.clip(0, None, out=x)
 
 
 def _fcnn_shapes(sizes: dict) -> dict[str, tuple[int, ...]]:
@@ -92,6 +105,8 @@ def _conv3x3_relu(x: np.ndarray, weight: np.ndarray, bias: np.ndarray) -> np.nda
     in (row, column, channel) order: one matrix product, and no strided 6-D copy
     (40% faster than im2col through ``sliding_window_view`` for the bundled CNN).
     """
+    import numpy as np
+
     h, w = x.shape[1:3]
     padded = np.pad(x, ((0, 0), (1, 1), (1, 1), (0, 0)))
     cols = np.concatenate(
@@ -122,10 +137,18 @@ def _cnn_forward(p: Params, x: np.ndarray) -> np.ndarray:
 
 ARCHITECTURES: dict[str, Architecture] = {
     "fcnn": Architecture(
-        "fcnn", "Fully connected 784→hidden→10", {"hidden": 128}, _fcnn_shapes, _fcnn_forward
+        "fcnn",
+        "FCNN",
+        "784-128-10, fast",
+        "Fully connected 784→hidden→10",
+        {"hidden": 128},
+        _fcnn_shapes,
+        _fcnn_forward,
     ),
     "cnn": Architecture(
         "cnn",
+        "CNN",
+        "slower, more accurate",
         "Two stages of 3×3 convs + pool, then hidden→10",
         {"channels": [32, 64], "hidden": 128, "convs": 1},
         _cnn_shapes,
@@ -134,7 +157,19 @@ ARCHITECTURES: dict[str, Architecture] = {
 }
 
 
+# The network a new user starts with and Reset returns to.
+DEFAULT_ARCH = "fcnn"
+
+
+def label(name: str) -> str:
+    """The person-facing name of architecture ``name`` (the name itself if unknown)."""
+    arch = ARCHITECTURES.get(name)
+    return arch.label if arch is not None else name
+
+
 def softmax(logits: np.ndarray) -> np.ndarray:
+    import numpy as np
+
     z = logits - logits.max(axis=-1, keepdims=True)
     e = np.exp(z)
     return e / e.sum(axis=-1, keepdims=True)

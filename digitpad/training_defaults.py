@@ -8,8 +8,6 @@ disagree: change ``training/config.py`` first, then these.
 
 from __future__ import annotations
 
-ARCHS = ("fcnn", "cnn")
-ARCH = "fcnn"
 EPOCHS = 40
 LR = 0.001065741156220378
 BATCH_SIZE = 128

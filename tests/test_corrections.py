@@ -81,9 +81,10 @@ def test_training_reads_saved_corrections_and_exported_idx(tmp_path):
 
 def test_training_defaults_match_the_training_config():
     from digitpad import training_defaults as d
+    from digitpad.networks import ARCHITECTURES, DEFAULT_ARCH
     from training.config import ARCH_CHOICES, TrainConfig
 
     c = TrainConfig()
-    ours = (d.ARCH, d.EPOCHS, d.LR, d.BATCH_SIZE, d.SEED)
+    ours = (DEFAULT_ARCH, d.EPOCHS, d.LR, d.BATCH_SIZE, d.SEED)
     assert ours == (c.arch, c.epochs, c.lr, c.batch_size, c.seed)
-    assert tuple(d.ARCHS) == tuple(ARCH_CHOICES)
+    assert tuple(ARCHITECTURES) == tuple(ARCH_CHOICES)

@@ -33,10 +33,8 @@ from training.batches import normalise
 from training.config import AdaptSettings, TrainConfig
 from training.data import DataError, Digits
 from training.loop import Cancelled, distill_loss
-from training.models import export, from_params
+from training.models import REGISTRY, export, from_params
 
-# Networks whose training step is worth several threads.
-HEAVY_ARCHS = ("cnn",)
 # The share of each batch that is the user's corrections; the rest is replay.
 CORRECTION_SHARE = 0.5
 REPLAY_FIELDS = ("images", "labels")
@@ -78,7 +76,7 @@ def fine_tune(
     """The fine-tuned weights of ``model`` (float32 arrays, in the model file's layout)."""
     settings = settings or AdaptSettings()
     threads = torch.get_num_threads()
-    if model.arch not in HEAVY_ARCHS:
+    if REGISTRY[model.arch].light_step:
         # A small network's steps are too short to share: one thread is faster than two
         # fighting over the cores, and leaves the other to the window.
         torch.set_num_threads(1)
@@ -100,11 +98,8 @@ def _fine_tune(
     generator = torch.Generator().manual_seed(settings.seed)
     net = from_params(model.arch, model.meta["sizes"], model.params)
     before = copy.deepcopy(net).eval()
-    trainable = [
-        p
-        for name, p in net.named_parameters()
-        if model.arch != "cnn" or name.startswith(("fc1", "fc2"))
-    ]
+    layers = REGISTRY[model.arch].adapt_layers
+    trainable = [p for name, p in net.named_parameters() if not layers or name.startswith(layers)]
     for _name, p in net.named_parameters():
         p.requires_grad_(any(p is q for q in trainable))
     optimizer = torch.optim.Adam(trainable, lr=settings.lr)

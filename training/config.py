@@ -12,7 +12,9 @@ import math
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
-ARCH_CHOICES = ("fcnn", "cnn")
+from digitpad.networks import ARCHITECTURES, DEFAULT_ARCH
+
+ARCH_CHOICES = tuple(ARCHITECTURES)
 SCHEDULES = ("constant", "cosine", "onecycle")
 DEVICES = ("auto", "cpu", "cuda", "mps")
 HELD_OUT_ORGS = ("apa", "aga", "imp")
@@ -22,7 +24,7 @@ HELD_OUT_ORGS = ("apa", "aga", "imp")
 class TrainConfig:
     """Everything that decides what a training run produces (besides the data itself)."""
 
-    arch: str = "fcnn"
+    arch: str = DEFAULT_ARCH
     hidden: int = 128
     channels: tuple[int, int] = (32, 64)
     # 3×3 convolutions per CNN stage (before each pool).
@@ -109,9 +111,11 @@ class TrainConfig:
     @property
     def sizes(self) -> dict[str, Any]:
         """The architecture sizes as the model file records them."""
-        if self.arch == "cnn":
-            return {"channels": list(self.channels), "hidden": self.hidden, "convs": self.convs}
-        return {"hidden": self.hidden}
+        return {
+            name: list(value) if isinstance(value, tuple) else value
+            for name in ARCHITECTURES[self.arch].default_sizes
+            for value in [getattr(self, name)]
+        }
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -161,6 +165,11 @@ class Param:
     archs: tuple[str, ...] = ARCH_CHOICES
 
 
+def sized(size: str) -> tuple[str, ...]:
+    """The architectures with ``size`` among their sizes: where searching it means something."""
+    return tuple(name for name, arch in ARCHITECTURES.items() if size in arch.default_sizes)
+
+
 # The Optuna search space, keyed by TrainConfig field. A search maps each entry
 # to trial.suggest_float / suggest_int / suggest_categorical and overrides the
 # base config with the result; fields not listed keep the base value.
@@ -173,7 +182,9 @@ SEARCH_SPACE: dict[str, Param] = {
     "elastic": Param("float", 0.0, 2.0),
     "schedule": Param("categorical", choices=SCHEDULES),
     "hidden": Param("categorical", choices=(64, 128, 256)),
-    "channels": Param("categorical", choices=((16, 32), (32, 64), (48, 96)), archs=("cnn",)),
-    "convs": Param("int", 1, 2, archs=("cnn",)),
+    "channels": Param(
+        "categorical", choices=((16, 32), (32, 64), (48, 96)), archs=sized("channels")
+    ),
+    "convs": Param("int", 1, 2, archs=sized("convs")),
     "label_smoothing": Param("float", 0.0, 0.15),
 }

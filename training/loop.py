@@ -21,13 +21,7 @@ from torch import nn
 from training.batches import epoch_batches, normalise
 from training.config import TrainConfig
 from training.events import Cancelled, Progress
-from training.models import build
-
-# Networks whose training step costs about as much as augmenting its batch: on a CPU
-# with two or more threads, one thread augments while the others train (FCNN on 2 cores:
-# 70k-88k samples/s against 52k-64k in line). Heavier steps gain more from every thread
-# (CNN: 2.6k vs 1.5k samples/s).
-LIGHT_ARCHS = ("fcnn",)
+from training.models import REGISTRY, build
 
 
 @dataclass
@@ -151,7 +145,10 @@ def train(
     test_acc = None
     threads = torch.get_num_threads()
     in_background = (
-        device.type == "cpu" and threads > 1 and teacher is None and config.arch in LIGHT_ARCHS
+        device.type == "cpu"
+        and threads > 1
+        and teacher is None
+        and REGISTRY[config.arch].light_step
     )
     start = time.perf_counter()
     for epoch in range(1, config.epochs + 1):

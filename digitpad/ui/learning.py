@@ -14,9 +14,8 @@ import time
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QAction
 
+from digitpad.networks import DEFAULT_ARCH
 from digitpad.ui.child_process import ChildProcess
-
-BUNDLED = ("fcnn", "cnn")
 
 
 class HandwritingLearner(QObject):
@@ -54,7 +53,7 @@ class HandwritingLearner(QObject):
 
     def source(self) -> str:
         """The model to adapt: the one in use, a bundled one by its name."""
-        return self.window.recognition.model_source or "fcnn"
+        return self.window.recognition.model_source or DEFAULT_ARCH
 
     def start(self) -> bool:
         count = self.corrections.count()
@@ -66,7 +65,7 @@ class HandwritingLearner(QObject):
         if self.runner.running:
             return False
         model = self.window.recognition.model
-        arch = model.arch if model is not None else "fcnn"
+        arch = model.arch if model is not None else DEFAULT_ARCH
         out = self.store.pending_path(arch, "adapted")
         args = [
             "adapt",

@@ -29,17 +29,18 @@ from PySide6.QtWidgets import (
 )
 
 from digitpad import __version__
+from digitpad.networks import ARCHITECTURES
 from digitpad.ui.canvas import DrawingCanvas
 from digitpad.ui.inference import Recognition
 from digitpad.ui.message_banner import MessageBanner
 from digitpad.ui.model_view import ModelInputView
 from digitpad.ui.probability_bars import ProbabilityBars
-from digitpad.ui.settings import BUNDLED_MODELS, Settings, SettingsError
+from digitpad.ui.settings import BUNDLED_MODELS, DEFAULT_MODEL, Settings, SettingsError
 
 PEN_WIDTHS = {"Thin": 10.0, "Medium": 18.0, "Thick": 28.0}
 IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.bmp *.gif *.tif *.tiff *.webp);;All files (*)"
 MODEL_FILTER = "DigitPad models (*.npz);;All files (*)"
-MODEL_LABELS = {"fcnn": "FCNN (bundled)", "cnn": "CNN (bundled)"}
+MODEL_LABELS = {name: f"{arch.label} (bundled)" for name, arch in ARCHITECTURES.items()}
 
 log = logging.getLogger(__name__)
 
@@ -429,13 +430,13 @@ class MainWindow(QMainWindow):
         current = self.recognition.model_source
         for action in self.model_actions.values():
             action.setChecked(action.data() == current)
-        if current is None and source != "fcnn" and source == self.settings.model:
+        if current is None and source != DEFAULT_MODEL and source == self.settings.model:
             # The model remembered from last time is gone: fall back to the bundled one.
             self.show_error(
                 f"Could not load the model used last time: {message}\n"
                 "Loading the bundled FCNN instead."
             )
-            self.recognition.load_model("fcnn")
+            self.recognition.load_model(DEFAULT_MODEL)
             return
         keeping = (
             "No model is loaded."

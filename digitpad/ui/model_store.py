@@ -18,9 +18,10 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject
 
+from digitpad.networks import DEFAULT_ARCH
 from digitpad.userdata import UserData
 
-RESET_SOURCE = "fcnn"
+RESET_SOURCE = DEFAULT_ARCH
 KEEP_MODELS = 5  # user models kept in the data folder besides the active one
 
 

@@ -40,13 +40,13 @@ from PySide6.QtWidgets import (
 from digitpad import best_params
 from digitpad import training_defaults as defaults
 from digitpad.corrections import Corrections
+from digitpad.networks import ARCHITECTURES, DEFAULT_ARCH
 from digitpad.ui.charts import LineChart
 from digitpad.ui.child_process import ChildProcess
 from digitpad.ui.model_store import ModelStore
 from digitpad.ui.settings import default_store
 from digitpad.userdata import UserData
 
-ARCH_LABELS = {"fcnn": "FCNN (784-128-10, fast)", "cnn": "CNN (slower, more accurate)"}
 CORRECTIONS_WEIGHT = 20.0
 
 
@@ -176,8 +176,8 @@ class RetrainDialog(QDialog):
         source_layout.addWidget(self.download_note)
 
         self.arch_combo = QComboBox(self)
-        for arch in defaults.ARCHS:
-            self.arch_combo.addItem(ARCH_LABELS.get(arch, arch), arch)
+        for arch in ARCHITECTURES.values():
+            self.arch_combo.addItem(arch.title, arch.name)
         self.epochs_spin = QSpinBox(self)
         self.epochs_spin.setRange(1, 500)
         self.lr_spin = QDoubleSpinBox(self)
@@ -277,7 +277,7 @@ class RetrainDialog(QDialog):
         if self.settings.value("retrain/lr") is None:
             self.reset_defaults()  # never retrained here: the search's best or the design's
             return
-        arch = self._value("arch", defaults.ARCH, str)
+        arch = self._value("arch", DEFAULT_ARCH, str)
         self.arch_combo.setCurrentIndex(max(0, self.arch_combo.findData(arch)))
         _set_within(self.epochs_spin, self._value("epochs", defaults.EPOCHS, int), defaults.EPOCHS)
         _set_within(self.lr_spin, self._value("lr", defaults.LR, float), defaults.LR)
@@ -307,7 +307,7 @@ class RetrainDialog(QDialog):
     def reset_defaults(self) -> None:
         """The best parameters of the last finished search when there is one, else the design's."""
         best = best_params.load(self.userdata.root)
-        self.arch_combo.setCurrentIndex(max(0, self.arch_combo.findData(defaults.ARCH)))
+        self.arch_combo.setCurrentIndex(max(0, self.arch_combo.findData(DEFAULT_ARCH)))
         self.epochs_spin.setValue(defaults.EPOCHS)
         self.lr_spin.setValue(defaults.LR)
         self.batch_spin.setValue(defaults.BATCH_SIZE)
@@ -323,7 +323,7 @@ class RetrainDialog(QDialog):
     def prefill(self, params: dict) -> None:
         """Fill the form from a search's parameters (arch, epochs, lr, batch size and the rest)."""
         arch = params.get("arch")
-        if arch in defaults.ARCHS:
+        if arch in ARCHITECTURES:
             self.arch_combo.setCurrentIndex(self.arch_combo.findData(arch))
         if isinstance(params.get("epochs"), int) and params["epochs"] > 0:
             _set_within(self.epochs_spin, params["epochs"], self.epochs_spin.value())

@@ -35,6 +35,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from digitpad.networks import ARCHITECTURES, DEFAULT_ARCH
 from digitpad.ui.charts import LineChart
 from digitpad.ui.child_process import ChildProcess
 from digitpad.userdata import UserData
@@ -88,7 +89,10 @@ class SearchDialog(QDialog):
     retrainRequested = Signal(dict)
 
     def __init__(
-        self, parent: QWidget | None = None, userdata: UserData | None = None, arch: str = "fcnn"
+        self,
+        parent: QWidget | None = None,
+        userdata: UserData | None = None,
+        arch: str = DEFAULT_ARCH,
     ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Search hyperparameters")
@@ -105,8 +109,9 @@ class SearchDialog(QDialog):
         data_row.addWidget(self.data_edit)
         data_row.addWidget(browse)
         self.arch_combo = QComboBox()
-        self.arch_combo.addItems(["fcnn", "cnn"])
-        self.arch_combo.setCurrentText(arch)
+        for spec in ARCHITECTURES.values():
+            self.arch_combo.addItem(spec.title, spec.name)
+        self.arch_combo.setCurrentIndex(max(0, self.arch_combo.findData(arch)))
         self.trials_spin = QSpinBox()
         self.trials_spin.setRange(1, 10_000)
         self.trials_spin.setValue(20)
@@ -174,7 +179,7 @@ class SearchDialog(QDialog):
             "--data",
             self.data_edit.text().strip(),
             "--arch",
-            self.arch_combo.currentText(),
+            self.arch_combo.currentData(),
             "--trials",
             str(self.trials_spin.value()),
             "--epochs",
@@ -326,7 +331,7 @@ class SearchDialog(QDialog):
     def _request_retrain(self) -> None:
         if self.best_params:
             # The epochs stay the retrain dialog's: trials are short, a final model is not.
-            params = {"arch": self.arch_combo.currentText(), **self.best_params}
+            params = {"arch": self.arch_combo.currentData(), **self.best_params}
             self.retrainRequested.emit(params)
 
 

@@ -15,12 +15,13 @@ from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QSettings
 
+from digitpad.networks import ARCHITECTURES, DEFAULT_ARCH
 from digitpad.userdata import ENV_VAR
 
 DEFAULT_PEN_WIDTH = 18.0
 PEN_WIDTH_RANGE = (4.0, 48.0)
-DEFAULT_MODEL = "fcnn"
-BUNDLED_MODELS = ("fcnn", "cnn")
+DEFAULT_MODEL = DEFAULT_ARCH
+BUNDLED_MODELS = tuple(ARCHITECTURES)  # one bundled model per architecture, named after it
 
 
 class SettingsError(OSError):
