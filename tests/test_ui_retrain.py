@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 from pathlib import Path
@@ -238,32 +239,27 @@ def test_defaults_are_the_searchs_best_when_there_is_one(qtbot, userdata, window
 
 
 @pytest.mark.parametrize(
-    ("key", "value"),
+    ("key", "value", "shown"),
     [
-        ("epochs", 99999999999),
-        ("batch_size", 2**31),
-        ("lr", "nan"),
-        ("lr", "inf"),
-        ("epochs", -3),
-        ("lr", "abc"),
+        ("epochs", 99999999999, 500),  # clamped to the box's range
+        ("batch_size", 2**31, 65536),
+        ("epochs", -3, 1),
+        ("lr", "nan", defaults.LR),  # not a number: the default
+        ("lr", float("inf"), defaults.LR),
+        ("lr", "abc", defaults.LR),
+        ("arch", "resnet", "fcnn"),
+        ("folder", ["not", "text"], ""),
     ],
 )
 def test_out_of_range_remembered_values_fall_back_and_the_dialog_opens(
-    qtbot, userdata, window, key, value
+    qtbot, userdata, window, key, value, shown
 ):
-    store = window.settings.store
-    store.setValue("retrain/lr", defaults.LR)  # a dialog that was used before
-    store.setValue(f"retrain/{key}", value)
+    remembered = {"lr": defaults.LR, "epochs": 7, key: value}
+    window.settings.store.setValue("retrain/request", json.dumps(remembered))
     window.training.retrain_action.trigger()
     dialog = window.training.dialog
     assert dialog.isVisible()
-    spin = {"epochs": dialog.epochs_spin, "batch_size": dialog.batch_spin, "lr": dialog.lr_spin}
-    shown = spin[key].value()
-    assert (
-        shown
-        == {
-            "epochs": defaults.EPOCHS,
-            "batch_size": defaults.BATCH_SIZE,
-            "lr": pytest.approx(defaults.LR, abs=1e-6),
-        }[key]
-    )
+    request = dialog.request()
+    assert getattr(request, key) == pytest.approx(shown, abs=1e-6)
+    if key != "epochs":
+        assert request.epochs == 7  # the rest of what was remembered survives

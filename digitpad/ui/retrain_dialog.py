@@ -11,11 +11,9 @@ accuracy next to the current model's, and "Use this model" swaps it in through
 from __future__ import annotations
 
 import errno
-import json
-import math
 from pathlib import Path
 
-from PySide6.QtCore import QSettings, Qt, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QButtonGroup,
@@ -38,16 +36,14 @@ from PySide6.QtWidgets import (
 )
 
 from digitpad import best_params
-from digitpad import training_defaults as defaults
 from digitpad.corrections import Corrections
-from digitpad.networks import ARCHITECTURES, DEFAULT_ARCH
+from digitpad.networks import ARCHITECTURES
+from digitpad.requests import BATCH_RANGE, EPOCHS_RANGE, LR_RANGE, TrainRequest
 from digitpad.ui.charts import LineChart
 from digitpad.ui.child_process import ChildProcess
 from digitpad.ui.model_store import ModelStore
-from digitpad.ui.settings import default_store
+from digitpad.ui.settings import Settings
 from digitpad.userdata import UserData
-
-CORRECTIONS_WEIGHT = 20.0
 
 
 def format_duration(seconds: float) -> str:
@@ -106,18 +102,6 @@ def plain_error(message: str, kind: str = "bug") -> str:
     return "\n".join([f"Training failed: {message.strip()}", *([hint] if hint else [])])
 
 
-def _set_within(spin, value, fallback) -> None:
-    """Show ``value`` when the box can hold it; a stored value out of range (a hand-edited
-    file, an older version) would make the box refuse or overflow, so ``fallback`` is shown."""
-    ok = (
-        isinstance(value, (int, float))
-        and not isinstance(value, bool)
-        and math.isfinite(value)
-        and spin.minimum() <= value <= spin.maximum()
-    )
-    spin.setValue(value if ok else fallback)
-
-
 class RetrainDialog(QDialog):
     """Settings, progress and result of one retrain at a time."""
 
@@ -129,7 +113,7 @@ class RetrainDialog(QDialog):
         userdata: UserData,
         store: ModelStore,
         corrections: Corrections,
-        settings: QSettings | None = None,
+        settings: Settings | None = None,
     ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Retrain the model")
@@ -137,12 +121,11 @@ class RetrainDialog(QDialog):
         self.userdata = userdata
         self.store = store
         self.corrections = corrections
-        self.settings = settings if settings is not None else default_store()
+        self.settings = settings if settings is not None else Settings()
         # Extra arguments for the child (tests use --device cpu, benchmarks --cache…).
         self.extra_args: list[str] = []
         # Parameters beyond the form (weight decay, hidden units…) from a search's best.
         self.tuned: dict = {}
-        self.corrections_weight = CORRECTIONS_WEIGHT
         self.runner = ChildProcess(self)
         self.result_path: str | None = None
         self.result: dict | None = None
@@ -179,13 +162,13 @@ class RetrainDialog(QDialog):
         for arch in ARCHITECTURES.values():
             self.arch_combo.addItem(arch.title, arch.name)
         self.epochs_spin = QSpinBox(self)
-        self.epochs_spin.setRange(1, 500)
+        self.epochs_spin.setRange(*EPOCHS_RANGE)
         self.lr_spin = QDoubleSpinBox(self)
         self.lr_spin.setDecimals(6)
-        self.lr_spin.setRange(0.000001, 1.0)
+        self.lr_spin.setRange(*LR_RANGE)
         self.lr_spin.setSingleStep(0.0001)
         self.batch_spin = QSpinBox(self)
-        self.batch_spin.setRange(1, 65536)
+        self.batch_spin.setRange(*BATCH_RANGE)
         self.corrections_check = QCheckBox(self)
         self.defaults_button = QPushButton("Defaults", self)
         self.tuned_label = QLabel("", self)
@@ -260,60 +243,48 @@ class RetrainDialog(QDialog):
         self.runner.failed.connect(self._on_failed)
         self.runner.cancelled.connect(self._on_cancelled)
 
-    # --- settings ---------------------------------------------------------------------------
-    def _value(self, key: str, default, kind):
-        value = self.settings.value(f"retrain/{key}", default)
-        try:
-            return kind(value)
-        except (TypeError, ValueError):
-            return default
+    # --- the request ------------------------------------------------------------------------
+    def request(self) -> TrainRequest:
+        """What the form asks for, as data (see :mod:`digitpad.requests`)."""
+        return TrainRequest(
+            folder=self.folder_edit.text().strip(),
+            download=self.download_radio.isChecked(),
+            arch=self.arch,
+            epochs=self.epochs_spin.value(),
+            lr=self.lr_spin.value(),
+            batch_size=self.batch_spin.value(),
+            tuned=dict(self.tuned),
+            corrections=self.corrections_check.isChecked(),
+        )
+
+    def show_request(self, request: TrainRequest) -> None:
+        """Fill the form from ``request`` (already checked and clamped by its class)."""
+        (self.download_radio if request.download else self.folder_radio).setChecked(True)
+        self.folder_edit.setText(request.folder)
+        self.arch_combo.setCurrentIndex(max(0, self.arch_combo.findData(request.arch)))
+        self.epochs_spin.setValue(request.epochs)
+        self.lr_spin.setValue(request.lr)
+        self.batch_spin.setValue(request.batch_size)
+        self.corrections_check.setChecked(request.corrections)
+        self._set_tuned(request.tuned)
 
     def _restore(self) -> None:
-        source = self._value("source", "folder", str)
-        (self.download_radio if source == "download" else self.folder_radio).setChecked(True)
-        self.folder_edit.setText(self._value("folder", "", str))
-        include = str(self.settings.value("retrain/corrections", "true")).lower() in ("true", "1")
-        self.corrections_check.setChecked(include)
-        if self.settings.value("retrain/lr") is None:
+        remembered = self.settings.train_request
+        if remembered is None:
             self.reset_defaults()  # never retrained here: the search's best or the design's
-            return
-        arch = self._value("arch", DEFAULT_ARCH, str)
-        self.arch_combo.setCurrentIndex(max(0, self.arch_combo.findData(arch)))
-        _set_within(self.epochs_spin, self._value("epochs", defaults.EPOCHS, int), defaults.EPOCHS)
-        _set_within(self.lr_spin, self._value("lr", defaults.LR, float), defaults.LR)
-        _set_within(
-            self.batch_spin,
-            self._value("batch_size", defaults.BATCH_SIZE, int),
-            defaults.BATCH_SIZE,
-        )
-        try:
-            tuned = json.loads(self._value("tuned", "{}", str))
-        except ValueError:
-            tuned = {}
-        self._set_tuned(tuned if isinstance(tuned, dict) else {})
-
-    def _remember(self) -> None:
-        s = self.settings
-        s.setValue("retrain/source", "download" if self.download_radio.isChecked() else "folder")
-        s.setValue("retrain/folder", self.folder_edit.text().strip())
-        s.setValue("retrain/arch", self.arch)
-        s.setValue("retrain/epochs", self.epochs_spin.value())
-        s.setValue("retrain/lr", self.lr_spin.value())
-        s.setValue("retrain/batch_size", self.batch_spin.value())
-        s.setValue("retrain/tuned", json.dumps(self.tuned))
-        s.setValue("retrain/corrections", self.corrections_check.isChecked())
-        s.sync()
+        else:
+            self.show_request(remembered)
 
     def reset_defaults(self) -> None:
         """The best parameters of the last finished search when there is one, else the design's."""
         best = best_params.load(self.userdata.root)
-        self.arch_combo.setCurrentIndex(max(0, self.arch_combo.findData(DEFAULT_ARCH)))
-        self.epochs_spin.setValue(defaults.EPOCHS)
-        self.lr_spin.setValue(defaults.LR)
-        self.batch_spin.setValue(defaults.BATCH_SIZE)
-        self._set_tuned({})
+        current = self.request()
+        request = TrainRequest(
+            folder=current.folder, download=current.download, corrections=current.corrections
+        )
         if best is not None:
-            self.prefill({"arch": best.get("arch"), **best["params"]})
+            request = request.with_params({"arch": best.get("arch"), **best["params"]})
+        self.show_request(request)
         self.defaults_button.setToolTip(
             "The best parameters found by the last hyperparameter search"
             if best is not None
@@ -322,22 +293,10 @@ class RetrainDialog(QDialog):
 
     def prefill(self, params: dict) -> None:
         """Fill the form from a search's parameters (arch, epochs, lr, batch size and the rest)."""
-        arch = params.get("arch")
-        if arch in ARCHITECTURES:
-            self.arch_combo.setCurrentIndex(self.arch_combo.findData(arch))
-        if isinstance(params.get("epochs"), int) and params["epochs"] > 0:
-            _set_within(self.epochs_spin, params["epochs"], self.epochs_spin.value())
-        known = best_params.clean(params)
-        if "lr" in known:
-            _set_within(self.lr_spin, known.pop("lr"), self.lr_spin.value())
-        if "batch_size" in known:
-            _set_within(self.batch_spin, known.pop("batch_size"), self.batch_spin.value())
-        self._set_tuned(known)
+        self.show_request(self.request().with_params(params))
 
     def _set_tuned(self, params: dict) -> None:
-        self.tuned = {
-            k: v for k, v in best_params.clean(params).items() if k not in ("lr", "batch_size")
-        }
+        self.tuned = dict(params)
         shown = ", ".join(
             f"{k.replace('_', ' ')} {_format_value(v)}" for k, v in self.tuned.items()
         )
@@ -367,53 +326,20 @@ class RetrainDialog(QDialog):
 
     # --- running ------------------------------------------------------------------------------
     def arguments(self, out: Path) -> list[str]:
-        """The ``digitpad train`` arguments for the current settings."""
-        if self.download_radio.isChecked():
-            data = ["--data", str(self.userdata.mnist), "--download"]
-        else:
-            data = ["--data", self.folder_edit.text().strip()]
-        args = [
-            "train",
-            *data,
-            "--arch",
-            self.arch,
-            "--epochs",
-            str(self.epochs_spin.value()),
-            "--lr",
-            repr(self.lr_spin.value()),
-            "--batch-size",
-            str(self.batch_spin.value()),
-            "--out",
-            str(out),
-            "--cache",
-            str(self.userdata.cache),
-            "--progress",
-            "jsonl",
-            "--background",
-        ]
-        if self.corrections_check.isChecked() and self.corrections.count():
-            args += ["--corrections", str(self.corrections.folder)]
-            if self.corrections_weight != 1:
-                args += ["--corrections-weight", f"{self.corrections_weight:g}"]
-        return args + best_params.train_arguments(self.tuned) + list(self.extra_args)
+        """The child's command line for the current form."""
+        corrections = self.corrections.folder if self.corrections.count() else None
+        argv = self.request().argv(out, self.userdata.mnist, self.userdata.cache, corrections)
+        return argv + list(self.extra_args)
 
     def start_training(self) -> bool:
         """Start a run with the dialog's settings; False (and a message) when it cannot."""
         if self.runner.running:
             return False
-        if self.folder_radio.isChecked():
-            folder = self.folder_edit.text().strip()
-            if not folder:
-                self._show_error(
-                    "Choose the folder that holds the MNIST files, or choose to download them."
-                )
-                return False
-            if not Path(folder).is_dir():
-                self._show_error(
-                    f"There is no folder at {folder}. Choose the folder that holds the MNIST files."
-                )
-                return False
-        self._remember()
+        problem = self.request().problem()
+        if problem:
+            self._show_error(problem)
+            return False
+        self.settings.train_request = self.request()
         try:
             self.store.clear_pending()
             self.userdata.ensure()

@@ -10,12 +10,15 @@ will not be remembered instead of losing them silently.
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
+from typing import Any
 
 from PySide6.QtCore import QByteArray, QSettings
 
 from digitpad.networks import ARCHITECTURES, DEFAULT_ARCH
+from digitpad.requests import SearchRequest, TrainRequest
 from digitpad.userdata import ENV_VAR
 
 DEFAULT_PEN_WIDTH = 18.0
@@ -101,6 +104,34 @@ class Settings:
         if isinstance(value, str) and value.lower() in ("true", "false", "1", "0"):
             return value.lower() in ("true", "1")
         return default
+
+    @property
+    def train_request(self) -> TrainRequest | None:
+        """The last retrain asked for, or None when the dialog has never started one."""
+        data = self._json("retrain/request")
+        return None if data is None else TrainRequest.from_dict(data)
+
+    @train_request.setter
+    def train_request(self, request: TrainRequest) -> None:
+        self._store.setValue("retrain/request", json.dumps(request.to_dict()))
+
+    @property
+    def search_request(self) -> SearchRequest:
+        """The last search asked for (its database address without the password)."""
+        return SearchRequest.from_dict(self._json("search/request"))
+
+    @search_request.setter
+    def search_request(self, request: SearchRequest) -> None:
+        self._store.setValue("search/request", json.dumps(request.to_dict()))
+
+    def _json(self, key: str) -> Any:
+        value = self._store.value(key)
+        if not isinstance(value, str):
+            return None
+        try:
+            return json.loads(value)
+        except (ValueError, RecursionError):
+            return None
 
     @property
     def window_geometry(self) -> QByteArray | None:

@@ -103,7 +103,7 @@ class TrainingActions(QObject):
     def open_retrain(self) -> RetrainDialog:
         if self.dialog is None:
             self.dialog = RetrainDialog(
-                self.window, self.userdata, self.store, self.corrections, self.window.settings.store
+                self.window, self.userdata, self.store, self.corrections, self.window.settings
             )
             self.dialog.modelAdopted.connect(
                 lambda path: self.window.statusBar().showMessage(
