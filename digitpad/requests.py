@@ -14,7 +14,7 @@ import math
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
 from digitpad import best_params
 from digitpad import training_defaults as defaults
@@ -173,7 +173,7 @@ class SearchRequest:
     def environment(self) -> dict[str, str]:
         """Extra environment for the child: the shared database's password, if the URL had one."""
         password = urlsplit(self.storage).password if self.storage else None
-        return {PASSWORD_ENV: password} if password else {}
+        return {PASSWORD_ENV: unquote(password)} if password else {}
 
     def to_dict(self) -> dict[str, Any]:
         """What is remembered: everything but the password."""
@@ -217,17 +217,26 @@ def storage_problem(url: str) -> str | None:
     return None
 
 
+def with_password(url: str, password: str) -> str:
+    """``url`` with ``password`` for its user; without one, ``url`` as it is."""
+    if not password or not url:
+        return url
+    try:
+        parts = urlsplit(without_password(url))
+    except ValueError:
+        return url
+    user, _, host = parts.netloc.rpartition("@")
+    return urlunsplit(parts._replace(netloc=f"{user}:{quote(password, safe='')}@{host}"))
+
+
 def without_password(url: str) -> str:
     """``url`` with its password removed (what is remembered, shown and put on a command line)."""
     try:
         parts = urlsplit(url)
     except ValueError:
         return ""
-    if parts.password is None:
+    userinfo, at, host = parts.netloc.rpartition("@")
+    if not at or ":" not in userinfo:
         return url
-    user = parts.username or ""
-    host = parts.hostname or ""
-    if parts.port is not None:
-        host = f"{host}:{parts.port}"
-    netloc = f"{user}@{host}" if user else host
-    return urlunsplit(parts._replace(netloc=netloc))
+    user = userinfo.split(":", 1)[0]
+    return urlunsplit(parts._replace(netloc=f"{user}@{host}" if user else host))

@@ -121,3 +121,14 @@ def test_a_bad_database_address_is_one_clear_sentence(tmp_path, url, words):
 def test_without_password_leaves_other_urls_alone():
     assert without_password("postgresql://ann@h/db") == "postgresql://ann@h/db"
     assert without_password("postgresql://:pw@h/db") == "postgresql://h/db"
+
+
+def test_a_typed_password_joins_the_address_only_in_memory(tmp_path):
+    from digitpad.requests import with_password
+
+    url = with_password("postgresql://ann@[::1]:5432/db", "p@ss:/word")
+    assert without_password(url) == "postgresql://ann@[::1]:5432/db"
+    request = SearchRequest(folder=str(tmp_path), storage=url)
+    assert request.environment() == {PASSWORD_ENV: "p@ss:/word"}
+    assert "p@ss" not in " ".join(request.argv(tmp_path)) and request.problem() is None
+    assert with_password("postgresql://ann:old@h/db", "") == "postgresql://ann:old@h/db"

@@ -14,6 +14,8 @@ values, which the main window hands to the retrain dialog.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from PySide6.QtCore import QEvent, QObject, Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
@@ -28,6 +30,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QMenu,
     QPushButton,
+    QRadioButton,
     QSpinBox,
     QTableWidget,
     QTableWidgetItem,
@@ -35,9 +38,17 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from digitpad.networks import ARCHITECTURES, DEFAULT_ARCH
+from digitpad.networks import ARCHITECTURES
+from digitpad.requests import (
+    TRIAL_EPOCHS_RANGE,
+    TRIALS_RANGE,
+    SearchRequest,
+    with_password,
+    without_password,
+)
 from digitpad.ui.charts import LineChart
 from digitpad.ui.child_process import ChildProcess
+from digitpad.ui.settings import Settings
 from digitpad.userdata import UserData
 
 ACTION_TEXT = "Search &hyperparameters…"
@@ -92,17 +103,18 @@ class SearchDialog(QDialog):
         self,
         parent: QWidget | None = None,
         userdata: UserData | None = None,
-        arch: str = DEFAULT_ARCH,
+        settings: Settings | None = None,
     ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Search hyperparameters")
         self.userdata = userdata or UserData.at()
+        self.settings = settings if settings is not None else Settings()
         self.runner = ChildProcess(self, name="search")
         self.best_params: dict | None = None
         self.best_value: float | None = None
         self.rows: dict[int, int] = {}
 
-        self.data_edit = QLineEdit(str(self.userdata.mnist))
+        self.data_edit = QLineEdit()
         browse = QPushButton("Browse…")
         browse.clicked.connect(self._choose_data)
         data_row = QHBoxLayout()
@@ -111,21 +123,34 @@ class SearchDialog(QDialog):
         self.arch_combo = QComboBox()
         for spec in ARCHITECTURES.values():
             self.arch_combo.addItem(spec.title, spec.name)
-        self.arch_combo.setCurrentIndex(max(0, self.arch_combo.findData(arch)))
         self.trials_spin = QSpinBox()
-        self.trials_spin.setRange(1, 10_000)
-        self.trials_spin.setValue(20)
+        self.trials_spin.setRange(*TRIALS_RANGE)
         self.epochs_spin = QSpinBox()
-        self.epochs_spin.setRange(1, 500)
-        self.epochs_spin.setValue(10)
+        self.epochs_spin.setRange(*TRIAL_EPOCHS_RANGE)
         self.study_edit = QLineEdit()
         self.study_edit.setPlaceholderText("digitpad-<architecture> (resumed if it exists)")
+        self.local_radio = QRadioButton("On this computer")
+        self.shared_radio = QRadioButton("In a database shared by several computers:")
+        self.storage_edit = QLineEdit()
+        self.storage_edit.setPlaceholderText("postgresql://user@host/database")
+        self.password_edit = QLineEdit()
+        self.password_edit.setEchoMode(QLineEdit.EchoMode.Password)
+        self.password_edit.setPlaceholderText("password (not remembered)")
+        self.storage_edit.textEdited.connect(lambda _: self.shared_radio.setChecked(True))
+        where = QVBoxLayout()
+        where.addWidget(self.local_radio)
+        where.addWidget(self.shared_radio)
+        shared_row = QHBoxLayout()
+        shared_row.addWidget(self.storage_edit, 2)
+        shared_row.addWidget(self.password_edit, 1)
+        where.addLayout(shared_row)
         form = QFormLayout()
         form.addRow("MNIST folder", data_row)
         form.addRow("Architecture", self.arch_combo)
         form.addRow("Trials in the study", self.trials_spin)
         form.addRow("Epochs per trial", self.epochs_spin)
         form.addRow("Study name", self.study_edit)
+        form.addRow("Study kept", where)
 
         self.space_label = QLabel("")
         self.space_label.setWordWrap(True)
@@ -159,6 +184,7 @@ class SearchDialog(QDialog):
         layout.addWidget(self.status_label)
         layout.addWidget(buttons)
         self.resize(760, 620)
+        self._restore()
 
         self.start_button.clicked.connect(self.start)
         self.cancel_button.clicked.connect(self.cancel)
@@ -173,38 +199,62 @@ class SearchDialog(QDialog):
     def running(self) -> bool:
         return self.runner.running
 
-    def arguments(self) -> list[str]:
-        args = [
-            "search",
-            "--data",
-            self.data_edit.text().strip(),
-            "--arch",
-            self.arch_combo.currentData(),
-            "--trials",
-            str(self.trials_spin.value()),
-            "--epochs",
-            str(self.epochs_spin.value()),
-            "--cache",
-            str(self.userdata.cache),
-            "--progress",
-            "jsonl",
-            "--background",
-        ]
-        if self.study_edit.text().strip():
-            args += ["--study-name", self.study_edit.text().strip()]
-        return args
+    def request(self) -> SearchRequest:
+        """What the form asks for, the password included (it is never remembered)."""
+        storage = ""
+        if self.shared_radio.isChecked():
+            storage = with_password(self.storage_edit.text().strip(), self.password_edit.text())
+        return SearchRequest(
+            folder=self.data_edit.text().strip(),
+            arch=str(self.arch_combo.currentData()),
+            trials=self.trials_spin.value(),
+            epochs=self.epochs_spin.value(),
+            study=self.study_edit.text().strip(),
+            storage=storage,
+        )
 
-    def start(self) -> None:
+    def show_request(self, request: SearchRequest) -> None:
+        self.data_edit.setText(request.folder)
+        self.arch_combo.setCurrentIndex(max(0, self.arch_combo.findData(request.arch)))
+        self.trials_spin.setValue(request.trials)
+        self.epochs_spin.setValue(request.epochs)
+        self.study_edit.setText(request.study)
+        self.storage_edit.setText(without_password(request.storage))
+        (self.shared_radio if request.storage else self.local_radio).setChecked(True)
+
+    def _restore(self) -> None:
+        request = self.settings.search_request
+        if not request.folder:
+            # The folder Retrain uses: the one the user already chose for MNIST.
+            train = self.settings.train_request
+            folder = train.folder if train is not None and not train.download else ""
+            request = replace(request, folder=folder or str(self.userdata.mnist))
+        self.show_request(request)
+
+    def arguments(self) -> list[str]:
+        return self.request().argv(self.userdata.cache)
+
+    def start(self) -> bool:
+        """Start the search the form asks for; False (and the reason shown) when it cannot."""
         if self.running:
-            return
+            return False
+        request = self.request()
+        problem = request.problem()
+        if problem:
+            self.status_label.setText(problem)
+            return False
+        self.settings.search_request = request
         self.table.setRowCount(0)
         self.rows.clear()
         self.chart.clear()
         self.best_params, self.best_value = None, None
         self.retrain_button.setEnabled(False)
         self._set_running(True)
-        self.status_label.setText("Starting the search process…")
-        self.runner.start(self.arguments(), env=self.userdata.child_environment())
+        where = without_password(request.storage) if request.storage else "this computer"
+        self.status_label.setText(f"Starting the search process (study kept on {where})…")
+        env = {**self.userdata.child_environment(), **request.environment()}
+        self.runner.start(request.argv(self.userdata.cache), env=env)
+        return True
 
     def cancel(self) -> None:
         if self.running:
@@ -296,6 +346,10 @@ class SearchDialog(QDialog):
             self.trials_spin,
             self.epochs_spin,
             self.study_edit,
+            self.local_radio,
+            self.shared_radio,
+            self.storage_edit,
+            self.password_edit,
         ):
             widget.setEnabled(not running)
 
@@ -346,7 +400,7 @@ def add_search_action(window: QWidget, menu: QMenu) -> None:
     def show() -> None:
         dialog = getattr(window, "search_dialog", None)
         if dialog is None:
-            dialog = SearchDialog(window, window.training.userdata)
+            dialog = SearchDialog(window, window.training.userdata, window.settings)
             dialog.retrainRequested.connect(lambda params: open_retrain_with(window, params))
             window.installEventFilter(dialog)
             window.search_dialog = dialog

@@ -1,0 +1,106 @@
+"""The Search dialog on a study in a real PostgreSQL server, shared with another worker."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import optuna
+import pytest
+from optuna.trial import TrialState
+
+from digitpad.requests import without_password
+from digitpad.ui.search_dialog import SearchDialog
+
+pytest_plugins = ["ui_helpers", "postgres_server"]
+
+
+def wait_for_end(qtbot, dialog: SearchDialog, timeout: int = 240_000) -> dict:
+    """The child's done event; fails at once with the message if the search fails."""
+    ended: dict = {}
+    dialog.runner.finished.connect(lambda _model, done: ended.update(done=done))
+    dialog.runner.failed.connect(lambda message, kind: ended.update(failed=(message, kind)))
+    qtbot.waitUntil(lambda: bool(ended), timeout=timeout)
+    assert "failed" not in ended, ended.get("failed")
+    return ended["done"]
+
+
+def test_a_search_in_a_shared_database_from_the_dialog(
+    window, qtbot, mnist_folder, tmp_path, monkeypatch, new_database
+):
+    monkeypatch.setenv("DIGITPAD_DATA_DIR", str(tmp_path / "userdata"))
+    url = new_database("gui")
+    address, password = without_password(url), url.split(":")[2].split("@")[0]
+    window.search_action.trigger()
+    dialog: SearchDialog = window.search_dialog
+    dialog.data_edit.setText(str(mnist_folder))
+    dialog.trials_spin.setValue(2)
+    dialog.epochs_spin.setValue(1)
+    dialog.study_edit.setText("gui-team")
+    qtbot.keyClicks(dialog.storage_edit, address)  # typing an address chooses "shared"
+    assert dialog.shared_radio.isChecked()
+    dialog.password_edit.setText(password)
+    assert dialog.start()
+    assert password not in " ".join(dialog.runner._process.arguments())
+    assert address in dialog.status_label.text() and password not in dialog.status_label.text()
+
+    done = wait_for_end(qtbot, dialog)
+    assert done["trials_completed"] + done["trials_pruned"] == 2
+    assert dialog.table.rowCount() == 2
+    study = optuna.load_study(study_name="gui-team", storage=url)
+    states = [t.state for t in study.trials]
+    assert states.count(TrialState.COMPLETE) + states.count(TrialState.PRUNED) == 2
+
+    # The address is remembered, the password is not (not in the settings file at all).
+    remembered = window.settings.search_request
+    assert remembered.storage == address
+    window.settings.sync()
+    settings_text = Path(window.settings.store.fileName()).read_text(encoding="utf-8")
+    assert password not in settings_text
+    dialog.close()
+    window.search_dialog = None
+    window.search_action.trigger()
+    again = window.search_dialog
+    assert again.shared_radio.isChecked() and again.storage_edit.text() == address
+    assert again.password_edit.text() == ""
+
+
+@pytest.mark.parametrize(
+    ("address", "words"),
+    [
+        ("http://127.0.0.1/x", "starts with postgresql://"),
+        ("postgresql:///nohost", "needs a host"),
+    ],
+)
+def test_a_bad_database_address_is_refused_before_any_process(
+    window, mnist_folder, tmp_path, monkeypatch, address, words
+):
+    monkeypatch.setenv("DIGITPAD_DATA_DIR", str(tmp_path / "userdata"))
+    window.search_action.trigger()
+    dialog: SearchDialog = window.search_dialog
+    dialog.data_edit.setText(str(mnist_folder))
+    dialog.shared_radio.setChecked(True)
+    dialog.storage_edit.setText(address)
+    assert not dialog.start()
+    assert words in dialog.status_label.text() and not dialog.running
+
+
+def test_a_wrong_password_is_one_clear_line(
+    window, qtbot, mnist_folder, tmp_path, monkeypatch, new_database
+):
+    monkeypatch.setenv("DIGITPAD_DATA_DIR", str(tmp_path / "userdata"))
+    address = without_password(new_database("gui_wrong"))
+    window.search_action.trigger()
+    dialog: SearchDialog = window.search_dialog
+    dialog.data_edit.setText(str(mnist_folder))
+    dialog.epochs_spin.setValue(1)
+    dialog.shared_radio.setChecked(True)
+    dialog.storage_edit.setText(address)
+    dialog.password_edit.setText("not-the-password")
+    with qtbot.waitSignal(dialog.runner.failed, timeout=120_000) as blocker:
+        assert dialog.start()
+    message, kind = blocker.args
+    assert kind == "storage" and "password" in message.lower()
+    assert "not-the-password" not in message and len(message.splitlines()) == 1
+    assert json.dumps(message)  # plain text, shown in the dialog
+    assert "password" in dialog.status_label.text().lower()
