@@ -12,6 +12,8 @@ import pytest
 
 pytest_plugins = ["ui_helpers"]
 
+from conftest import alive  # noqa: E402
+
 from digitpad.ui import child_process  # noqa: E402
 from digitpad.ui.child_process import ChildProcess, entry_command  # noqa: E402
 
@@ -23,19 +25,6 @@ def fake_child(monkeypatch: pytest.MonkeyPatch, script: str) -> None:
     monkeypatch.setattr(
         child_process, "entry_command", lambda args: (sys.executable, ["-c", script, *args])
     )
-
-
-def alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    # A zombie is gone for our purposes.
-    try:
-        with open(f"/proc/{pid}/stat") as handle:
-            return handle.read().split()[2] != "Z"
-    except OSError:
-        return True
 
 
 def test_entry_command_from_source_and_frozen(monkeypatch):
