@@ -51,8 +51,8 @@ def third_architecture(monkeypatch):
 
 def test_a_new_architecture_appears_in_both_dialogs(window, third_architecture):
     window.training.retrain_action.trigger()
-    window.search_action.trigger()
-    for dialog in (window.training.dialog, window.search_dialog):
+    window.search.action.trigger()
+    for dialog in (window.training.dialog, window.search.dialog):
         combo = dialog.arch_combo
         names = [combo.itemData(i) for i in range(combo.count())]
         assert names == list(ARCHITECTURES)

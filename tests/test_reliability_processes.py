@@ -17,6 +17,7 @@ import pytest
 
 pytest_plugins = ["ui_helpers"]
 from conftest import alive  # noqa: E402
+from ui_helpers import wait_success, wait_until_success  # noqa: E402
 
 from digitpad.ui import child_process  # noqa: E402
 from digitpad.ui.child_process import ChildProcess  # noqa: E402
@@ -46,7 +47,8 @@ while True:
 
 @pytest.fixture
 def child(monkeypatch, tmp_path, qtbot):
-    """``child(script)``: the next runner start runs ``script``; returns a wait-until-ready."""
+    """``child(script)``: the next runner start runs ``script``; returns ``ready(runner)``,
+    which waits until the child is up and fails at once if the runner fails instead."""
     marker = tmp_path / "child-ready"
 
     def use(script: str):
@@ -56,8 +58,8 @@ def child(monkeypatch, tmp_path, qtbot):
             lambda args: (sys.executable, ["-c", script, str(marker), *args]),
         )
 
-        def ready() -> None:
-            qtbot.waitUntil(marker.exists, timeout=10_000)
+        def ready(runner: ChildProcess) -> None:
+            wait_until_success(qtbot, runner, marker.exists, timeout=10_000)
 
         return ready
 
@@ -69,7 +71,7 @@ def hung_run(child) -> tuple[ChildProcess, int]:
     ready = child(HUNG)
     runner = ChildProcess()
     runner.start(["train"])
-    ready()
+    ready(runner)
     return runner, runner.pid()
 
 
@@ -79,7 +81,7 @@ def test_cancel_kills_a_silent_child_that_ignores_sigterm(qtbot, child):
     for signal_ in (runner.finished, runner.failed, runner.cancelled):
         signal_.connect(lambda *args, s=signal_: ended.append(s))
     t0 = time.monotonic()
-    with qtbot.waitSignal(runner.cancelled, timeout=5000):
+    with wait_success(qtbot, runner, runner.cancelled, timeout=5000):
         runner.cancel()
     assert time.monotonic() - t0 < 2.0
     assert not alive(pid) and not runner.running
@@ -89,7 +91,7 @@ def test_cancel_kills_a_silent_child_that_ignores_sigterm(qtbot, child):
 def test_stop_returns_in_bounded_time_with_a_hung_child(qtbot, child):
     runner, pid = hung_run(child)
     t0 = time.monotonic()
-    with qtbot.waitSignal(runner.cancelled, timeout=5000):
+    with wait_success(qtbot, runner, runner.cancelled, timeout=5000):
         runner.stop()
     assert time.monotonic() - t0 < 3.0
     assert not alive(pid) and not runner.running
@@ -103,7 +105,7 @@ def test_a_flood_without_newlines_is_dropped_and_the_run_still_finishes(qtbot, c
     )
     child(flood)
     runner = ChildProcess()
-    with qtbot.waitSignal(runner.finished, timeout=10_000) as blocker:
+    with wait_success(qtbot, runner, runner.finished, timeout=10_000) as blocker:
         runner.start([])
     assert blocker.args[0] == "m.npz"
 
@@ -136,10 +138,10 @@ def test_retrain_cancel_ends_a_hung_child(window, qtbot, child, retrain, private
     ready = child(HUNG)
     before = window.recognition.model
     assert retrain.start_training()
-    ready()
+    ready(retrain.runner)
     pid = retrain.runner.pid()
     t0 = time.monotonic()
-    with qtbot.waitSignal(retrain.runner.cancelled, timeout=5000):
+    with wait_success(qtbot, retrain.runner, retrain.runner.cancelled, timeout=5000):
         retrain.cancel_button.click()
     assert time.monotonic() - t0 < 2.0 and not alive(pid)
     assert "Cancelled" in retrain.status_label.text() and retrain.start_button.isEnabled()
@@ -152,7 +154,7 @@ def test_retrain_cancel_ends_a_hung_child(window, qtbot, child, retrain, private
 def test_closing_the_window_ends_a_hung_training_child(window, qtbot, child, retrain):
     ready = child(HUNG)
     assert retrain.start_training()
-    ready()
+    ready(retrain.runner)
     pid = retrain.runner.pid()
     t0 = time.monotonic()
     window.close()
@@ -163,7 +165,7 @@ def test_closing_the_window_ends_a_hung_training_child(window, qtbot, child, ret
 @pytest.fixture
 def search(window, tmp_path) -> SearchDialog:
     next(a for a in window.model_menu.actions() if a.text() == ACTION_TEXT).trigger()
-    dialog = window.search_dialog
+    dialog = window.search.dialog
     assert dialog.isVisible()
     dialog.data_edit.setText(str(tmp_path))
     return dialog
@@ -172,8 +174,8 @@ def search(window, tmp_path) -> SearchDialog:
 def test_search_child_killed_mid_run_shows_an_error(qtbot, child, search):
     ready = child(SEARCHING)
     search.start_button.click()
-    ready()
-    qtbot.waitUntil(lambda: search.table.rowCount() == 1, timeout=5000)
+    ready(search.runner)
+    wait_until_success(qtbot, search.runner, lambda: search.table.rowCount() == 1, timeout=5000)
     with qtbot.waitSignal(search.runner.failed, timeout=5000):
         os.kill(search.runner.pid(), signal.SIGKILL)
     text = search.status_label.text()
@@ -186,9 +188,9 @@ def test_search_child_killed_mid_run_shows_an_error(qtbot, child, search):
 def test_search_cancel_ends_a_hung_child(qtbot, child, search):
     ready = child(HUNG)
     search.start_button.click()
-    ready()
+    ready(search.runner)
     pid = search.runner.pid()
-    with qtbot.waitSignal(search.runner.cancelled, timeout=5000):
+    with wait_success(qtbot, search.runner, search.runner.cancelled, timeout=5000):
         search.cancel_button.click()
     assert not alive(pid) and "Cancelled" in search.status_label.text()
 
@@ -197,7 +199,7 @@ def test_search_cancel_ends_a_hung_child(qtbot, child, search):
 def test_closing_the_window_stops_the_search(window, qtbot, child, search, script):
     ready = child(script)
     search.start_button.click()
-    ready()
+    ready(search.runner)
     pid = search.runner.pid()
     t0 = time.monotonic()
     window.close()

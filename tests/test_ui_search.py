@@ -9,6 +9,8 @@ from digitpad.ui.search_dialog import ACTION_TEXT, SearchDialog
 
 pytest_plugins = ["ui_helpers"]
 
+from ui_helpers import wait_success, wait_until_success  # noqa: E402
+
 
 def menu_action(window, text: str):
     return next(a for a in window.model_menu.actions() if a.text() == text)
@@ -19,7 +21,7 @@ def test_search_from_the_menu_shows_trials_cancels_and_the_app_stays_usable(
 ):
     monkeypatch.setenv("DIGITPAD_DATA_DIR", str(tmp_path / "userdata"))
     menu_action(window, ACTION_TEXT).trigger()
-    dialog: SearchDialog = window.search_dialog
+    dialog: SearchDialog = window.search.dialog
     assert dialog.isVisible()
     dialog.data_edit.setText(str(mnist_folder))
     dialog.trials_spin.setValue(1000)  # more than it will get to: we cancel
@@ -28,17 +30,22 @@ def test_search_from_the_menu_shows_trials_cancels_and_the_app_stays_usable(
     dialog.start_button.click()
     assert dialog.running and not dialog.start_button.isEnabled()
 
-    qtbot.waitUntil(lambda: len(dialog.chart.points("complete")) >= 2, timeout=90_000)
-    assert dialog.table.rowCount() >= 2
-    assert (
-        dialog.table.item(0, 1).text() in ("complete", "running")
-        or "pruned" in dialog.table.item(0, 1).text()
+    wait_until_success(
+        qtbot, dialog.runner, lambda: len(dialog.chart.points("complete")) >= 2, timeout=90_000
     )
-    assert dialog.table.item(0, 2) is not None  # a validation accuracy arrived
+    # Each completed trial in the chart has its row, which says so, with its accuracy.
+    completed = dialog.chart.points("complete")
+    assert dialog.table.rowCount() >= len(completed)
+    for trial, value in completed:
+        row = dialog.rows[int(trial)]
+        assert dialog.table.item(row, 0).text() == str(int(trial))
+        assert dialog.table.item(row, 1).text() == "complete"
+        assert dialog.table.item(row, 2).text() == f"{value:.4f}"
+        assert "lr" in dialog.table.item(row, 4).text()
     assert "lr" in dialog.space_label.text()  # the space as the child reported it
     assert dialog.retrain_button.isEnabled() and "lr" in dialog.best_params
 
-    with qtbot.waitSignal(dialog.runner.cancelled, timeout=10_000):
+    with wait_success(qtbot, dialog.runner, dialog.runner.cancelled, timeout=10_000):
         dialog.cancel_button.click()
     assert not dialog.running and dialog.start_button.isEnabled()
     assert "Cancelled" in dialog.status_label.text()

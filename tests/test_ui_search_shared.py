@@ -31,8 +31,8 @@ def test_a_search_in_a_shared_database_from_the_dialog(
     monkeypatch.setenv("DIGITPAD_DATA_DIR", str(tmp_path / "userdata"))
     url = new_database("gui")
     address, password = without_password(url), url.split(":")[2].split("@")[0]
-    window.search_action.trigger()
-    dialog: SearchDialog = window.search_dialog
+    window.search.action.trigger()
+    dialog: SearchDialog = window.search.dialog
     dialog.data_edit.setText(str(mnist_folder))
     dialog.trials_spin.setValue(2)
     dialog.epochs_spin.setValue(1)
@@ -58,9 +58,9 @@ def test_a_search_in_a_shared_database_from_the_dialog(
     settings_text = Path(window.settings.store.fileName()).read_text(encoding="utf-8")
     assert password not in settings_text
     dialog.close()
-    window.search_dialog = None
-    window.search_action.trigger()
-    again = window.search_dialog
+    window.search.dialog = None
+    window.search.action.trigger()
+    again = window.search.dialog
     assert again.shared_radio.isChecked() and again.storage_edit.text() == address
     assert again.password_edit.text() == ""
 
@@ -76,8 +76,8 @@ def test_a_bad_database_address_is_refused_before_any_process(
     window, mnist_folder, tmp_path, monkeypatch, address, words
 ):
     monkeypatch.setenv("DIGITPAD_DATA_DIR", str(tmp_path / "userdata"))
-    window.search_action.trigger()
-    dialog: SearchDialog = window.search_dialog
+    window.search.action.trigger()
+    dialog: SearchDialog = window.search.dialog
     dialog.data_edit.setText(str(mnist_folder))
     dialog.shared_radio.setChecked(True)
     dialog.storage_edit.setText(address)
@@ -90,8 +90,8 @@ def test_a_wrong_password_is_one_clear_line(
 ):
     monkeypatch.setenv("DIGITPAD_DATA_DIR", str(tmp_path / "userdata"))
     address = without_password(new_database("gui_wrong"))
-    window.search_action.trigger()
-    dialog: SearchDialog = window.search_dialog
+    window.search.action.trigger()
+    dialog: SearchDialog = window.search.dialog
     dialog.data_edit.setText(str(mnist_folder))
     dialog.epochs_spin.setValue(1)
     dialog.shared_radio.setChecked(True)

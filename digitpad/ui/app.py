@@ -21,9 +21,9 @@ from PySide6.QtWidgets import QApplication
 
 from digitpad.assets import icon_path
 from digitpad.logs import setup_logging
+from digitpad.ui.inference import stray_threads
 from digitpad.ui.main_window import MainWindow
-from digitpad.ui.settings import Settings
-from digitpad.ui.training_actions import app_data_root
+from digitpad.ui.settings import Settings, app_data_root
 from digitpad.userdata import UserData
 
 ORGANISATION = "DigitPad"
@@ -96,4 +96,20 @@ def run(argv: Sequence[str]) -> int:
         _StartupReport(report, window)
     # Start loading once the event loop runs, so the first frame is not held up.
     QTimer.singleShot(0, window.start)
-    return app.exec()
+    app.aboutToQuit.connect(window.shutdown)  # a quit that does not close the window
+    return leave(app.exec())
+
+
+def leave(code: int) -> int:
+    """``code`` for ``sys.exit``, or exit now when a thread is stuck in a job.
+
+    Python's exit would destroy the stuck thread's QThread, which makes Qt abort
+    the process; everything worth keeping is already written, so end at once.
+    """
+    if stray_threads():
+        logging.getLogger("digitpad").warning("leaving with a recognition thread still busy")
+        logging.shutdown()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    return code

@@ -42,8 +42,9 @@ Cancelling sends SIGTERM (the child stops between batches and writes no
 model) and kills it after :attr:`kill_grace_ms` if it is still there, so a
 cancel takes well under a second. The child writes its model under a
 temporary name and renames it when complete, so nothing half-written is ever
-left behind. :meth:`stop` waits for the child to end, for use when the window
-closes; the runner also stops its child when the application quits.
+left behind. :meth:`stop` waits for the child to end; the part of the window
+that owns a runner calls it from its ``shutdown``, which the main window calls
+when it closes or the application quits.
 """
 
 from __future__ import annotations
@@ -54,7 +55,7 @@ import sys
 import time
 from collections import deque
 
-from PySide6.QtCore import QCoreApplication, QObject, QProcess, QProcessEnvironment, QTimer, Signal
+from PySide6.QtCore import QObject, QProcess, QProcessEnvironment, QTimer, Signal
 
 KILL_GRACE_MS = 500
 MAX_LINE = 1 << 20  # a "line" longer than this is garbage: drop it
@@ -109,9 +110,6 @@ class ChildProcess(QObject):
         self._kill_timer = QTimer(self)
         self._kill_timer.setSingleShot(True)
         self._kill_timer.timeout.connect(self._kill)
-        app = QCoreApplication.instance()
-        if app is not None:
-            app.aboutToQuit.connect(self.stop)
 
     # --- control ------------------------------------------------------------------------
     @property
@@ -279,11 +277,3 @@ class ChildProcess(QObject):
     def _kill(self) -> None:
         if self._process is not None:
             self._process.kill()
-
-    def __del__(self) -> None:  # a last guard: never leave a child behind
-        try:
-            process = self._process
-            if process is not None and process.state() != QProcess.ProcessState.NotRunning:
-                process.kill()
-        except RuntimeError:
-            pass

@@ -28,6 +28,16 @@ from digitpad.ui.settings import BUNDLED_MODELS
 log = logging.getLogger(__name__)
 
 LIVE_INTERVAL_MS = 50
+SHUTDOWN_WAIT_MS = 3000
+# Worker threads that did not stop when asked (a model or image load stuck on a dead
+# network drive, say). Qt aborts the process when a running QThread is destroyed, so
+# they stay referenced here and the app leaves through :func:`leave`.
+_STRAYS: list[tuple[QThread, QObject]] = []
+
+
+def stray_threads() -> int:
+    """How many recognition threads are still running after their shutdown."""
+    return sum(thread.isRunning() for thread, _worker in _STRAYS)
 
 
 def model_path(source: str) -> Path:
@@ -221,12 +231,17 @@ class Recognition(QObject):
         self.cancel()
         self._openRequested.emit(self._latest, path)
 
-    def shutdown(self) -> None:
-        """Stop the worker thread; call before the app quits."""
+    def shutdown(self, wait_ms: int = SHUTDOWN_WAIT_MS) -> bool:
+        """Stop the worker thread; False when it is stuck in a job and was left running."""
         self._live_timer.stop()
         self._pending = None
         self._thread.quit()
-        self._thread.wait(5000)
+        if self._thread.wait(wait_ms):
+            return True
+        if all(thread is not self._thread for thread, _worker in _STRAYS):
+            log.warning("the recognition thread did not stop within %d ms; leaving it", wait_ms)
+            _STRAYS.append((self._thread, self._worker))
+        return False
 
     # --- answers ---------------------------------------------------------------------------
     def _send(self, request: int, image: Any) -> None:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 import platform
-from collections.abc import Callable
 from pathlib import Path
 
 import PySide6
@@ -72,8 +71,6 @@ class MainWindow(QMainWindow):
         self._opening_image: str | None = None
         self._about: QMessageBox | None = None
         self._settings_failed = False
-        # Words added after "Looks like a 7" (the corrections part says how to correct).
-        self.answer_hint: Callable[[int], str] = lambda digit: ""
         # The log file errors are recorded in; the banner says where it is.
         self.log_path: Path | None = None
         self.setWindowTitle("DigitPad")
@@ -227,15 +224,15 @@ class MainWindow(QMainWindow):
     def _add_training_actions(self, menu: QMenu) -> None:
         """Retrain…, Reset to bundled model, Corrections and Search hyperparameters…
 
-        They live in their own modules; a new model reaches the window through
-        ``self.recognition`` exactly as "Load model file…" does.
+        Each part owns its actions, dialogs and child processes; a new model
+        reaches the window through ``self.recognition`` exactly as "Load model
+        file…" does, and :meth:`shutdown` stops them all.
         """
-        from digitpad.ui.training_actions import install_training_actions
+        from digitpad.ui.search_dialog import SearchActions
+        from digitpad.ui.training_actions import TrainingActions
 
-        self.training = install_training_actions(self, menu)
-        from digitpad.ui.search_dialog import add_search_action
-
-        add_search_action(self, menu)
+        self.training = TrainingActions(self, menu)
+        self.search = SearchActions(self, menu, self.training)
 
     def _wire(self) -> None:
         self.canvas.changed.connect(self._on_canvas_changed)
@@ -375,7 +372,7 @@ class MainWindow(QMainWindow):
         self.model_view.set_evidence(prediction.evidence if self.why_check.isChecked() else None)
         self.result_label.setText(f"{prediction.digit}  ({prediction.confidence:.1%} sure)")
         self.statusBar().showMessage(
-            f"Looks like a {prediction.digit}{self.answer_hint(prediction.digit)}"
+            f"Looks like a {prediction.digit}{self.training.hint(prediction.digit)}"
         )
 
     def _show_empty(self, message: str) -> None:
@@ -458,5 +455,15 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:
         self.settings.window_geometry = self.saveGeometry()
         self._save_settings()
-        self.recognition.shutdown()
+        self.shutdown()
         super().closeEvent(event)
+
+    def shutdown(self) -> None:
+        """Stop everything the window started: the one place children and threads end.
+
+        Called when the window closes and when the application quits without
+        closing it; safe to call twice.
+        """
+        self.search.shutdown()
+        self.training.shutdown()
+        self.recognition.shutdown()

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from PySide6.QtCore import QEvent, QObject, Signal
+from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QComboBox,
@@ -266,13 +266,6 @@ class SearchDialog(QDialog):
             self.runner.stop()
         super().closeEvent(event)
 
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        """Close (and so stop the search) with the window: hiding it would leave the child
-        running until the application quits."""
-        if watched is self.parent() and event.type() == QEvent.Type.Close:
-            self.close()
-        return False
-
     # --- events from the child ----------------------------------------------------------
     def _on_event(self, event: dict) -> None:
         kind = event.get("event")
@@ -389,27 +382,34 @@ class SearchDialog(QDialog):
             self.retrainRequested.emit(params)
 
 
-def open_retrain_with(window: QWidget, params: dict) -> None:
-    """Open the window's retrain dialog filled with the search's best parameters."""
-    window.training.open_retrain().prefill(params)
+class SearchActions(QObject):
+    """The Model menu's "Search hyperparameters…" and its dialog (one per window, kept)."""
+
+    def __init__(self, window: QWidget, menu: QMenu, training) -> None:
+        super().__init__(window)
+        self.window = window
+        self.training = training
+        self.dialog: SearchDialog | None = None
+        self.action = menu.addAction(ACTION_TEXT)
+        self.action.triggered.connect(self.open)
+
+    def open(self) -> SearchDialog:
+        if self.dialog is None:
+            self.dialog = SearchDialog(self.window, self.training.userdata, self.window.settings)
+            self.dialog.retrainRequested.connect(self._retrain_with)
+        self.dialog.show()
+        self.dialog.raise_()
+        self.dialog.activateWindow()
+        return self.dialog
+
+    def _retrain_with(self, params: dict) -> None:
+        """Open the retrain dialog filled with the search's best parameters."""
+        self.training.open_retrain().prefill(params)
+
+    def shutdown(self) -> None:
+        """Stop the search child and close the dialog (the window is closing)."""
+        if self.dialog is not None:
+            self.dialog.close()
 
 
-def add_search_action(window: QWidget, menu: QMenu) -> None:
-    """The Model menu's "Search hyperparameters…" (one dialog per window, kept between uses)."""
-
-    def show() -> None:
-        dialog = getattr(window, "search_dialog", None)
-        if dialog is None:
-            dialog = SearchDialog(window, window.training.userdata, window.settings)
-            dialog.retrainRequested.connect(lambda params: open_retrain_with(window, params))
-            window.installEventFilter(dialog)
-            window.search_dialog = dialog
-        dialog.show()
-        dialog.raise_()
-        dialog.activateWindow()
-
-    window.search_action = menu.addAction(ACTION_TEXT)
-    window.search_action.triggered.connect(show)
-
-
-__all__ = ["SearchDialog", "TrialChart", "add_search_action"]
+__all__ = ["SearchActions", "SearchDialog", "TrialChart"]

@@ -15,7 +15,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QByteArray, QSettings
+from PySide6.QtCore import QByteArray, QSettings, QStandardPaths
 
 from digitpad.networks import ARCHITECTURES, DEFAULT_ARCH
 from digitpad.requests import SearchRequest, TrainRequest
@@ -25,6 +25,11 @@ DEFAULT_PEN_WIDTH = 18.0
 PEN_WIDTH_RANGE = (4.0, 48.0)
 DEFAULT_MODEL = DEFAULT_ARCH
 BUNDLED_MODELS = tuple(ARCHITECTURES)  # one bundled model per architecture, named after it
+
+
+def app_data_root() -> str:
+    """Where DigitPad keeps its data (models, corrections, logs) unless DIGITPAD_DATA_DIR says."""
+    return QStandardPaths.writableLocation(QStandardPaths.StandardLocation.AppDataLocation)
 
 
 class SettingsError(OSError):

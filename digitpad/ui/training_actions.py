@@ -1,11 +1,11 @@
 """Retraining and corrections in the main window, installed by one call.
 
-``install_training_actions(window, menu)`` adds to the Model menu "Retrain…",
+:class:`TrainingActions` adds to the window's Model menu "Retrain…",
 "Learn my handwriting", "Reset to bundled model" and a Corrections submenu (count, Export as IDX…,
 Export as PNG…, Delete all), and makes a click on a digit's bar, or a number
 key 0–9, after a prediction save the drawing as a correction with that label.
-It stops any training child when the window closes. The window itself keeps
-no training logic.
+The window creates it and calls :meth:`TrainingActions.shutdown` when it
+closes; the window itself keeps no training logic.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from PySide6.QtCore import QEvent, QObject, QStandardPaths, Qt
+from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QMenu, QMessageBox
 
@@ -21,11 +21,8 @@ from digitpad.corrections import CorrectionError, Corrections
 from digitpad.ui.learning import HandwritingLearner
 from digitpad.ui.model_store import ModelStore
 from digitpad.ui.retrain_dialog import RetrainDialog
+from digitpad.ui.settings import app_data_root
 from digitpad.userdata import UserData
-
-
-def app_data_root() -> str:
-    return QStandardPaths.writableLocation(QStandardPaths.StandardLocation.AppDataLocation)
 
 
 class TrainingActions(QObject):
@@ -95,8 +92,6 @@ class TrainingActions(QObject):
         self._saved: list[Path] = []  # this session's corrections, newest last, for undo
         window.canvas.changed.connect(self._forget_last)
         self._hint_until: float | None = None
-        window.answer_hint = self._hint
-        window.installEventFilter(self)
         self.refresh_count()
 
     # --- models -----------------------------------------------------------------------------
@@ -158,7 +153,7 @@ class TrainingActions(QObject):
         self.refresh_count()
         return path
 
-    def _hint(self, digit: int) -> str:
+    def hint(self, digit: int) -> str:
         """For the first half minute of the first session (remembered in the settings), every
         answer says how to correct it."""
         settings = self.window.settings
@@ -262,20 +257,10 @@ class TrainingActions(QObject):
 
     # --- window lifetime -----------------------------------------------------------------------
     def shutdown(self) -> None:
+        """Stop every child (learning, retraining) and close the windows this part opened."""
         self.learner.shutdown()
         if self.dialog is not None:
             self.dialog.shutdown()
-
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        if watched is self.window and event.type() == QEvent.Type.Close:
-            self.shutdown()
-            if self.dialog is not None:
-                self.dialog.close()
-        return False
-
-
-def install_training_actions(
-    window, menu: QMenu, userdata: UserData | None = None
-) -> TrainingActions:
-    """Add retraining, reset and corrections to ``menu`` of ``window``; returns the owner."""
-    return TrainingActions(window, menu, userdata)
+            self.dialog.close()
+        if self.view is not None:
+            self.view.close()
