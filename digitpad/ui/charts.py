@@ -5,17 +5,21 @@ Used by the Retrain dialog for training loss (left axis) and test accuracy
 by trial)::
 
     chart = LineChart(x_label="epoch")
-    chart.add_series("loss", "Training loss", QColor("#d9534f"), axis="left")
-    chart.add_series("acc", "Test accuracy", QColor("#2b7bd6"), axis="right", percent=True)
+    chart.add_series("loss", "Training loss", "loss", axis="left")
+    chart.add_series("acc", "Test accuracy", "accuracy", axis="right", percent=True)
     chart.append("loss", 1, 0.42)
 
 The left axis fits its data (from 0); a ``percent`` series shows 0–1 values
-as percentages on an axis fitted to the data. No recognition logic here.
+as percentages on an axis fitted to the data. Where everything goes is worked
+out by :func:`chart_layout`, a pure function of the data, the size and the
+text widths; ``paintEvent`` only draws what it returns. Colours are named (see
+:mod:`digitpad.ui.colours`) and looked up in the palette at paint time.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from itertools import pairwise
 
@@ -23,11 +27,13 @@ from PySide6.QtCore import QPointF, QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QFontMetrics, QPainter, QPaintEvent, QPalette, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
+from digitpad.ui.colours import colour
+
 
 @dataclass
 class Series:
     label: str
-    colour: QColor
+    colour: str | QColor  # a name from digitpad.ui.colours, or a fixed colour
     axis: str = "left"
     percent: bool = False
     points: list[tuple[float, float]] = field(default_factory=list)
@@ -43,6 +49,111 @@ def nice_range(low: float, high: float) -> tuple[float, float, float]:
     magnitude = 10 ** math.floor(math.log10(raw))
     step = next(m * magnitude for m in (1, 2, 2.5, 5, 10) if m * magnitude >= raw)
     return math.floor(low / step) * step, math.ceil(high / step) * step, step
+
+
+@dataclass(frozen=True)
+class Tick:
+    position: float  # pixels along the axis
+    label: str
+
+
+@dataclass(frozen=True)
+class Axis:
+    low: float
+    high: float
+    ticks: tuple[Tick, ...]
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Where a chart's parts go, in widget pixels."""
+
+    plot: QRectF
+    x_ticks: tuple[Tick, ...]
+    x_title: QRectF
+    axes: dict[str, Axis]  # "left" / "right", only those with data
+    lines: dict[str, list[QPointF]]  # series key → its points on screen
+    label_width: dict[str, float]  # room kept for each axis's labels
+
+
+def axis_range(series: list[Series]) -> tuple[float, float, float, bool] | None:
+    """(low, high, step, percent) of an axis holding ``series``; None when they are empty."""
+    percent = any(s.percent for s in series)
+    values = [y * (100 if s.percent else 1) for s in series for _, y in s.points]
+    if not values:
+        return None
+    low = min(values) if percent else min(0.0, min(values))
+    low, high, step = nice_range(low, max(values))
+    if percent:
+        low, high = max(low, 0.0), min(high, 100.0)
+        if high <= low:
+            low, high = max(0.0, high - step), high
+    return low, high, step, percent
+
+
+def _tick_values(low: float, high: float, step: float) -> list[float]:
+    count = round((high - low) / step) + 1
+    return [low + i * step for i in range(count)]
+
+
+def _label(value: float, percent: bool) -> str:
+    return f"{value:g}%" if percent else f"{value:.3g}"
+
+
+def chart_layout(
+    series: dict[str, Series],
+    x_max: float | None,
+    width: float,
+    height: float,
+    text_width: Callable[[str], float],
+    line_height: float,
+) -> Layout | None:
+    """Everything :class:`LineChart` draws, placed; None when no point is set yet.
+
+    The side margins are as wide as the widest tick label of each axis, so no
+    label is cut at the edge, and the x axis title has a line of its own.
+    """
+    ranges = {}
+    for axis in ("left", "right"):
+        found = axis_range([s for s in series.values() if s.axis == axis])
+        if found is not None:
+            ranges[axis] = found
+    if not ranges:
+        return None
+    pad = 6.0
+    label_width = {
+        axis: max(text_width(_label(v, pc)) for v in _tick_values(lo, hi, st)) + pad
+        for axis, (lo, hi, st, pc) in ranges.items()
+    }
+    left = label_width.get("left", pad * 2)
+    right = label_width.get("right", pad * 2)
+    top = line_height * 1.6
+    plot = QRectF(left, top, width - left - right, height - top - line_height * 2.4)
+    xs = [x for s in series.values() for x, _ in s.points]
+    x_min = min(min(xs), 1.0)
+    x_end = max(x_max or 0, max(xs), x_min + 1)
+
+    def to_x(x: float) -> float:
+        return plot.left() + (x - x_min) / (x_end - x_min) * plot.width()
+
+    step = max(1, math.ceil((x_end - x_min) / 6))
+    x_ticks = tuple(
+        Tick(to_x(t), f"{t:g}") for t in range(math.ceil(x_min), math.floor(x_end) + 1, step)
+    )
+    axes, lines = {}, {}
+    for axis, (low, high, ystep, percent) in ranges.items():
+
+        def to_y(y: float, low=low, high=high) -> float:
+            return plot.bottom() - (y - low) / (high - low) * plot.height()
+
+        ticks = tuple(Tick(to_y(v), _label(v, percent)) for v in _tick_values(low, high, ystep))
+        axes[axis] = Axis(low, high, ticks)
+        for key, s in series.items():
+            if s.axis == axis and s.points:
+                scale = 100 if s.percent else 1
+                lines[key] = [QPointF(to_x(x), to_y(y * scale)) for x, y in s.points]
+    x_title = QRectF(plot.left(), plot.bottom() + line_height, plot.width(), line_height * 1.2)
+    return Layout(plot, x_ticks, x_title, axes, lines, label_width)
 
 
 class LineChart(QWidget):
@@ -63,9 +174,18 @@ class LineChart(QWidget):
 
     # --- data ---------------------------------------------------------------------------
     def add_series(
-        self, key: str, label: str, colour: QColor, axis: str = "left", percent: bool = False
+        self,
+        key: str,
+        label: str,
+        paint: str | QColor,
+        axis: str = "left",
+        percent: bool = False,
     ) -> None:
-        self._series[key] = Series(label, QColor(colour), axis, percent)
+        """A series drawn in ``paint``: a colour name of :mod:`digitpad.ui.colours` (follows
+        the palette) or a fixed colour."""
+        self._series[key] = Series(
+            label, paint if isinstance(paint, str) else QColor(paint), axis, percent
+        )
         self.update()
 
     def append(self, key: str, x: float, y: float) -> None:
@@ -94,25 +214,6 @@ class LineChart(QWidget):
     def minimumSizeHint(self) -> QSize:
         return QSize(240, 120)
 
-    def _axis_range(self, axis: str) -> tuple[float, float, float] | None:
-        values = [
-            y * (100 if s.percent else 1)
-            for s in self._series.values()
-            if s.axis == axis
-            for _, y in s.points
-        ]
-        if not values:
-            return None
-        percent = any(s.percent for s in self._series.values() if s.axis == axis)
-        low = min(values) if percent else min(0.0, min(values))
-        high = max(values)
-        low, high, step = nice_range(low, high)
-        if percent:
-            low, high = max(low, 0.0), min(high, 100.0)
-            if high <= low:
-                low, high = max(0.0, high - step), high
-        return low, high, step
-
     def paintEvent(self, event: QPaintEvent) -> None:
         painter = QPainter(self)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
@@ -122,89 +223,75 @@ class LineChart(QWidget):
         grid.setAlpha(40)
         painter.fillRect(self.rect(), palette.color(QPalette.ColorRole.Base))
         metrics = QFontMetrics(self.font())
-        line_h = metrics.height()
-        left = metrics.horizontalAdvance("0.000") + 10
-        right = metrics.horizontalAdvance("100%") + 10
-        plot = QRectF(left, line_h * 1.6, self.width() - left - right, self.height() - line_h * 3.2)
-        if plot.width() < 20 or plot.height() < 20:
-            return
         self._draw_legend(painter, metrics, text)
-        has_data = any(s.points for s in self._series.values())
+        layout = chart_layout(
+            self._series,
+            self._x_max,
+            self.width(),
+            self.height(),
+            metrics.horizontalAdvance,
+            metrics.height(),
+        )
+        if layout is None:
+            line_h = metrics.height()
+            box = QRectF(8, line_h * 1.6, self.width() - 16, self.height() - line_h * 2.4)
+            painter.setPen(QPen(grid, 1))
+            painter.drawRect(box)
+            painter.setPen(palette.color(QPalette.ColorRole.PlaceholderText))
+            painter.drawText(box, Qt.AlignmentFlag.AlignCenter, self.empty_message)
+            return
+        if layout.plot.width() < 20 or layout.plot.height() < 20:
+            return
+        self._draw_grid(painter, layout, grid, text, metrics.height())
+        for key, points in layout.lines.items():
+            paint = self._colour(self._series[key])
+            painter.setPen(QPen(paint, 2))
+            for a, b in pairwise(points):
+                painter.drawLine(a, b)
+            painter.setBrush(paint)
+            for p in points:
+                painter.drawEllipse(p, 3, 3)
+            painter.setBrush(Qt.BrushStyle.NoBrush)
+
+    def _draw_grid(
+        self, painter: QPainter, layout: Layout, grid: QColor, text: QColor, line_h: float
+    ) -> None:
+        plot = layout.plot
         painter.setPen(QPen(grid, 1))
         painter.drawRect(plot)
-        if not has_data:
-            painter.setPen(palette.color(QPalette.ColorRole.PlaceholderText))
-            painter.drawText(plot, Qt.AlignmentFlag.AlignCenter, self.empty_message)
-            return
-        xs = [x for s in self._series.values() for x, _ in s.points]
-        x_min = min(min(xs), 1.0)
-        x_max = max(self._x_max or 0, max(xs), x_min + 1)
-
-        def to_x(x: float) -> float:
-            return plot.left() + (x - x_min) / (x_max - x_min) * plot.width()
-
-        # x ticks: whole numbers, about 6 of them.
-        step = max(1, math.ceil((x_max - x_min) / 6))
-        painter.setPen(text)
-        tick = math.ceil(x_min)
-        while tick <= x_max:
-            px = to_x(tick)
+        for tick in layout.x_ticks:
             painter.setPen(QPen(grid, 1))
-            painter.drawLine(QPointF(px, plot.top()), QPointF(px, plot.bottom()))
-            painter.setPen(text)
-            painter.drawText(
-                QRectF(px - 30, plot.bottom() + 2, 60, line_h),
-                Qt.AlignmentFlag.AlignHCenter,
-                f"{tick:g}",
+            painter.drawLine(
+                QPointF(tick.position, plot.top()), QPointF(tick.position, plot.bottom())
             )
-            tick += step
-        painter.drawText(
-            QRectF(plot.left(), plot.bottom() + line_h, plot.width(), line_h),
-            Qt.AlignmentFlag.AlignHCenter,
-            self.x_label,
-        )
-
-        for axis in ("left", "right"):
-            rng = self._axis_range(axis)
-            if rng is None:
-                continue
-            low, high, ystep = rng
-            percent = any(s.percent for s in self._series.values() if s.axis == axis)
-
-            def to_y(y: float, low=low, high=high) -> float:
-                return plot.bottom() - (y - low) / (high - low) * plot.height()
-
-            value = low
-            while value <= high + 1e-9:
-                py = to_y(value)
-                label = f"{value:g}%" if percent else f"{value:.3g}"
+            painter.setPen(text)
+            box = QRectF(tick.position - 30, plot.bottom() + 2, 60, line_h)
+            painter.drawText(box, Qt.AlignmentFlag.AlignHCenter, tick.label)
+        painter.drawText(layout.x_title, Qt.AlignmentFlag.AlignHCenter, self.x_label)
+        for side, axis in layout.axes.items():
+            room = layout.label_width[side]
+            for tick in axis.ticks:
                 painter.setPen(QPen(grid, 1))
-                painter.drawLine(QPointF(plot.left(), py), QPointF(plot.right(), py))
+                painter.drawLine(
+                    QPointF(plot.left(), tick.position), QPointF(plot.right(), tick.position)
+                )
                 painter.setPen(text)
-                if axis == "left":
-                    box = QRectF(0, py - line_h / 2, left - 4, line_h)
-                    painter.drawText(box, Qt.AlignmentFlag.AlignRight, label)
+                if side == "left":
+                    box = QRectF(0, tick.position - line_h / 2, room - 4, line_h)
+                    painter.drawText(box, Qt.AlignmentFlag.AlignRight, tick.label)
                 else:
-                    box = QRectF(plot.right() + 4, py - line_h / 2, right - 4, line_h)
-                    painter.drawText(box, Qt.AlignmentFlag.AlignLeft, label)
-                value += ystep
-            for series in self._series.values():
-                if series.axis != axis or not series.points:
-                    continue
-                scale = 100 if series.percent else 1
-                pts = [QPointF(to_x(x), to_y(y * scale)) for x, y in series.points]
-                painter.setPen(QPen(series.colour, 2))
-                for a, b in pairwise(pts):
-                    painter.drawLine(a, b)
-                painter.setBrush(series.colour)
-                for p in pts:
-                    painter.drawEllipse(p, 3, 3)
-                painter.setBrush(Qt.BrushStyle.NoBrush)
+                    box = QRectF(plot.right() + 4, tick.position - line_h / 2, room - 4, line_h)
+                    painter.drawText(box, Qt.AlignmentFlag.AlignLeft, tick.label)
+
+    def _colour(self, series: Series) -> QColor:
+        if isinstance(series.colour, str):
+            return colour(series.colour, self.palette())
+        return series.colour
 
     def _draw_legend(self, painter: QPainter, metrics: QFontMetrics, text: QColor) -> None:
         x = 8.0
         for series in self._series.values():
-            painter.setPen(QPen(series.colour, 3))
+            painter.setPen(QPen(self._colour(series), 3))
             y = metrics.height() * 0.7
             painter.drawLine(QPointF(x, y), QPointF(x + 18, y))
             painter.setPen(text)

@@ -14,7 +14,6 @@ import errno
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QButtonGroup,
     QCheckBox,
@@ -41,6 +40,7 @@ from digitpad.networks import ARCHITECTURES
 from digitpad.requests import BATCH_RANGE, EPOCHS_RANGE, LR_RANGE, TrainRequest
 from digitpad.ui.charts import LineChart
 from digitpad.ui.child_process import ChildProcess
+from digitpad.ui.colours import ErrorLabel
 from digitpad.ui.model_store import ModelStore
 from digitpad.ui.settings import Settings
 from digitpad.userdata import UserData
@@ -189,14 +189,9 @@ class RetrainDialog(QDialog):
         self.status_label = QLabel("", self)
         self.status_label.setWordWrap(True)
         self.chart = LineChart(self, x_label="epoch", empty_message="Loss and accuracy per epoch")
-        self.chart.add_series("loss", "Training loss", QColor("#d9534f"), axis="left")
-        self.chart.add_series(
-            "accuracy", "Test accuracy", QColor("#2b7bd6"), axis="right", percent=True
-        )
-        self.error_label = QLabel("", self)
-        self.error_label.setWordWrap(True)
-        self.error_label.setStyleSheet("color: #b00020;")
-        self.error_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.chart.add_series("loss", "Training loss", "loss", axis="left")
+        self.chart.add_series("accuracy", "Test accuracy", "accuracy", axis="right", percent=True)
+        self.error_label = ErrorLabel(self)
         self.error_label.hide()
         self.result_label = QLabel("", self)
         self.result_label.setWordWrap(True)

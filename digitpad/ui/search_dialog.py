@@ -17,7 +17,6 @@ from __future__ import annotations
 from dataclasses import replace
 
 from PySide6.QtCore import QObject, Signal
-from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -72,11 +71,9 @@ class TrialChart(LineChart):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent, x_label="trial", empty_message="Trials appear here as they end")
-        self.add_series("complete", "Completed trial", QColor("#2b7bd6"), axis="left", percent=True)
-        self.add_series(
-            "pruned", "Pruned trial (last value)", QColor("#999999"), axis="left", percent=True
-        )
-        self.add_series("best", "Best so far", QColor("#3c9d4e"), axis="left", percent=True)
+        self.add_series("complete", "Completed trial", "accuracy", axis="left", percent=True)
+        self.add_series("pruned", "Pruned trial (last value)", "muted", axis="left", percent=True)
+        self.add_series("best", "Best so far", "best", axis="left", percent=True)
         self.setMinimumHeight(160)
         self._best: float | None = None
 

@@ -1,0 +1,70 @@
+"""The colours DigitPad adds to the palette's own, in a light and a dark variant each.
+
+Widgets ask here by name at paint time, with their current palette, so every
+chart line, error text and tint follows a switch between light and dark themes.
+Each pair was chosen for a contrast of at least 3:1 against the palette's base
+colour (4.5:1 for text), which ``tests/test_ui_palette.py`` checks.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QEvent, Qt
+from PySide6.QtGui import QColor, QPalette
+from PySide6.QtWidgets import QLabel, QWidget
+
+# name: (on a light background, on a dark background)
+COLOURS: dict[str, tuple[str, str]] = {
+    "loss": ("#c9302c", "#ff8a80"),
+    "accuracy": ("#1f6fc5", "#82b1ff"),
+    "best": ("#2e7d32", "#81c784"),
+    "muted": ("#767676", "#9e9e9e"),
+    "error": ("#b00020", "#ff8a80"),
+}
+
+
+def is_dark(palette: QPalette) -> bool:
+    """Whether the palette draws light text on a dark window."""
+    return palette.color(QPalette.ColorRole.Window).lightness() < 128
+
+
+def colour(name: str, palette: QPalette) -> QColor:
+    """The colour ``name`` (a key of :data:`COLOURS`) for ``palette``."""
+    light, dark = COLOURS[name]
+    return QColor(dark if is_dark(palette) else light)
+
+
+def contrast(a: QColor, b: QColor) -> float:
+    """WCAG contrast ratio of two colours, 1 (none) to 21 (black on white)."""
+
+    def luminance(c: QColor) -> float:
+        def channel(v: float) -> float:
+            return v / 12.92 if v <= 0.03928 else ((v + 0.055) / 1.055) ** 2.4
+
+        return (
+            0.2126 * channel(c.redF()) + 0.7152 * channel(c.greenF()) + 0.0722 * channel(c.blueF())
+        )
+
+    high, low = sorted((luminance(a), luminance(b)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+class ErrorLabel(QLabel):
+    """Selectable, wrapped text in the error colour of the current palette."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__("", parent)
+        self.setWordWrap(True)
+        self.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self._recolour()
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() in (QEvent.Type.PaletteChange, QEvent.Type.ApplicationPaletteChange):
+            self._recolour()
+
+    def _recolour(self) -> None:
+        palette = self.palette()
+        wanted = colour("error", palette)
+        if palette.color(QPalette.ColorRole.WindowText) != wanted:
+            palette.setColor(QPalette.ColorRole.WindowText, wanted)
+            self.setPalette(palette)
