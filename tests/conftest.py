@@ -38,6 +38,9 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 CONFIG_HOME = Path(tempfile.mkdtemp(prefix="digitpad-test-config-"))
 os.environ["XDG_CONFIG_HOME"] = str(CONFIG_HOME)
 PROC = Path("/proc")
+# The GUI tests load ui_helpers as a plugin and import its helpers: rewrite its asserts
+# whichever comes first.
+pytest.register_assert_rewrite("ui_helpers")
 
 
 def alive(pid: int) -> bool:

@@ -13,6 +13,7 @@ import pytest
 pytest_plugins = ["ui_helpers"]
 
 from conftest import alive  # noqa: E402
+from ui_helpers import wait_success, wait_until_success  # noqa: E402
 
 from digitpad.ui import child_process  # noqa: E402
 from digitpad.ui.child_process import ChildProcess, entry_command  # noqa: E402
@@ -39,7 +40,7 @@ def test_real_training_run_reports_progress_epochs_and_model(qtbot, tmp_path, mn
     runner.progress.connect(lambda f, eta, e: progress.append((f, eta, e)))
     runner.epochFinished.connect(epochs.append)
     out = tmp_path / "out" / "model.npz"
-    with qtbot.waitSignal(runner.finished, timeout=CHILD_TIMEOUT_MS) as blocker:
+    with wait_success(qtbot, runner, runner.finished, timeout=CHILD_TIMEOUT_MS) as blocker:
         runner.start(
             [
                 "train",
@@ -108,7 +109,7 @@ def test_garbage_and_split_lines_are_tolerated(qtbot, monkeypatch):
     progress, epochs = [], []
     runner.progress.connect(lambda f, eta, e: progress.append((f, e)))
     runner.epochFinished.connect(epochs.append)
-    with qtbot.waitSignal(runner.finished, timeout=10_000) as blocker:
+    with wait_success(qtbot, runner, runner.finished, timeout=10_000) as blocker:
         runner.start([])
     assert blocker.args[0] == "m.npz" and blocker.args[1]["accuracy"] == 0.9
     assert (0.25, 1) in progress and epochs[0]["test_accuracy"] == 0.9
@@ -163,22 +164,20 @@ while True:
 def test_cancel_stops_the_child_within_a_second(qtbot, monkeypatch, stubborn):
     fake_child(monkeypatch, SLEEPER)
     runner = ChildProcess()
-    with qtbot.waitSignal(runner.progress, timeout=10_000):
+    with wait_success(qtbot, runner, runner.progress, timeout=10_000):
         runner.start(["--stubborn"] if stubborn else [])
     pid = runner.pid()
-    failed = []
-    runner.failed.connect(failed.append)
     t0 = time.monotonic()
-    with qtbot.waitSignal(runner.cancelled, timeout=3000):
+    with wait_success(qtbot, runner, runner.cancelled, timeout=3000):
         runner.cancel()
     assert time.monotonic() - t0 < 1.0
-    assert not failed and not runner.running and not alive(pid)
+    assert not runner.running and not alive(pid)
 
 
 def test_killed_child_ends_in_failed(qtbot, monkeypatch):
     fake_child(monkeypatch, SLEEPER)
     runner = ChildProcess()
-    with qtbot.waitSignal(runner.progress, timeout=10_000):
+    with wait_success(qtbot, runner, runner.progress, timeout=10_000):
         runner.start([])
     with qtbot.waitSignal(runner.failed, timeout=5000) as blocker:
         os.kill(runner.pid(), signal.SIGKILL)
@@ -188,7 +187,7 @@ def test_killed_child_ends_in_failed(qtbot, monkeypatch):
 def test_stop_waits_for_the_child(qtbot, monkeypatch):
     fake_child(monkeypatch, SLEEPER)
     runner = ChildProcess()
-    with qtbot.waitSignal(runner.progress, timeout=10_000):
+    with wait_success(qtbot, runner, runner.progress, timeout=10_000):
         runner.start(["--stubborn"])
     pid = runner.pid()
     runner.stop()
@@ -201,3 +200,22 @@ def test_program_that_cannot_start_fails(qtbot, monkeypatch):
     with qtbot.waitSignal(runner.failed, timeout=5000) as blocker:
         runner.start([])
     assert "Could not start" in blocker.args[0]
+
+
+def test_waiting_for_success_fails_at_once_when_the_child_fails(qtbot, monkeypatch):
+    fake_child(
+        monkeypatch,
+        'import sys; print(\'{"event": "error", "message": "no data at X", "kind": "data"}\'); '
+        "sys.exit(1)",
+    )
+    runner = ChildProcess()
+    t0 = time.monotonic()
+    with (
+        pytest.raises(pytest.fail.Exception, match=r"failed \(data\) instead: no data at X"),
+        wait_success(qtbot, runner, runner.finished, timeout=60_000),
+    ):
+        runner.start([])
+    runner.start([])
+    with pytest.raises(pytest.fail.Exception, match=r"failed \(data\) instead: no data at X"):
+        wait_until_success(qtbot, runner, lambda: False, timeout=60_000)
+    assert time.monotonic() - t0 < 30, "it waited for the timeout"

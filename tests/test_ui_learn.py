@@ -15,6 +15,8 @@ from PySide6.QtCore import QPoint, Qt
 
 pytest_plugins = ["ui_helpers"]
 
+from ui_helpers import wait_success  # noqa: E402
+
 from digitpad.model_file import load_model  # noqa: E402
 from digitpad.userdata import UserData  # noqa: E402
 
@@ -53,15 +55,13 @@ def click_bar(window, qtbot, digit: int) -> None:
     )
 
 
-def wait_for(qtbot, learner) -> str:
-    """The adapted model's path; fails at once, with the message, if learning fails."""
-    outcome: list[tuple[str, str]] = []
-    learner.learned.connect(lambda path: outcome.append(("learned", path)))
-    learner.runner.failed.connect(lambda message: outcome.append(("failed", message)))
-    qtbot.waitUntil(lambda: bool(outcome), timeout=CHILD_MS)
-    kind, detail = outcome[0]
-    assert kind == "learned", detail
-    return detail
+def learn(qtbot, learner) -> str:
+    """Start learning; the adapted model's path. Fails at once, with the message, if
+    learning fails."""
+    with wait_success(qtbot, learner.runner, learner.learned, timeout=CHILD_MS) as blocker:
+        learner.action.trigger()
+        assert not learner.action.isEnabled(), "one learning run at a time"
+    return blocker.args[0]
 
 
 def test_learn_my_handwriting_from_corrections(qtbot, window, mouse, private_user_data):
@@ -82,9 +82,7 @@ def test_learn_my_handwriting_from_corrections(qtbot, window, mouse, private_use
     assert len(list(corrections.glob("3_*.png"))) == 20
     assert learner.action.isEnabled()
 
-    learner.action.trigger()
-    assert not learner.action.isEnabled(), "one learning run at a time"
-    path = wait_for(qtbot, learner)
+    path = learn(qtbot, learner)
 
     assert Path(path).parent == UserData(private_user_data).models
     qtbot.waitUntil(lambda: window.recognition.model_source == path, timeout=10_000)

@@ -13,6 +13,7 @@ from PySide6.QtCore import QPoint, Qt
 
 pytest_plugins = ["ui_helpers"]
 from conftest import alive  # noqa: E402
+from ui_helpers import wait_success  # noqa: E402
 
 from digitpad import best_params  # noqa: E402
 from digitpad import training_defaults as defaults  # noqa: E402
@@ -69,7 +70,7 @@ def test_retrain_use_keep_restart_and_reset(
     progress, epochs = [], []
     dialog.runner.progress.connect(lambda *a: progress.append(a))
     dialog.runner.epochFinished.connect(epochs.append)
-    with qtbot.waitSignal(dialog.runner.finished, timeout=CHILD_MS):
+    with wait_success(qtbot, dialog.runner, dialog.runner.finished, timeout=CHILD_MS):
         assert dialog.start_training()
     assert progress and len(epochs) == 2
     assert len(dialog.chart.points("loss")) == 2 and len(dialog.chart.points("accuracy")) == 2
@@ -114,10 +115,10 @@ def test_cancel_leaves_the_current_model_and_no_partial_file(
     before_source = window.recognition.model_source
     before_model = window.recognition.model
     dialog = dialog_for(window, mnist_folder, epochs=300)
-    with qtbot.waitSignal(dialog.runner.progress, timeout=CHILD_MS):
+    with wait_success(qtbot, dialog.runner, dialog.runner.progress, timeout=CHILD_MS):
         dialog.start_training()
     pid = dialog.runner.pid()
-    with qtbot.waitSignal(dialog.runner.cancelled, timeout=1500):
+    with wait_success(qtbot, dialog.runner, dialog.runner.cancelled, timeout=1500):
         dialog.cancel_button.click()
     assert not alive(pid)
     assert window.recognition.model_source == before_source
@@ -147,7 +148,7 @@ def test_broken_data_folder_shows_an_error(qtbot, userdata, window, tmp_path, di
 
 def test_killed_child_shows_an_error(qtbot, userdata, window, mnist_folder, dialog_for):
     dialog = dialog_for(window, mnist_folder, epochs=300)
-    with qtbot.waitSignal(dialog.runner.progress, timeout=CHILD_MS):
+    with wait_success(qtbot, dialog.runner, dialog.runner.progress, timeout=CHILD_MS):
         dialog.start_training()
     with qtbot.waitSignal(dialog.runner.failed, timeout=5000):
         os.kill(dialog.runner.pid(), signal.SIGKILL)
@@ -159,7 +160,7 @@ def test_killed_child_shows_an_error(qtbot, userdata, window, mnist_folder, dial
 
 def test_closing_the_window_stops_training(qtbot, userdata, window, mnist_folder, dialog_for):
     dialog = dialog_for(window, mnist_folder, epochs=300)
-    with qtbot.waitSignal(dialog.runner.progress, timeout=CHILD_MS):
+    with wait_success(qtbot, dialog.runner, dialog.runner.progress, timeout=CHILD_MS):
         dialog.start_training()
     pid = dialog.runner.pid()
     window.close()
@@ -203,7 +204,7 @@ def test_corrections_from_keys_and_bars_then_retraining_learns_them(
     dialog.corrections_check.setChecked(True)
     args = dialog.arguments(Path("out.npz"))
     assert "--corrections" in args and "--corrections-weight" in args
-    with qtbot.waitSignal(dialog.runner.finished, timeout=CHILD_MS) as blocker:
+    with wait_success(qtbot, dialog.runner, dialog.runner.finished, timeout=CHILD_MS) as blocker:
         dialog.start_training()
     assert "5 corrections" in load_model(blocker.args[0]).meta["trained_on"]
     with qtbot.waitSignal(window.recognition.modelChanged, timeout=10_000):

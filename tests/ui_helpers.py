@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from itertools import pairwise
 from pathlib import Path
 
@@ -45,6 +46,47 @@ def random_model(path: Path, arch: str = "fcnn", seed: int = 0, accuracy: float 
     }
     save_model(path, arch, params, {"sizes": sizes, "test_accuracy": accuracy})
     return path
+
+
+@contextmanager
+def wait_success(qtbot, runner, signal, timeout: int = 120_000) -> Iterator:
+    """``qtbot.waitSignal(signal)`` that fails at once, with the child's message and error
+    kind, if ``runner`` (a :class:`~digitpad.ui.child_process.ChildProcess`) fails first.
+
+    Use as ``with wait_success(qtbot, runner, runner.finished) as blocker: runner.start(…)``.
+    """
+    failures: list[tuple[str, str]] = []
+
+    def record(message: str, kind: str) -> None:
+        failures.append((message, kind))
+
+    runner.failed.connect(record)
+    try:
+        with qtbot.waitSignal(signal, timeout=timeout, raising=True) as blocker:
+            blocker.connect(runner.failed)  # ends the wait too
+            yield blocker
+    finally:
+        runner.failed.disconnect(record)
+    if failures:
+        message, kind = failures[0]
+        pytest.fail(f"the child process failed ({kind}) instead: {message}", pytrace=False)
+
+
+def wait_until_success(qtbot, runner, condition: Callable[[], bool], timeout: int = 120_000):
+    """``qtbot.waitUntil(condition)`` that fails at once if ``runner`` fails first."""
+    failures: list[tuple[str, str]] = []
+
+    def record(message: str, kind: str) -> None:
+        failures.append((message, kind))
+
+    runner.failed.connect(record)
+    try:
+        qtbot.waitUntil(lambda: bool(failures) or condition(), timeout=timeout)
+    finally:
+        runner.failed.disconnect(record)
+    if failures:
+        message, kind = failures[0]
+        pytest.fail(f"the child process failed ({kind}) instead: {message}", pytrace=False)
 
 
 @pytest.fixture
