@@ -21,7 +21,8 @@ from ui_helpers import wait_success, wait_until_success  # noqa: E402
 
 from digitpad.ui import child_process  # noqa: E402
 from digitpad.ui.child_process import ChildProcess  # noqa: E402
-from digitpad.ui.search_dialog import ACTION_TEXT, SearchDialog  # noqa: E402
+from digitpad.ui.search_actions import ACTION_TEXT  # noqa: E402
+from digitpad.ui.search_dialog import SearchDialog  # noqa: E402
 
 # Ignores SIGTERM, prints nothing, then never ends; it touches a file once SIGTERM is ignored.
 HUNG = r"""

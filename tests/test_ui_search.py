@@ -5,7 +5,8 @@ from __future__ import annotations
 import optuna
 import pytest
 
-from digitpad.ui.search_dialog import ACTION_TEXT, SearchDialog
+from digitpad.ui.search_actions import ACTION_TEXT
+from digitpad.ui.search_dialog import SearchDialog
 
 pytest_plugins = ["ui_helpers"]
 

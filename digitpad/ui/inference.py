@@ -64,7 +64,10 @@ class InferenceWorker(QObject):
 
     @Slot(int, str)
     def load_model(self, request: int, path: str) -> None:
-        # Imported here, on the worker thread, so the window is up before any of it loads.
+        # Imported here, on the worker thread, so the window is up before any of it loads;
+        # the recogniser too (NumPy, Pillow), so the first prediction does not pay for it
+        # and the window's own later imports of them find them loaded.
+        import digitpad.recognizer  # noqa: F401
         from digitpad.model_file import ModelFileError, load_model
 
         try:

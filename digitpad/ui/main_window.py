@@ -20,7 +20,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QMainWindow,
-    QMenu,
     QMessageBox,
     QPushButton,
     QVBoxLayout,
@@ -80,6 +79,10 @@ class MainWindow(QMainWindow):
         self._build_actions()
         self._build_menus()
         self._wire()
+        # Retraining, corrections and search join the Model menu once the first model is
+        # loaded (see _add_training_actions): the first frame needs none of them.
+        self.training = None
+        self.search = None
         self._show_empty("Nothing drawn yet")
         self.statusBar().showMessage("Loading the model…")
         geometry = settings.window_geometry
@@ -216,23 +219,26 @@ class MainWindow(QMainWindow):
         self.model_menu.addSeparator()
         self.model_menu.addActions(list(self.model_actions.values()))
         self.model_menu.addAction(self.load_model_action)
-        self._add_training_actions(self.model_menu)
 
         help_menu = menu_bar.addMenu("&Help")
         help_menu.addAction(self.about_action)
 
-    def _add_training_actions(self, menu: QMenu) -> None:
+    def _add_training_actions(self) -> None:
         """Retrain…, Reset to bundled model, Corrections and Search hyperparameters…
 
         Each part owns its actions, dialogs and child processes; a new model
         reaches the window through ``self.recognition`` exactly as "Load model
-        file…" does, and :meth:`shutdown` stops them all.
+        file…" does, and :meth:`shutdown` stops them all. Added when the first
+        model has loaded (or failed to): by then the worker thread has imported
+        NumPy and Pillow, so nothing here holds up the first frame or stroke.
         """
-        from digitpad.ui.search_dialog import SearchActions
+        if self.training is not None:
+            return
+        from digitpad.ui.search_actions import SearchActions
         from digitpad.ui.training_actions import TrainingActions
 
-        self.training = TrainingActions(self, menu)
-        self.search = SearchActions(self, menu, self.training)
+        self.training = TrainingActions(self, self.model_menu)
+        self.search = SearchActions(self, self.model_menu, self.training)
 
     def _wire(self) -> None:
         self.canvas.changed.connect(self._on_canvas_changed)
@@ -372,8 +378,11 @@ class MainWindow(QMainWindow):
         self.model_view.set_evidence(prediction.evidence if self.why_check.isChecked() else None)
         self.result_label.setText(f"{prediction.digit}  ({prediction.confidence:.1%} sure)")
         self.statusBar().showMessage(
-            f"Looks like a {prediction.digit}{self.training.hint(prediction.digit)}"
+            f"Looks like a {prediction.digit}{self._hint(prediction.digit)}"
         )
+
+    def _hint(self, digit: int) -> str:
+        return self.training.hint(digit) if self.training is not None else ""
 
     def _show_empty(self, message: str) -> None:
         self.bars.clear(message)
@@ -421,9 +430,11 @@ class MainWindow(QMainWindow):
         if not self.canvas.is_empty:
             self.predict()
         if first:
+            self._add_training_actions()
             self.modelReady.emit()
 
     def _on_model_failed(self, message: str, source: str) -> None:
+        self._add_training_actions()  # Reset and Retrain are the way out of a broken model
         current = self.recognition.model_source
         for action in self.model_actions.values():
             action.setChecked(action.data() == current)
@@ -464,6 +475,7 @@ class MainWindow(QMainWindow):
         Called when the window closes and when the application quits without
         closing it; safe to call twice.
         """
-        self.search.shutdown()
-        self.training.shutdown()
+        if self.search is not None:
+            self.search.shutdown()
+            self.training.shutdown()
         self.recognition.shutdown()

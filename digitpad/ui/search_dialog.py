@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -27,7 +27,6 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QLineEdit,
-    QMenu,
     QPushButton,
     QRadioButton,
     QSpinBox,
@@ -50,7 +49,6 @@ from digitpad.ui.child_process import ChildProcess
 from digitpad.ui.settings import Settings
 from digitpad.userdata import UserData
 
-ACTION_TEXT = "Search &hyperparameters…"
 COLUMNS = ("Trial", "State", "Val. accuracy", "Epochs", "Parameters")
 
 
@@ -379,34 +377,4 @@ class SearchDialog(QDialog):
             self.retrainRequested.emit(params)
 
 
-class SearchActions(QObject):
-    """The Model menu's "Search hyperparameters…" and its dialog (one per window, kept)."""
-
-    def __init__(self, window: QWidget, menu: QMenu, training) -> None:
-        super().__init__(window)
-        self.window = window
-        self.training = training
-        self.dialog: SearchDialog | None = None
-        self.action = menu.addAction(ACTION_TEXT)
-        self.action.triggered.connect(self.open)
-
-    def open(self) -> SearchDialog:
-        if self.dialog is None:
-            self.dialog = SearchDialog(self.window, self.training.userdata, self.window.settings)
-            self.dialog.retrainRequested.connect(self._retrain_with)
-        self.dialog.show()
-        self.dialog.raise_()
-        self.dialog.activateWindow()
-        return self.dialog
-
-    def _retrain_with(self, params: dict) -> None:
-        """Open the retrain dialog filled with the search's best parameters."""
-        self.training.open_retrain().prefill(params)
-
-    def shutdown(self) -> None:
-        """Stop the search child and close the dialog (the window is closing)."""
-        if self.dialog is not None:
-            self.dialog.close()
-
-
-__all__ = ["SearchActions", "SearchDialog", "TrialChart"]
+__all__ = ["SearchDialog", "TrialChart"]

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QAction, QKeySequence
@@ -20,9 +21,11 @@ from PySide6.QtWidgets import QFileDialog, QMenu, QMessageBox
 from digitpad.corrections import CorrectionError, Corrections
 from digitpad.ui.learning import HandwritingLearner
 from digitpad.ui.model_store import ModelStore
-from digitpad.ui.retrain_dialog import RetrainDialog
 from digitpad.ui.settings import app_data_root
 from digitpad.userdata import UserData
+
+if TYPE_CHECKING:
+    from digitpad.ui.retrain_dialog import RetrainDialog
 
 
 class TrainingActions(QObject):
@@ -96,6 +99,8 @@ class TrainingActions(QObject):
 
     # --- models -----------------------------------------------------------------------------
     def open_retrain(self) -> RetrainDialog:
+        from digitpad.ui.retrain_dialog import RetrainDialog
+
         if self.dialog is None:
             self.dialog = RetrainDialog(
                 self.window, self.userdata, self.store, self.corrections, self.window.settings
