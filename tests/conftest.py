@@ -226,7 +226,10 @@ def no_leaks() -> Iterator[None]:
         _kill(pid)
     leaks = [f"thread {t.name!r} ({t!r})" for t in sorted(new_threads, key=lambda t: t.name)]
     leaks += [f"native thread {name!r} (tid {tid})" for tid, name in new_natives.items()]
-    leaks += [f"child process {pid}: {command}" for pid, command in new_children.items()]
+    leaks += [
+        f"child process {pid}: {' '.join(command.split())[:300]}"
+        for pid, command in new_children.items()
+    ]
     if leaks:
         pytest.fail("the test leaked:\n  " + "\n  ".join(leaks), pytrace=False)
 
