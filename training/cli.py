@@ -8,7 +8,6 @@ SIGINT and SIGTERM stop training between two batches and no model is written.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import datetime as dt
 import shlex
 import signal
@@ -17,31 +16,14 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from digitpad.model_file import ModelFileError
+from digitpad.networks import DEFAULT_ARCH
 from training.config import ARCH_CHOICES, DEVICES, SCHEDULES, AdaptSettings, TrainConfig
 from training.data import DataError
 from training.priority import add_background_option, lower_priority
 from training.progress import JsonlReporter, Reporter, TqdmReporter, emit, report_error
+from training.stopping import StopFlag
 
 DEFAULT_CACHE = Path("data") / "cache"
-
-
-class _StopFlag:
-    """Set by SIGINT/SIGTERM; the loop polls it between batches."""
-
-    def __init__(self) -> None:
-        self.signum: int | None = None
-
-    def __call__(self) -> bool:
-        return self.signum is not None
-
-    def install(self) -> None:
-        def handler(signum: int, _frame: object) -> None:
-            self.signum = signum
-
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            # Outside the main thread (a test worker, say) signals cannot be caught.
-            with contextlib.suppress(ValueError):
-                signal.signal(sig, handler)
 
 
 def _train_parser(sub: argparse._SubParsersAction) -> None:
@@ -135,7 +117,7 @@ def _evaluate_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--download", action="store_true")
     group = p.add_mutually_exclusive_group()
     group.add_argument("--model", help="model file (default: the bundled model of --arch)")
-    group.add_argument("--arch", choices=ARCH_CHOICES, default="fcnn")
+    group.add_argument("--arch", choices=ARCH_CHOICES, default=DEFAULT_ARCH)
     p.add_argument(
         "--raw",
         action="store_true",
@@ -149,7 +131,9 @@ def _adapt_parser(sub: argparse._SubParsersAction) -> None:
         "adapt", help="learn a user's handwriting from their corrections, in seconds"
     )
     p.add_argument(
-        "--model", default="fcnn", help="model file to start from, or fcnn / cnn for a bundled one"
+        "--model",
+        default=DEFAULT_ARCH,
+        help=f"model file to start from, or {' / '.join(ARCH_CHOICES)} for a bundled one",
     )
     p.add_argument(
         "--corrections",
@@ -228,7 +212,7 @@ def check_output_path(out: Path) -> None:
         raise ValueError(f"--out {out}: {parent} is a file, not a folder")
 
 
-def run_train(args: argparse.Namespace, argv: Sequence[str], stop: _StopFlag) -> int:
+def run_train(args: argparse.Namespace, argv: Sequence[str], stop: StopFlag) -> int:
     """Load the data, train, evaluate and save; returns the exit code."""
     # Every argument is checked before torch loads and the data is read: a bad one must
     # not cost a whole run.
@@ -239,11 +223,12 @@ def run_train(args: argparse.Namespace, argv: Sequence[str], stop: _StopFlag) ->
         else (Path("runs") / f"{config.arch}-{dt.datetime.now():%Y%m%d-%H%M%S}.npz")
     )
     check_output_path(out)
+    reporter: Reporter = JsonlReporter() if args.progress == "jsonl" else TqdmReporter()
+    reporter.phase("starting", "Loading the training libraries…")
     from training.pipeline import train_and_save
 
     if args.background:
         lower_priority()
-    reporter: Reporter = JsonlReporter() if args.progress == "jsonl" else TqdmReporter()
     command = "python -m training " + shlex.join(argv)
     try:
         result = train_and_save(
@@ -265,7 +250,7 @@ def run_train(args: argparse.Namespace, argv: Sequence[str], stop: _StopFlag) ->
     return 0
 
 
-def run_adapt(args: argparse.Namespace, argv: Sequence[str], stop: _StopFlag) -> int:
+def run_adapt(args: argparse.Namespace, argv: Sequence[str], stop: StopFlag) -> int:
     """Fine-tune a model on the user's corrections and a replay sample; returns the exit code."""
     from digitpad.assets import bundled_model_path, replay_path
     from digitpad.model_file import load_model
@@ -363,14 +348,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; ``argv`` starts with the command, e.g. ``["train", "--data", "mnist"]``."""
     argv = list(sys.argv[1:] if argv is None else argv)
     args = build_parser().parse_args(argv)
-    stop = _StopFlag()
+    stop = StopFlag()
     stop.install()
     from training.events import Cancelled
 
     try:
         if args.command == "train":
             return run_train(args, argv, stop)
-        if args.command in ("search", "styles"):
+        if args.command == "search":
+            return args.func(args, stop)
+        if args.command == "styles":
             return args.func(args)
         if args.command == "adapt":
             return run_adapt(args, argv, stop)

@@ -35,24 +35,30 @@ def gather_training_data(
     corrections: str | None = None,
     cache: Path | None = None,
     corrections_weight: float = 1.0,
+    on_step: Callable[[str], None] = lambda _what: None,
 ) -> tuple[Digits, Digits, Digits | None]:
     """(training set, MNIST test set as the app sees it, held-out UniPen renders or None).
 
     Each correction is repeated ``round(corrections_weight)`` times (at least
     once), so a few dozen of the user's drawings weigh against thousands of MNIST
-    digits; augmentation makes every copy a little different.
+    digits; augmentation makes every copy a little different. ``on_step`` is told
+    what is being read or prepared next, in words.
     """
     from training import unipen as up
 
+    on_step("reading the MNIST training images")
     mnist = load_mnist(data, "train", download=download)
+    on_step("preparing the MNIST test images as the app sees drawings")
     test = load_mnist(data, "test", download=download).prepared(cache)
     parts = [mnist]
     if config.prepared_mnist:
+        on_step("preparing the training images as the app sees drawings")
         parts.append(mnist.prepared(cache))
     if should_stop():
         raise Cancelled()
     held_out = None
     if unipen and config.unipen_renders > 0:
+        on_step("drawing the pen-stroke digits")
         parts.append(
             up.load_rendered(
                 unipen,
@@ -74,6 +80,7 @@ def gather_training_data(
                 cache=cache,
             )
     if corrections:
+        on_step("reading your corrected drawings")
         extra = load_corrections(corrections)
         repeat = max(1, round(corrections_weight))
         if repeat > 1:
@@ -153,8 +160,14 @@ def train_and_save(
     """Run the whole recipe; return the result fields of the ``done`` event."""
     device = resolve_device(config.device)
     teacher = load_teacher(config) if config.teachers else None
+    steps = 2 + config.prepared_mnist + bool(unipen and config.unipen_renders) + bool(corrections)
+    done = iter(range(1, steps + 1))
+
+    def on_step(what: str) -> None:
+        reporter.phase("data", f"Preparing the data: {what}…", step=next(done, steps), steps=steps)
+
     train_set, test, held_out = gather_training_data(
-        config, data, should_stop, download, unipen, corrections, cache, corrections_weight
+        config, data, should_stop, download, unipen, corrections, cache, corrections_weight, on_step
     )
     steps = -(-len(train_set) // config.batch_size)
     reporter.start(
@@ -182,6 +195,7 @@ def train_and_save(
     )
     if should_stop():
         raise Cancelled()
+    reporter.phase("evaluating", "Checking the new model on the test set…")
     # Measure the exported weights with the app's NumPy forward pass.
     probe_meta = {"normalization": {"mean": 0.5, "std": 0.5}, "deskew": config.deskew}
     params = export(result.model, config, probe_meta)
@@ -198,6 +212,7 @@ def train_and_save(
             "accuracy": round(evaluate(app_model, held_out.images, held_out.labels).accuracy, 6),
         }
     meta = build_meta(config, train_set, command, figures, result.seconds)
+    reporter.phase("saving", "Saving the model…")
     save_model(out, config.arch, params, meta)
     return {
         "model": str(out),

@@ -1,7 +1,9 @@
 """How a training run reports: a tqdm bar for people, JSON lines for the GUI.
 
 JSON lines mode prints one object per line on stdout, each with an ``event``:
-``start`` (config, sample counts), ``progress`` (about every 0.5 s: epoch, step,
+``phase`` (``phase`` is ``starting``, ``data``, ``evaluating`` or ``saving``, with
+a ``message`` for people; ``data`` also has ``step`` and ``steps``), ``start``
+(config, sample counts; training begins), ``progress (about every 0.5 s: epoch, step,
 fraction of the run done, loss), ``epoch`` (train loss, test accuracy),
 ``done`` (model path, accuracy) or ``error`` (message and ``kind``, one of
 ``events.ERROR_KINDS``), flushed at once.
@@ -37,8 +39,14 @@ def report_error(exc: BaseException | str, kind: str | None = None) -> None:
     emit("error", message=message, kind=kind or "input")
 
 
+PHASES = ("starting", "data", "training", "evaluating", "saving")
+
+
 class Reporter:
     """Receives the run's events; subclasses decide how they look."""
+
+    def phase(self, name: str, message: str, **fields: Any) -> None:
+        """The run moved on to ``name`` (one of :data:`PHASES`); ``message`` says what it does."""
 
     def start(self, **info: Any) -> None: ...
 
@@ -51,6 +59,9 @@ class JsonlReporter(Reporter):
     def __init__(self, stream: IO[str] | None = None) -> None:
         self.stream = stream or sys.stdout
         self._last = 0.0
+
+    def phase(self, name: str, message: str, **fields: Any) -> None:
+        emit("phase", self.stream, phase=name, message=message, **fields)
 
     def start(self, **info: Any) -> None:
         emit("start", self.stream, **info)
@@ -88,6 +99,10 @@ class TqdmReporter(Reporter):
     def __init__(self) -> None:
         self._bar = None
         self._done = 0
+
+    def phase(self, name: str, message: str, **fields: Any) -> None:
+        if name != "training":
+            sys.stderr.write(message + "\n")
 
     def start(self, **info: Any) -> None:
         from tqdm import tqdm

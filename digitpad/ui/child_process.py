@@ -10,8 +10,9 @@ lines (kept until their newline arrives) and lines that are not JSON objects
 
 ``progress(fraction, eta_s, epoch)``
     for every line with a ``fraction``; ``eta_s`` is -1 until it can be estimated
-    (it is measured from the child's ``start`` event, so start-up and data
-    loading do not distort it).
+    (by :attr:`eta`, a :class:`digitpad.eta.Eta`: from the rate since the first
+    report, so start-up, data loading and warm-up do not distort it, or from an
+    expected duration the caller gives it).
 ``epochFinished(dict)``
     for each ``epoch`` event (``train_loss``, ``test_accuracy``, …).
 ``finished(str, dict)``
@@ -56,6 +57,8 @@ import time
 from collections import deque
 
 from PySide6.QtCore import QObject, QProcess, QProcessEnvironment, QTimer, Signal
+
+from digitpad.eta import Eta
 
 KILL_GRACE_MS = 500
 MAX_LINE = 1 << 20  # a "line" longer than this is garbage: drop it
@@ -106,6 +109,7 @@ class ChildProcess(QObject):
         self._error_kind = "bug"
         self._cancelling = False
         self._t_start: float | None = None
+        self.eta = Eta()
         self._epoch = 0
         self._kill_timer = QTimer(self)
         self._kill_timer.setSingleShot(True)
@@ -132,6 +136,7 @@ class ChildProcess(QObject):
         self._error_kind = "bug"
         self._cancelling = False
         self._t_start = None
+        self.eta = Eta()
         self._epoch = 0
         process = QProcess(self)
         environment = QProcessEnvironment.systemEnvironment()
@@ -227,11 +232,8 @@ class ChildProcess(QObject):
 
     def _emit_progress(self, fraction: float) -> None:
         fraction = min(max(fraction, 0.0), 1.0)
-        if self._t_start is None:
-            self._t_start = time.monotonic()
-        elapsed = time.monotonic() - self._t_start
-        eta = elapsed * (1 - fraction) / fraction if fraction > 0.005 else -1.0
-        self.progress.emit(fraction, eta, self._epoch)
+        eta = self.eta.update(fraction)
+        self.progress.emit(fraction, -1.0 if eta is None else eta, self._epoch)
 
     # --- endings ------------------------------------------------------------------------
     def _on_error(self, error: QProcess.ProcessError) -> None:

@@ -11,6 +11,7 @@ accuracy next to the current model's, and "Use this model" swaps it in through
 from __future__ import annotations
 
 import errno
+import time
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
@@ -130,6 +131,7 @@ class RetrainDialog(QDialog):
         self.result_path: str | None = None
         self.result: dict | None = None
         self._pending: Path | None = None
+        self._clicked = time.monotonic()  # when Start was pressed: the wait the user sees
         self._build()
         self._restore()
         self._wire()
@@ -234,6 +236,7 @@ class RetrainDialog(QDialog):
         self.runner.progress.connect(self._on_progress)
         self.runner.epochFinished.connect(self._on_epoch)
         self.runner.started.connect(self._on_started)
+        self.runner.message.connect(self._on_message)
         self.runner.finished.connect(self._on_finished)
         self.runner.failed.connect(self._on_failed)
         self.runner.cancelled.connect(self._on_cancelled)
@@ -353,6 +356,8 @@ class RetrainDialog(QDialog):
         self.result_label.setText("")
         self.use_button.hide()
         self.status_label.setText("Starting the training process…")
+        self.progress_bar.setRange(0, 0)  # busy until the training loop reports
+        self._clicked = time.monotonic()
         self._set_running(True)
         self.runner.start(
             self.arguments(self._pending),
@@ -384,12 +389,24 @@ class RetrainDialog(QDialog):
         self.cancel_button.setEnabled(running)
 
     # --- reactions ------------------------------------------------------------------------------
+    def _on_message(self, event: dict) -> None:
+        """Phases before and after the training loop: what the child does now, in words."""
+        if event.get("event") != "phase" or not isinstance(event.get("message"), str):
+            return
+        if event.get("phase") in ("evaluating", "saving"):
+            self.progress_bar.setValue(1000)
+        self.status_label.setText(event["message"])
+
     def _on_started(self, info: dict) -> None:
-        samples = info.get("train_samples")
-        device = info.get("device", "")
-        self.status_label.setText(f"Training on {samples} samples ({device})…")
+        samples, epochs = info.get("train_samples"), info.get("epochs")
+        self.progress_bar.setRange(0, 1000)
+        self.status_label.setText(f"Training on {samples} samples ({info.get('device', '')})…")
+        rate = self.settings.training_rate(self.request().arch)
+        if rate and isinstance(samples, int) and isinstance(epochs, int):
+            self.runner.eta.expect(samples * epochs / rate)
 
     def _on_progress(self, fraction: float, eta: float, epoch: int) -> None:
+        self.progress_bar.setRange(0, 1000)
         self.progress_bar.setValue(round(fraction * 1000))
         epochs = self.epochs_spin.value()
         shown = max(1, min(epoch, epochs))
@@ -415,7 +432,19 @@ class RetrainDialog(QDialog):
         self.result_path = path
         self.result = result
         new = result.get("accuracy", result.get("test_accuracy"))
-        self.status_label.setText(f"Done in {result.get('seconds', '?')} s.")
+        rate = result.get("samples_per_second")
+        if isinstance(rate, (int, float)) and rate > 0:
+            self.settings.remember_training_rate(self.request().arch, rate)
+        waited = time.monotonic() - self._clicked
+        trained = result.get("seconds")
+        self.status_label.setText(
+            f"Done in {waited:.0f} s"
+            + (
+                f" (the training itself took {trained:.0f} s)."
+                if isinstance(trained, (int, float))
+                else "."
+            )
+        )
         self.result_label.setText(
             f"New model: <b>{percent(new)}</b> test accuracy<br>"
             f"Current model: {percent(self.current_accuracy())}"
@@ -425,11 +454,13 @@ class RetrainDialog(QDialog):
 
     def _on_failed(self, message: str, kind: str = "bug") -> None:
         self._set_running(False)
+        self.progress_bar.setRange(0, 1000)
         self.status_label.setText("Training did not finish; the current model is unchanged.")
         self._show_error(plain_error(message, kind))
 
     def _on_cancelled(self) -> None:
         self._set_running(False)
+        self.progress_bar.setRange(0, 1000)
         self.progress_bar.setValue(0)
         self.status_label.setText("Cancelled; the current model is unchanged.")
         self.store.clear_pending()

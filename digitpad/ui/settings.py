@@ -129,6 +129,17 @@ class Settings:
     def search_request(self, request: SearchRequest) -> None:
         self._store.setValue("search/request", json.dumps(request.to_dict()))
 
+    def training_rate(self, arch: str) -> float | None:
+        """Samples per second of the last finished retrain of ``arch`` here (for its ETA)."""
+        try:
+            rate = float(self._store.value(f"retrain/rate/{arch}", 0.0))
+        except (TypeError, ValueError):
+            return None
+        return rate if 0 < rate < 1e9 else None
+
+    def remember_training_rate(self, arch: str, samples_per_second: float) -> None:
+        self._store.setValue(f"retrain/rate/{arch}", float(samples_per_second))
+
     def _json(self, key: str) -> Any:
         value = self._store.value(key)
         if not isinstance(value, str):
