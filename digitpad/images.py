@@ -58,7 +58,9 @@ def load_image(path: str | os.PathLike) -> Image.Image:
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise ImageLoadError(f"{path.name} is too large to open") from None
     except UnidentifiedImageError:
-        raise ImageLoadError(f"{path.name} is not an image file Pillow can read") from None
+        raise ImageLoadError(
+            f"{path.name} is not a picture DigitPad can open (PNG, JPEG, BMP, GIF, TIFF or WebP)"
+        ) from None
     except (OSError, ValueError, SyntaxError, EOFError) as exc:
         raise ImageLoadError(f"{path.name} could not be read: {exc}") from None
     if image.width == 0 or image.height == 0:

@@ -86,7 +86,7 @@ def test_bad_files_get_an_error_line_and_the_rest_still_run(drawings, tmp_path):
     )
     assert code == 1
     assert [("error" in r) for r in results] == [True, False, True, False, True]
-    assert "not an image" in results[0]["error"]
+    assert "not a picture" in results[0]["error"]
     assert results[1]["digit"] == 7
     assert results[3]["digit"] is None and results[3]["reason"] == "nothing drawn"
 

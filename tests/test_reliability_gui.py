@@ -59,9 +59,9 @@ def truncated_png(path: Path) -> None:
 
 # name → (how to write it, expected ending: "error", "blank" or a digit, words in the message)
 PICTURES = {
-    "notes.txt": (lambda p: p.write_text("not a picture"), "error", "not an image"),
+    "notes.txt": (lambda p: p.write_text("not a picture"), "error", "not a picture"),
     "folder": (lambda p: p.mkdir(), "error", "is a folder"),
-    "empty.png": (lambda p: p.write_bytes(b""), "error", "not an image"),
+    "empty.png": (lambda p: p.write_bytes(b""), "error", "not a picture"),
     "huge.png": (lambda p: p.write_bytes(png_declaring(20_000, 20_000)), "error", "too large"),
     "truncated.png": (truncated_png, "error", "could not be read"),
     "missing.png": (lambda p: None, "error", "does not exist"),

@@ -352,6 +352,7 @@ class MainWindow(QMainWindow):
             self.recognition.schedule(self.canvas.image)
 
     def _on_stroke_finished(self) -> None:
+        self._dismiss_error()  # a new drawing: an old error no longer describes the screen
         if self.live_action.isChecked() and self.recognition.model is not None:
             self.recognition.predict(self.canvas.image())
 
@@ -409,6 +410,10 @@ class MainWindow(QMainWindow):
         self.banner.show_message(message + where, "error")
         self.statusBar().showMessage(message.splitlines()[0], 8000)
 
+    def _dismiss_error(self) -> None:
+        if self.banner.level() == "error":
+            self.banner.dismiss()
+
     def report_unexpected(self, error: BaseException) -> None:
         """An error nothing else caught (already logged with its traceback): say so, carry on."""
         self.show_error(f"Something went wrong: {error}. DigitPad carries on.")
@@ -432,6 +437,8 @@ class MainWindow(QMainWindow):
         if first:
             self._add_training_actions()
             self.modelReady.emit()
+        else:
+            self._dismiss_error()  # the first load may be a fallback whose reason must stay
 
     def _on_model_failed(self, message: str, source: str) -> None:
         self._add_training_actions()  # Reset and Retrain are the way out of a broken model
@@ -454,6 +461,7 @@ class MainWindow(QMainWindow):
         self.show_error(f"Could not load the model: {message}\n{keeping}")
 
     def _on_image_opened(self, picture, prediction) -> None:
+        self._dismiss_error()
         self._opened_image = self._opening_image
         self.canvas.set_picture(picture)
         self._show_prediction(prediction)

@@ -228,6 +228,9 @@ class RetrainDialog(QDialog):
     def _wire(self) -> None:
         self.browse_button.clicked.connect(self._browse)
         self.folder_edit.textEdited.connect(lambda _: self.folder_radio.setChecked(True))
+        # An error about the old choice of data no longer applies once the choice changes.
+        self.folder_edit.textChanged.connect(self._forget_error)
+        self.download_radio.toggled.connect(self._forget_error)
         self.defaults_button.clicked.connect(self.reset_defaults)
         self.start_button.clicked.connect(self.start_training)
         self.cancel_button.clicked.connect(self.cancel_training)
@@ -464,6 +467,10 @@ class RetrainDialog(QDialog):
         self.progress_bar.setValue(0)
         self.status_label.setText("Cancelled; the current model is unchanged.")
         self.store.clear_pending()
+
+    def _forget_error(self) -> None:
+        if not self.runner.running:
+            self.error_label.hide()
 
     def _show_error(self, message: str) -> None:
         self.error_label.setText(message)
