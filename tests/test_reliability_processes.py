@@ -17,7 +17,7 @@ import pytest
 
 pytest_plugins = ["ui_helpers"]
 from conftest import alive  # noqa: E402
-from ui_helpers import wait_success, wait_until_success  # noqa: E402
+from ui_helpers import quit_and_stop, wait_success, wait_until_success  # noqa: E402
 
 from digitpad.ui import child_process  # noqa: E402
 from digitpad.ui.child_process import ChildProcess  # noqa: E402
@@ -158,7 +158,7 @@ def test_closing_the_window_ends_a_hung_training_child(window, qtbot, child, ret
     ready(retrain.runner)
     pid = retrain.runner.pid()
     t0 = time.monotonic()
-    window.close()
+    quit_and_stop(window)
     assert time.monotonic() - t0 < 3.0
     assert not alive(pid) and not retrain.runner.running
 
@@ -203,7 +203,7 @@ def test_closing_the_window_stops_the_search(window, qtbot, child, search, scrip
     ready(search.runner)
     pid = search.runner.pid()
     t0 = time.monotonic()
-    window.close()
+    quit_and_stop(window)
     assert time.monotonic() - t0 < 3.0
     assert not alive(pid), "the search child outlived the window"
     assert not search.running and not search.isVisible()

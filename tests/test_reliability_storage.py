@@ -10,6 +10,7 @@ behind, and the message says what went wrong.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import json
 import os
@@ -24,6 +25,8 @@ import pytest
 from PySide6.QtCore import QSettings
 
 pytest_plugins = ["ui_helpers"]
+
+from ui_helpers import wait_success  # noqa: E402
 
 from digitpad import atomic  # noqa: E402
 from digitpad.atomic import atomic_write  # noqa: E402
@@ -370,24 +373,26 @@ def test_retrained_model_that_cannot_be_kept_says_so_and_keeps_the_model(
     dialog = window.training.dialog
     dialog.folder_radio.setChecked(True)
     dialog.folder_edit.setText(str(tmp_path))  # the stand-in child reads no data
-    with qtbot.waitSignal(dialog.runner.finished, timeout=10_000):
-        assert dialog.start_training()
-    assert dialog.use_button.isVisible() and dialog.use_button.isEnabled()
     before = window.recognition.model
     models_before = listing(userdata.models)
-
+    # A finished model is moved among the user's models at once: the disk is full then.
     with monkeypatch.context() as full:
         full.setattr(os, "replace", _fail_with(errno.ENOSPC))
-        dialog.use_button.click()
+        with wait_success(qtbot, dialog.runner, dialog.runner.finished, timeout=10_000):
+            assert dialog.start_training()
+    assert not dialog.use_button.isVisible()
     assert dialog.error_label.isVisible()
-    assert "Could not keep the new model" in dialog.error_label.text()
+    assert "could not be kept" in dialog.error_label.text()
     assert os.strerror(errno.ENOSPC) in dialog.error_label.text()
+    assert "free space" in dialog.error_label.text()  # the disk hint, chosen by kind
     assert window.recognition.model is before and window.settings.model == "fcnn"
     assert listing(userdata.models) == models_before
     assert earlier.read_bytes() == models_before[earlier.name]
     assert not [p for p in userdata.root.rglob(".*") if p.is_file()]
 
-    # With room again, the same button keeps it and the app switches to it.
+    # With room again, the next run's model is kept and the app can switch to it.
+    with wait_success(qtbot, dialog.runner, dialog.runner.finished, timeout=10_000):
+        assert dialog.start_training()
     with qtbot.waitSignal(window.recognition.modelChanged, timeout=5000):
         dialog.use_button.click()
     assert Path(window.recognition.model_source).parent == userdata.models
@@ -479,3 +484,84 @@ def test_temporaries_left_by_a_killed_writer_are_cleaned_on_the_next_save(tmp_pa
         handle.write(b"whole")
     assert target.read_bytes() == b"whole"
     assert not old.exists() and fresh.exists() and other.exists()
+
+
+# --- the search's study database, locked by another program mid-search ---------------------
+# A search child with short waits: SQLite's busy timeout, the heartbeat and its grace period.
+QUICK_SEARCH = r"""
+import sys
+from training.search import study
+study.SQLITE_TIMEOUT_S, study.HEARTBEAT_S, study.GRACE_S = float(sys.argv[1]), 1, 2
+from training.search import main
+sys.exit(main(sys.argv[2:]))
+"""
+
+
+def quick_search(mnist_folder: Path, db: Path, tmp_path: Path, timeout_s: float, *extra: str):
+    command = [sys.executable, "-c", QUICK_SEARCH, str(timeout_s)]
+    command += ["--data", str(mnist_folder), "--storage", f"sqlite:///{db}", "--epochs", "30"]
+    command += ["--device", "cpu", "--cache", str(tmp_path / "cache"), "--progress", "jsonl"]
+    command += ["--study-name", "locked", "--no-final", *extra]
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    return subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
+    )
+
+
+def lock_mid_trial(child: subprocess.Popen, db: Path):
+    """Once the child's first trial has reported an epoch, lock its database exclusively."""
+    import sqlite3
+
+    for line in child.stdout:
+        if '"event": "epoch"' in line:
+            break
+    lock = sqlite3.connect(db, isolation_level=None, timeout=30)
+    lock.execute("BEGIN EXCLUSIVE")  # no other connection may read or write now
+    return lock
+
+
+def trial_states(db: Path) -> list[str]:
+    import sqlite3
+
+    with contextlib.closing(sqlite3.connect(db)) as connection:
+        return [state for (state,) in connection.execute("SELECT state FROM trials")]
+
+
+def test_a_search_database_locked_mid_search_is_one_clear_error_and_the_trial_is_taken_over(
+    mnist_folder, tmp_path
+):
+    db = tmp_path / "search.db"
+    child = quick_search(mnist_folder, db, tmp_path, 1.0, "--trials", "2")
+    lock = lock_mid_trial(child, db)
+    try:
+        out, err = child.communicate(timeout=120)
+    finally:
+        lock.execute("ROLLBACK")
+        lock.close()
+    assert child.returncode == 1, err[-2000:]
+    assert "Traceback" not in err and "UnboundLocalError" not in err
+    assert [line for line in err.splitlines() if line.strip()] == [err.strip()]  # one line
+    event = json.loads(out.splitlines()[-1])
+    assert event["event"] == "error" and event["kind"] == "storage"
+    assert "locked" in event["message"] and str(db) in event["message"]
+    # The interrupted trial is failed, or running only until the next run takes it over.
+    assert set(trial_states(db)) <= {"RUNNING", "FAIL", "COMPLETE", "PRUNED"}
+    rerun = quick_search(mnist_folder, db, tmp_path, 1.0, "--trials", "2")
+    out, err = rerun.communicate(timeout=180)
+    assert rerun.returncode == 0, err[-2000:]
+    assert json.loads(out.splitlines()[-1])["event"] == "done"
+    states = trial_states(db)
+    assert "RUNNING" not in states and states.count("COMPLETE") + states.count("PRUNED") == 2
+
+
+def test_a_search_database_locked_for_a_moment_is_waited_for(mnist_folder, tmp_path):
+    db = tmp_path / "search.db"
+    child = quick_search(mnist_folder, db, tmp_path, 20.0, "--trials", "1")
+    lock = lock_mid_trial(child, db)
+    time.sleep(2)  # a backup copying the file, say
+    lock.execute("ROLLBACK")
+    lock.close()
+    out, err = child.communicate(timeout=120)
+    assert child.returncode == 0, err[-2000:]
+    assert json.loads(out.splitlines()[-1])["event"] == "done"
+    assert trial_states(db) == ["COMPLETE"]

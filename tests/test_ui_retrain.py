@@ -74,14 +74,22 @@ def test_retrain_use_keep_restart_and_reset(
         assert dialog.start_training()
     assert progress and len(epochs) == 2
     assert len(dialog.chart.points("loss")) == 2 and len(dialog.chart.points("accuracy")) == 2
-    assert dialog.use_button.isVisible() and "Current model" in dialog.result_label.text()
+    assert dialog.use_button.isVisible() and "Model in use" in dialog.result_label.text()
     assert not dialog.error_label.isVisible()
+    # Far worse than the bundled model (tiny data, two epochs): said so before it is used.
+    assert "less accurate than the model in use" in dialog.result_label.text()
+    assert dialog.use_button.text() == "Use it anyway"
+    # Finished is kept among the user's models, used or not.
+    assert Path(dialog.result_path).parent == userdata.models
 
     with qtbot.waitSignal(window.recognition.modelChanged, timeout=10_000):
         dialog.use_button.click()
     source = window.recognition.model_source
     assert Path(source).parent == userdata.models and Path(source).is_file()
     assert settings.model == source
+    assert "(the new one)" in dialog.result_label.text() and "less accurate" not in (
+        dialog.result_label.text()
+    )
     assert not any(userdata.pending_models.iterdir())
 
     # The app predicts with the new model.
@@ -163,7 +171,17 @@ def test_closing_the_window_stops_training(qtbot, userdata, window, mnist_folder
     with wait_success(qtbot, dialog.runner, dialog.runner.progress, timeout=CHILD_MS):
         dialog.start_training()
     pid = dialog.runner.pid()
+    window.close()  # asks first: the retrain goes on if the user says so
+    box = window.quit_box
+    assert box.isVisible() and "a retrain is still running" in box.text().lower()
+    assert window.isVisible() and dialog.runner.running
+    keep = next(b for b in box.buttons() if b.text() == "Keep running")
+    keep.click()
+    assert window.isVisible() and dialog.runner.running and alive(pid)
     window.close()
+    quit_button = next(b for b in window.quit_box.buttons() if b.text() == "Quit and stop it")
+    quit_button.click()
+    assert not window.isVisible()
     assert not dialog.runner.running
     assert not alive(pid)
 
@@ -204,9 +222,9 @@ def test_corrections_from_keys_and_bars_then_retraining_learns_them(
     dialog.corrections_check.setChecked(True)
     args = dialog.arguments(Path("out.npz"))
     assert "--corrections" in args and "--corrections-weight" in args
-    with wait_success(qtbot, dialog.runner, dialog.runner.finished, timeout=CHILD_MS) as blocker:
+    with wait_success(qtbot, dialog.runner, dialog.runner.finished, timeout=CHILD_MS):
         dialog.start_training()
-    assert "5 corrections" in load_model(blocker.args[0]).meta["trained_on"]
+    assert "5 corrections" in load_model(dialog.result_path).meta["trained_on"]
     with qtbot.waitSignal(window.recognition.modelChanged, timeout=10_000):
         dialog.use_model()
     model = window.recognition.model

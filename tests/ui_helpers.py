@@ -229,3 +229,11 @@ def canvas(qtbot):
     widget.show()
     qtbot.waitExposed(widget)
     return widget
+
+
+def quit_and_stop(window) -> None:
+    """Close ``window`` the way a user does while a child runs: close, then confirm."""
+    window.close()
+    box = getattr(window, "quit_box", None)
+    if window.isVisible() and box is not None and box.isVisible():
+        next(b for b in box.buttons() if b.text() == "Quit and stop it").click()

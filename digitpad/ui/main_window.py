@@ -70,6 +70,7 @@ class MainWindow(QMainWindow):
         self._opening_image: str | None = None
         self._about: QMessageBox | None = None
         self._settings_failed = False
+        self._quit_confirmed = False  # the user said yes to stopping a running child
         # The log file errors are recorded in; the banner says where it is.
         self.log_path: Path | None = None
         self.setWindowTitle("DigitPad")
@@ -472,10 +473,40 @@ class MainWindow(QMainWindow):
         self.show_error(f"Could not open the image: {message}")
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        busy = self._busy()
+        if busy and not self._quit_confirmed:
+            event.ignore()  # ask first; the answer closes the window again
+            self._ask_to_quit(busy)
+            return
         self.settings.window_geometry = self.saveGeometry()
         self._save_settings()
         self.shutdown()
         super().closeEvent(event)
+
+    def _busy(self) -> str:
+        """What is still running in a child process, in words ("" when nothing is)."""
+        if self.training is None:
+            return ""
+        return self.training.busy() or self.search.busy()
+
+    def _ask_to_quit(self, busy: str) -> None:
+        box = QMessageBox(
+            QMessageBox.Icon.Question,
+            "Quit DigitPad?",
+            f"{busy[0].upper()}{busy[1:]} is still running. Quit and stop it?",
+            QMessageBox.StandardButton.NoButton,
+            self,
+        )
+        quit_button = box.addButton("Quit and stop it", QMessageBox.ButtonRole.DestructiveRole)
+        box.addButton("Keep running", QMessageBox.ButtonRole.RejectRole)
+        box.buttonClicked.connect(lambda button: button is quit_button and self._quit_anyway())
+        box.finished.connect(box.deleteLater)
+        box.open()
+        self.quit_box = box
+
+    def _quit_anyway(self) -> None:
+        self._quit_confirmed = True
+        self.close()
 
     def shutdown(self) -> None:
         """Stop everything the window started: the one place children and threads end.

@@ -1,8 +1,10 @@
 """The user's own models: swap one in at once, keep it in the data folder, reset to bundled.
 
 A retrain writes its model into ``<data>/models/pending/`` (the child writes a
-temporary file and renames it when complete). Choosing "Use this model" moves
-it into ``<data>/models/`` and asks the window's
+temporary file and renames it when complete). When it finishes, the model is
+kept in ``<data>/models/`` (:meth:`ModelStore.keep`), used or not: the Model
+menu lists those (:meth:`ModelStore.models`) to choose, rename or delete.
+Choosing "Use this model" asks the window's
 :class:`~digitpad.ui.inference.Recognition` to load it: the window then shows it,
 predicts with it, and records it as the chosen model in the settings, which is
 how it comes back on the next start. Models are never written inside the
@@ -14,6 +16,8 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import os
+import re
+from dataclasses import dataclass
 from pathlib import Path
 
 from PySide6.QtCore import QObject
@@ -22,7 +26,26 @@ from digitpad.networks import DEFAULT_ARCH
 from digitpad.userdata import UserData
 
 RESET_SOURCE = DEFAULT_ARCH
-KEEP_MODELS = 5  # user models kept in the data folder besides the active one
+KEEP_MODELS = 8  # user models kept in the data folder besides the active one
+NAME = re.compile(r"^[\w][\w .,+()-]{0,60}$")  # what a model may be renamed to
+
+
+@dataclass(frozen=True)
+class UserModel:
+    """One of the user's kept models, as the Model menu lists it."""
+
+    path: Path
+    modified: dt.datetime
+    accuracy: float | None  # MNIST test accuracy from its metadata; None if unreadable
+
+    @property
+    def name(self) -> str:
+        return self.path.stem
+
+    @property
+    def title(self) -> str:
+        accuracy = f"{self.accuracy:.2%}" if self.accuracy is not None else "unreadable"
+        return f"{self.name} — {accuracy}, {self.modified:%d %b %H:%M}"
 
 
 class ModelStore(QObject):
@@ -32,6 +55,7 @@ class ModelStore(QObject):
         super().__init__(parent)
         self.recognition = recognition
         self.userdata = userdata
+        self._accuracies: dict[tuple[Path, dt.datetime], float | None] = {}
         # ``settings`` is not used; it stays in the signature until its one caller
         # (training_actions.py) stops passing it.
 
@@ -53,16 +77,73 @@ class ModelStore(QObject):
                     with contextlib.suppress(OSError):
                         path.unlink(missing_ok=True)
 
-    def adopt(self, candidate: str | os.PathLike) -> Path:
-        """Keep ``candidate`` among the user's models and switch the app to it; returns its path."""
+    def keep(self, candidate: str | os.PathLike) -> Path:
+        """Move ``candidate`` among the user's models (not in use yet); returns its new path."""
         candidate = Path(candidate)
         self.userdata.models.mkdir(parents=True, exist_ok=True)
         target = self.userdata.models / candidate.name
         if candidate.resolve() != target.resolve():
             os.replace(candidate, target)
-        self.recognition.load_model(str(target))
         self._prune(keep=target)
         return target
+
+    def adopt(self, candidate: str | os.PathLike) -> Path:
+        """Keep ``candidate`` among the user's models and switch the app to it; returns its path."""
+        target = self.keep(candidate)
+        self.recognition.load_model(str(target))
+        return target
+
+    def models(self) -> list[UserModel]:
+        """The user's kept models, newest first (unreadable ones too, so they can be deleted)."""
+        from digitpad.model_file import ModelFileError, load_model
+
+        found = []
+        try:
+            paths = [p for p in self.userdata.models.glob("*.npz") if p.is_file()]
+        except OSError:
+            return []
+        for path in paths:
+            try:
+                modified = dt.datetime.fromtimestamp(path.stat().st_mtime)
+            except OSError:
+                continue
+            key = (path, modified)
+            if key not in self._accuracies:
+                try:
+                    self._accuracies[key] = load_model(path).test_accuracy
+                except ModelFileError:
+                    self._accuracies[key] = None
+            found.append(UserModel(path, modified, self._accuracies[key]))
+        return sorted(found, key=lambda m: m.modified, reverse=True)
+
+    def rename(self, path: str | os.PathLike, name: str) -> Path:
+        """Give a kept model a new name (its file name); raises ValueError for a bad name."""
+        name = name.strip()
+        if name.lower().endswith(".npz"):
+            name = name[:-4]
+        if not NAME.match(name):
+            raise ValueError(
+                "A model name is up to 60 letters, digits, spaces and . , + ( ) - _ characters"
+            )
+        path = Path(path)
+        target = path.with_name(name + ".npz")
+        if target.exists() and target.resolve() != path.resolve():
+            raise ValueError(f"There is already a model called {name}")
+        os.replace(path, target)
+        if self._is_active(path):
+            self.recognition.load_model(str(target))
+        return target
+
+    def delete(self, path: str | os.PathLike) -> None:
+        """Delete a kept model; the bundled one takes over if it was in use."""
+        path = Path(path)
+        if self._is_active(path):
+            self.reset()
+        path.unlink(missing_ok=True)
+
+    def _is_active(self, path: Path) -> bool:
+        active = self.recognition.model_source
+        return active is not None and Path(active).resolve() == path.resolve()
 
     def reset(self) -> None:
         """Go back to the model shipped with the app."""

@@ -432,7 +432,12 @@ class RetrainDialog(QDialog):
         if not path or not Path(path).is_file():
             self._on_failed("the training process finished but wrote no model file")
             return
-        self.result_path = path
+        try:
+            kept = self.store.keep(path)  # kept among the user's models, used or not
+        except OSError as exc:
+            self._on_failed(f"the new model could not be kept: {os_reason(exc)}", "disk")
+            return
+        self.result_path = str(kept)
         self.result = result
         new = result.get("accuracy", result.get("test_accuracy"))
         rate = result.get("samples_per_second")
@@ -448,12 +453,32 @@ class RetrainDialog(QDialog):
                 else "."
             )
         )
+        current = self.current_accuracy()
+        worse = isinstance(new, (int, float)) and current is not None and new < current - 0.005
+        warning = (
+            f"<br><b>It is {100 * (current - new):.1f} points less accurate than the model in "
+            "use.</b> It is kept under Model → My models either way."
+            if worse
+            else ""
+        )
         self.result_label.setText(
             f"New model: <b>{percent(new)}</b> test accuracy<br>"
-            f"Current model: {percent(self.current_accuracy())}"
+            f"Model in use: {percent(current)}{warning}"
         )
+        self.use_button.setText("Use it anyway" if worse else "Use this model")
         self.use_button.show()
         self.use_button.setEnabled(True)
+
+    def forget_result(self) -> None:
+        """Clear the last run's result and chart (the dialog is opened again for a new run)."""
+        if self.runner.running or self.result_path is not None:
+            return  # still running, or a result not used yet: keep it on screen
+        self.result = None
+        self.chart.clear()
+        self.progress_bar.setValue(0)
+        self.result_label.setText("")
+        self.status_label.setText("")
+        self.use_button.hide()
 
     def _on_failed(self, message: str, kind: str = "bug") -> None:
         self._set_running(False)
@@ -489,6 +514,10 @@ class RetrainDialog(QDialog):
         self.result_path = None
         self.use_button.setEnabled(False)
         self.status_label.setText(f"Now using the new model ({path.name}).")
+        new = (self.result or {}).get("accuracy")
+        self.result_label.setText(
+            f"Model in use: <b>{percent(new)}</b> test accuracy (the new one)"
+        )
         self.modelAdopted.emit(str(path))
 
     def shutdown(self) -> None:

@@ -42,6 +42,9 @@ class SearchActions(QObject):
         """Open the retrain dialog filled with the search's best parameters."""
         self.training.open_retrain().prefill(params)
 
+    def busy(self) -> str:
+        return "a hyperparameter search" if self.dialog is not None and self.dialog.running else ""
+
     def shutdown(self) -> None:
         """Stop the search child and close the dialog (the window is closing)."""
         if self.dialog is not None:

@@ -48,6 +48,9 @@ class TrainingActions(QObject):
         menu.addAction(self.retrain_action)
         menu.addAction(self.learner.action)
         menu.addAction(self.reset_action)
+        self.models_menu = menu.addMenu("&My models")
+        self.models_menu.aboutToShow.connect(self.refresh_models)
+        self.refresh_models()
 
         self.corrections_menu = menu.addMenu("&Corrections")
         self.count_action = QAction("", window)
@@ -111,10 +114,82 @@ class TrainingActions(QObject):
                 )
             )
         self.dialog.refresh_corrections()
+        if not self.dialog.isVisible():
+            self.dialog.forget_result()
         self.dialog.show()
         self.dialog.raise_()
         self.dialog.activateWindow()
         return self.dialog
+
+    # --- the user's models -------------------------------------------------------------------
+    def refresh_models(self) -> None:
+        """List the kept models, newest first: each to use, rename or delete."""
+        self.models_menu.clear()
+        models = self.store.models()
+        if not models:
+            empty = self.models_menu.addAction("None yet: Retrain… or Learn my handwriting")
+            empty.setEnabled(False)
+            return
+        active = self.window.recognition.model_source
+        for model in models:
+            sub = self.models_menu.addMenu(model.title)
+            in_use = active is not None and Path(active) == model.path
+            use = sub.addAction("In use" if in_use else "Use")
+            use.setEnabled(not in_use and model.accuracy is not None)
+            use.triggered.connect(lambda _=False, p=model.path: self.window.choose_model(str(p)))
+            sub.addAction("Rename…").triggered.connect(
+                lambda _=False, p=model.path: self._ask_new_name(p)
+            )
+            sub.addAction("Delete…").triggered.connect(
+                lambda _=False, p=model.path: self._confirm_delete_model(p)
+            )
+
+    def rename_model(self, path: Path, name: str) -> Path | None:
+        try:
+            renamed = self.store.rename(path, name)
+        except ValueError as exc:
+            self.window.show_error(str(exc))
+            return None
+        except OSError as exc:
+            self.window.show_error(f"Could not rename {path.stem}: {exc.strerror or exc}")
+            return None
+        self.window.statusBar().showMessage(f"Renamed {path.stem} to {renamed.stem}", 5000)
+        return renamed
+
+    def delete_model(self, path: Path) -> bool:
+        try:
+            self.store.delete(path)
+        except OSError as exc:
+            self.window.show_error(f"Could not delete {path.stem}: {exc.strerror or exc}")
+            return False
+        self.window.statusBar().showMessage(f"Deleted {path.stem}", 5000)
+        return True
+
+    def _ask_new_name(self, path: Path) -> None:
+        from PySide6.QtWidgets import QInputDialog
+
+        dialog = QInputDialog(self.window)
+        dialog.setWindowTitle("Rename model")
+        dialog.setLabelText(f"New name for {path.stem}:")
+        dialog.setTextValue(path.stem)
+        dialog.textValueSelected.connect(lambda name: self.rename_model(path, name))
+        dialog.finished.connect(dialog.deleteLater)
+        dialog.open()
+        self.rename_dialog = dialog
+
+    def _confirm_delete_model(self, path: Path) -> None:
+        box = QMessageBox(
+            QMessageBox.Icon.Question,
+            "Delete model",
+            f"Delete {path.stem}? This cannot be undone.",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
+            self.window,
+        )
+        yes = box.button(QMessageBox.StandardButton.Yes)
+        box.buttonClicked.connect(lambda button: button is yes and self.delete_model(path))
+        box.finished.connect(box.deleteLater)
+        box.open()
+        self.delete_box = box
 
     def reset_model(self) -> None:
         self.window.statusBar().showMessage("Going back to the bundled model…")
@@ -261,6 +336,14 @@ class TrainingActions(QObject):
             self.delete_all()
 
     # --- window lifetime -----------------------------------------------------------------------
+    def busy(self) -> str:
+        """What runs now, in words: "a retrain", "learning your handwriting" or ""."""
+        if self.dialog is not None and self.dialog.runner.running:
+            return "a retrain"
+        if self.learner.runner.running:
+            return "learning your handwriting"
+        return ""
+
     def shutdown(self) -> None:
         """Stop every child (learning, retraining) and close the windows this part opened."""
         self.learner.shutdown()

@@ -1,0 +1,89 @@
+"""Model → My models: the user's kept models listed by name, date and accuracy; use, rename,
+delete."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+pytest_plugins = ["ui_helpers"]
+
+from ui_helpers import random_model  # noqa: E402
+
+from digitpad.userdata import ENV_VAR, UserData  # noqa: E402
+
+
+@pytest.fixture
+def userdata(tmp_path, monkeypatch) -> UserData:
+    monkeypatch.setenv(ENV_VAR, str(tmp_path / "userdata"))
+    data = UserData(tmp_path / "userdata")
+    data.models.mkdir(parents=True)
+    older = random_model(data.models / "fcnn-retrained-1.npz", seed=1, accuracy=0.9512)
+    os.utime(older, (1_699_963_200, 1_699_963_200))
+    random_model(data.models / "fcnn-retrained-2.npz", seed=2, accuracy=0.9734)
+    (data.models / "broken.npz").write_bytes(b"not a model")
+    return data
+
+
+def entries(window) -> list[str]:
+    window.training.refresh_models()
+    return [a.text() for a in window.training.models_menu.actions()]
+
+
+def submenu(window, name: str):
+    window.training.refresh_models()
+    action = next(a for a in window.training.models_menu.actions() if a.text().startswith(name))
+    return {a.text(): a for a in action.menu().actions()}
+
+
+def test_the_kept_models_are_listed_newest_first_with_accuracy_and_date(userdata, window):
+    listed = entries(window)
+    assert len(listed) == 3
+    assert listed[-1].startswith("fcnn-retrained-1 — 95.12%, 14 Nov")
+    assert any(t.startswith("fcnn-retrained-2 — 97.34%") for t in listed)
+    assert any(t.startswith("broken — unreadable") for t in listed)
+    assert not submenu(window, "broken")["Use"].isEnabled()  # but it can be deleted
+
+
+def test_use_rename_and_delete(userdata, window, qtbot):
+    with qtbot.waitSignal(window.recognition.modelChanged, timeout=5000):
+        submenu(window, "fcnn-retrained-2")["Use"].trigger()
+    assert window.recognition.model_source == str(userdata.models / "fcnn-retrained-2.npz")
+    assert "In use" in submenu(window, "fcnn-retrained-2")
+
+    # Renaming the model in use keeps it in use under its new name (and remembers that).
+    with qtbot.waitSignal(window.recognition.modelChanged, timeout=5000):
+        renamed = window.training.rename_model(userdata.models / "fcnn-retrained-2.npz", "Mine")
+    assert renamed == userdata.models / "Mine.npz" and renamed.is_file()
+    assert window.recognition.model_source == str(renamed)
+    assert window.settings.model == str(renamed)
+    assert any(t.startswith("Mine — 97.34%") for t in entries(window))
+
+    # A name that is not a plain file name, or taken, is refused in words.
+    assert window.training.rename_model(renamed, "../escape") is None
+    assert "A model name is" in window.banner.text()
+    assert window.training.rename_model(renamed, "fcnn-retrained-1") is None
+    assert "already a model called" in window.banner.text()
+
+    # Deleting the model in use goes back to the bundled one.
+    with qtbot.waitSignal(window.recognition.modelChanged, timeout=5000):
+        assert window.training.delete_model(renamed)
+    assert not renamed.exists() and window.recognition.model_source == "fcnn"
+    assert len(entries(window)) == 2
+
+
+def test_the_delete_item_asks_first(userdata, window, qtbot):
+    path = userdata.models / "broken.npz"
+    submenu(window, "broken")["Delete…"].trigger()
+    box = window.training.delete_box
+    assert box.isVisible() and "broken" in box.text()
+    next(b for b in box.buttons() if "Cancel" in b.text()).click()
+    assert path.exists()
+    submenu(window, "broken")["Delete…"].trigger()
+    next(b for b in window.training.delete_box.buttons() if "Yes" in b.text()).click()
+    assert not path.exists()
+
+
+def test_without_models_the_menu_says_how_to_get_one(tmp_path, monkeypatch, window):
+    assert entries(window) == ["None yet: Retrain… or Learn my handwriting"]
