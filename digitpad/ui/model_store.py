@@ -49,15 +49,11 @@ class UserModel:
 
 
 class ModelStore(QObject):
-    def __init__(
-        self, recognition, userdata: UserData, settings=None, parent: QObject | None = None
-    ) -> None:
+    def __init__(self, recognition, userdata: UserData, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.recognition = recognition
         self.userdata = userdata
         self._accuracies: dict[tuple[Path, dt.datetime], float | None] = {}
-        # ``settings`` is not used; it stays in the signature until its one caller
-        # (training_actions.py) stops passing it.
 
     def pending_path(self, arch: str, kind: str = "retrained") -> Path:
         """Where the next retrain (or adaptation) writes its model (a fresh name each run)."""

@@ -36,7 +36,7 @@ class TrainingActions(QObject):
         self.window = window
         self.userdata = userdata or UserData.at(app_data_root())
         self.corrections = Corrections(self.userdata.corrections)
-        self.store = ModelStore(window.recognition, self.userdata, window.settings, self)
+        self.store = ModelStore(window.recognition, self.userdata, self)
         self.dialog: RetrainDialog | None = None
 
         menu.addSeparator()
