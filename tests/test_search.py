@@ -13,7 +13,8 @@ import pytest
 from digitpad import best_params
 from digitpad.userdata import UserData
 from training import search
-from training.config import SEARCH_SPACE
+from training.config import SEARCH_SPACE, TrainConfig
+from training.events import error_kind
 
 
 def run_cli(capsys: pytest.CaptureFixture, *argv: str) -> tuple[int, list[dict], str]:
@@ -66,7 +67,7 @@ def test_search_stores_trials_and_resumes(mnist_folder, storage, tmp_path, capsy
     study = optuna.load_study(study_name="s", storage=storage)
     assert len(study.trials) == 2
     # The first trial of a new study measures the current defaults.
-    assert study.trials[0].params["lr"] == pytest.approx(search.TrainConfig().lr)
+    assert study.trials[0].params["lr"] == pytest.approx(TrainConfig().lr)
 
     code, lines, err = run_cli(capsys, *args, "--trials", "3", "--study-name", "s", "--no-final")
     assert code == 0, err
@@ -174,16 +175,17 @@ def test_unreachable_storage_is_a_clear_error(mnist_folder, tmp_path, capsys, st
     assert code == 1
     assert "cannot" in err and "storage" in err and "Traceback" not in err
     assert "secret" not in err
-    assert lines[-1]["event"] == "error"
+    assert lines[-1]["event"] == "error" and lines[-1]["kind"] == "storage"
 
 
 def test_study_with_another_direction_is_refused(mnist_folder, storage, tmp_path, capsys):
     optuna.create_study(study_name="taken", storage=storage, direction="minimize")
-    code, _, err = run_cli(
+    code, lines, err = run_cli(
         capsys, *common(mnist_folder, storage, tmp_path), "--study-name", "taken", "--trials", "1"
     )
     assert code == 1
     assert "minimize" in err and "taken" in err and "Traceback" not in err
+    assert lines[-1]["kind"] == "storage"
 
 
 @pytest.mark.parametrize("kind", ["empty", "broken"])
@@ -193,16 +195,18 @@ def test_bad_data_folder_is_a_clear_error(tmp_path, storage, capsys, kind):
     if kind == "broken":
         (folder / "train-images-idx3-ubyte").write_bytes(b"\x00\x00\x08\x03trunc")
         (folder / "train-labels-idx1-ubyte").write_bytes(b"\x00\x00\x08\x01")
-    code, _, err = run_cli(capsys, *common(folder, storage, tmp_path), "--trials", "1")
+    code, lines, err = run_cli(capsys, *common(folder, storage, tmp_path), "--trials", "1")
     assert code == 1
     assert str(folder) in err and "Traceback" not in err
+    assert lines[-1]["event"] == "error" and lines[-1]["kind"] == "data"
 
 
-def test_cli_subcommand_exits_cleanly_in_a_child_process(tmp_path, storage):
+@pytest.mark.parametrize("entry", [["training", "search"], ["training.search"]])
+def test_cli_subcommand_exits_cleanly_in_a_child_process(tmp_path, storage, entry):
     empty = tmp_path / "empty"
     empty.mkdir()
     proc = subprocess.run(
-        [sys.executable, "-m", "training", "search", "--data", str(empty), "--storage", storage],
+        [sys.executable, "-m", *entry, "--data", str(empty), "--storage", storage],
         capture_output=True,
         text=True,
         timeout=120,
@@ -210,6 +214,7 @@ def test_cli_subcommand_exits_cleanly_in_a_child_process(tmp_path, storage):
     assert proc.returncode == 1
     assert "empty" in proc.stderr and "Traceback" not in proc.stderr
     assert json.loads(proc.stdout.splitlines()[-1])["event"] == "error"
+    assert json.loads(proc.stdout.splitlines()[-1])["kind"] == "data"
 
 
 def test_default_storage_lives_in_the_user_data_folder(tmp_path, monkeypatch):
@@ -226,6 +231,7 @@ def test_an_out_that_is_a_folder_is_refused_before_any_trial(
     code, lines, _err = run_cli(capsys, *args, "--trials", "1", "--out", str(folder))
     assert code == 1 and "not a regular file" in lines[-1]["message"]
     assert lines[-1]["event"] == "error" and len(lines) == 1  # no trial started
+    assert lines[-1]["kind"] == "input"
 
 
 def test_a_trial_past_the_target_is_surplus_and_surplus_trials_do_not_count(storage):
@@ -238,3 +244,91 @@ def test_a_trial_past_the_target_is_surplus_and_surplus_trials_do_not_count(stor
     study.tell(second, state=optuna.trial.TrialState.FAIL)
     assert not search.is_surplus(study, third.number, 2)
     assert search.counts(study)["failed"] == 0
+
+
+def test_a_search_error_says_its_kind_storage_by_default():
+    assert search.SearchError("the database is gone").kind == "storage"
+    assert search.SearchError("no images", kind="data").kind == "data"
+    assert search.SearchError("--trials 0", kind="input").kind == "input"
+    assert error_kind(search.SearchError("no images", kind="data")) == "data"
+    with pytest.raises(ValueError, match="unknown error kind"):
+        search.SearchError("?", kind="weather")
+
+
+@pytest.mark.parametrize(
+    ("extra", "kind", "words"),
+    [
+        (["--trials", "0"], "input", "at least 1"),
+        (["--val-fraction", "1.5"], "input", "--val-fraction"),
+        (["--no-data"], "input", "needs --data"),
+        (["--status", "--study-name", "never-made"], "storage", "there is no study"),
+    ],
+)
+def test_every_error_event_carries_its_kind(
+    mnist_folder, storage, tmp_path, capsys, extra, kind, words
+):
+    args = common(mnist_folder, storage, tmp_path)
+    if extra == ["--no-data"]:
+        args, extra = args[2:], []
+    code, lines, err = run_cli(capsys, *args, *extra)
+    assert code == 1 and "Traceback" not in err
+    assert lines[-1]["event"] == "error" and lines[-1]["kind"] == kind
+    assert words in lines[-1]["message"]
+    assert err.strip().splitlines()[-1] == f"error: {lines[-1]['message']}"
+
+
+def test_too_few_images_to_hold_out_validation_is_a_data_error():
+    with pytest.raises(search.SearchError, match="too few") as caught:
+        search.split_indices(1, 0.5, seed=0)
+    assert caught.value.kind == "data"
+
+
+def test_the_stop_flag_is_set_by_sigterm_and_gives_the_old_handler_back():
+    import os
+    import signal
+    import threading
+
+    from training.stopping import StopFlag
+
+    before = signal.getsignal(signal.SIGTERM)
+    stop = StopFlag()
+    with stop.installed():
+        assert not stop() and not stop.wait(0.01)
+        os.kill(os.getpid(), signal.SIGTERM)
+        assert stop.wait(5) and stop() and stop.is_set() and stop.signum == signal.SIGTERM
+    assert signal.getsignal(signal.SIGTERM) is before
+    # Outside the main thread signals cannot be caught: installing does nothing.
+    elsewhere: list[dict] = []
+    worker = threading.Thread(target=lambda: elsewhere.append(StopFlag().install()))
+    worker.start()
+    worker.join()
+    assert elsewhere == [{}] and signal.getsignal(signal.SIGTERM) is before
+
+
+def test_sigterm_stops_a_search_child_and_keeps_its_finished_trials(
+    mnist_folder, storage, tmp_path
+):
+    import os
+    import signal
+
+    command = [sys.executable, "-m", "training", "search", *common(mnist_folder, storage, tmp_path)]
+    command[command.index("--epochs") + 1] = "30"
+    proc = subprocess.Popen(
+        [*command, "--trials", "3", "--progress", "jsonl"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "OMP_NUM_THREADS": "1"},
+    )
+    for line in proc.stdout:
+        if json.loads(line)["event"] == "epoch":
+            break
+    proc.send_signal(signal.SIGTERM)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 128 + signal.SIGTERM, err[-1000:]
+    last = json.loads(out.splitlines()[-1])
+    assert last["event"] == "cancelled" and last["cancelled"] and "Traceback" not in err
+    states = [
+        t.state for t in optuna.load_study(study_name="digitpad-fcnn", storage=storage).trials
+    ]
+    assert optuna.trial.TrialState.RUNNING not in states

@@ -1,0 +1,33 @@
+"""Where studies live: the user's data folder, the default SQLite file, study names."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+APP_DIR_NAME = "DigitPad"
+STUDY_DB_NAME = "search.db"
+
+
+def user_data_dir() -> Path:
+    """The user's DigitPad data folder (``DIGITPAD_DATA_DIR`` wins), as the app finds it."""
+    from digitpad.userdata import data_dir
+
+    return Path(data_dir())
+
+
+def default_storage() -> str:
+    return f"sqlite:///{user_data_dir() / STUDY_DB_NAME}"
+
+
+def default_study_name(arch: str) -> str:
+    return f"digitpad-{arch}"
+
+
+def redact(url: str) -> str:
+    """The storage URL without its password, for messages and results."""
+    try:
+        from sqlalchemy.engine import make_url
+
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:
+        return url.split("@")[-1] if "@" in url else url
