@@ -20,7 +20,8 @@ def predicted(window, qtbot, action) -> None:
 def test_window_starts_with_the_bundled_fcnn_and_says_nothing_is_drawn(window):
     assert window.recognition.model.arch == "fcnn"
     assert window.model_actions["fcnn"].isChecked()
-    assert "FCNN" in window.model_label.text() and "accuracy" in window.model_label.text()
+    label = window.model_label.text()
+    assert "FCNN" in label and "%" in label and "FCNN" not in label.split("FCNN", 1)[1]
     assert window.bars.values() is None
     assert "Nothing drawn" in window.bars.message()
 
@@ -168,6 +169,7 @@ def test_about_shows_versions_without_blocking(window, qtbot):
     assert len(boxes) == 1
     text = boxes[0].text()
     assert "DigitPad" in text and "PySide6" in text and "NumPy" in text and "torch" not in text
+    assert "Model in use:</b> FCNN (bundled)" in text and "Your data:" in text
     boxes[0].close()
 
 

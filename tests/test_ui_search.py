@@ -41,9 +41,11 @@ def test_search_from_the_menu_shows_trials_cancels_and_the_app_stays_usable(
         row = dialog.rows[int(trial)]
         assert dialog.table.item(row, 0).text() == str(int(trial))
         assert dialog.table.item(row, 1).text() == "complete"
-        assert dialog.table.item(row, 2).text() == f"{value:.4f}"
-        assert "lr" in dialog.table.item(row, 4).text()
-    assert "lr" in dialog.space_label.text()  # the space as the child reported it
+        assert dialog.table.item(row, 2).text() == f"{value:.2%}"  # percentages, as elsewhere
+        assert "learning rate" in dialog.table.item(row, 4).text()
+        assert "_" not in dialog.table.item(row, 4).text()  # no code names
+    assert "learning rate" in dialog.space_label.text()  # the space as the child reported it
+    assert "_" not in dialog.space_label.text()
     assert dialog.retrain_button.isEnabled() and "lr" in dialog.best_params
 
     with wait_success(qtbot, dialog.runner, dialog.runner.cancelled, timeout=10_000):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QSettings
 
-from digitpad.ui.main_window import MainWindow
+from digitpad.ui.main_window import PEN_WIDTHS, MainWindow
 from digitpad.ui.settings import DEFAULT_PEN_WIDTH, Settings
 
 pytest_plugins = ["ui_helpers"]
@@ -55,7 +55,7 @@ def test_window_remembers_pen_model_live_and_geometry(window, qtbot, settings, m
 
     again = MainWindow(reopen(settings))
     qtbot.addWidget(again)
-    assert again.canvas.pen_width() == 28
+    assert again.canvas.pen_width() == PEN_WIDTHS["Thick"]
     assert not again.live_action.isChecked() and not again.live_check.isChecked()
     assert (again.width(), again.height()) == (700, 480)
     again.show()

@@ -10,6 +10,7 @@ resizing (even with the pen down) re-render them.
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QEvent, QPointF, QRect, QRectF, QSize, Qt, Signal
@@ -37,12 +38,38 @@ Point = tuple[float, float]
 REFERENCE_SIDE = 280.0
 
 
+# A turn sharper than this (in degrees) is kept as a corner; gentler ones are rounded.
+SHARP_TURN = 50.0
+
+
 def stroke_path(points: list[QPointF]) -> QPainterPath:
-    """Straight segments through ``points``: with round joins and caps, no corner is cut."""
+    """The curve through ``points`` a hand drew: gentle turns rounded, sharp corners kept.
+
+    At a gentle turn the path runs from the midpoint before the point to the midpoint
+    after it, a quadratic curve with the point as control: mouse points are far apart
+    when the pen moves fast or the drawing was made on a small canvas, and straight
+    segments between them look faceted once the canvas grows. At a sharp turn (the
+    top of a 1, the corner of a 7) it goes through the point itself.
+    """
     path = QPainterPath(points[0])
-    for point in points[1:]:
-        path.lineTo(point)
+    for before, here, after in zip(points, points[1:], points[2:], strict=False):
+        if _turn(before, here, after) > SHARP_TURN:
+            path.lineTo(here)
+        else:
+            path.lineTo((before + here) / 2)
+            path.quadTo(here, (here + after) / 2)
+    if len(points) > 1:
+        path.lineTo(points[-1])
     return path
+
+
+def _turn(a: QPointF, b: QPointF, c: QPointF) -> float:
+    """How far the direction a→b turns to b→c, in degrees (0 straight on, 180 back)."""
+    first, second = b - a, c - b
+    if first.manhattanLength() == 0 or second.manhattanLength() == 0:
+        return 0.0
+    angle = math.degrees(math.atan2(second.y(), second.x()) - math.atan2(first.y(), first.x()))
+    return abs((angle + 180.0) % 360.0 - 180.0)
 
 
 class DrawingCanvas(QWidget):
@@ -254,6 +281,7 @@ class DrawingCanvas(QWidget):
         self._add_point(pos)
         self._strokes.append(self._current)
         self._current = None
+        self._render_all()  # the finished stroke as a smooth curve, not the live segments
         self.changed.emit()
         self.strokeFinished.emit()
 

@@ -7,6 +7,7 @@ and the window passes results to the bars and the model-input view.
 
 from __future__ import annotations
 
+import html
 import logging
 import platform
 from pathlib import Path
@@ -35,12 +36,23 @@ from digitpad.ui.model_view import ModelInputView
 from digitpad.ui.probability_bars import ProbabilityBars
 from digitpad.ui.settings import BUNDLED_MODELS, DEFAULT_MODEL, Settings, SettingsError
 
-PEN_WIDTHS = {"Thin": 10.0, "Medium": 18.0, "Thick": 28.0}
+PEN_WIDTHS = {"Thin": 8.0, "Medium": 18.0, "Thick": 30.0}  # on a 280 px canvas
 IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.bmp *.gif *.tif *.tiff *.webp);;All files (*)"
 MODEL_FILTER = "DigitPad models (*.npz);;All files (*)"
 MODEL_LABELS = {name: f"{arch.label} (bundled)" for name, arch in ARCHITECTURES.items()}
 
+SPACING = 8  # between the parts of the side panel, in pixels
+MIN_CANVAS = 240  # the canvas never shrinks below this square
+
 log = logging.getLogger(__name__)
+
+
+def scaled_font(base: QFont, factor: float, bold: bool = False) -> QFont:
+    """``base`` scaled by ``factor`` (the window's type scale: 1, 1.15, 3)."""
+    font = QFont(base)
+    font.setPointSizeF(base.pointSizeF() * factor)
+    font.setBold(bold)
+    return font
 
 
 def versions_text() -> str:
@@ -94,12 +106,15 @@ class MainWindow(QMainWindow):
     def _build_widgets(self) -> None:
         self.banner = MessageBanner(self)
         self.canvas = DrawingCanvas(self, pen_width=self.settings.pen_width)
-        self.result_label = QLabel(self)
+        self.canvas.setMinimumSize(MIN_CANVAS, MIN_CANVAS)
+        # The answer: the digit large, how sure below it (one step of the type scale).
+        self.result_label = QLabel("–", self)
         self.result_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        font = QFont(self.font())
-        font.setPointSizeF(font.pointSizeF() * 1.6)
-        font.setBold(True)
-        self.result_label.setFont(font)
+        self.result_label.setFont(scaled_font(self.font(), 3.0, bold=True))
+        self.result_label.setAccessibleName("The digit recognised")
+        self.confidence_label = QLabel("", self)
+        self.confidence_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.confidence_label.setFont(scaled_font(self.font(), 1.15))
         self.bars = ProbabilityBars(self)
         self.model_view = ModelInputView(self)
         self.live_check = QCheckBox("Live prediction", self)
@@ -124,7 +139,9 @@ class MainWindow(QMainWindow):
         buttons.addWidget(self.clear_button)
 
         side = QVBoxLayout()
+        side.setSpacing(SPACING)
         side.addWidget(self.result_label)
+        side.addWidget(self.confidence_label)
         side.addWidget(self.bars, 3)
         side.addWidget(seen)
         side.addLayout(view_row, 2)
@@ -312,13 +329,28 @@ class MainWindow(QMainWindow):
 
     def show_about(self) -> None:
         """A non-modal About box (so nothing blocks and tests can find and close it)."""
+        in_use = self.model_label.toolTip() or "none yet"
+        data = self.training.userdata.root if self.training is not None else None
         box = QMessageBox(
-            QMessageBox.Icon.Information,
+            QMessageBox.Icon.NoIcon,
             "About DigitPad",
-            "Draw a digit; a small neural network says which it is.\n\n" + versions_text(),
+            f"<h2>DigitPad {__version__}</h2>"
+            "<p>Draw a digit; a small neural network says which it is, and how sure it "
+            "is of each digit. Correct it, and it learns your handwriting.</p>"
+            f"<p><b>Model in use:</b> {html.escape(in_use)}</p>"
+            + (f"<p><b>Your data:</b> {html.escape(str(data))}</p>" if data else "")
+            + (f"<p><b>Log:</b> {html.escape(str(self.log_path))}</p>" if self.log_path else "")
+            + "<p>"
+            + html.escape(versions_text()).replace("\n", "<br>")
+            + "</p>",
             QMessageBox.StandardButton.Close,
             self,
         )
+        icon = self.windowIcon()
+        if not icon.isNull():
+            box.setIconPixmap(icon.pixmap(64, 64))
+        box.setTextFormat(Qt.TextFormat.RichText)
+        box.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         box.open()
         self._about = box
@@ -378,7 +410,8 @@ class MainWindow(QMainWindow):
         self.bars.set_probabilities(prediction.probabilities, prediction.digit)
         self.model_view.set_pixels(prediction.model_input)
         self.model_view.set_evidence(prediction.evidence if self.why_check.isChecked() else None)
-        self.result_label.setText(f"{prediction.digit}  ({prediction.confidence:.1%} sure)")
+        self.result_label.setText(str(prediction.digit))
+        self.confidence_label.setText(f"{prediction.confidence:.1%} sure")
         self.statusBar().showMessage(
             f"Looks like a {prediction.digit}{self._hint(prediction.digit)}"
         )
@@ -391,6 +424,7 @@ class MainWindow(QMainWindow):
         self.model_view.set_pixels(None)
         self.model_view.set_evidence(None)
         self.result_label.setText("–")
+        self.confidence_label.setText("")
         self.result_label.setToolTip(message)
         self.statusBar().showMessage(message)
 
@@ -428,11 +462,12 @@ class MainWindow(QMainWindow):
         name = MODEL_LABELS.get(source) or (
             "Your model" if "adapted" in model.meta else Path(source).name
         )
-        summary = f"{name}: {model.summary}"
-        self.model_label.setText(f"Model: {model.summary}")
-        self.model_label.setToolTip(summary)
-        self.active_model_action.setText(f"Active: {summary}")
-        self.statusBar().showMessage(f"Using {summary}", 5000)
+        accuracy = model.test_accuracy
+        short = name if accuracy is None else f"{name} · {accuracy:.2%}"
+        self.model_label.setText(short)
+        self.model_label.setToolTip(f"{name}: {model.summary}")
+        self.active_model_action.setText(f"In use: {short}")
+        self.statusBar().clearMessage()
         if not self.canvas.is_empty:
             self.predict()
         if first:

@@ -71,8 +71,11 @@ class ModelInputView(QWidget):
         painter = QPainter(self)
         target = self._target()
         if self._image is None:
-            painter.fillRect(target, self.palette().color(QPalette.ColorRole.AlternateBase))
-            painter.setPen(self.palette().color(QPalette.ColorRole.PlaceholderText))
+            palette = self.palette()
+            painter.fillRect(target, palette.color(QPalette.ColorRole.AlternateBase))
+            painter.setPen(palette.color(QPalette.ColorRole.Mid))
+            painter.drawRect(target.adjusted(0.5, 0.5, -0.5, -0.5))  # the frame, empty or not
+            painter.setPen(palette.color(QPalette.ColorRole.PlaceholderText))
             painter.drawText(target, Qt.AlignmentFlag.AlignCenter, "–")
         else:
             # No smoothing: each of the 28×28 pixels stays a visible square.

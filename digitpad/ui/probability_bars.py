@@ -119,9 +119,10 @@ class ProbabilityBars(QWidget):
         value = None if self._values is None else self._values[digit]
 
         painter.setPen(Qt.PenStyle.NoPen)
-        painter.setBrush(palette.color(QPalette.ColorRole.AlternateBase))
         radius = min(4.0, track.height() / 2)
-        painter.drawRoundedRect(track, radius, radius)
+        if value is not None:  # empty tracks would run through the message
+            painter.setBrush(palette.color(QPalette.ColorRole.AlternateBase))
+            painter.drawRoundedRect(track, radius, radius)
         if value is not None and track.width() * value >= 1:
             bar = QRectF(track.topLeft(), track.size())
             bar.setWidth(max(track.height() / 2, track.width() * value))

@@ -36,7 +36,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from digitpad.networks import ARCHITECTURES
+from digitpad.networks import ARCHITECTURES, label
 from digitpad.requests import (
     TRIAL_EPOCHS_RANGE,
     TRIALS_RANGE,
@@ -52,6 +52,11 @@ from digitpad.userdata import UserData
 COLUMNS = ("Trial", "State", "Val. accuracy", "Epochs", "Parameters")
 
 
+def readable(name: str) -> str:
+    """A setting's name as people write it: ``label_smoothing`` → ``label smoothing``."""
+    return "learning rate" if name == "lr" else name.replace("_", " ")
+
+
 def format_params(params: dict) -> str:
     parts = []
     for key, value in params.items():
@@ -59,8 +64,14 @@ def format_params(params: dict) -> str:
             value = f"{value:.3g}"
         elif isinstance(value, list):
             value = "×".join(str(v) for v in value)
-        parts.append(f"{key}={value}")
+        elif key == "arch":
+            value = label(str(value))
+        parts.append(f"{readable(key)} {value}")
     return ", ".join(parts)
+
+
+def percent(value: float | None) -> str:
+    return "–" if value is None else f"{value:.2%}"
 
 
 class TrialChart(LineChart):
@@ -266,7 +277,7 @@ class SearchDialog(QDialog):
         kind = event.get("event")
         if kind == "search_started":
             space = event.get("space") or {}
-            self.space_label.setText("Searching: " + ", ".join(space))
+            self.space_label.setText("Searching: " + ", ".join(readable(k) for k in space))
             self.status_label.setText(
                 f"Study {event.get('study')}: {event.get('finished_trials', 0)} of "
                 f"{event.get('target_trials')} trials already finished. {event.get('data', '')}"
@@ -310,8 +321,12 @@ class SearchDialog(QDialog):
         self.status_label.setText(
             f"Done: {done.get('trials_completed')} trials completed, "
             f"{done.get('trials_pruned')} pruned. Best validation accuracy "
-            f"{(done.get('best_val_accuracy') or 0):.4f}"
-            + (f", test accuracy of the retrained best {test:.4f}." if test is not None else ".")
+            f"{percent(done.get('best_val_accuracy'))}"
+            + (
+                f", test accuracy of the retrained best {percent(test)}."
+                if test is not None
+                else "."
+            )
         )
 
     def _on_failed(self, message: str, kind: str = "bug") -> None:
@@ -352,7 +367,7 @@ class SearchDialog(QDialog):
             self.table.setItem(row, 0, QTableWidgetItem(str(trial)))
         self.table.setItem(row, 1, QTableWidgetItem(state))
         if value is not None:
-            self.table.setItem(row, 2, QTableWidgetItem(f"{value:.4f}"))
+            self.table.setItem(row, 2, QTableWidgetItem(percent(value)))
         if epoch:
             self.table.setItem(row, 3, QTableWidgetItem(str(epoch)))
         if params is not None:
@@ -362,7 +377,8 @@ class SearchDialog(QDialog):
     def _show_best(self) -> None:
         if self.best_value is not None:
             self.status_label.setText(
-                f"{len(self.rows)} trials so far; best validation accuracy {self.best_value:.4f}"
+                f"{len(self.rows)} trials so far; best validation accuracy "
+                f"{percent(self.best_value)}"
             )
 
     def _choose_data(self) -> None:
