@@ -11,9 +11,12 @@ from __future__ import annotations
 
 import contextlib
 import json
+import lzma
 import math
 import os
+import tokenize
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -33,6 +36,21 @@ MAX_MEMBERS = 64
 MAX_WEIGHT = 1e4
 MAX_NORM = 1e3
 MIN_STD = 1e-3
+# What reading a damaged archive raises besides ValueError and OSError: zipfile's own
+# errors (an unsupported method or version, encryption: RuntimeError), zlib's and lzma's
+# for a corrupt stream, and tokenize's and ast's for a garbled .npy header.
+DAMAGED = (
+    ValueError,
+    OSError,
+    EOFError,
+    KeyError,
+    RuntimeError,
+    SyntaxError,
+    zipfile.BadZipFile,
+    zlib.error,
+    lzma.LZMAError,
+    tokenize.TokenError,
+)
 
 
 class ModelFileError(ValueError):
@@ -188,7 +206,7 @@ def load_model(path: str | os.PathLike) -> Model:
         raise
     except PermissionError:
         raise ModelFileError(f"no permission to read {path}") from None
-    except (ValueError, OSError, zipfile.BadZipFile, EOFError, KeyError) as exc:
+    except DAMAGED as exc:
         raise ModelFileError(f"{path} is not a DigitPad model file ({_what(path, exc)})") from None
     meta_bytes = arrays.pop(META_KEY, None)
     if meta_bytes is None:

@@ -1,0 +1,164 @@
+"""Coverage-guided fuzzing of the three parsers that take untrusted bytes, and what it found.
+
+The targets, seeds and the contract they check live in ``benchmarks/fuzz.py`` (atheris,
+that is libFuzzer, on the parsers' Python code). Here:
+
+- every seed is a valid input its target accepts, so that mutations start deep;
+- every input the fuzzer crashed a parser with is kept in ``tests/fuzz/crashes/`` and
+  replayed, and each bug it (or reading its findings) showed has a readable test below;
+- a bounded, seeded fuzzing run per target: ``DIGITPAD_FUZZ_SECONDS`` (default 50) each,
+  ``DIGITPAD_FUZZ_SEED`` (default 1); ``DIGITPAD_FUZZ_SECONDS=0`` skips it. It needs
+  atheris (Linux, Python 3.10-3.13), and is skipped without it.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import io
+import os
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from digitpad.model_file import ModelFileError, load_model
+
+ROOT = Path(__file__).resolve().parent.parent
+FUZZ_SCRIPT = ROOT / "benchmarks" / "fuzz.py"
+CRASHES = Path(__file__).resolve().parent / "fuzz" / "crashes"
+SECONDS = float(os.environ.get("DIGITPAD_FUZZ_SECONDS", "50"))
+SEED = int(os.environ.get("DIGITPAD_FUZZ_SEED", "1"))
+
+
+def _load_fuzz():
+    spec = importlib.util.spec_from_file_location("digitpad_fuzz", FUZZ_SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+fuzz = _load_fuzz()
+
+
+@pytest.fixture(scope="module")
+def model_seed() -> bytes:
+    """A real model file (FCNN, one hidden unit) written by ``save_model``."""
+    return fuzz.seeds("model")["fcnn"]
+
+
+@pytest.mark.parametrize("target", fuzz.TARGETS)
+def test_every_seed_is_a_valid_input_its_target_accepts(target, tmp_path):
+    run = fuzz.harness(target, tmp_path)
+    seeds = fuzz.seeds(target)
+    assert len(seeds) >= 4
+    for name, data in seeds.items():
+        assert run(data) is None, name
+
+
+def crash_files() -> list[Path]:
+    return sorted(p for p in CRASHES.glob("*/*") if p.is_file())
+
+
+@pytest.mark.parametrize("path", crash_files(), ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_inputs_the_fuzzer_crashed_a_parser_with_are_now_refused(path, tmp_path):
+    reason = fuzz.harness(path.parent.name, tmp_path)(path.read_bytes())
+    assert reason, "refused with a message"
+
+
+def test_the_harness_flags_what_breaks_the_contract(tmp_path, monkeypatch, model_seed):
+    """A parser raising something else, or answering out of range, is a crash."""
+    import digitpad.images
+    import digitpad.model_file
+    import training.data
+
+    def broken(*args, **kwargs):
+        raise KeyError("oops")
+
+    monkeypatch.setattr(digitpad.model_file, "load_model", broken)
+    with pytest.raises(KeyError):
+        fuzz.harness("model", tmp_path / "m")(model_seed)
+    monkeypatch.setattr(digitpad.images, "load_image", lambda path: Image.new("L", (4000, 10)))
+    with pytest.raises(fuzz.ContractError, match="size"):
+        fuzz.harness("image", tmp_path / "i")(fuzz.seeds("image")["png-gray"])
+    nan = training.data.Digits(np.full((1, 28, 28), np.nan, np.float32), np.zeros(1, np.int64), "")
+    monkeypatch.setattr(training.data, "load_mnist", lambda folder, split: nan)
+    with pytest.raises(fuzz.ContractError, match="not finite"):
+        fuzz.harness("data", tmp_path / "d")(fuzz.seeds("data")["idx"])
+
+
+def test_the_checksum_repairs_keep_a_mutated_archive_readable(model_seed):
+    """What lets mutated bytes reach the arrays and metadata instead of a CRC error."""
+    damaged = bytearray(model_seed)
+    damaged[200] ^= 0xFF  # inside fc1.weight's data
+    with zipfile.ZipFile(io.BytesIO(bytes(damaged))) as archive:
+        assert archive.testzip() == "fc1.weight.npy"
+    with zipfile.ZipFile(io.BytesIO(fuzz._fix_zip_crcs(bytes(damaged)))) as archive:
+        assert archive.testzip() is None
+    png = bytearray(fuzz.seeds("image")["png-gray"])
+    png[19] ^= 0x01  # the IHDR width: 40 → 41
+    with pytest.raises(OSError):  # Pillow: broken PNG file (bad header checksum in IHDR)
+        Image.open(io.BytesIO(bytes(png)))
+    assert Image.open(io.BytesIO(fuzz._fix_png_crcs(bytes(png)))).size == (41, 40)
+
+
+# --- what the fuzzer found in the model file loader ------------------------------------------
+
+
+def _central_entries(data: bytes) -> list[int]:
+    """Offsets of the central directory entries of a zip archive."""
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        at, entries = archive.start_dir, []
+        for _ in archive.infolist():
+            entries.append(at)
+            at += 46 + sum(
+                int.from_bytes(data[at + k : at + k + 2], "little") for k in (28, 30, 32)
+            )
+    return entries
+
+
+def _patched(data: bytes, field: int, value: int) -> bytes:
+    """``data`` with a two-byte field of the first member's central directory entry set."""
+    out = bytearray(data)
+    entry = _central_entries(data)[0]
+    out[entry + field : entry + field + 2] = value.to_bytes(2, "little")
+    return bytes(out)
+
+
+def _npy_with_header(text: bytes, data: bytes = b"") -> bytes:
+    text += b" " * ((64 - (10 + len(text) + 1) % 64) % 64) + b"\n"
+    return b"\x93NUMPY\x01\x00" + len(text).to_bytes(2, "little") + text + data
+
+
+def _with_member(seed: bytes, name: str, content: bytes) -> bytes:
+    members = [(n, content if n == name else c, m) for n, c, m in fuzz._zip_members(seed)]
+    return fuzz._zip(members)
+
+
+@pytest.mark.parametrize(
+    ("damage", "raised_before"),
+    [
+        (lambda d: _patched(d, 10, 99), "NotImplementedError: compression method"),
+        (lambda d: _patched(d, 6, 100), "NotImplementedError: zip file version 10.0"),
+        (lambda d: _patched(d, 10, 8), "zlib.error: a stored member read as deflated"),
+        (lambda d: _patched(d, 10, 14), "lzma.LZMAError"),
+        (lambda d: _patched(d, 8, 1), "RuntimeError: encrypted"),
+        (
+            lambda d: _with_member(d, "fc1.bias.npy", _npy_with_header(b"{'descr': '<f4', 'sh")),
+            "tokenize.TokenError: an .npy header cut short",
+        ),
+        (
+            lambda d: _with_member(
+                d, "fc1.bias.npy", _npy_with_header(b"{'descr': '<f4,(x)', 'shape': (1,), }")
+            ),
+            "SyntaxError: a dtype NumPy parses with ast",
+        ),
+    ],
+    ids=["method", "version", "deflate", "lzma", "encrypted", "token", "syntax"],
+)
+def test_damaged_archives_are_model_file_errors(tmp_path, model_seed, damage, raised_before):
+    path = tmp_path / "model.npz"
+    path.write_bytes(damage(model_seed))
+    with pytest.raises(ModelFileError, match="not a DigitPad model file"):
+        load_model(path)
