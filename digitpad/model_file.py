@@ -249,6 +249,9 @@ def _check_headers(path: Path) -> None:
     would take: a small file declaring huge or many arrays is refused unread.
     """
     if not zipfile.is_zipfile(path):
+        with open(path, "rb") as handle:
+            if handle.read(6) == b"\x93NUMPY":  # np.load would allocate what its header says
+                raise ModelFileError(f"{path} holds a bare array, not a model archive")
         return  # np.load says what else it is
     total = 0
     with zipfile.ZipFile(path) as archive:
@@ -271,6 +274,8 @@ def _check_headers(path: Path) -> None:
                     f"{path} is not a DigitPad model file (it holds pickled objects, "
                     "which are never opened)"
                 )
+            if any(size < 0 for size in shape):  # would offset another array's size
+                raise ModelFileError(f"{path} is not a DigitPad model file (a damaged archive)")
             total += math.prod(shape) * dtype.itemsize
             if total > MAX_ARRAY_BYTES:
                 raise ModelFileError(f"{path} declares arrays too large to be a model")

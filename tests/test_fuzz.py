@@ -162,3 +162,33 @@ def test_damaged_archives_are_model_file_errors(tmp_path, model_seed, damage, ra
     path.write_bytes(damage(model_seed))
     with pytest.raises(ModelFileError, match="not a DigitPad model file"):
         load_model(path)
+
+
+# Found by reading the loader while fixing the above (not by the fuzzer): allocations that
+# an array's header declares, and sizes in the metadata that cost time or memory.
+
+
+def _npy_declaring(shape, descr: str = "<f4", data: bytes = b"") -> bytes:
+    buffer = io.BytesIO()
+    np.lib.format.write_array_header_1_0(
+        buffer, {"descr": descr, "fortran_order": False, "shape": tuple(shape)}
+    )
+    return buffer.getvalue() + data
+
+
+def test_a_bare_array_declaring_256_gib_is_refused_unread(tmp_path):
+    path = tmp_path / "model.npz"
+    path.write_bytes(_npy_declaring((1 << 36,)))  # np.load allocated it: MemoryError
+    with pytest.raises(ModelFileError, match="bare array"):
+        load_model(path)
+
+
+@pytest.mark.filterwarnings("ignore:Duplicate name")
+def test_a_negative_size_cannot_hide_a_huge_array(tmp_path):
+    # Two members of one name: the headers' sizes add up to 0, and np.load reads the second.
+    path = tmp_path / "model.npz"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("a.npy", _npy_declaring((-(1 << 34),)))
+        archive.writestr("a.npy", _npy_declaring((1 << 34,), data=bytes(64)))
+    with pytest.raises(ModelFileError, match="damaged archive"):
+        load_model(path)
