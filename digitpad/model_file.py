@@ -13,6 +13,7 @@ import contextlib
 import json
 import lzma
 import math
+import numbers
 import os
 import tokenize
 import zipfile
@@ -36,6 +37,8 @@ MAX_MEMBERS = 64
 MAX_WEIGHT = 1e4
 MAX_NORM = 1e3
 MIN_STD = 1e-3
+# No layer of a model that fits MAX_ARRAY_BYTES is this wide, nor a network this deep.
+MAX_SIZE = 1 << 17
 # What reading a damaged archive raises besides ValueError and OSError: zipfile's own
 # errors (an unsupported method or version, encryption: RuntimeError), zlib's and lzma's
 # for a corrupt stream, and tokenize's and ast's for a garbled .npy header.
@@ -107,18 +110,19 @@ def validate(arch: str, params: dict[str, np.ndarray], meta: dict) -> Model:
     spec = ARCHITECTURES.get(arch)
     if spec is None:
         known = ", ".join(sorted(ARCHITECTURES))
-        raise ModelFileError(f"unknown architecture {arch!r} (this version knows {known})")
+        raise ModelFileError(f"unknown architecture {arch!r:.40} (this version knows {known})")
     sizes = meta.get("sizes", spec.default_sizes)
     try:
+        _check_sizes(sizes)
         expected = spec.shapes(sizes)
     except (KeyError, TypeError, ValueError) as exc:
-        raise ModelFileError(f"invalid sizes {sizes!r} for {arch}: {exc}") from None
+        raise ModelFileError(f"invalid sizes {sizes!r:.80} for {arch}: {exc!s:.80}") from None
     missing = sorted(set(expected) - set(params))
     if missing:
-        raise ModelFileError(f"missing weights for {arch}: {', '.join(missing)}")
+        raise ModelFileError(f"missing weights for {arch}: {_names(missing)}")
     unexpected = sorted(set(params) - set(expected))
     if unexpected:
-        raise ModelFileError(f"unexpected arrays for {arch}: {', '.join(unexpected)}")
+        raise ModelFileError(f"unexpected arrays for {arch}: {_names(unexpected)}")
     clean: dict[str, np.ndarray] = {}
     for name, shape in expected.items():
         array = params[name]
@@ -138,6 +142,28 @@ def validate(arch: str, params: dict[str, np.ndarray], meta: dict) -> Model:
     model = Model(arch=arch, params=clean, meta={**meta, "arch": arch, "sizes": sizes})
     _check_output(model)
     return model
+
+
+def _check_sizes(sizes: object) -> None:
+    """Sizes are a record of whole numbers (or short lists of them) in 1-MAX_SIZE.
+
+    Checked before the architecture builds its shapes from them: a count of
+    ``1e9`` layers or an infinite width must not cost time or memory first.
+    """
+    if not isinstance(sizes, dict):
+        raise TypeError("sizes must be a record")
+    for value in sizes.values():
+        values = value if isinstance(value, (list, tuple)) and len(value) <= 8 else [value]
+        for v in values:
+            number = isinstance(v, numbers.Real) and not isinstance(v, bool)
+            if not number or not 1 <= v <= MAX_SIZE or v != int(v):
+                raise ValueError(f"each size must be a whole number from 1 to {MAX_SIZE}")
+
+
+def _names(names: list[str]) -> str:
+    """A list of array names for a message: the first few, each cut short."""
+    shown = ", ".join(f"{name:.40}" for name in names[:6])
+    return shown + (f" and {len(names) - 6} more" if len(names) > 6 else "")
 
 
 def _number(value: object) -> bool:
@@ -213,14 +239,14 @@ def load_model(path: str | os.PathLike) -> Model:
         raise ModelFileError(f"{path} has no DigitPad metadata")
     try:
         meta = json.loads(meta_bytes.tobytes().decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
+    except (ValueError, RecursionError):  # not UTF-8, not JSON, or a number of 5,000 digits
         raise ModelFileError(f"{path} has unreadable metadata") from None
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
         raise ModelFileError(f"{path} is not a DigitPad model file")
     version = meta.get("format_version")
     if not isinstance(version, int) or version > FORMAT_VERSION:
         raise ModelFileError(
-            f"{path} uses model format version {version}; this DigitPad reads up to "
+            f"{path} uses model format version {version!s:.40}; this DigitPad reads up to "
             f"{FORMAT_VERSION}. Update DigitPad to use it."
         )
     try:
@@ -260,7 +286,7 @@ def _check_headers(path: Path) -> None:
             raise ModelFileError(f"{path} holds {len(members)} arrays, far more than a model")
         for member in members:
             if not member.filename.endswith(".npy"):
-                raise ModelFileError(f"{path} holds {member.filename!r}, which is not an array")
+                raise ModelFileError(f"{path} holds {member.filename!r:.80}, which is not an array")
             with archive.open(member) as handle:
                 version = np.lib.format.read_magic(handle)
                 read_header = (

@@ -15,7 +15,9 @@ from __future__ import annotations
 
 import importlib.util
 import io
+import json
 import os
+import time
 import zipfile
 from pathlib import Path
 
@@ -192,3 +194,55 @@ def test_a_negative_size_cannot_hide_a_huge_array(tmp_path):
         archive.writestr("a.npy", _npy_declaring((1 << 34,), data=bytes(64)))
     with pytest.raises(ModelFileError, match="damaged archive"):
         load_model(path)
+
+
+def _with_meta(seed: bytes, **changes) -> bytes:
+    (name, content) = next((n, c) for n, c, _ in fuzz._zip_members(seed) if n == "__meta__.npy")
+    meta = {**json.loads(fuzz._split_npy(content)[1]), **changes}
+    return _with_member(seed, name, fuzz._npy_bytes(json.dumps(meta).encode()))
+
+
+@pytest.mark.parametrize(
+    "sizes",
+    [
+        {"hidden": float("inf")},  # OverflowError in int()
+        {"hidden": 10**400},
+        {"hidden": 0.5},
+        {"channels": [1, 1], "hidden": 1, "convs": 10**9},  # a billion layers: minutes, gigabytes
+        {"channels": [1] * 100_000, "hidden": 1},  # a message of 300 kB
+        [128],
+    ],
+    ids=["infinite", "huge", "fraction", "billion-layers", "long-list", "not-a-record"],
+)
+def test_sizes_that_would_cost_time_or_memory_are_refused_at_once(tmp_path, sizes):
+    arch = "fcnn" if "convs" not in str(sizes) and len(str(sizes)) < 100 else "cnn"
+    path = tmp_path / "model.npz"
+    path.write_bytes(_with_meta(fuzz.seeds("model")[arch], sizes=sizes))
+    started = time.perf_counter()
+    with pytest.raises(ModelFileError, match="invalid sizes") as error:
+        load_model(path)
+    assert time.perf_counter() - started < 5
+    assert len(str(error.value)) < 300
+
+
+def test_metadata_with_a_number_of_5000_digits_is_unreadable(tmp_path, model_seed):
+    members = fuzz._zip_members(model_seed)
+    meta = fuzz._split_npy(dict((n, c) for n, c, _ in members)["__meta__.npy"])[1]
+    text = meta[:-1] + b', "big": ' + b"7" * 5000 + b"}"  # int() refuses > 4300 digits
+    path = tmp_path / "model.npz"
+    path.write_bytes(_with_member(model_seed, "__meta__.npy", fuzz._npy_bytes(text)))
+    with pytest.raises(ModelFileError, match="unreadable metadata"):
+        load_model(path)
+
+
+def test_messages_about_foreign_names_stay_short(tmp_path, model_seed):
+    path = tmp_path / "model.npz"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("x" * 5000, b"")
+    with pytest.raises(ModelFileError, match="not an array") as error:
+        load_model(path)
+    assert len(str(error.value)) < 300
+    path.write_bytes(_with_meta(model_seed, arch="y" * 5000, format_version=[0] * 5000))
+    with pytest.raises(ModelFileError) as error:
+        load_model(path)
+    assert len(str(error.value)) < 300
