@@ -26,6 +26,7 @@ import pytest
 from PIL import Image
 
 from digitpad.model_file import ModelFileError, load_model
+from training.data import DataError, load_corrections
 
 ROOT = Path(__file__).resolve().parent.parent
 FUZZ_SCRIPT = ROOT / "benchmarks" / "fuzz.py"
@@ -246,3 +247,30 @@ def test_messages_about_foreign_names_stay_short(tmp_path, model_seed):
     with pytest.raises(ModelFileError) as error:
         load_model(path)
     assert len(str(error.value)) < 300
+
+
+# --- what the fuzzer found in the corrections reader (and the allocations, as above) -------
+
+
+@pytest.mark.parametrize(
+    ("make", "words"),
+    [
+        (lambda d: _patched(d, 10, 8), "cannot read"),  # zlib.error
+        (lambda d: _patched(d, 10, 99), "cannot read"),  # NotImplementedError
+        (
+            lambda d: _with_member(d, "labels.npy", _npy_with_header(b"{'descr': '<i8', 'sh")),
+            "cannot read",  # tokenize.TokenError
+        ),
+        (lambda d: _npy_declaring((2, 28, 28), "|u1", bytes(2 * 784)), "not an .npz archive"),
+        (  # 784 GiB declared in 2 kB: np.load allocated it first
+            lambda d: _with_member(d, "images.npy", _npy_declaring((1 << 30, 28, 28), "|u1")),
+            "more than this reader accepts",
+        ),
+    ],
+    ids=["deflate", "method", "token", "bare-array", "terabyte"],
+)
+def test_damaged_correction_archives_are_data_errors(tmp_path, make, words):
+    seed = fuzz.seeds("data")["npz"][1:]  # after the fuzzer's mode byte: a real .npz
+    (tmp_path / "more.npz").write_bytes(make(seed))
+    with pytest.raises(DataError, match=words):
+        load_corrections(tmp_path)

@@ -36,6 +36,7 @@ from pathlib import Path
 
 import numpy as np
 
+from digitpad.model_file import DAMAGED
 from digitpad.preprocess import SIDE, prepare
 from digitpad.preprocess import VERSION as PREPROCESS_VERSION
 
@@ -251,14 +252,48 @@ def _load_correction_png(path: Path) -> np.ndarray:
     return result.image
 
 
+def _check_npz(path: Path) -> None:
+    """Refuse what is no .npz archive, or arrays larger than :data:`MAX_IDX_BYTES`, unread.
+
+    ``np.load`` allocates what an array's header declares before reading it: a
+    small file declaring a terabyte must be refused from its headers.
+    """
+    if not zipfile.is_zipfile(path):
+        raise DataError(f"{path} is not an .npz archive")
+    total = 0
+    with zipfile.ZipFile(path) as archive:
+        for info in archive.infolist():
+            if info.filename in ("images", "labels"):  # np.load would return its raw bytes
+                raise DataError(f"{path}: {info.filename} is a raw file, not an array (.npy)")
+            if info.filename not in ("images.npy", "labels.npy"):
+                continue
+            with archive.open(info) as handle:
+                version = np.lib.format.read_magic(handle)
+                read_header = (
+                    np.lib.format.read_array_header_1_0
+                    if version == (1, 0)
+                    else np.lib.format.read_array_header_2_0
+                )
+                shape, _fortran, dtype = read_header(handle)
+            if any(size < 0 for size in shape):
+                raise DataError(f"{path}: {info.filename} declares a negative size")
+            total += math.prod(shape) * dtype.itemsize
+    if total > MAX_IDX_BYTES:
+        raise DataError(f"{path} declares {total:,} bytes of arrays, more than this reader accepts")
+
+
 def _load_correction_npz(path: Path) -> tuple[np.ndarray, np.ndarray]:
     try:
+        _check_npz(path)
         with np.load(path, allow_pickle=False) as archive:
             images, labels = archive["images"], archive["labels"]
+    except DataError:
+        raise
     except KeyError:
         raise DataError(f"{path} needs arrays 'images' and 'labels'") from None
-    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
-        raise DataError(f"cannot read {path}: {exc}") from None
+    except DAMAGED as exc:  # zipfile, zlib, lzma and NumPy's header parser each have their own
+        # Cut short: zipfile's and NumPy's messages quote the damaged bytes.
+        raise DataError(f"cannot read {path}: {exc!s:.200}") from None
     if not np.issubdtype(images.dtype, np.number) or not np.issubdtype(labels.dtype, np.integer):
         raise DataError(f"{path}: images must be numbers and labels whole numbers")
     if labels.ndim != 1:
