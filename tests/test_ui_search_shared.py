@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import optuna
@@ -83,6 +86,51 @@ def test_a_bad_database_address_is_refused_before_any_process(
     dialog.storage_edit.setText(address)
     assert not dialog.start()
     assert words in dialog.status_label.text() and not dialog.running
+
+
+def test_the_dialog_shows_the_trials_of_every_worker(
+    window, qtbot, mnist_folder, tmp_path, monkeypatch, new_database
+):
+    monkeypatch.setenv("DIGITPAD_DATA_DIR", str(tmp_path / "userdata"))
+    url = new_database("gui_two")
+    window.search.action.trigger()
+    dialog: SearchDialog = window.search.dialog
+    dialog.data_edit.setText(str(mnist_folder))
+    dialog.trials_spin.setValue(8)
+    dialog.epochs_spin.setValue(1)
+    dialog.study_edit.setText("pair")
+    dialog.shared_radio.setChecked(True)
+    dialog.storage_edit.setText(url)  # a password typed into the address works too
+    other = subprocess.Popen(
+        [
+            sys.executable, "-m", "training", "search", "--data", str(mnist_folder),
+            "--storage", url, "--study-name", "pair", "--trials", "8", "--epochs", "1",
+            "--device", "cpu", "--cache", str(tmp_path / "other-cache"), "--no-final",
+            "--progress", "jsonl",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "OMP_NUM_THREADS": "1"},
+    )  # fmt: skip
+    try:
+        for line in other.stdout:  # the other worker has begun its first trial
+            if '"trial_started"' in line:
+                break
+        assert dialog.start()
+        done = wait_for_end(qtbot, dialog)
+    finally:
+        _, err = other.communicate(timeout=240)
+    assert other.returncode == 0, err
+    study = optuna.load_study(study_name="pair", storage=url)
+    finished = [t.number for t in study.trials if t.state.is_finished() and t.value is not None]
+    states = {dialog.table.item(r, 0).text(): dialog.table.item(r, 1).text() for r in range(
+        dialog.table.rowCount())}  # fmt: skip
+    # Every finished trial of the study is in the table, the other worker's marked as such.
+    assert {str(n) for n in finished} <= set(states)
+    theirs = [e for e in states.values() if "another computer" in e or "earlier" in e]
+    assert theirs, states
+    assert done["trials_completed"] + done["trials_pruned"] == 8
 
 
 def test_a_wrong_password_is_one_clear_line(

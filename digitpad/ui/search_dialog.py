@@ -49,7 +49,15 @@ from digitpad.ui.child_process import ChildProcess
 from digitpad.ui.settings import Settings
 from digitpad.userdata import UserData
 
+ELSEWHERE = " on another computer"  # a trial another worker of a shared study ran
 COLUMNS = ("Trial", "State", "Val. accuracy", "Epochs", "Parameters")
+
+
+def _where(event: dict) -> str:
+    """Where a trial ran, when not here and now: earlier (a resumed study) or elsewhere."""
+    if event.get("earlier"):
+        return " earlier"
+    return ELSEWHERE if event.get("by_another_worker") else ""
 
 
 def readable(name: str) -> str:
@@ -289,7 +297,8 @@ class SearchDialog(QDialog):
                 event["trial"], "running", event.get("val_accuracy"), event.get("epoch", 0), None
             )
         elif kind == "trial_finished":
-            self._row(event["trial"], "complete", event.get("value"), None, event.get("params"))
+            state = "complete" + _where(event)
+            self._row(event["trial"], state, event.get("value"), None, event.get("params"))
             self.chart.add(event["trial"], event.get("value"), pruned=False)
             value = event.get("value")
             if value is not None and (self.best_value is None or value > self.best_value):
@@ -299,7 +308,7 @@ class SearchDialog(QDialog):
         elif kind == "trial_pruned":
             self._row(
                 event["trial"],
-                f"pruned (epoch {event.get('epoch')})",
+                f"pruned (epoch {event.get('epoch')}){_where(event)}",
                 event.get("value"),
                 event.get("epoch"),
                 event.get("params"),

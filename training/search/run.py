@@ -76,7 +76,10 @@ class _Run:
         stop: Stop | None,
     ) -> None:
         self.options = options
-        self.emit: Emit = emit or (lambda event: None)
+        self._emit: Emit = emit or (lambda event: None)
+        # Trials already told to the caller: ours as they end, and other workers' once seen.
+        self.reported: set[int] = set()
+        self.earlier: set[int] = set()
         self.on_trial_done = on_trial_done or (lambda study: None)
         self.stop: Stop = stop or threading.Event()
         self.space = space_for(options.arch, options.space)
@@ -85,6 +88,37 @@ class _Run:
         self.data: Any = None
         self.device: Any = None
         self.start = 0.0
+
+    def emit(self, event: dict) -> None:
+        if event.get("event") in ("trial_finished", "trial_pruned"):
+            self.reported.add(event["trial"])
+        self._emit(event)
+
+    def _report_others(self) -> None:
+        """Tell the caller about the study's trials it has not heard of: those finished before
+        this run (``earlier``) and those other workers finish meanwhile (``by_another_worker``)."""
+        from optuna.trial import TrialState
+
+        from training.search.space import config_values
+
+        states = (TrialState.COMPLETE, TrialState.PRUNED)
+        for trial in self.study.get_trials(deepcopy=False, states=states):
+            if trial.number in self.reported:
+                continue
+            pruned = trial.state == TrialState.PRUNED
+            last = trial.intermediate_values
+            value = trial.value if not pruned else (last[max(last)] if last else None)
+            self.emit(
+                {
+                    "event": "trial_pruned" if pruned else "trial_finished",
+                    "trial": trial.number,
+                    "params": config_values(trial.params, self.space),
+                    "value": rounded(value),
+                    "epoch": max(last) if pruned and last else None,
+                    "earlier": trial.number in self.earlier,
+                    "by_another_worker": trial.number not in self.earlier,
+                }
+            )
 
     def check(self) -> None:
         """The options a search cannot start with, before anything is opened or loaded."""
@@ -126,6 +160,7 @@ class _Run:
 
         self.start = time.perf_counter()
         existing = counts(self.study)
+        self.earlier = {t.number for t in self.study.trials if t.state.is_finished()}
         if not self.study.trials:
             # A new study first measures the current defaults, then what it is asked to.
             defaults = {k: getattr(self.base, k) for k in self.space}
@@ -137,6 +172,7 @@ class _Run:
             seed=self.options.seed + len(self.study.trials), n_startup_trials=5, multivariate=True
         )
         self.emit(self._started_event(existing))
+        self._report_others()  # a resumed or shared study shows its trials so far
 
     def _started_event(self, existing: dict[str, int]) -> dict:
         o = self.options
@@ -187,8 +223,10 @@ class _Run:
             # worker died (its heartbeat stops; the trial is failed and queued again).
             take_over_stale(self.study)
             self.stop.wait(POLL_S)
+            self._report_others()
             return True
         run_trial(self.study, objective)
+        self._report_others()
         self.on_trial_done(self.study)
         return True
 
