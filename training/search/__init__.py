@@ -51,7 +51,6 @@ from training.search.options import (
     SearchOptions,
 )
 from training.search.places import (
-    APP_DIR_NAME,
     STUDY_DB_NAME,
     default_storage,
     default_study_name,
@@ -79,7 +78,6 @@ from training.search.study import (
 )
 
 __all__ = [
-    "APP_DIR_NAME",
     "DEFAULT_EPOCHS",
     "DEFAULT_PRUNER",
     "DEFAULT_TRIALS",

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-APP_DIR_NAME = "DigitPad"
 STUDY_DB_NAME = "search.db"
 
 
