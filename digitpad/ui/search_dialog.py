@@ -141,8 +141,16 @@ class SearchDialog(QDialog):
         self.trials_spin.setRange(*TRIALS_RANGE)
         self.epochs_spin = QSpinBox()
         self.epochs_spin.setRange(*TRIAL_EPOCHS_RANGE)
+        # Which study: a new one (named for the user unless they name it) or one to continue.
+        self.study_combo = QComboBox()
+        self.study_combo.addItem("A new study", None)
         self.study_edit = QLineEdit()
-        self.study_edit.setPlaceholderText("digitpad-<architecture> (resumed if it exists)")
+        self.study_edit.setPlaceholderText("a name is chosen for you")
+        study_row = QHBoxLayout()
+        study_row.addWidget(self.study_combo, 2)
+        study_row.addWidget(self.study_edit, 1)
+        self.studies: list[dict] = []  # what the last listing of the storage found
+        self.lister = ChildProcess(self, name="study listing")
         self.local_radio = QRadioButton("On this computer")
         self.shared_radio = QRadioButton("In a database shared by several computers:")
         self.storage_edit = QLineEdit()
@@ -163,8 +171,8 @@ class SearchDialog(QDialog):
         form.addRow("Architecture", self.arch_combo)
         form.addRow("Trials in the study", self.trials_spin)
         form.addRow("Epochs per trial", self.epochs_spin)
-        form.addRow("Study name", self.study_edit)
         form.addRow("Study kept", where)
+        form.addRow("Study", study_row)
 
         self.space_label = QLabel("")
         self.space_label.setWordWrap(True)
@@ -197,8 +205,20 @@ class SearchDialog(QDialog):
         layout.addWidget(self.table, 1)
         layout.addWidget(self.status_label)
         layout.addWidget(buttons)
-        self.resize(760, 620)
+        self.resize(760, 660)
         self._restore()
+        self.study_combo.currentIndexChanged.connect(self._on_study_chosen)
+        self.lister.finished.connect(lambda _model, done: self._on_listing(done))
+        self.lister.failed.connect(
+            lambda message, _kind: self.status_label.setText(
+                f"Could not list the studies there: {message}"
+            )
+        )
+        self.local_radio.toggled.connect(lambda _on: self.list_studies())
+        self.storage_edit.editingFinished.connect(self.list_studies)
+        self.password_edit.editingFinished.connect(self.list_studies)
+        self.arch_combo.currentIndexChanged.connect(lambda _i: self._name_hint())
+        self.list_studies()
 
         self.start_button.clicked.connect(self.start)
         self.cancel_button.clicked.connect(self.cancel)
@@ -223,16 +243,102 @@ class SearchDialog(QDialog):
             arch=str(self.arch_combo.currentData()),
             trials=self.trials_spin.value(),
             epochs=self.epochs_spin.value(),
-            study=self.study_edit.text().strip(),
+            study=self._study_name(),
             storage=storage,
         )
+
+    # --- the study -------------------------------------------------------------------------
+    def list_studies(self) -> None:
+        """Ask a child for the studies in the chosen storage (it needs Optuna, the app not)."""
+        if self.lister.running or self.running:
+            return
+        request = replace(self.request(), folder=".")
+        if request.storage and request.problem():
+            return  # an address still being typed
+        argv = ["search", "--list", "--progress", "jsonl"]
+        if request.storage:
+            argv += ["--storage", without_password(request.storage)]
+        env = {**self.userdata.child_environment(), **request.environment()}
+        self.lister.start(argv, env=env)
+
+    def _on_listing(self, event: dict) -> None:
+        if not isinstance(event.get("studies"), list):
+            return
+        wanted = self.study_combo.currentData() or {}
+        remembered = self.settings.search_request.study
+        self.studies = [s for s in event["studies"] if isinstance(s, dict) and s.get("study")]
+        self.study_combo.blockSignals(True)
+        self.study_combo.clear()
+        self.study_combo.addItem("A new study", None)
+        for study in self.studies:
+            best = study.get("best_val_accuracy")
+            self.study_combo.addItem(
+                f"Continue {study['study']}: {label(str(study.get('arch')))}, "
+                f"{study.get('epochs')} epochs a trial, {study.get('trials')} trials"
+                + (f", best {percent(best)}" if best is not None else ""),
+                study,
+            )
+        names = [s["study"] for s in self.studies]
+        keep = wanted.get("study") or (remembered if remembered in names else None)
+        self.study_combo.setCurrentIndex(names.index(keep) + 1 if keep in names else 0)
+        self.study_combo.blockSignals(False)
+        self._on_study_chosen()
+
+    def _on_study_chosen(self, _index: int = 0) -> None:
+        """An existing study fixes its network and epochs; a new one leaves them free."""
+        study = self.study_combo.currentData()
+        existing = isinstance(study, dict)
+        if existing:
+            index = self.arch_combo.findData(study.get("arch"))
+            if index >= 0:
+                self.arch_combo.setCurrentIndex(index)
+            if isinstance(study.get("epochs"), int):
+                self.epochs_spin.setValue(study["epochs"])
+        for widget in (self.arch_combo, self.epochs_spin, self.study_edit):
+            widget.setEnabled(not existing and not self.running)
+        self.study_edit.setVisible(not existing)
+        self._name_hint()
+
+    def _clash(self, request: SearchRequest) -> str | None:
+        """A new study named like an existing one made for another network or epochs."""
+        if isinstance(self.study_combo.currentData(), dict):
+            return None
+        for study in self.studies:
+            if study["study"] == request.study and (
+                study.get("arch") != request.arch or study.get("epochs") != request.epochs
+            ):
+                return (
+                    f"There is already a study called {request.study}, made for "
+                    f"{label(str(study.get('arch')))} with {study.get('epochs')} epochs a trial. "
+                    "Choose it under Study to continue it, or give the new one another name."
+                )
+        return None
+
+    def _study_name(self) -> str:
+        study = self.study_combo.currentData()
+        if isinstance(study, dict):
+            return str(study["study"])
+        return self.study_edit.text().strip() or self._new_name()
+
+    def _new_name(self) -> str:
+        """A study name no listed study has: digitpad-fcnn, then digitpad-fcnn-2, …"""
+        arch = str(self.arch_combo.currentData())
+        taken = {s["study"] for s in self.studies}
+        name, n = f"digitpad-{arch}", 1
+        while name in taken:
+            n += 1
+            name = f"digitpad-{arch}-{n}"
+        return name
+
+    def _name_hint(self) -> None:
+        self.study_edit.setPlaceholderText(f"{self._new_name()} (or a name of yours)")
 
     def show_request(self, request: SearchRequest) -> None:
         self.data_edit.setText(request.folder)
         self.arch_combo.setCurrentIndex(max(0, self.arch_combo.findData(request.arch)))
         self.trials_spin.setValue(request.trials)
         self.epochs_spin.setValue(request.epochs)
-        self.study_edit.setText(request.study)
+        self.study_edit.setText("")
         self.storage_edit.setText(without_password(request.storage))
         (self.shared_radio if request.storage else self.local_radio).setChecked(True)
 
@@ -253,7 +359,7 @@ class SearchDialog(QDialog):
         if self.running:
             return False
         request = self.request()
-        problem = request.problem()
+        problem = request.problem() or self._clash(request)
         if problem:
             self.status_label.setText(problem)
             return False
@@ -276,6 +382,7 @@ class SearchDialog(QDialog):
             self.runner.cancel()
 
     def closeEvent(self, event) -> None:
+        self.lister.stop()
         if self.running:
             self.runner.stop()
         super().closeEvent(event)
@@ -362,8 +469,12 @@ class SearchDialog(QDialog):
             self.shared_radio,
             self.storage_edit,
             self.password_edit,
+            self.study_combo,
         ):
             widget.setEnabled(not running)
+        if not running:
+            self._on_study_chosen()  # a continued study keeps its network and epochs fixed
+            self.list_studies()  # the study just run is now one to continue
 
     def _row(
         self, trial: int, state: str, value: float | None, epoch: int | None, params: dict | None

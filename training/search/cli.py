@@ -28,7 +28,7 @@ from training.search.options import (
     PRUNERS,
     SearchOptions,
 )
-from training.search.places import default_storage, redact, user_data_dir
+from training.search.places import STUDY_DB_NAME, default_storage, redact, user_data_dir
 from training.stopping import StopFlag
 
 EXIT_ERROR = 1
@@ -134,6 +134,11 @@ def _add_study_options(p: argparse.ArgumentParser) -> None:
         action="store_true",
         help="print the study's progress (finished, pruned, running, failed; best) and exit",
     )
+    p.add_argument(
+        "--list",
+        action="store_true",
+        help="print the DigitPad studies in --storage (architecture, epochs, trials) and exit",
+    )
 
 
 def options_from_args(args: argparse.Namespace, command: str = "") -> SearchOptions:
@@ -198,6 +203,8 @@ def search_main(args: argparse.Namespace, stop: StopFlag | None = None) -> int:
     try:
         if args.status:
             return show_status(options_from_args(args))
+        if args.list:
+            return list_studies(options_from_args(args))
         _check_args(args)
         return _search(args, stop)
     except (SearchError, ValueError, OSError) as exc:
@@ -256,6 +263,39 @@ def _lower_priority() -> None:
     import training.search
 
     training.search.lower_priority()
+
+
+def list_studies(options: SearchOptions) -> int:
+    """Print one JSON line, a ``done`` event with the storage's DigitPad studies (``--list``);
+    runs nothing."""
+    import optuna
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from training.search.study import make_storage
+    from training.search.trial import rounded
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    if options.storage is None and not (user_data_dir() / STUDY_DB_NAME).is_file():
+        emit("done", storage=redact(options.storage_url), studies=[])  # none made here yet
+        return 0
+    try:
+        summaries = optuna.get_all_study_summaries(make_storage(options.storage_url))
+    except (ImportError, SQLAlchemyError, OSError, ValueError, RuntimeError) as exc:
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise SearchError(f"cannot open storage {redact(options.storage_url)}: {reason}") from None
+    studies = [
+        {
+            "study": s.study_name,
+            "arch": s.user_attrs.get("arch"),
+            "epochs": s.user_attrs.get("epochs"),
+            "trials": s.n_trials,
+            "best_val_accuracy": rounded(s.best_trial.value) if s.best_trial else None,
+        }
+        for s in summaries
+        if s.user_attrs.get("digitpad_search")
+    ]
+    emit("done", storage=redact(options.storage_url), studies=studies)
+    return 0
 
 
 def show_status(options: SearchOptions) -> int:

@@ -142,16 +142,17 @@ class _Run:
             raise SearchError(str(exc), kind="input") from None
 
     def open(self) -> None:
-        """The study first (a storage problem must not wait for the data), then the data."""
+        """The data first, then the study: a study is only made for data that can be used,
+        so a wrong folder never leaves behind an empty study with the wrong settings."""
         import optuna
         import torch
 
         from training.search.data import load_split
 
         optuna.logging.set_verbosity(optuna.logging.WARNING)
-        self.study = open_study(self.options)
         o = self.options
         self.data = load_split(Path(o.data), self.base, o.val_fraction, self.device, o.cache)
+        self.study = open_study(self.options)
         torch.set_num_threads(max(1, torch.get_num_threads()))
 
     def prepare(self) -> None:

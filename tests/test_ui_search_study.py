@@ -1,0 +1,86 @@
+"""Choosing the study in the Search dialog: new or continued, never a trap after a failure."""
+
+from __future__ import annotations
+
+import optuna
+import pytest
+
+pytest_plugins = ["ui_helpers"]
+
+from ui_helpers import wait_success  # noqa: E402
+
+from digitpad.ui.search_dialog import SearchDialog  # noqa: E402
+
+
+@pytest.fixture
+def dialog(window, qtbot, tmp_path, monkeypatch) -> SearchDialog:
+    monkeypatch.setenv("DIGITPAD_DATA_DIR", str(tmp_path / "userdata"))
+    window.search.action.trigger()
+    found = window.search.dialog
+    with wait_success(qtbot, found.lister, found.lister.finished, timeout=60_000):
+        found.list_studies()
+    return found
+
+
+def studies(dialog: SearchDialog) -> list[str]:
+    return [dialog.study_combo.itemText(i) for i in range(dialog.study_combo.count())]
+
+
+def relist(dialog: SearchDialog, qtbot) -> None:
+    qtbot.waitUntil(lambda: not dialog.lister.running, timeout=60_000)
+    with wait_success(qtbot, dialog.lister, dialog.lister.finished, timeout=60_000):
+        dialog.list_studies()
+
+
+def test_a_failed_start_leaves_no_study_and_a_later_start_works(
+    dialog, qtbot, tmp_path, mnist_folder
+):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    dialog.data_edit.setText(str(empty))
+    dialog.epochs_spin.setValue(10)
+    with qtbot.waitSignal(dialog.runner.failed, timeout=120_000):
+        assert dialog.start()
+    assert "--" not in dialog.status_label.text()  # no command-line flags in the window
+    relist(dialog, qtbot)
+    assert studies(dialog) == ["A new study"]  # the bad folder made no study
+    # The same new study with other epochs now starts and runs.
+    dialog.data_edit.setText(str(mnist_folder))
+    dialog.epochs_spin.setValue(1)
+    dialog.trials_spin.setValue(2)
+    with wait_success(qtbot, dialog.runner, dialog.runner.finished, timeout=240_000):
+        assert dialog.start()
+    storage = f"sqlite:///{tmp_path / 'userdata' / 'search.db'}"
+    study = optuna.load_study(study_name="digitpad-fcnn", storage=storage)
+    assert study.user_attrs["epochs"] == 1 and len(study.trials) >= 2
+
+
+def test_a_finished_study_is_offered_to_continue_with_its_settings(dialog, qtbot, mnist_folder):
+    dialog.data_edit.setText(str(mnist_folder))
+    dialog.epochs_spin.setValue(1)
+    dialog.trials_spin.setValue(2)
+    with wait_success(qtbot, dialog.runner, dialog.runner.finished, timeout=240_000):
+        assert dialog.start()
+    relist(dialog, qtbot)
+    listed = studies(dialog)
+    assert len(listed) == 2 and listed[1].startswith("Continue digitpad-fcnn: FCNN, 1 epochs")
+    # A new study with other epochs gets a name of its own, so it cannot clash.
+    dialog.study_combo.setCurrentIndex(0)
+    dialog.epochs_spin.setValue(3)
+    assert dialog.request().study == "digitpad-fcnn-2"
+    dialog.study_edit.setText("digitpad-fcnn")  # a clash is said in words, before any child
+    assert not dialog.start() and "already a study called digitpad-fcnn" in (
+        dialog.status_label.text()
+    )
+    assert "--" not in dialog.status_label.text()
+    dialog.study_edit.setText("")
+    # Continuing fixes the network and the epochs to the study's.
+    dialog.study_combo.setCurrentIndex(1)
+    assert dialog.epochs_spin.value() == 1 and not dialog.epochs_spin.isEnabled()
+    assert not dialog.arch_combo.isEnabled() and dialog.request().study == "digitpad-fcnn"
+    dialog.trials_spin.setValue(3)
+    with wait_success(qtbot, dialog.runner, dialog.runner.finished, timeout=240_000) as done:
+        assert dialog.start()
+    result = done.args[1]
+    assert result["study"] == "digitpad-fcnn"
+    assert result["trials_completed"] + result["trials_pruned"] == 3
