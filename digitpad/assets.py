@@ -8,7 +8,6 @@ as ``resources/`` beside the code; a plain source checkout has it at the root.
 from __future__ import annotations
 
 import sys
-from importlib import resources
 from pathlib import Path
 
 from digitpad.networks import DEFAULT_ARCH
@@ -18,6 +17,11 @@ def resources_dir() -> Path:
     frozen = getattr(sys, "_MEIPASS", None)
     if frozen:
         return Path(frozen) / "resources"
+    checkout = Path(__file__).resolve().parent.parent / "resources"
+    if (checkout / "models").is_dir():  # a source checkout or an editable install
+        return checkout
+    from importlib import resources  # an installed wheel (and 10 ms of imports)
+
     try:
         return Path(str(resources.files("digitpad.resources")))
     except ModuleNotFoundError:

@@ -6,7 +6,6 @@ The window shows a short message and where this file is; the file has the rest.
 from __future__ import annotations
 
 import logging
-import logging.handlers
 from pathlib import Path
 
 LOG_NAME = "digitpad.log"
@@ -17,6 +16,8 @@ def setup_logging(log_dir: Path, level: int = logging.INFO) -> Path | None:
 
     An unwritable folder must not stop the app, so it falls back to stderr only.
     """
+    import logging.handlers  # 30 ms of imports (sockets, pickle): not before the window
+
     root = logging.getLogger()
     root.setLevel(level)
     formatter = logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")

@@ -86,16 +86,20 @@ def report_errors_to(window: MainWindow) -> None:
 def run(argv: Sequence[str]) -> int:
     """Open the main window and run until it is closed; returns the exit code."""
     app = create_application(argv)
-    log_path = setup_logging(UserData.at(app_data_root()).logs)
     window = MainWindow(Settings())
-    window.log_path = log_path
     report_errors_to(window)
     window.show()
     report = os.environ.get(REPORT_ENV)
     if report:
         _StartupReport(report, window)
-    # Start loading once the event loop runs, so the first frame is not held up.
-    QTimer.singleShot(0, window.start)
+
+    def start() -> None:
+        # Once the event loop runs, so the first frame waits for neither the log file
+        # nor the model: everything before it has already been shown or printed.
+        window.log_path = setup_logging(UserData.at(app_data_root()).logs)
+        window.start()
+
+    QTimer.singleShot(0, start)
     app.aboutToQuit.connect(window.shutdown)  # a quit that does not close the window
     return leave(app.exec())
 

@@ -7,9 +7,7 @@ and the window passes results to the bars and the model-input view.
 
 from __future__ import annotations
 
-import html
 import logging
-import platform
 from pathlib import Path
 
 import PySide6
@@ -57,6 +55,8 @@ def scaled_font(base: QFont, factor: float, bold: bool = False) -> QFont:
 
 def versions_text() -> str:
     """The versions shown in Help → About (no torch: the app never loads it)."""
+    import platform
+
     import numpy
 
     return (
@@ -329,6 +329,8 @@ class MainWindow(QMainWindow):
 
     def show_about(self) -> None:
         """A non-modal About box (so nothing blocks and tests can find and close it)."""
+        import html
+
         in_use = self.model_label.toolTip() or "none yet"
         data = self.training.userdata.root if self.training is not None else None
         box = QMessageBox(

@@ -13,13 +13,15 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QByteArray, QSettings, QStandardPaths
 
 from digitpad.networks import ARCHITECTURES, DEFAULT_ARCH
-from digitpad.requests import SearchRequest, TrainRequest
 from digitpad.userdata import ENV_VAR
+
+if TYPE_CHECKING:
+    from digitpad.requests import SearchRequest, TrainRequest
 
 DEFAULT_PEN_WIDTH = 18.0
 PEN_WIDTH_RANGE = (4.0, 48.0)
@@ -113,6 +115,8 @@ class Settings:
     @property
     def train_request(self) -> TrainRequest | None:
         """The last retrain asked for, or None when the dialog has never started one."""
+        from digitpad.requests import TrainRequest  # not needed before the window shows
+
         data = self._json("retrain/request")
         return None if data is None else TrainRequest.from_dict(data)
 
@@ -123,6 +127,8 @@ class Settings:
     @property
     def search_request(self) -> SearchRequest:
         """The last search asked for (its database address without the password)."""
+        from digitpad.requests import SearchRequest
+
         return SearchRequest.from_dict(self._json("search/request"))
 
     @search_request.setter
