@@ -57,6 +57,8 @@ def load_image(path: str | os.PathLike) -> Image.Image:
         raise ImageLoadError(f"no permission to read {path}") from None
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise ImageLoadError(f"{path.name} is too large to open") from None
+    except MemoryError:  # a chunk declaring gigabytes: Pillow asks for a buffer that size
+        raise ImageLoadError(f"{path.name} declares more data than there is memory for") from None
     except UnidentifiedImageError:
         raise ImageLoadError(
             f"{path.name} is not a picture DigitPad can open (PNG, JPEG, BMP, GIF, TIFF or WebP)"

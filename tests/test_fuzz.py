@@ -17,6 +17,8 @@ import importlib.util
 import io
 import json
 import os
+import subprocess
+import sys
 import time
 import zipfile
 from pathlib import Path
@@ -274,3 +276,22 @@ def test_damaged_correction_archives_are_data_errors(tmp_path, make, words):
     (tmp_path / "more.npz").write_bytes(make(seed))
     with pytest.raises(DataError, match=words):
         load_corrections(tmp_path)
+
+
+# --- what the fuzzer found in the image loader ------------------------------------------------
+
+
+def test_a_png_chunk_declaring_4_gib_is_refused_where_memory_is_short():
+    # 88 bytes whose IDAT chunk declares 4 GiB: Pillow asks for a buffer that size. Refused
+    # here anyway (the allocation stays virtual); in a 2 GiB address space (a container,
+    # ulimit -v) MemoryError escaped load_image.
+    path = CRASHES / "image" / "memory-error-png-chunk-length"
+    code = (
+        "import resource\n"
+        "resource.setrlimit(resource.RLIMIT_AS, (2 << 30, 2 << 30))\n"
+        "from digitpad.images import ImageLoadError, load_image\n"
+        f"try:\n    load_image({str(path)!r})\n"
+        "except ImageLoadError as error:\n    print('refused:', error)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert "refused:" in done.stdout, done.stderr[-500:]
