@@ -34,11 +34,13 @@ def test_the_dialog_shows_the_phases_and_the_whole_wait(window, qtbot, mnist_fol
     dialog.folder_edit.setText(str(mnist_folder))
     dialog.epochs_spin.setValue(2)
     dialog.extra_args = ["--device", "cpu"]
+    assert not dialog.progress_bar.isVisible()  # idle: no empty bar that reads as a field
     shown: list[str] = []
     dialog.runner.message.connect(lambda _event: shown.append(dialog.status_label.text()))
     with wait_success(qtbot, dialog.runner, dialog.runner.finished, timeout=180_000):
         assert dialog.start_training()
         assert dialog.progress_bar.maximum() == 0  # busy, not a bar stuck at 0%
+        assert dialog.progress_bar.isVisible()
     assert any(text.startswith("Loading the training libraries") for text in shown)
     assert any(text.startswith("Preparing the data") for text in shown)
     assert any(text.startswith("Checking the new model") for text in shown)

@@ -419,7 +419,7 @@ def test_correction_that_cannot_be_saved_is_said_in_the_banner(window, qtbot, mo
 
 
 def test_window_says_once_that_its_settings_cannot_be_saved(qtbot, tmp_path, models_dir):
-    from digitpad.ui.main_window import MainWindow
+    from digitpad.ui.main_window import PEN_WIDTHS, MainWindow
 
     in_the_way = tmp_path / "config"
     in_the_way.write_text("in the way")
@@ -436,7 +436,8 @@ def test_window_says_once_that_its_settings_cannot_be_saved(qtbot, tmp_path, mod
     # The app works on with the choices in memory, and does not repeat the message.
     window.banner.dismiss()
     window.pen_actions["Thick"].trigger()
-    assert window.canvas.pen_width() == 28 and settings.pen_width == 28
+    thick = PEN_WIDTHS["Thick"]
+    assert window.canvas.pen_width() == thick and settings.pen_width == thick
     assert window.banner.text() == ""
     window.close()
     assert in_the_way.read_text() == "in the way"

@@ -468,7 +468,16 @@ class MainWindow(QMainWindow):
         short = name if accuracy is None else f"{name} · {accuracy:.2%}"
         self.model_label.setText(short)
         self.model_label.setToolTip(f"{name}: {model.summary}")
-        self.active_model_action.setText(f"In use: {short}")
+        adapted = model.meta.get("adapted")
+        count = adapted.get("corrections") if isinstance(adapted, dict) else None
+        learned = (
+            f" (adapted to your handwriting from {count} corrections)"
+            if isinstance(count, int)
+            else " (adapted to your handwriting)"
+            if adapted
+            else ""
+        )
+        self.active_model_action.setText(f"In use: {short}{learned}")
         self.statusBar().clearMessage()
         if not self.canvas.is_empty:
             self.predict()

@@ -188,6 +188,7 @@ class RetrainDialog(QDialog):
         self.progress_bar.setRange(0, 1000)
         self.progress_bar.setTextVisible(True)
         self.progress_bar.setFormat("%p%")
+        self.progress_bar.hide()  # only while a run goes and after it: idle, it reads as a field
         self.status_label = QLabel("", self)
         self.status_label.setWordWrap(True)
         self.chart = LineChart(self, x_label="epoch", empty_message="Loss and accuracy per epoch")
@@ -360,6 +361,7 @@ class RetrainDialog(QDialog):
         self.use_button.hide()
         self.status_label.setText("Starting the training process…")
         self.progress_bar.setRange(0, 0)  # busy until the training loop reports
+        self.progress_bar.show()
         self._clicked = time.monotonic()
         self._set_running(True)
         self.runner.start(
@@ -476,6 +478,7 @@ class RetrainDialog(QDialog):
         self.result = None
         self.chart.clear()
         self.progress_bar.setValue(0)
+        self.progress_bar.hide()
         self.result_label.setText("")
         self.status_label.setText("")
         self.use_button.hide()
@@ -483,6 +486,7 @@ class RetrainDialog(QDialog):
     def _on_failed(self, message: str, kind: str = "bug") -> None:
         self._set_running(False)
         self.progress_bar.setRange(0, 1000)
+        self.progress_bar.hide()
         self.status_label.setText("Training did not finish; the current model is unchanged.")
         self._show_error(plain_error(message, kind))
 
@@ -490,6 +494,7 @@ class RetrainDialog(QDialog):
         self._set_running(False)
         self.progress_bar.setRange(0, 1000)
         self.progress_bar.setValue(0)
+        self.progress_bar.hide()
         self.status_label.setText("Cancelled; the current model is unchanged.")
         self.store.clear_pending()
 
