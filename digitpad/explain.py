@@ -16,21 +16,20 @@ from digitpad.model_file import Model
 from digitpad.networks import INPUT_SIDE, cnn_layers
 
 
-def evidence(model: Model, x: np.ndarray, winner: int, runner_up: int) -> np.ndarray:
-    """28×28 evidence for ``winner`` against ``runner_up`` of one normalised input ``x``."""
+def evidence(model: Model, x: np.ndarray, winner: int, runner_up: int) -> np.ndarray | None:
+    """28×28 evidence for ``winner`` against ``runner_up`` of one normalised input ``x``;
+    None for a network with no gradient here (it then predicts without the tint)."""
+    gradient = GRADIENTS.get(model.arch)
+    if gradient is None or "fc2.weight" not in model.params:
+        return None
     x = np.asarray(x, np.float32).reshape(INPUT_SIDE, INPUT_SIDE)
     direction = model.params["fc2.weight"][winner] - model.params["fc2.weight"][runner_up]
-    if model.arch == "fcnn":
-        grad = _fcnn_gradient(model.params, x, direction)
-    elif model.arch == "cnn":
-        grad = _cnn_gradient(model.params, model.meta["sizes"], x, direction)
-    else:
-        raise ValueError(f"no explanation for architecture {model.arch!r}")
+    grad = gradient(model.params, model.meta.get("sizes", {}), x, direction)
     blank = (0.0 - model.mean) / model.std  # a pixel with no ink, normalised
     return (x - blank) * grad
 
 
-def _fcnn_gradient(p, x: np.ndarray, direction: np.ndarray) -> np.ndarray:
+def _fcnn_gradient(p, _sizes: dict, x: np.ndarray, direction: np.ndarray) -> np.ndarray:
     h = p["fc1.weight"] @ x.ravel() + p["fc1.bias"]
     return (p["fc1.weight"].T @ (direction * (h > 0))).reshape(x.shape)
 
@@ -84,3 +83,7 @@ def _cnn_gradient(p, sizes: dict, x: np.ndarray, direction: np.ndarray) -> np.nd
         else:
             grad = _conv_back(grad * b, p[f"conv{a}.weight"])
     return grad[..., 0]
+
+
+# The backward pass of each architecture (``digitpad.networks``) that has one.
+GRADIENTS = {"fcnn": _fcnn_gradient, "cnn": _cnn_gradient}

@@ -65,3 +65,21 @@ def test_the_search_space_follows_each_architectures_sizes(third_architecture):
     assert sized("hidden") == ("fcnn", "cnn", "wide")
     assert sized("channels") == ("cnn",)
     assert SEARCH_SPACE["convs"].archs == ("cnn",)
+
+
+def test_a_network_without_a_gradient_still_predicts_with_why_on(third_architecture):
+    import numpy as np
+
+    from digitpad.model_file import validate
+    from digitpad.recognizer import predict
+
+    rng = np.random.default_rng(0)
+    params = {
+        name: rng.normal(0, 0.05, shape).astype(np.float32)
+        for name, shape in third_architecture.shapes({"hidden": 512}).items()
+    }
+    model = validate("wide", params, {"sizes": {"hidden": 512}})
+    canvas = np.zeros((280, 280), np.uint8)
+    canvas[60:220, 130:150] = 255
+    answer = predict(model, canvas, explain=True)
+    assert answer.digit is not None and answer.evidence is None
