@@ -295,3 +295,27 @@ def test_a_png_chunk_declaring_4_gib_is_refused_where_memory_is_short():
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert "refused:" in done.stdout, done.stderr[-500:]
+
+
+# --- the bounded run ------------------------------------------------------------------------
+
+
+@pytest.mark.skipif(SECONDS <= 0, reason="DIGITPAD_FUZZ_SECONDS=0")
+@pytest.mark.skipif(
+    importlib.util.find_spec("atheris") is None,
+    reason="atheris is not installed (pip install -e '.[dev]' on Linux, Python 3.10-3.13)",
+)
+@pytest.mark.timeout(int(SECONDS) + 240)
+@pytest.mark.parametrize("target", fuzz.TARGETS)
+def test_fuzzing_breaks_no_contract(target, tmp_path):
+    command = [sys.executable, str(FUZZ_SCRIPT), "--target", target, "--stop-on-crash"]
+    command += ["--seconds", str(SECONDS), "--seed", str(SEED), "--work", str(tmp_path)]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=SECONDS + 200)
+    # A crash prints the input (base64) and the traceback: keep it in tests/fuzz/crashes/.
+    assert done.returncode == 0, done.stdout[-30000:] + done.stderr[-3000:]
+    result = json.loads(done.stdout.strip().splitlines()[-1])["targets"][0]
+    assert result["tried"] >= 100
+    # Mutations got past the first checks: some inputs were accepted, many refused.
+    assert result["distinct_accepted"] > 0
+    assert result["distinct_refused"] > 0
+    assert result["coverage_edges"] > 100
