@@ -327,3 +327,17 @@ def test_data_beyond_what_the_header_promises_is_never_inflated(tmp_path):
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert done.stdout.strip() == "(1000, 28, 28)", done.stderr[-300:]
+
+
+def test_without_torchvision_the_download_asks_for_a_local_folder(tmp_path, monkeypatch):
+    import sys
+
+    from training.data import DataError, DownloadError, download_mnist
+
+    monkeypatch.setitem(sys.modules, "torchvision", None)  # as in a build without it
+    monkeypatch.setitem(sys.modules, "torchvision.datasets", None)
+    with pytest.raises(DataError, match="cannot download MNIST") as caught:
+        download_mnist(tmp_path / "mnist")
+    assert not isinstance(caught.value, DownloadError)  # a data problem, not the network's
+    assert "put the four MNIST files in" in str(caught.value)
+    assert not (tmp_path / "mnist").exists()

@@ -201,7 +201,12 @@ def download_mnist(folder: str | os.PathLike) -> None:
     folder = Path(folder)
     try:
         from torchvision.datasets import MNIST
-
+    except ImportError:  # a lean build without torchvision: everything else still works
+        raise DataError(
+            f"this installation cannot download MNIST (torchvision is not included); "
+            f"put the four MNIST files in {folder}, or choose a folder that holds them"
+        ) from None
+    try:
         for train in (True, False):
             MNIST(str(folder), train=train, download=True)
     except Exception as exc:  # torchvision raises plain RuntimeError/URLError when offline
