@@ -66,7 +66,12 @@ def test_use_rename_and_delete(userdata, window, qtbot):
     assert window.training.rename_model(renamed, "fcnn-retrained-1") is None
     assert "already a model called" in window.banner.text()
 
-    # Deleting the model in use goes back to the bundled one.
+    # Deleting the model in use says so first, and goes back to the bundled one.
+    window.training._confirm_delete_model(renamed)
+    box = window.training.delete_box
+    assert "It is the model in use" in box.text()
+    assert box.defaultButton() is box.button(box.StandardButton.Cancel)  # Enter keeps it
+    box.close()
     with qtbot.waitSignal(window.recognition.modelChanged, timeout=5000):
         assert window.training.delete_model(renamed)
     assert not renamed.exists() and window.recognition.model_source == "fcnn"

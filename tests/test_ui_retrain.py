@@ -174,6 +174,7 @@ def test_closing_the_window_stops_training(qtbot, userdata, window, mnist_folder
     window.close()  # asks first: the retrain goes on if the user says so
     box = window.quit_box
     assert box.isVisible() and "a retrain is still running" in box.text().lower()
+    assert box.defaultButton().text() == "Keep running"  # Enter does not stop the run
     assert window.isVisible() and dialog.runner.running
     keep = next(b for b in box.buttons() if b.text() == "Keep running")
     keep.click()

@@ -63,7 +63,9 @@ def test_a_finished_study_is_offered_to_continue_with_its_settings(dialog, qtbot
         assert dialog.start()
     relist(dialog, qtbot)
     listed = studies(dialog)
-    assert len(listed) == 2 and listed[1].startswith("Continue digitpad-fcnn: FCNN, 1 epochs")
+    assert len(listed) == 2 and listed[1].startswith(
+        "Continue digitpad-fcnn: FCNN, 1 epoch a trial, 2 trials"
+    )
     # A new study with other epochs gets a name of its own, so it cannot clash.
     dialog.study_combo.setCurrentIndex(0)
     dialog.epochs_spin.setValue(3)
@@ -77,6 +79,7 @@ def test_a_finished_study_is_offered_to_continue_with_its_settings(dialog, qtbot
     # Continuing fixes the network and the epochs to the study's.
     dialog.study_combo.setCurrentIndex(1)
     assert dialog.epochs_spin.value() == 1 and not dialog.epochs_spin.isEnabled()
+    assert dialog.trials_spin.value() > 2  # a total: continuing asks for more than it has
     assert not dialog.arch_combo.isEnabled() and dialog.request().study == "digitpad-fcnn"
     dialog.trials_spin.setValue(3)
     with wait_success(qtbot, dialog.runner, dialog.runner.finished, timeout=240_000) as done:

@@ -331,7 +331,7 @@ class MainWindow(QMainWindow):
         """A non-modal About box (so nothing blocks and tests can find and close it)."""
         import html
 
-        in_use = self.model_label.toolTip() or "none yet"
+        in_use = self.model_label.text() or "none yet"
         data = self.training.userdata.root if self.training is not None else None
         box = QMessageBox(
             QMessageBox.Icon.NoIcon,
@@ -413,7 +413,8 @@ class MainWindow(QMainWindow):
         self.model_view.set_pixels(prediction.model_input)
         self.model_view.set_evidence(prediction.evidence if self.why_check.isChecked() else None)
         self.result_label.setText(str(prediction.digit))
-        self.confidence_label.setText(f"{prediction.confidence:.1%} sure")
+        sure = prediction.confidence
+        self.confidence_label.setText(">99.9% sure" if sure >= 0.9995 else f"{sure:.1%} sure")
         self.statusBar().showMessage(
             f"Looks like a {prediction.digit}{self._hint(prediction.digit)}"
         )
@@ -445,7 +446,7 @@ class MainWindow(QMainWindow):
         log.warning("%s", message)
         where = f"\nDetails are in the log: {self.log_path}" if self.log_path else ""
         self.banner.show_message(message + where, "error")
-        self.statusBar().showMessage(message.splitlines()[0], 8000)
+        self.statusBar().clearMessage()  # said once, in the strip, not again beside the model
 
     def _dismiss_error(self) -> None:
         if self.banner.level() == "error":
@@ -462,7 +463,7 @@ class MainWindow(QMainWindow):
         for action in self.model_actions.values():
             action.setChecked(action.data() == source)
         name = MODEL_LABELS.get(source) or (
-            "Your model" if "adapted" in model.meta else Path(source).name
+            "Your model" if "adapted" in model.meta else Path(source).stem
         )
         accuracy = model.test_accuracy
         short = name if accuracy is None else f"{name} · {accuracy:.2%}"
@@ -544,7 +545,8 @@ class MainWindow(QMainWindow):
             self,
         )
         quit_button = box.addButton("Quit and stop it", QMessageBox.ButtonRole.DestructiveRole)
-        box.addButton("Keep running", QMessageBox.ButtonRole.RejectRole)
+        keep = box.addButton("Keep running", QMessageBox.ButtonRole.RejectRole)
+        box.setDefaultButton(keep)  # Enter must not stop a run
         box.buttonClicked.connect(lambda button: button is quit_button and self._quit_anyway())
         box.finished.connect(box.deleteLater)
         box.open()

@@ -137,6 +137,9 @@ class ModelStore(QObject):
             self.reset()
         path.unlink(missing_ok=True)
 
+    def in_use(self, path: str | os.PathLike) -> bool:
+        return self._is_active(Path(path))
+
     def _is_active(self, path: Path) -> bool:
         active = self.recognition.model_source
         return active is not None and Path(active).resolve() == path.resolve()

@@ -518,7 +518,7 @@ class RetrainDialog(QDialog):
             return
         self.result_path = None
         self.use_button.setEnabled(False)
-        self.status_label.setText(f"Now using the new model ({path.name}).")
+        self.status_label.setText(f"Now using the new model, {path.stem}.")
         new = (self.result or {}).get("accuracy")
         self.result_label.setText(
             f"Model in use: <b>{percent(new)}</b> test accuracy (the new one)"

@@ -78,6 +78,10 @@ def format_params(params: dict) -> str:
     return ", ".join(parts)
 
 
+def plural(count, word: str) -> str:
+    return f"{count} {word}" + ("" if count == 1 else "s")
+
+
 def percent(value: float | None) -> str:
     return "–" if value is None else f"{value:.2%}"
 
@@ -131,6 +135,11 @@ class SearchDialog(QDialog):
         self.data_edit = QLineEdit()
         browse = QPushButton("Browse…")
         browse.clicked.connect(self._choose_data)
+        self.browse_button = browse
+        # A message about the folder no longer applies once the folder changes.
+        self.data_edit.textEdited.connect(
+            lambda _text: self.running or self.status_label.setText("Not started.")
+        )
         data_row = QHBoxLayout()
         data_row.addWidget(self.data_edit)
         data_row.addWidget(browse)
@@ -169,7 +178,7 @@ class SearchDialog(QDialog):
         form = QFormLayout()
         form.addRow("MNIST folder", data_row)
         form.addRow("Architecture", self.arch_combo)
-        form.addRow("Trials in the study", self.trials_spin)
+        form.addRow("Trials in the study, in all", self.trials_spin)
         form.addRow("Epochs per trial", self.epochs_spin)
         form.addRow("Study kept", where)
         form.addRow("Study", study_row)
@@ -274,7 +283,8 @@ class SearchDialog(QDialog):
             best = study.get("best_val_accuracy")
             self.study_combo.addItem(
                 f"Continue {study['study']}: {label(str(study.get('arch')))}, "
-                f"{study.get('epochs')} epochs a trial, {study.get('trials')} trials"
+                f"{plural(study.get('epochs'), 'epoch')} a trial, "
+                f"{plural(study.get('trials'), 'trial')}"
                 + (f", best {percent(best)}" if best is not None else ""),
                 study,
             )
@@ -294,6 +304,9 @@ class SearchDialog(QDialog):
                 self.arch_combo.setCurrentIndex(index)
             if isinstance(study.get("epochs"), int):
                 self.epochs_spin.setValue(study["epochs"])
+            if isinstance(study.get("trials"), int) and self.trials_spin.value() <= study["trials"]:
+                # The count is the study's total: continuing means asking for more than it has.
+                self.trials_spin.setValue(study["trials"] + 10)
         for widget in (self.arch_combo, self.epochs_spin, self.study_edit):
             widget.setEnabled(not existing and not self.running)
         self.study_edit.setVisible(not existing)
@@ -309,7 +322,8 @@ class SearchDialog(QDialog):
             ):
                 return (
                     f"There is already a study called {request.study}, made for "
-                    f"{label(str(study.get('arch')))} with {study.get('epochs')} epochs a trial. "
+                    f"{label(str(study.get('arch')))} with {plural(study.get('epochs'), 'epoch')} "
+                    "a trial. "
                     "Choose it under Study to continue it, or give the new one another name."
                 )
         return None
@@ -331,7 +345,7 @@ class SearchDialog(QDialog):
         return name
 
     def _name_hint(self) -> None:
-        self.study_edit.setPlaceholderText(f"{self._new_name()} (or a name of yours)")
+        self.study_edit.setPlaceholderText(f"{self._new_name()}, or yours")
 
     def show_request(self, request: SearchRequest) -> None:
         self.data_edit.setText(request.folder)
@@ -470,8 +484,11 @@ class SearchDialog(QDialog):
             self.storage_edit,
             self.password_edit,
             self.study_combo,
+            self.browse_button,
         ):
             widget.setEnabled(not running)
+        if running:
+            self.retrain_button.setEnabled(False)  # the best is not known until the end
         if not running:
             self._on_study_chosen()  # a continued study keeps its network and epochs fixed
             self.list_studies()  # the study just run is now one to continue
@@ -497,7 +514,7 @@ class SearchDialog(QDialog):
     def _show_best(self) -> None:
         if self.best_value is not None:
             self.status_label.setText(
-                f"{len(self.rows)} trials so far; best validation accuracy "
+                f"{plural(len(self.rows), 'trial')} so far; best validation accuracy "
                 f"{percent(self.best_value)}"
             )
 

@@ -148,7 +148,7 @@ class TrainingActions(QObject):
         try:
             renamed = self.store.rename(path, name)
         except ValueError as exc:
-            self.window.show_error(str(exc))
+            self.window.show_error(f"{path.stem} was not renamed. {exc}.")
             return None
         except OSError as exc:
             self.window.show_error(f"Could not rename {path.stem}: {exc.strerror or exc}")
@@ -162,17 +162,23 @@ class TrainingActions(QObject):
         except OSError as exc:
             self.window.show_error(f"Could not delete {path.stem}: {exc.strerror or exc}")
             return False
-        self.window.statusBar().showMessage(f"Deleted {path.stem}", 5000)
+        now = "" if self.window.recognition.model_source != "fcnn" else "; back to FCNN (bundled)"
+        self.window.statusBar().showMessage(f"Deleted {path.stem}{now}", 8000)
         return True
 
-    def _ask_new_name(self, path: Path) -> None:
+    def _ask_new_name(self, path: Path, typed: str | None = None) -> None:
+        """Ask for a new name (again, with what was typed, after a name that cannot be)."""
+        if typed is not None and not path.exists():
+            return
         from PySide6.QtWidgets import QInputDialog
 
         dialog = QInputDialog(self.window)
         dialog.setWindowTitle("Rename model")
         dialog.setLabelText(f"New name for {path.stem}:")
-        dialog.setTextValue(path.stem)
-        dialog.textValueSelected.connect(lambda name: self.rename_model(path, name))
+        dialog.setTextValue(path.stem if typed is None else typed)
+        dialog.textValueSelected.connect(
+            lambda name: self.rename_model(path, name) or self._ask_new_name(path, name)
+        )
         dialog.finished.connect(dialog.deleteLater)
         dialog.open()
         self.rename_dialog = dialog
@@ -181,11 +187,17 @@ class TrainingActions(QObject):
         box = QMessageBox(
             QMessageBox.Icon.Question,
             "Delete model",
-            f"Delete {path.stem}? This cannot be undone.",
+            f"Delete {path.stem}? This cannot be undone."
+            + (
+                " It is the model in use: the bundled FCNN takes over."
+                if self.store.in_use(path)
+                else ""
+            ),
             QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
             self.window,
         )
         yes = box.button(QMessageBox.StandardButton.Yes)
+        box.setDefaultButton(QMessageBox.StandardButton.Cancel)  # Enter must not delete
         box.buttonClicked.connect(lambda button: button is yes and self.delete_model(path))
         box.finished.connect(box.deleteLater)
         box.open()
