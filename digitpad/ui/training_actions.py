@@ -19,6 +19,7 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QMenu, QMessageBox
 
 from digitpad.corrections import CorrectionError, Corrections
+from digitpad.networks import DEFAULT_ARCH, label
 from digitpad.ui.learning import HandwritingLearner
 from digitpad.ui.model_store import ModelStore
 from digitpad.ui.settings import app_data_root
@@ -157,12 +158,13 @@ class TrainingActions(QObject):
         return renamed
 
     def delete_model(self, path: Path) -> bool:
+        was_in_use = self.store.in_use(path)
         try:
             self.store.delete(path)
         except OSError as exc:
             self.window.show_error(f"Could not delete {path.stem}: {exc.strerror or exc}")
             return False
-        now = "" if self.window.recognition.model_source != "fcnn" else "; back to FCNN (bundled)"
+        now = f"; back to {label(DEFAULT_ARCH)} (bundled)" if was_in_use else ""
         self.window.statusBar().showMessage(f"Deleted {path.stem}{now}", 8000)
         return True
 
