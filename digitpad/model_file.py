@@ -206,6 +206,23 @@ def _check_output(model: Model) -> None:
         raise ModelFileError("the network gives no finite answer: the weights are not usable")
 
 
+def npy_header(handle) -> tuple[tuple[int, ...], np.dtype]:
+    """The shape and dtype an ``.npy`` stream declares, read without reading its data.
+
+    Every archive member from outside is checked this way before ``np.load`` may
+    allocate what it declares (the model loader here, the corrections reader in
+    ``training.data``).
+    """
+    version = np.lib.format.read_magic(handle)
+    read_header = (
+        np.lib.format.read_array_header_1_0
+        if version == (1, 0)
+        else np.lib.format.read_array_header_2_0
+    )
+    shape, _fortran, dtype = read_header(handle)
+    return shape, dtype
+
+
 def load_model(path: str | os.PathLike) -> Model:
     """Read and validate a model file, or raise :class:`ModelFileError` naming the problem."""
     path = Path(path)
@@ -288,13 +305,7 @@ def _check_headers(path: Path) -> None:
             if not member.filename.endswith(".npy"):
                 raise ModelFileError(f"{path} holds {member.filename!r:.80}, which is not an array")
             with archive.open(member) as handle:
-                version = np.lib.format.read_magic(handle)
-                read_header = (
-                    np.lib.format.read_array_header_1_0
-                    if version == (1, 0)
-                    else np.lib.format.read_array_header_2_0
-                )
-                shape, _fortran, dtype = read_header(handle)
+                shape, dtype = npy_header(handle)
             if dtype.hasobject:
                 raise ModelFileError(
                     f"{path} is not a DigitPad model file (it holds pickled objects, "

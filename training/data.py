@@ -36,7 +36,7 @@ from pathlib import Path
 
 import numpy as np
 
-from digitpad.model_file import DAMAGED
+from digitpad.model_file import DAMAGED, npy_header
 from digitpad.preprocess import SIDE, prepare
 from digitpad.preprocess import VERSION as PREPROCESS_VERSION
 
@@ -273,13 +273,7 @@ def _check_npz(path: Path) -> None:
             if info.filename not in ("images.npy", "labels.npy"):
                 continue
             with archive.open(info) as handle:
-                version = np.lib.format.read_magic(handle)
-                read_header = (
-                    np.lib.format.read_array_header_1_0
-                    if version == (1, 0)
-                    else np.lib.format.read_array_header_2_0
-                )
-                shape, _fortran, dtype = read_header(handle)
+                shape, dtype = npy_header(handle)
             if any(size < 0 for size in shape):
                 raise DataError(f"{path}: {info.filename} declares a negative size")
             total += math.prod(shape) * dtype.itemsize
