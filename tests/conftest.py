@@ -130,7 +130,7 @@ def child_processes() -> dict[int, str]:
         return children
     if os.name == "posix":
         done = subprocess.run(
-            ["ps", "-A", "-o", "pid=", "-o", "ppid=", "-o", "stat=", "-o", "command="],
+            ["ps", "-ww", "-A", "-o", "pid=", "-o", "ppid=", "-o", "stat=", "-o", "command="],
             capture_output=True,
             text=True,
             check=True,
