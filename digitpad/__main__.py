@@ -32,7 +32,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if "--self-test" in args:
         from digitpad.selftest import self_test_main
 
-        return self_test_main()
+        return self_test_main(args)
     return gui_main(args)
 
 
@@ -46,4 +46,9 @@ if __name__ == "__main__":
     import multiprocessing
 
     multiprocessing.freeze_support()
-    sys.exit(main())
+    code = main()
+    if sys.argv[1:2] and sys.argv[1] in TRAINING_COMMANDS:
+        from training.cli import exit_now
+
+        exit_now(code)
+    sys.exit(code)

@@ -7,7 +7,7 @@ import threading
 import pytest
 import torch
 
-from training.batches import ahead, epoch_batches
+from training.batches import ahead, epoch_batches, epoch_order
 
 
 def batches(in_background: bool, n: int = 1000, batch_size: int = 64) -> list:
@@ -54,3 +54,22 @@ def test_closing_early_stops_the_producer():
     assert not any(t.name == "augment" and t.is_alive() for t in threading.enumerate())
     count = len(produced)
     assert count <= 4  # it stopped instead of running on
+
+
+def test_an_epoch_takes_one_row_of_each_twin_pair_and_every_other_row() -> None:
+    twins = torch.tensor([[0, 10], [1, 11], [2, 12]])
+    generator = torch.Generator().manual_seed(0)
+    picks = []
+    for _ in range(40):
+        order = epoch_order(14, twins, generator)
+        rows = set(order.tolist())
+        assert len(order) == len(rows) == 11
+        assert {3, 4, 5, 6, 7, 8, 9, 13} <= rows
+        assert all(len(rows & {int(a), int(b)}) == 1 for a, b in twins)
+        picks.append(0 in rows)
+    assert 5 < sum(picks) < 35  # either view, at random
+    assert torch.equal(
+        epoch_order(14, twins, torch.Generator().manual_seed(4)),
+        epoch_order(14, twins, torch.Generator().manual_seed(4)),
+    )
+    assert sorted(epoch_order(5, None, generator).tolist()) == [0, 1, 2, 3, 4]

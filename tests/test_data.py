@@ -11,7 +11,7 @@ from conftest import LAYOUTS, draw_digit, idx_bytes
 from PIL import Image
 
 from training import unipen
-from training.data import DataError, load_corrections, load_mnist
+from training.data import DataError, Digits, load_corrections, load_mnist
 
 
 @pytest.mark.parametrize("gz", [True, False])
@@ -341,3 +341,18 @@ def test_without_torchvision_the_download_asks_for_a_local_folder(tmp_path, monk
     assert not isinstance(caught.value, DownloadError)  # a data problem, not the network's
     assert "put the four MNIST files in" in str(caught.value)
     assert not (tmp_path / "mnist").exists()
+
+
+def test_two_views_of_one_set_stay_paired_through_concat():
+    rng = np.random.default_rng(0)
+    first = Digits(rng.random((4, 28, 28), np.float32), np.array([1, 2, 3, 4]), "a")
+    second = Digits(first.images[::-1].copy(), first.labels.copy(), "b")
+    other = Digits(rng.random((3, 28, 28), np.float32), np.array([5, 6, 7]), "c")
+    both = Digits.concat([other, Digits.views(first, second), other])
+    assert len(both) == 14 and both.description == "c + a + b + c"
+    assert both.twins.tolist() == [[3, 7], [4, 8], [5, 9], [6, 10]]
+    for a, b in both.twins:
+        assert both.labels[a] == both.labels[b]
+    assert Digits.concat([other, other]).twins is None
+    with pytest.raises(ValueError, match="same digits"):
+        Digits.views(first, Digits(second.images, second.labels[::-1].copy(), "b"))

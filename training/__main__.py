@@ -2,7 +2,7 @@
 
 import sys
 
-from training.cli import main
+from training.cli import exit_now, main
 
 if __name__ == "__main__":
-    sys.exit(main())
+    exit_now(main(sys.argv[1:]))

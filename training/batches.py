@@ -29,6 +29,18 @@ def normalise(x: torch.Tensor) -> torch.Tensor:
     return (x - MEAN) / STD
 
 
+def epoch_order(n: int, twins: torch.Tensor | None, generator: torch.Generator) -> torch.Tensor:
+    """A random order of the rows of one epoch; of each pair in ``twins`` (P×2 row indices,
+    two views of one digit) only one row, picked at random, so a digit counts once per epoch."""
+    if twins is None or len(twins) == 0:
+        return torch.randperm(n, generator=generator)
+    keep = torch.ones(n, dtype=torch.bool)
+    coin = torch.randint(0, 2, (len(twins),), generator=generator)
+    keep[twins[torch.arange(len(twins)), 1 - coin]] = False
+    rows = keep.nonzero().squeeze(1)
+    return rows[torch.randperm(len(rows), generator=generator)]
+
+
 def epoch_batches(
     x: torch.Tensor,
     y: torch.Tensor,

@@ -50,6 +50,9 @@ class TrainConfig:
     device: str = "auto"
     # Also train on MNIST passed through digitpad.preprocess.prepare (the app's inputs).
     prepared_mnist: bool = True
+    # With prepared_mnist: every epoch trains on both views of each MNIST digit (as it is and
+    # prepared), rather than on one of the two picked at random.
+    both_views: bool = False
     # Renders per UniPen record when a UniPen file is given (0: no UniPen data).
     unipen_renders: int = 4
     held_out_orgs: tuple[str, ...] = HELD_OUT_ORGS

@@ -18,9 +18,11 @@ import torch
 import torch.nn.functional as F  # noqa: N812
 from torch import nn
 
-from training.batches import epoch_batches, normalise
+from training import fcnn_step
+from training.batches import epoch_batches, epoch_order, normalise
 from training.config import TrainConfig
 from training.events import Cancelled, Progress
+from training.fcnn_step import FcnnStep
 from training.models import REGISTRY, build
 
 
@@ -60,6 +62,17 @@ def seed_everything(seed: int) -> torch.Generator:
     return torch.Generator().manual_seed(seed)
 
 
+def learning_rate(config: TrainConfig, step: int, total_steps: int) -> float:
+    """The ``constant`` or ``cosine`` schedule's rate for 0-based ``step`` of ``total_steps``."""
+    if config.schedule == "constant":
+        return config.lr
+    warmup = int(config.warmup_fraction * total_steps)
+    if step < warmup:
+        return config.lr * (step + 1) / warmup
+    progress = (step - warmup) / max(1, total_steps - warmup)
+    return config.lr * 0.5 * (1 + math.cos(math.pi * min(1.0, progress)))
+
+
 def make_scheduler(
     optimizer: torch.optim.Optimizer, config: TrainConfig, total_steps: int
 ) -> torch.optim.lr_scheduler.LRScheduler | None:
@@ -70,15 +83,9 @@ def make_scheduler(
         return torch.optim.lr_scheduler.OneCycleLR(
             optimizer, max_lr=config.lr, total_steps=total_steps, pct_start=0.25
         )
-    warmup = int(config.warmup_fraction * total_steps)
-
-    def factor(step: int) -> float:
-        if step < warmup:
-            return (step + 1) / warmup
-        progress = (step - warmup) / max(1, total_steps - warmup)
-        return 0.5 * (1 + math.cos(math.pi * min(1.0, progress)))
-
-    return torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
+    return torch.optim.lr_scheduler.LambdaLR(
+        optimizer, lambda step: learning_rate(config, step, total_steps) / config.lr
+    )
 
 
 @torch.no_grad()
@@ -117,10 +124,13 @@ def train(
     on_progress: Callable[[Progress], None] | None = None,
     should_stop: Callable[[], bool] | None = None,
     teacher: nn.Module | None = None,
+    twins: torch.Tensor | None = None,
 ) -> TrainResult:
     """Train a fresh ``config.arch`` network on in-memory tensors; raise Cancelled if stopped.
 
     ``x_*`` are unnormalised N×1×28×28 tensors in [0, 1] on the training device.
+    ``twins`` (P×2 row indices, CPU) pairs rows that are two views of one digit; an
+    epoch trains on one of each pair, picked at random.
     """
     device = x_train.device
     generator = seed_everything(config.seed)
@@ -130,16 +140,10 @@ def train(
     model = build(config).to(device, memory_format=memory)
     if teacher is not None:
         teacher = teacher.to(device, memory_format=memory).eval()
-    # The fused kernel updates all parameters in one pass: about 12% faster for the FCNN on a CPU.
-    optimizer = torch.optim.Adam(
-        model.parameters(),
-        lr=config.lr,
-        weight_decay=config.weight_decay,
-        fused=device.type in ("cpu", "cuda"),
-    )
     n = len(x_train)
-    steps = math.ceil(n / config.batch_size)
-    scheduler = make_scheduler(optimizer, config, steps * config.epochs)
+    per_epoch = n - (0 if twins is None else len(twins))
+    steps = math.ceil(per_epoch / config.batch_size)
+    step = make_step(model, config, steps * config.epochs, teacher)
     aug_generator = torch.Generator(device=device).manual_seed(config.seed + 1)
     history: list[dict] = []
     test_acc = None
@@ -153,7 +157,7 @@ def train(
     start = time.perf_counter()
     for epoch in range(1, config.epochs + 1):
         model.train()
-        order = torch.randperm(n, generator=generator).to(device)
+        order = epoch_order(n, twins, generator).to(device)
         batches = epoch_batches(
             x_train,
             y_train,
@@ -167,22 +171,11 @@ def train(
         if in_background:
             torch.set_num_threads(threads - 1)  # the augmenting thread takes the last core
         try:
-            total_loss = _epoch(
-                model,
-                optimizer,
-                scheduler,
-                batches,
-                config,
-                epoch,
-                steps,
-                on_progress,
-                should_stop,
-                teacher,
-            )
+            total_loss = _epoch(step, batches, config, epoch, steps, on_progress, should_stop)
         finally:
             batches.close()
             torch.set_num_threads(threads)
-        metrics = {"train_loss": total_loss / steps, "lr": optimizer.param_groups[0]["lr"]}
+        metrics = {"train_loss": total_loss / steps, "lr": step.lr}
         if x_test is not None and y_test is not None:
             test_acc = accuracy(model, x_test, y_test, config.eval_batch_size)
             metrics["test_accuracy"] = test_acc
@@ -191,41 +184,93 @@ def train(
             on_progress(Progress(epoch, config.epochs, steps, steps, total_loss / steps, metrics))
     seconds = time.perf_counter() - start
     model.eval()
-    return TrainResult(model, history, test_acc, seconds, n * config.epochs / max(seconds, 1e-9))
+    return TrainResult(
+        model, history, test_acc, seconds, per_epoch * config.epochs / max(seconds, 1e-9)
+    )
+
+
+class AutogradStep:
+    """One optimiser step through autograd and ``torch.optim``: any architecture, any recipe."""
+
+    def __init__(
+        self, model: nn.Module, config: TrainConfig, total_steps: int, teacher: nn.Module | None
+    ) -> None:
+        self.model, self.config, self.teacher = model, config, teacher
+        # The fused kernel updates all parameters in one pass: about 12% faster for the FCNN.
+        device = next(model.parameters()).device
+        self.optimizer = torch.optim.Adam(
+            model.parameters(),
+            lr=config.lr,
+            weight_decay=config.weight_decay,
+            fused=device.type in ("cpu", "cuda"),
+        )
+        self.scheduler = make_scheduler(self.optimizer, config, total_steps)
+
+    @property
+    def lr(self) -> float:
+        return self.optimizer.param_groups[0]["lr"]
+
+    def __call__(self, x: torch.Tensor, y: torch.Tensor) -> float:
+        config = self.config
+        logits = self.model(x)
+        loss = F.cross_entropy(logits, y, label_smoothing=config.label_smoothing)
+        if self.teacher is not None:
+            with torch.no_grad():
+                teacher_logits = self.teacher(x)
+            loss = (1 - config.distill_weight) * loss + config.distill_weight * distill_loss(
+                logits, teacher_logits, config.distill_temperature
+            )
+        self.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        self.optimizer.step()
+        if self.scheduler is not None:
+            self.scheduler.step()
+        return float(loss.detach())
+
+
+class ScheduledFcnnStep:
+    """:class:`training.fcnn_step.FcnnStep` at the rate :func:`learning_rate` gives each step."""
+
+    def __init__(self, model: nn.Module, config: TrainConfig, total_steps: int) -> None:
+        self.step, self.config, self.total_steps = FcnnStep(model, config), config, total_steps
+        self.taken = 0
+        self.lr = learning_rate(config, 0, total_steps)
+
+    def __call__(self, x: torch.Tensor, y: torch.Tensor) -> float:
+        self.lr = learning_rate(self.config, self.taken, self.total_steps)
+        self.taken += 1
+        loss = self.step(x, y, self.lr)
+        # Report the rate the next step will use, as a torch scheduler does after stepping.
+        self.lr = learning_rate(self.config, self.taken, self.total_steps)
+        return loss
+
+
+def make_step(
+    model: nn.Module, config: TrainConfig, total_steps: int, teacher: nn.Module | None
+) -> AutogradStep | ScheduledFcnnStep:
+    """The fastest step that trains ``config`` exactly: written out for the plain FCNN."""
+    device = next(model.parameters()).device
+    if fcnn_step.supports(config, device, distilling=teacher is not None):
+        return ScheduledFcnnStep(model, config, total_steps)
+    return AutogradStep(model, config, total_steps, teacher)
 
 
 def _epoch(
-    model: nn.Module,
-    optimizer: torch.optim.Optimizer,
-    scheduler,
+    step: Callable[[torch.Tensor, torch.Tensor], float],
     batches,
     config: TrainConfig,
     epoch: int,
     steps: int,
     on_progress: Callable[[Progress], None] | None,
     should_stop: Callable[[], bool] | None,
-    teacher: nn.Module | None,
 ) -> float:
     """One pass over ``batches``; the sum of the batch losses."""
     total_loss = 0.0
-    for step, (x, y) in enumerate(batches, 1):
+    for k, (x, y) in enumerate(batches, 1):
         if should_stop is not None and should_stop():
             raise Cancelled()
-        logits = model(x)
-        loss = F.cross_entropy(logits, y, label_smoothing=config.label_smoothing)
-        if teacher is not None:
-            with torch.no_grad():
-                teacher_logits = teacher(x)
-            loss = (1 - config.distill_weight) * loss + config.distill_weight * distill_loss(
-                logits, teacher_logits, config.distill_temperature
-            )
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
-        if scheduler is not None:
-            scheduler.step()
-        value = float(loss.detach())
+        value = step(x, y)
         total_loss += value
-        if on_progress is not None and step < steps:
-            on_progress(Progress(epoch, config.epochs, step, steps, value))
+        if on_progress is not None and k < steps:
+            on_progress(Progress(epoch, config.epochs, k, steps, value))
     return total_loss

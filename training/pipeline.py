@@ -15,7 +15,6 @@ import torch
 
 import digitpad
 from digitpad.model_file import load_model, save_model
-from digitpad.preprocess import deskew
 from training.config import TrainConfig
 from training.data import Digits, load_corrections, load_mnist
 from training.evaluate import evaluate
@@ -36,13 +35,16 @@ def gather_training_data(
     cache: Path | None = None,
     corrections_weight: float = 1.0,
     on_step: Callable[[str], None] = lambda _what: None,
+    deskewed: bool = False,
 ) -> tuple[Digits, Digits, Digits | None]:
     """(training set, MNIST test set as the app sees it, held-out UniPen renders or None).
 
     Each correction is repeated ``round(corrections_weight)`` times (at least
     once), so a few dozen of the user's drawings weigh against thousands of MNIST
-    digits; augmentation makes every copy a little different. ``on_step`` is told
-    what is being read or prepared next, in words.
+    digits; augmentation makes every copy a little different. With ``deskewed``
+    the training set comes deskewed, part by part through the cache, so that
+    runs sharing MNIST but not the rest still share its copy. ``on_step`` is
+    told what is being read or prepared next, in words.
     """
     from training import unipen as up
 
@@ -53,7 +55,10 @@ def gather_training_data(
     parts = [mnist]
     if config.prepared_mnist:
         on_step("preparing the training images as the app sees drawings")
-        parts.append(mnist.prepared(cache))
+        prepared = mnist.prepared(cache)
+        parts = [
+            Digits.concat([mnist, prepared]) if config.both_views else Digits.views(mnist, prepared)
+        ]
     if should_stop():
         raise Cancelled()
     held_out = None
@@ -92,6 +97,9 @@ def gather_training_data(
         parts.append(extra)
     if should_stop():
         raise Cancelled()
+    if deskewed:
+        on_step("standing the digits upright")
+        parts = [part.deskewed(cache) for part in parts]
     return Digits.concat(parts), test, held_out
 
 
@@ -161,15 +169,25 @@ def train_and_save(
     device = resolve_device(config.device)
     teacher = load_teacher(config) if config.teachers else None
     steps = 2 + config.prepared_mnist + bool(unipen and config.unipen_renders) + bool(corrections)
+    steps += config.deskew
     done = iter(range(1, steps + 1))
 
     def on_step(what: str) -> None:
         reporter.phase("data", f"Preparing the data: {what}…", step=next(done, steps), steps=steps)
 
     train_set, test, held_out = gather_training_data(
-        config, data, should_stop, download, unipen, corrections, cache, corrections_weight, on_step
+        config,
+        data,
+        should_stop,
+        download,
+        unipen,
+        corrections,
+        cache,
+        corrections_weight,
+        on_step,
+        deskewed=config.deskew,
     )
-    steps = -(-len(train_set) // config.batch_size)
+    steps = -(-train_set.epoch_size // config.batch_size)
     reporter.start(
         config=config.to_dict(),
         train_samples=len(train_set),
@@ -180,18 +198,17 @@ def train_and_save(
         out=str(out),
     )
 
-    def inputs(images: np.ndarray) -> torch.Tensor:
-        return to_tensor(deskew(images) if config.deskew else images, device)
-
+    test_inputs = test.deskewed(cache) if config.deskew else test
     result = train(
         config,
-        inputs(train_set.images),
+        to_tensor(train_set.images, device),
         torch.from_numpy(train_set.labels).to(device),
-        inputs(test.images),
+        to_tensor(test_inputs.images, device),
         torch.from_numpy(test.labels).to(device),
         on_progress=reporter.progress,
         should_stop=should_stop,
         teacher=teacher,
+        twins=None if train_set.twins is None else torch.from_numpy(train_set.twins),
     )
     if should_stop():
         raise Cancelled()

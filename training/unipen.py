@@ -233,4 +233,4 @@ def _render_cached(
         )
 
     arrays = cached(cache_file, make, valid)
-    return Digits(arrays["images"], arrays["labels"], "")
+    return Digits(arrays["images"], arrays["labels"], "", key=cache_file.stem)
