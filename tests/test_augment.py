@@ -85,3 +85,17 @@ def test_elastic_bends_the_digit_but_keeps_its_ink():
     assert not torch.equal(bent, x)
     kept = bent.sum(dim=(1, 2, 3)) / x.sum(dim=(1, 2, 3))
     assert ((kept > 0.6) & (kept < 1.5)).all()  # stretched or squeezed, never lost
+
+
+def test_shared_warps_move_each_group_alike_and_groups_differently():
+    x = batch(11)  # two groups of four and a remainder of three
+    x[1::2] = x[1::2].flip(-1)  # two different digits, alternating
+    out = random_affine(x, 1.0, torch.Generator().manual_seed(5), elastic=0.5, share=4)
+    assert out.shape == x.shape
+    for group in (out[0:4], out[4:8]):
+        # Equal inputs in a group come out equal: one warp for the group.
+        assert torch.equal(group[0], group[2]) and torch.equal(group[1], group[3])
+    assert not torch.equal(out[0], out[4])
+    assert len({tuple(o.flatten().tolist()) for o in out[8:]}) == 3  # the rest: one each
+    again = random_affine(x, 1.0, torch.Generator().manual_seed(5), elastic=0.5, share=4)
+    assert torch.equal(out, again)

@@ -102,12 +102,38 @@ def _upsampler(knots: int, side: int, device: str) -> torch.Tensor:
 
 
 def random_affine(
-    images: torch.Tensor, strength: float, generator: torch.Generator, elastic: float = 0.0
+    images: torch.Tensor,
+    strength: float,
+    generator: torch.Generator,
+    elastic: float = 0.0,
+    share: int = 1,
 ) -> torch.Tensor:
     """Rotate, scale, shear and shift each image of an N×1×H×W batch (background must be 0),
-    and with ``elastic`` > 0 bend it by a smooth random field of that many pixels RMS."""
+    and with ``elastic`` > 0 bend it by a smooth random field of that many pixels RMS.
+
+    With ``share`` > 1, runs of ``share`` consecutive images get the same warp:
+    they are sampled as the channels of one image, so the grid and the
+    interpolation weights are made once for all of them. Each image still gets a
+    warp drawn from the same distribution; callers that pass images in random
+    order keep the pairing random too.
+    """
     if strength <= 0 and elastic <= 0:
         return images
+    n, _, side, _ = images.shape
+    whole = n - n % share
+    if share > 1 and whole:
+        grouped = images[:whole].reshape(whole // share, share, side, side)
+        out = _warp(grouped, strength, generator, elastic).reshape(whole, 1, side, side)
+        if whole == n:
+            return out
+        return torch.cat([out, _warp(images[whole:], strength, generator, elastic)])
+    return _warp(images, strength, generator, elastic)
+
+
+def _warp(
+    images: torch.Tensor, strength: float, generator: torch.Generator, elastic: float
+) -> torch.Tensor:
+    """One random warp per image of an N×C×H×W batch, the same for its C channels."""
     side = images.shape[-1]
     theta = random_matrices(len(images), max(strength, 0.0), generator, side, images.device)
     grid = affine_grid(theta.to(images.dtype), side)

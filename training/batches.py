@@ -50,6 +50,7 @@ def epoch_batches(
     elastic: float,
     generator: torch.Generator,
     in_background: bool = False,
+    share: int = 1,
 ) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
     """(normalised augmented images, labels) for each batch of ``order``.
 
@@ -57,7 +58,8 @@ def epoch_batches(
     less per sample than one at a time on a CPU; ``in_background`` makes the
     chunks on a second thread while the caller trains.
     """
-    chunks = _augmented_chunks(x, y, order, batch_size * CHUNK_BATCHES, augment, elastic, generator)
+    size = batch_size * CHUNK_BATCHES
+    chunks = _augmented_chunks(x, y, order, size, augment, elastic, generator, share)
     if in_background:
         chunks = ahead(chunks)
     for images, labels in chunks:
@@ -73,10 +75,11 @@ def _augmented_chunks(
     augment: float,
     elastic: float,
     generator: torch.Generator,
+    share: int,
 ) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
     for start in range(0, len(order), size):
         index = order[start : start + size]
-        images = random_affine(x[index], augment, generator, elastic)  # a fresh tensor
+        images = random_affine(x[index], augment, generator, elastic, share)  # a fresh tensor
         yield images.sub_(MEAN).div_(STD), y[index]  # normalise() in place
 
 

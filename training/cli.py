@@ -64,6 +64,12 @@ def _train_parser(sub: argparse._SubParsersAction) -> None:
         help="elastic distortion, RMS displacement in pixels (0 = off)",
     )
     p.add_argument(
+        "--warp-group",
+        type=int,
+        default=d.warp_group,
+        help="digits that share one random warp (cheaper augmentation; default %(default)s)",
+    )
+    p.add_argument(
         "--deskew",
         action=argparse.BooleanOptionalAction,
         default=d.deskew,
@@ -198,6 +204,7 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
         label_smoothing=args.label_smoothing,
         augment=args.augment,
         elastic=args.elastic,
+        warp_group=args.warp_group,
         deskew=args.deskew,
         seed=args.seed,
         device=args.device,

@@ -167,6 +167,7 @@ def train(
             config.elastic,
             aug_generator,
             in_background,
+            config.warp_group,
         )
         if in_background:
             torch.set_num_threads(threads - 1)  # the augmenting thread takes the last core
