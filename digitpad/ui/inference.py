@@ -80,7 +80,21 @@ class InferenceWorker(QObject):
             self.modelFailed.emit(request, f"could not load {path}: {exc}")
             return
         self._model = model
+        self._warm_up()
         self.modelLoaded.emit(request, model)
+
+    def _warm_up(self) -> None:
+        """Recognise one made-up stroke now, so that what a first prediction does only once
+        (late imports, first allocations, code paged in from disk) is paid here, before the
+        user's first stroke, rather than as a stall of the window while they draw."""
+        import numpy as np
+
+        stroke = np.full((56, 56), 255, np.uint8)
+        stroke[10:46, 26:30] = 0
+        try:
+            self._predict(stroke)
+        except Exception:  # the user's own prediction will say what is wrong
+            log.exception("warming up the recogniser failed")
 
     @Slot(int, object)
     def predict(self, request: int, image: Any) -> None:
