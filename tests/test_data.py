@@ -356,3 +356,24 @@ def test_two_views_of_one_set_stay_paired_through_concat():
     assert Digits.concat([other, other]).twins is None
     with pytest.raises(ValueError, match="same digits"):
         Digits.views(first, Digits(second.images, second.labels[::-1].copy(), "b"))
+
+
+def test_deskewed_copy_is_cached_under_a_name_for_its_source(make_mnist_folder, tmp_path):
+    from digitpad.preprocess import deskew
+
+    cache = tmp_path / "cache"
+    first = load_mnist(make_mnist_folder(n_train=20, n_test=10, seed=1), "train")
+    upright = first.prepared(cache).deskewed(cache)
+    np.testing.assert_allclose(upright.images, deskew(first.prepared().images), atol=1e-6)
+    assert sorted(p.name.split("-")[0] for p in cache.iterdir()) == ["deskewed", "prepared"]
+    again = load_mnist(make_mnist_folder(n_train=20, n_test=10, seed=1), "train")
+    assert again.key == first.key
+    np.testing.assert_array_equal(again.prepared(cache).deskewed(cache).images, upright.images)
+    assert len(list(cache.iterdir())) == 2  # read back, not made again
+    other = load_mnist(make_mnist_folder(n_train=20, n_test=10, seed=2), "train")
+    assert other.key != first.key
+    other.deskewed(cache)
+    assert len(list(cache.iterdir())) == 3
+    mixed = Digits.concat([first, other])
+    assert mixed.key not in (first.key, other.key)
+    assert mixed.key == Digits.concat([again, other]).key
