@@ -31,13 +31,16 @@ class Evaluation:
         }
 
 
-def predict_labels(model: Model, images: np.ndarray, batch_size: int = 1000) -> np.ndarray:
+def predict_labels(
+    model: Model, images: np.ndarray, batch_size: int = 1000, upright: bool = False
+) -> np.ndarray:
     """Predicted class index for N×28×28 images in [0, 1] (deskewed and normalised as the
-    model says)."""
+    model says; ``upright``: the images are deskewed already)."""
     out = np.empty(len(images), np.int64)
+    skew = model.deskew and not upright
     for i in range(0, len(images), batch_size):
         part = images[i : i + batch_size]
-        x = (((deskew(part) if model.deskew else part) - model.mean) / model.std).astype(np.float32)
+        x = (((deskew(part) if skew else part) - model.mean) / model.std).astype(np.float32)
         out[i : i + batch_size] = model.logits(x).argmax(axis=1)
     return out
 
@@ -56,5 +59,7 @@ def score(predicted: np.ndarray, labels: np.ndarray) -> Evaluation:
     )
 
 
-def evaluate(model: Model, images: np.ndarray, labels: np.ndarray) -> Evaluation:
-    return score(predict_labels(model, images), labels)
+def evaluate(
+    model: Model, images: np.ndarray, labels: np.ndarray, upright: bool = False
+) -> Evaluation:
+    return score(predict_labels(model, images, upright=upright), labels)

@@ -219,14 +219,19 @@ def train_and_save(
     from digitpad.model_file import validate
 
     app_model = validate(config.arch, params, {**probe_meta, "sizes": config.sizes})
-    figures = {"test_accuracy": round(evaluate(app_model, test.images, test.labels).accuracy, 6)}
-    raw = load_mnist(data, "test")
-    figures["test_accuracy_raw"] = round(evaluate(app_model, raw.images, raw.labels).accuracy, 6)
+
+    def app_accuracy(digits: Digits) -> float:
+        # Deskewed through the cache rather than again by the model's own forward pass.
+        upright = digits.deskewed(cache) if app_model.deskew else digits
+        return round(evaluate(app_model, upright.images, digits.labels, upright=True).accuracy, 6)
+
+    figures = {"test_accuracy": app_accuracy(test)}
+    figures["test_accuracy_raw"] = app_accuracy(load_mnist(data, "test"))
     if held_out is not None:
         figures["drawn_accuracy"] = {
             "orgs": list(config.held_out_orgs),
             "placement": "anywhere",
-            "accuracy": round(evaluate(app_model, held_out.images, held_out.labels).accuracy, 6),
+            "accuracy": app_accuracy(held_out),
         }
     meta = build_meta(config, train_set, command, figures, result.seconds)
     reporter.phase("saving", "Saving the model…")
