@@ -9,6 +9,7 @@ batches, so the CLI, a GUI worker or a search can all drive the same function.
 from __future__ import annotations
 
 import math
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -148,9 +149,12 @@ def train(
     history: list[dict] = []
     test_acc = None
     threads = torch.get_num_threads()
+    # A light step trains on all but one of torch's threads (at least one) while the
+    # augmenting thread takes another core; the app's child, given one thread fewer than
+    # the cores, still gets both and, at low priority, yields them to the window at once.
     in_background = (
         device.type == "cpu"
-        and threads > 1
+        and (os.cpu_count() or 1) > 1
         and teacher is None
         and REGISTRY[config.arch].light_step
     )
@@ -170,7 +174,7 @@ def train(
             config.warp_group,
         )
         if in_background:
-            torch.set_num_threads(threads - 1)  # the augmenting thread takes the last core
+            torch.set_num_threads(max(1, threads - 1))
         try:
             total_loss = _epoch(step, batches, config, epoch, steps, on_progress, should_stop)
         finally:
