@@ -23,7 +23,6 @@ from training import fcnn_step
 from training.batches import epoch_batches, epoch_order, normalise
 from training.config import TrainConfig
 from training.events import Cancelled, Progress
-from training.fcnn_step import FcnnStep
 from training.models import REGISTRY, build
 
 
@@ -237,7 +236,8 @@ class ScheduledFcnnStep:
     """:class:`training.fcnn_step.FcnnStep` at the rate :func:`learning_rate` gives each step."""
 
     def __init__(self, model: nn.Module, config: TrainConfig, total_steps: int) -> None:
-        self.step, self.config, self.total_steps = FcnnStep(model, config), config, total_steps
+        self.step = fcnn_step.FcnnStep(model, config)
+        self.config, self.total_steps = config, total_steps
         self.taken = 0
         self.lr = learning_rate(config, 0, total_steps)
 
