@@ -1,9 +1,10 @@
-"""Runtime hook: PyInstaller's patches for ``inspect`` and ``pkgutil``, applied when first imported.
+"""Runtime hook: PyInstaller's patches for some modules, applied when they are first imported.
 
-PyInstaller's own runtime hooks for these two modules import them (and, for
-``inspect``, ``zipfile`` to list ``base_library.zip``) before the app starts,
+PyInstaller's own runtime hooks for ``inspect``, ``pkgutil`` and
+``multiprocessing`` import them (and ``zipfile`` to list ``base_library.zip``,
+``pickle`` and ``socket`` with multiprocessing) before the app starts,
 so every launch of the frozen window paid for modules the window never uses
-(the app from source never imports them before its window is up). The spec
+(from source, the window's start imports none of them but multiprocessing). The spec
 moves those hooks, unchanged, to ``_lazy_rthooks/<module>--<hook>.py`` in the
 bundle; this hook runs each one right after its module is first imported, by
 whoever imports it (torch, in the training child), before that importer sees it.
