@@ -30,7 +30,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"DigitPad {__version__}")  # noqa: T201
         return 0
     if "--self-test" in args:
-        from digitpad.selftest import self_test_main
+        from digitpad.ui.selftest import self_test_main
 
         return self_test_main(args)
     return gui_main(args)

@@ -13,6 +13,7 @@ import numpy as np
 
 from digitpad import selftest
 from digitpad.networks import ARCHITECTURES
+from digitpad.ui import selftest as app_selftest
 from training.data import load_corrections, load_mnist
 
 
@@ -45,8 +46,8 @@ def test_drawings_only_checks_every_bundled_model_without_a_child(monkeypatch) -
     def no_child(*args, **kwargs):
         raise AssertionError("--drawings-only must not start training")
 
-    monkeypatch.setattr(selftest, "check_training_and_swap", no_child)
-    report = selftest.run_self_test(training=False)
+    monkeypatch.setattr(app_selftest, "check_training_and_swap", no_child)
+    report = app_selftest.run_self_test(training=False)
     assert report["ok"] is True, report
     assert set(report["models"]) == set(ARCHITECTURES)
     assert all(s["right"] == s["of"] == 9 for s in report["models"].values())
@@ -54,7 +55,7 @@ def test_drawings_only_checks_every_bundled_model_without_a_child(monkeypatch) -
 
 
 def test_full_self_test_retrains_through_the_child_and_swaps_to_the_new_model() -> None:
-    report = selftest.run_self_test()
+    report = app_selftest.run_self_test()
     assert report["ok"] is True, report["failures"]
     assert report["failures"] == []
     assert report["training"]["test_accuracy"] >= 0.3
@@ -77,7 +78,7 @@ def test_a_failing_training_child_fails_the_self_test_with_its_message(monkeypat
         "digitpad.ui.child_process.entry_command", lambda args: (sys.executable, ["-c", script])
     )
     report: dict = {"models": {}, "failures": []}
-    selftest.check_training_and_swap(report, timeout_s=60)
+    app_selftest.check_training_and_swap(report, timeout_s=60)
     assert report["failures"] == ["training: no room left (disk)"]
     assert "swap" not in report
 
@@ -88,7 +89,7 @@ def test_a_child_that_never_answers_is_stopped_and_reported(monkeypatch) -> None
         lambda args: (sys.executable, ["-c", "import time; time.sleep(60)"]),
     )
     report: dict = {"models": {}, "failures": []}
-    selftest.check_training_and_swap(report, timeout_s=1)
+    app_selftest.check_training_and_swap(report, timeout_s=1)
     assert report["failures"] == ["training: no answer from the child in 1 s"]
 
 
