@@ -126,7 +126,12 @@ def torch_candidate(python: Path, requirement: str, index: str | None) -> dict |
     requires = [r.lower() for r in metadata.get("requires_dist") or []]
     if re.search(r"\+(cu|rocm)", version) or any(r.startswith("nvidia-") for r in requires):
         return None
-    return {"requirement": f"torch=={version}", "index": index, "url": found[0]["download_info"]}
+    wheel = requirement.endswith(".whl")  # a wheel file is installed as itself
+    return {
+        "requirement": requirement if wheel else f"torch=={version}",
+        "index": index,
+        "url": found[0]["download_info"],
+    }
 
 
 def local_cpu_versions(python: Path) -> list[str]:

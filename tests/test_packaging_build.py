@@ -39,7 +39,7 @@ def fake_python(tmp_path: Path, offers: dict[str, dict], versions: list[str]) ->
                 print("torch (9.9)")
                 print("Available versions: " + ", ".join(table["versions"]))
                 sys.exit(0)
-            wanted = next(a for a in args if a.startswith("torch"))
+            wanted = next(a for a in args if a.startswith("torch") or a.endswith(".whl"))
             index = args[args.index("--index-url") + 1] if "--index-url" in args else None
             offer = table["offers"].get(f"{{wanted}} {{index}}") or table["offers"].get(wanted)
             if offer is None:
@@ -140,3 +140,10 @@ def test_a_ready_environment_is_reused_without_pip(tmp_path: Path, monkeypatch) 
 
     monkeypatch.setattr(build, "pip", no_pip)
     assert build.ensure_cpu_venv(venv, None, "auto") == held
+
+
+def test_a_wheel_file_is_installed_as_itself(tmp_path: Path) -> None:
+    wheel = str(tmp_path / "torch-2.13.0+cpu-cp311-cp311-manylinux_2_28_x86_64.whl")
+    python = fake_python(tmp_path / "pip", {wheel: LOCAL_CPU}, [])
+    chosen = build.choose_torch(python, wheel, "none")
+    assert chosen["requirement"] == wheel
