@@ -34,6 +34,10 @@ def main() -> None:
     parser.add_argument("--arch", default="fcnn")
     parser.add_argument("--epochs", type=int, default=d.EPOCHS)
     parser.add_argument("--device", default="auto")
+    parser.add_argument(
+        "--cache",
+        help="the prepared-data cache to use (default: a new, empty one: a first retrain)",
+    )
     args = parser.parse_args()
     app = QCoreApplication([])
     with tempfile.TemporaryDirectory() as tmp:
@@ -73,7 +77,7 @@ def main() -> None:
                 "--out",
                 out,
                 "--cache",
-                os.path.join(tmp, "cache"),
+                args.cache or os.path.join(tmp, "cache"),
                 "--progress",
                 "jsonl",
             ]

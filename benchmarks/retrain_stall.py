@@ -81,10 +81,15 @@ def main() -> None:
         dialog.epochs_spin.setValue(200)
         dialog.extra_args = ["--device", args.device]
         progress_lines = []
+        failures = []
         dialog.runner.progress.connect(lambda *a: progress_lines.append(a))
+        dialog.runner.failed.connect(lambda message, kind: failures.append(f"{kind}: {message}"))
         t0 = time.perf_counter()
-        dialog.start_training()
+        if not dialog.start_training():
+            sys.exit("the Retrain dialog did not start the run (its form has a problem)")
         while not progress_lines:
+            if failures:
+                sys.exit(f"the training child failed: {failures[0]}")
             app.processEvents()
             time.sleep(0.005)
         ready_s = time.perf_counter() - t0

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 TRAINING_COMMANDS = ("train", "evaluate", "search", "adapt")
 
@@ -42,13 +43,19 @@ def gui_main(argv: Sequence[str] | None = None) -> int:
     return run(list(sys.argv[1:] if argv is None else argv))
 
 
-if __name__ == "__main__":
-    import multiprocessing
-
-    multiprocessing.freeze_support()
+def main_and_exit() -> NoReturn:
+    """Run :func:`main` and end the process; a training command ends without tearing torch
+    down (see :func:`training.cli.exit_now`), the window through Python's normal exit."""
     code = main()
     if sys.argv[1:2] and sys.argv[1] in TRAINING_COMMANDS:
         from training.cli import exit_now
 
         exit_now(code)
     sys.exit(code)
+
+
+if __name__ == "__main__":
+    import multiprocessing
+
+    multiprocessing.freeze_support()
+    main_and_exit()

@@ -19,6 +19,6 @@ if __name__ == "__main__":
         import multiprocessing
 
         multiprocessing.freeze_support()
-    from digitpad.__main__ import main
+    from digitpad.__main__ import main_and_exit
 
-    sys.exit(main())
+    main_and_exit()
