@@ -66,7 +66,10 @@ def main() -> None:
     app = create_application([])
     with tempfile.TemporaryDirectory() as tmp:
         os.environ["DIGITPAD_DATA_DIR"] = os.path.join(tmp, "userdata")
-        data = args.data or str(synthetic_mnist(Path(tmp) / "mnist"))
+        # Absolute: the training child does not run in this folder.
+        data = (
+            os.path.abspath(args.data) if args.data else str(synthetic_mnist(Path(tmp) / "mnist"))
+        )
         settings = Settings(QSettings(os.path.join(tmp, "s.ini"), QSettings.Format.IniFormat))
         settings.live_prediction = True
         window = MainWindow(settings)
@@ -86,9 +89,11 @@ def main() -> None:
         dialog.runner.failed.connect(lambda message, kind: failures.append(f"{kind}: {message}"))
         t0 = time.perf_counter()
         if not dialog.start_training():
+            window.shutdown()
             sys.exit("the Retrain dialog did not start the run (its form has a problem)")
         while not progress_lines:
             if failures:
+                window.shutdown()
                 sys.exit(f"the training child failed: {failures[0]}")
             app.processEvents()
             time.sleep(0.005)
