@@ -98,7 +98,9 @@ class Digits:
             np.concatenate([p.labels for p in parts]),
             description or " + ".join(p.description for p in parts),
             np.concatenate(twins) if twins else None,
-            _derived_key("concat", *(p.key or _images_key(p.images) for p in parts)),
+            # Named only when every part is: hashing the images here would cost more than
+            # what a cache could save (the parts are cached on their own).
+            None if None in (keys := [p.key for p in parts]) else _derived_key("concat", *keys),
         )
 
     @staticmethod
