@@ -37,32 +37,12 @@ import time
 from collections import Counter
 from pathlib import Path
 
+from startup import BARE  # the same bare PySide6 window the source app is measured against
+
 ROOT = Path(__file__).resolve().parent.parent
 MB = 1e6
 CPU_GOAL_MB, CPU_MOONSHOT_MB, CUDA_SAVING_GOAL_MB = 700, 500, 300
 FIRST_GOAL, LATER_GOAL = 2.0, 1.5
-
-BARE = """
-import sys, time
-from PySide6.QtCore import QEvent, QObject, QTimer
-from PySide6.QtWidgets import QApplication, QMainWindow
-
-class Exposed(QObject):
-    def eventFilter(self, watched, event):
-        if event.type() == QEvent.Type.Expose and watched.isExposed():
-            with open(sys.argv[1], "a") as out:
-                out.write(f"window {time.time():.6f}\\n")
-            QTimer.singleShot(0, QApplication.quit)
-        return False
-
-app = QApplication(sys.argv[:1])
-window = QMainWindow()
-window.resize(780, 520)
-window.show()
-exposed = Exposed()
-window.windowHandle().installEventFilter(exposed)
-app.exec()
-"""
 
 
 def du_bytes(path: Path) -> int:
