@@ -119,11 +119,13 @@ def test_the_dialog_shows_the_trials_of_every_worker(
                 break
         assert dialog.start()
         done = wait_for_end(qtbot, dialog)
+        # The study as it was when the dialog's search ended: the other worker may finish
+        # more trials afterwards, which no window could have shown.
+        study = optuna.load_study(study_name="pair", storage=url)
+        finished = [t.number for t in study.trials if t.state.is_finished() and t.value is not None]
     finally:
         _, err = other.communicate(timeout=240)
     assert other.returncode == 0, err
-    study = optuna.load_study(study_name="pair", storage=url)
-    finished = [t.number for t in study.trials if t.state.is_finished() and t.value is not None]
     states = {dialog.table.item(r, 0).text(): dialog.table.item(r, 1).text() for r in range(
         dialog.table.rowCount())}  # fmt: skip
     # Every finished trial of the study is in the table, the other worker's marked as such.
