@@ -190,3 +190,36 @@ def test_hint_shows_only_while_the_canvas_is_empty(canvas, mouse, qtbot):
     assert hint_pixels(canvas, qtbot) == 0
     canvas.undo()  # undo to empty brings it back
     assert hint_pixels(canvas, qtbot) > 50
+
+
+def test_lifting_the_pen_leaves_what_a_full_repaint_of_the_strokes_gives(canvas, mouse):
+    # A wiggly stroke: its live straight segments differ from the smooth curve it becomes.
+    wiggle = [(40 + 10 * i, 150 + (30 if i % 2 else -30)) for i in range(23)]
+    mouse.drag(canvas, wiggle)
+    mouse.drag(canvas, [(60, 60), (240, 240)])
+    mouse.drag(canvas, [(150, 40), (150, 260), (250, 200)])
+    as_drawn = canvas.image()
+    canvas.set_pen_width(canvas.pen_width())  # paints every stroke again from scratch
+    assert (canvas.image() == as_drawn).all()
+
+
+def test_clear_after_strokes_gives_a_blank_canvas_that_draws_again(canvas, mouse):
+    blank = canvas.image()
+    mouse.drag(canvas, [(50, 100), (250, 100)])
+    canvas.clear()
+    assert (canvas.image() == blank).all()
+    mouse.drag(canvas, [(50, 200), (250, 200)])
+    image = canvas.image()
+    assert mouse.ink_at(image, canvas, 150, 200) > 200
+    assert mouse.ink_at(image, canvas, 150, 100) == 0
+
+
+def test_a_snapshot_keeps_the_drawing_as_it_was_while_the_pen_goes_on(canvas, mouse):
+    from digitpad.ui.canvas import grey_pixels
+
+    mouse.drag(canvas, [(50, 100), (250, 100)])
+    before = canvas.image()
+    snapshot = canvas.snapshot()
+    mouse.drag(canvas, [(50, 200), (250, 200)])
+    canvas.clear()
+    assert (grey_pixels(snapshot) == before).all()

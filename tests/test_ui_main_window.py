@@ -60,6 +60,31 @@ def test_live_prediction_updates_the_bars_while_drawing(window, qtbot, mouse):
     mouse.release(canvas, *points[-1])
 
 
+def test_the_drawing_is_converted_for_recognition_off_the_gui_thread(
+    window, qtbot, mouse, monkeypatch
+):
+    # Converting a large canvas to grey pixels takes milliseconds: on the GUI thread it
+    # would stall the pen at the end of every stroke and at every live prediction.
+    from PySide6.QtCore import QThread
+
+    import digitpad.ui.canvas
+    import digitpad.ui.inference
+
+    threads = []
+    convert = digitpad.ui.canvas.grey_pixels
+
+    def recording(image):
+        threads.append(QThread.currentThread() is QApplication.instance().thread())
+        return convert(image)
+
+    monkeypatch.setattr(digitpad.ui.canvas, "grey_pixels", recording)
+    monkeypatch.setattr(digitpad.ui.inference, "grey_pixels", recording)
+    predicted(window, qtbot, lambda: mouse.draw(window.canvas, mouse.ONE))
+    predicted(window, qtbot, window.predict_button.click)
+    qtbot.waitUntil(lambda: window.bars.winner() == 1, timeout=3000)
+    assert threads and not any(threads), "converted on the GUI thread"
+
+
 def test_enter_predicts_escape_and_delete_clear_ctrl_z_undoes(window, qtbot, mouse):
     window.live_action.setChecked(False)
     window.activateWindow()

@@ -63,6 +63,15 @@ def stroke_path(points: list[QPointF]) -> QPainterPath:
     return path
 
 
+def grey_pixels(image: QImage) -> np.ndarray:
+    """``image`` as 8-bit grey pixels (rows, columns); safe to call off the GUI thread."""
+    import numpy as np  # imported late: the window shows before NumPy loads
+
+    gray = image.convertToFormat(QImage.Format.Format_Grayscale8)
+    rows = np.frombuffer(gray.constBits(), np.uint8).reshape(gray.height(), gray.bytesPerLine())
+    return rows[:, : gray.width()].copy()
+
+
 def _turn(a: QPointF, b: QPointF, c: QPointF) -> float:
     """How far the direction a→b turns to b→c, in degrees (0 straight on, 180 back)."""
     first, second = b - a, c - b
@@ -90,6 +99,9 @@ class DrawingCanvas(QWidget):
         self._strokes: list[list[Point]] = []
         self._current: list[Point] | None = None  # the stroke being drawn, canvas units
         self._picture: QImage | None = None
+        # Paper, picture and finished strokes; the stroke being drawn goes on a copy of
+        # it (the backing), so lifting the pen paints one stroke, not the whole drawing.
+        self._committed = QImage()
         self._backing = QImage()
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
@@ -123,7 +135,9 @@ class DrawingCanvas(QWidget):
         self._strokes.clear()
         self._current = None
         self._picture = None
-        self._render_all()
+        self._committed.fill(self._paper_colour())
+        self._backing = self._committed.copy()
+        self.update()
         self.changed.emit()
 
     def undo(self) -> None:
@@ -147,11 +161,16 @@ class DrawingCanvas(QWidget):
 
     def image(self) -> np.ndarray:
         """The drawing as 8-bit grey pixels (rows, columns) at device resolution."""
-        import numpy as np  # imported late: the window shows before NumPy loads
+        return grey_pixels(self._backing)
 
-        gray = self._backing.convertToFormat(QImage.Format.Format_Grayscale8)
-        rows = np.frombuffer(gray.constBits(), np.uint8).reshape(gray.height(), gray.bytesPerLine())
-        return rows[:, : gray.width()].copy()
+    def snapshot(self) -> QImage:
+        """The drawing as shown, without copying or converting it on this thread.
+
+        QImage shares its pixels until one side writes, and the canvas only ever
+        writes by painting, which detaches: the snapshot stays as it was, so the
+        recognition thread can convert it (:func:`grey_pixels`) while the pen moves on.
+        """
+        return QImage(self._backing)
 
     def qimage(self) -> QImage:
         """A copy of the drawing as shown, for saving."""
@@ -187,6 +206,7 @@ class DrawingCanvas(QWidget):
 
     # --- rendering into the backing image ---------------------------------
     def _render_all(self) -> None:
+        """Paint everything again from the strokes: after a resize, a palette or pen change."""
         ratio = self.devicePixelRatioF()
         size = self.size() * ratio
         image = QImage(
@@ -194,17 +214,31 @@ class DrawingCanvas(QWidget):
         )
         image.setDevicePixelRatio(ratio)
         image.fill(self._paper_colour())
-        self._backing = image
-        painter = self._painter()
+        painter = self._painter(image)
         if self._picture is not None:
             self._draw_picture(painter)
-        for stroke in self._strokes + ([self._current] if self._current else []):
+        for stroke in self._strokes:
             self._draw_stroke(painter, [self._to_widget(p) for p in stroke])
         painter.end()
+        self._committed = image
+        self._backing = image.copy()
+        if self._current:
+            painter = self._painter()
+            self._draw_stroke(painter, [self._to_widget(p) for p in self._current])
+            painter.end()
         self.update()
 
-    def _painter(self) -> QPainter:
-        painter = QPainter(self._backing)
+    def _commit_stroke(self, stroke: list[Point]) -> None:
+        """Paint a finished stroke onto the committed drawing as a smooth curve, in place of
+        the straight live segments on the backing; the same pixels a full repaint gives."""
+        painter = self._painter(self._committed)
+        self._draw_stroke(painter, [self._to_widget(p) for p in stroke])
+        painter.end()
+        self._backing = self._committed.copy()
+        self.update()  # where the live segments were too, which the curve may not cover
+
+    def _painter(self, image: QImage | None = None) -> QPainter:
+        painter = QPainter(self._backing if image is None else image)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
         return painter
@@ -279,9 +313,9 @@ class DrawingCanvas(QWidget):
         if self._current is None:
             return
         self._add_point(pos)
-        self._strokes.append(self._current)
-        self._current = None
-        self._render_all()  # the finished stroke as a smooth curve, not the live segments
+        stroke, self._current = self._current, None
+        self._strokes.append(stroke)
+        self._commit_stroke(stroke)
         self.changed.emit()
         self.strokeFinished.emit()
 

@@ -23,6 +23,7 @@ from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
 from PySide6.QtGui import QImage
 
 from digitpad.assets import bundled_model_path
+from digitpad.ui.canvas import grey_pixels
 from digitpad.ui.settings import BUNDLED_MODELS
 
 log = logging.getLogger(__name__)
@@ -91,8 +92,12 @@ class InferenceWorker(QObject):
 
         stroke = np.full((56, 56), 255, np.uint8)
         stroke[10:46, 26:30] = 0
+        # As the canvas sends it: a colour image, converted here.
+        snapshot = QImage(stroke.data, 56, 56, 56, QImage.Format.Format_Grayscale8).convertToFormat(
+            QImage.Format.Format_ARGB32_Premultiplied
+        )
         try:
-            self._predict(stroke)
+            self._predict(snapshot)
         except Exception:  # the user's own prediction will say what is wrong
             log.exception("warming up the recogniser failed")
 
@@ -128,6 +133,8 @@ class InferenceWorker(QObject):
 
         if self._model is None:
             raise RuntimeError("no model is loaded yet")
+        if isinstance(image, QImage):  # a canvas snapshot: converted here, not on the GUI thread
+            image = grey_pixels(image)
         return predict(self._model, image, explain=self.explain)
 
 

@@ -290,7 +290,7 @@ class MainWindow(QMainWindow):
         elif self.canvas.is_empty:
             self._show_empty("Nothing drawn: draw a digit first")
         else:
-            self.recognition.predict(self.canvas.image())
+            self.recognition.predict(self.canvas.snapshot())
 
     def clear(self) -> None:
         self.canvas.clear()
@@ -384,12 +384,12 @@ class MainWindow(QMainWindow):
         elif self.canvas.has_picture:
             return  # an opened picture was recognised from its file, not from the screen
         elif self.live_action.isChecked() and self.recognition.model is not None:
-            self.recognition.schedule(self.canvas.image)
+            self.recognition.schedule(self.canvas.snapshot)
 
     def _on_stroke_finished(self) -> None:
         self._dismiss_error()  # a new drawing: an old error no longer describes the screen
         if self.live_action.isChecked() and self.recognition.model is not None:
-            self.recognition.predict(self.canvas.image())
+            self.recognition.predict(self.canvas.snapshot())
 
     def _set_explain(self, on: bool) -> None:
         self.recognition.set_explain(on)

@@ -14,6 +14,9 @@ from PySide6.QtGui import QFont, QFontMetrics, QMouseEvent, QPainter, QPaintEven
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 DIGITS = 10
+# Built once: combining PySide's enum flags costs microseconds each, twenty times a paint.
+_RIGHT = Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight
+_WRAPPED = Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap
 
 
 class ProbabilityBars(QWidget):
@@ -77,12 +80,18 @@ class ProbabilityBars(QWidget):
         h = self._row_height()
         return QRectF(0, digit * h, self.width(), h)
 
-    def _track_rect(self, digit: int) -> QRectF:
+    def _track_rect(
+        self, digit: int, label_width: int | None = None, value_width: int | None = None
+    ) -> QRectF:
+        """The bar's track in ``digit``'s row; a paint passes the widths it measured once."""
+        label_width = self._label_width() if label_width is None else label_width
+        value_width = self._value_width() if value_width is None else value_width
         row = self._row_rect(digit)
         pad = max(2.0, row.height() * 0.18)
-        left = self._label_width()
-        right = self.width() - self._value_width()
-        return QRectF(left, row.top() + pad, max(0.0, right - left), row.height() - 2 * pad)
+        right = self.width() - value_width
+        return QRectF(
+            label_width, row.top() + pad, max(0.0, right - label_width), row.height() - 2 * pad
+        )
 
     def digit_at(self, y: float) -> int | None:
         digit = int(y // self._row_height()) if self.height() > 0 else -1
@@ -106,16 +115,22 @@ class ProbabilityBars(QWidget):
     def paintEvent(self, event: QPaintEvent) -> None:
         painter = QPainter(self)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        # Measured once a paint, not once a row: live prediction repaints this many times a second.
+        label_width, value_width = self._label_width(), self._value_width()
+        plain, bold = self.font(), self._bold_font()
         for digit in range(DIGITS):
-            self._draw_row(painter, digit)
+            self._draw_row(
+                painter, digit, label_width, value_width, bold if digit == self._winner else plain
+            )
         if self._values is None and self._message:
             self._draw_message(painter)
 
-    def _draw_row(self, painter: QPainter, digit: int) -> None:
+    def _draw_row(
+        self, painter: QPainter, digit: int, label_width: int, value_width: int, font: QFont
+    ) -> None:
         palette = self.palette()
         row = self._row_rect(digit)
-        track = self._track_rect(digit)
-        is_winner = digit == self._winner
+        track = self._track_rect(digit, label_width, value_width)
         value = None if self._values is None else self._values[digit]
 
         painter.setPen(Qt.PenStyle.NoPen)
@@ -126,30 +141,23 @@ class ProbabilityBars(QWidget):
         if value is not None and track.width() * value >= 1:
             bar = QRectF(track.topLeft(), track.size())
             bar.setWidth(max(track.height() / 2, track.width() * value))
-            role = QPalette.ColorRole.Highlight if is_winner else QPalette.ColorRole.Mid
+            role = QPalette.ColorRole.Highlight if digit == self._winner else QPalette.ColorRole.Mid
             painter.setBrush(palette.color(role))
             painter.drawRoundedRect(bar, radius, radius)
 
-        text_colour = palette.color(QPalette.ColorRole.WindowText)
-        painter.setPen(text_colour)
-        painter.setFont(self._bold_font() if is_winner else self.font())
-        label = QRectF(row.left(), row.top(), self._label_width() - 4, row.height())
-        painter.drawText(
-            label, Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight, str(digit)
-        )
+        painter.setPen(palette.color(QPalette.ColorRole.WindowText))
+        painter.setFont(font)
+        label = QRectF(row.left(), row.top(), label_width - 4, row.height())
+        painter.drawText(label, _RIGHT, str(digit))
         text = "–" if value is None else f"{value:.1%}"
-        value_rect = QRectF(track.right(), row.top(), self._value_width(), row.height())
-        painter.drawText(
-            value_rect, Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight, text
-        )
+        painter.drawText(QRectF(track.right(), row.top(), value_width, row.height()), _RIGHT, text)
 
     def _draw_message(self, painter: QPainter) -> None:
         painter.setFont(self.font())
         painter.setPen(self.palette().color(QPalette.ColorRole.PlaceholderText))
-        area = QRectF(self._track_rect(0).left(), 0, self._track_rect(0).width(), self.height())
-        painter.drawText(
-            area, Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap, self._message
-        )
+        track = self._track_rect(0)
+        area = QRectF(track.left(), 0, track.width(), self.height())
+        painter.drawText(area, _WRAPPED, self._message)
 
     # --- input ----------------------------------------------------------------------------
     def mousePressEvent(self, event: QMouseEvent) -> None:
