@@ -21,7 +21,6 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from itertools import pairwise
 
 from PySide6.QtCore import QPointF, QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QFontMetrics, QPainter, QPaintEvent, QPalette, QPen
@@ -244,14 +243,15 @@ class LineChart(QWidget):
             return
         self._draw_grid(painter, layout, grid, text, metrics.height())
         for key, points in layout.lines.items():
+            # One call per line and one for its dots (round 6 px points): the chart repaints
+            # on every epoch while the user may be drawing, so it is kept to a few calls.
             paint = self._colour(self._series[key])
             painter.setPen(QPen(paint, 2))
-            for a, b in pairwise(points):
-                painter.drawLine(a, b)
-            painter.setBrush(paint)
-            for p in points:
-                painter.drawEllipse(p, 3, 3)
-            painter.setBrush(Qt.BrushStyle.NoBrush)
+            painter.drawPolyline(points)
+            dots = QPen(paint, 6)
+            dots.setCapStyle(Qt.PenCapStyle.RoundCap)
+            painter.setPen(dots)
+            painter.drawPoints(points)
 
     def _draw_grid(
         self, painter: QPainter, layout: Layout, grid: QColor, text: QColor, line_h: float
