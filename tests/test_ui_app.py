@@ -48,3 +48,37 @@ def test_app_icon_exists(name):
     from digitpad.assets import resources_dir
 
     assert (resources_dir() / "icons" / name).stat().st_size > 1000
+
+
+def test_work_deferred_to_the_first_frame_runs_once_after_it(qtbot):
+    from PySide6.QtWidgets import QWidget
+
+    from digitpad.ui.app import after_first_frame
+
+    widget = QWidget()
+    qtbot.addWidget(widget)
+    widget.show()
+    calls = []
+    after_first_frame(widget, lambda: calls.append(widget.isVisible()), fallback_ms=2000)
+    assert calls == []  # not before the event loop has shown the frame
+    qtbot.waitUntil(lambda: calls == [True], timeout=1500)  # the frame, not the fallback
+    widget.hide()
+    widget.show()  # exposed again, and the fallback's time passes: nothing more runs
+    qtbot.waitExposed(widget)
+    qtbot.wait(2100)
+    assert calls == [True]
+
+
+def test_work_deferred_to_the_first_frame_still_runs_if_no_frame_comes(qtbot):
+    from PySide6.QtWidgets import QWidget
+
+    from digitpad.ui.app import after_first_frame
+
+    widget = QWidget()
+    qtbot.addWidget(widget)
+    widget.create()  # a native window that is never shown, as when started minimised
+    calls = []
+    after_first_frame(widget, lambda: calls.append(1), fallback_ms=100)
+    qtbot.wait(20)
+    assert calls == []
+    qtbot.waitUntil(lambda: calls == [1], timeout=2000)

@@ -12,12 +12,12 @@ import logging
 import os
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from types import TracebackType
 
 from PySide6.QtCore import QEvent, QObject, QTimer
 from PySide6.QtGui import QIcon
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QWidget
 
 from digitpad.assets import icon_path
 from digitpad.logs import setup_logging
@@ -29,6 +29,39 @@ from digitpad.userdata import UserData
 ORGANISATION = "DigitPad"
 APPLICATION = "DigitPad"
 REPORT_ENV = "DIGITPAD_STARTUP_REPORT"
+# A window that is never exposed (started minimised, say) still gets its model this soon.
+FIRST_FRAME_FALLBACK_MS = 1000
+
+
+class _AfterFirstFrame(QObject):
+    """Calls ``callback`` once, as soon as the window's first frame is on screen."""
+
+    def __init__(self, window: QWidget, callback: Callable[[], None], fallback_ms: int) -> None:
+        super().__init__(window)
+        self._window = window
+        self._callback: Callable[[], None] | None = callback
+        window.windowHandle().installEventFilter(self)
+        QTimer.singleShot(fallback_ms, self._fire)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if self._callback and event.type() == QEvent.Type.Expose and watched.isExposed():
+            # The expose paints the frame before returning; the callback comes after it.
+            QTimer.singleShot(0, self._fire)
+        return False
+
+    def _fire(self) -> None:
+        callback, self._callback = self._callback, None
+        if callback is not None:
+            self._window.windowHandle().removeEventFilter(self)
+            callback()
+
+
+def after_first_frame(
+    window: QWidget, callback: Callable[[], None], fallback_ms: int = FIRST_FRAME_FALLBACK_MS
+) -> None:
+    """Run ``callback`` once ``window`` (already shown) has painted its first frame, or after
+    ``fallback_ms`` if it is never exposed; nothing it does can then delay that frame."""
+    _AfterFirstFrame(window, callback, fallback_ms)
 
 
 class _StartupReport(QObject):
@@ -94,12 +127,13 @@ def run(argv: Sequence[str]) -> int:
         _StartupReport(report, window)
 
     def start() -> None:
-        # Once the event loop runs, so the first frame waits for neither the log file
-        # nor the model: everything before it has already been shown or printed.
+        # After the first frame, which then waits for neither the log file nor the model
+        # (whose loading thread would compete with it for the interpreter); nothing is
+        # logged before, and anything printed goes to the console as usual.
         window.log_path = setup_logging(UserData.at(app_data_root()).logs)
         window.start()
 
-    QTimer.singleShot(0, start)
+    after_first_frame(window, start)
     app.aboutToQuit.connect(window.shutdown)  # a quit that does not close the window
     return leave(app.exec())
 
