@@ -142,3 +142,19 @@ def test_bad_config_is_refused():
         TrainConfig(arch="transformer")
     with pytest.raises(ValueError, match="schedule"):
         TrainConfig(schedule="sometimes")
+
+
+def _denormal_survives() -> bool:
+    """Whether float32 arithmetic on this thread keeps a value below 1.2e-38."""
+    return float(torch.tensor([1e-39], dtype=torch.float32) * 1.0) != 0.0
+
+
+def test_training_flushes_denormals_and_leaves_the_thread_as_it_found_it(tensors):
+    # Adam's running means of dead hidden units decay into denormals, which the CPU
+    # handles many times slower; training treats them as zero, and only while it runs.
+    x, y, _, _ = tensors
+    assert _denormal_survives()
+    during = []
+    train(small(epochs=1), x, y, on_progress=lambda p: during.append(_denormal_survives()))
+    assert during and not any(during)
+    assert _denormal_survives()
