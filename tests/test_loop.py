@@ -158,3 +158,13 @@ def test_training_flushes_denormals_and_leaves_the_thread_as_it_found_it(tensors
     train(small(epochs=1), x, y, on_progress=lambda p: during.append(_denormal_survives()))
     assert during and not any(during)
     assert _denormal_survives()
+
+
+def test_a_trained_fcnn_gives_back_its_weights_in_the_usual_layout(tensors):
+    # The written-out step trains the first layer transposed; the model leaves with the
+    # module's own (hidden × input, contiguous) layout, as export and the app expect.
+    x, y, _, _ = tensors
+    model = train(small(), x, y).model
+    weight = model.fc1.weight
+    assert weight.shape == (model.fc1.out_features, 784) and weight.is_contiguous()
+    assert isinstance(weight, torch.nn.Parameter) and weight.requires_grad

@@ -41,7 +41,15 @@ class FcnnStep:
     """Trains the ``fc1``/``fc2`` parameters of an FCNN in place, one batch per call."""
 
     def __init__(self, model: torch.nn.Module, config: TrainConfig) -> None:
-        self.params = [model.fc1.weight, model.fc1.bias, model.fc2.weight, model.fc2.bias]
+        # The first layer's weights are trained as their transpose (input × hidden, in
+        # rows), which the forward product reads 1.6x faster than the module's layout;
+        # the module keeps seeing the same numbers through a transposed view until
+        # :meth:`finish` gives it its usual layout back. Adam works element by element,
+        # so its update does not depend on the layout.
+        self.model = model
+        w1t = model.fc1.weight.detach().t().contiguous()
+        model.fc1.weight = torch.nn.Parameter(w1t.t())
+        self.params = [w1t, model.fc1.bias, model.fc2.weight, model.fc2.bias]
         self.grads = [torch.zeros_like(p) for p in self.params]
         self.exp_avgs = [torch.zeros_like(p) for p in self.params]
         self.exp_avg_sqs = [torch.zeros_like(p) for p in self.params]
@@ -54,10 +62,10 @@ class FcnnStep:
     @torch.no_grad()
     def __call__(self, x: torch.Tensor, y: torch.Tensor, lr: float) -> float:
         """One Adam step on normalised images ``x`` with labels ``y``; the batch's loss."""
-        w1, b1, w2, b2 = self.params
-        g_w1, g_b1, g_w2, g_b2 = self.grads
+        w1t, b1, w2, b2 = self.params
+        g_w1t, g_b1, g_w2, g_b2 = self.grads
         x = x.reshape(len(x), -1)
-        hidden = torch.addmm(b1, x, w1.t()).relu_()
+        hidden = torch.addmm(b1, x, w1t).relu_()
         log_p = torch.log_softmax(torch.addmm(b2, hidden, w2.t()), 1)
         target = self.eye[y]
         if self.smoothing:
@@ -68,7 +76,7 @@ class FcnnStep:
         torch.mm(g_logits.t(), hidden, out=g_w2)
         torch.sum(g_logits, 0, out=g_b2)
         g_hidden = torch.mm(g_logits, w2).mul_(hidden > 0)
-        torch.mm(g_hidden.t(), x, out=g_w1)
+        torch.mm(x.t(), g_hidden, out=g_w1t)
         torch.sum(g_hidden, 0, out=g_b1)
         torch._foreach_add_(self.steps, 1)  # the kernel reads the step count, never counts it
         torch._fused_adam_(
@@ -87,3 +95,8 @@ class FcnnStep:
             maximize=False,
         )
         return loss
+
+    def finish(self) -> None:
+        """Give the model's first layer its usual contiguous layout, with the trained weights."""
+        fc1 = self.model.fc1
+        fc1.weight = torch.nn.Parameter(fc1.weight.detach().contiguous())

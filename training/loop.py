@@ -209,6 +209,7 @@ def train(
         history.append({"epoch": epoch, **metrics})
         if on_progress is not None:
             on_progress(Progress(epoch, config.epochs, steps, steps, total_loss / steps, metrics))
+    step.finish()
     seconds = time.perf_counter() - start
     model.eval()
     return TrainResult(
@@ -254,6 +255,9 @@ class AutogradStep:
             self.scheduler.step()
         return float(loss.detach())
 
+    def finish(self) -> None:
+        """Nothing to undo: autograd trains the model's own parameters as they are."""
+
 
 class ScheduledFcnnStep:
     """:class:`training.fcnn_step.FcnnStep` at the rate :func:`learning_rate` gives each step."""
@@ -271,6 +275,9 @@ class ScheduledFcnnStep:
         # Report the rate the next step will use, as a torch scheduler does after stepping.
         self.lr = learning_rate(self.config, self.taken, self.total_steps)
         return loss
+
+    def finish(self) -> None:
+        self.step.finish()
 
 
 def make_step(
