@@ -87,3 +87,23 @@ def test_a_finished_study_is_offered_to_continue_with_its_settings(dialog, qtbot
     result = done.args[1]
     assert result["study"] == "digitpad-fcnn"
     assert result["trials_completed"] + result["trials_pruned"] == 3
+
+
+def test_a_failed_continuation_keeps_the_trials_shown(dialog, qtbot, tmp_path, mnist_folder):
+    dialog.data_edit.setText(str(mnist_folder))
+    dialog.epochs_spin.setValue(1)
+    dialog.trials_spin.setValue(2)
+    with wait_success(qtbot, dialog.runner, dialog.runner.finished, timeout=240_000):
+        assert dialog.start()
+    shown = dialog.table.rowCount()
+    assert shown >= 2 and dialog.retrain_button.isEnabled()
+    relist(dialog, qtbot)
+    dialog.study_combo.setCurrentIndex(1)  # continue it, from a folder with no MNIST
+    dialog.trials_spin.setValue(4)
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    dialog.data_edit.setText(str(empty))
+    with qtbot.waitSignal(dialog.runner.failed, timeout=120_000):
+        assert dialog.start()
+    assert dialog.table.rowCount() == shown  # the study's trials are still there to see
+    assert dialog.retrain_button.isEnabled() and "failed" in dialog.status_label.text()

@@ -378,11 +378,8 @@ class SearchDialog(QDialog):
             self.status_label.setText(problem)
             return False
         self.settings.search_request = request
-        self.table.setRowCount(0)
-        self.rows.clear()
-        self.chart.clear()
-        self.best_params, self.best_value = None, None
-        self.retrain_button.setEnabled(False)
+        # The table, chart and best so far stay until the search has really started: a
+        # start that fails (a wrong folder, a database down) leaves what was shown.
         self._set_running(True)
         where = without_password(request.storage) if request.storage else "this computer"
         self.status_label.setText(f"Starting the search process (study kept on {where})…")
@@ -405,6 +402,11 @@ class SearchDialog(QDialog):
     def _on_event(self, event: dict) -> None:
         kind = event.get("event")
         if kind == "search_started":
+            self.table.setRowCount(0)
+            self.rows.clear()
+            self.chart.clear()
+            self.best_params, self.best_value = None, None
+            self.retrain_button.setEnabled(False)
             space = event.get("space") or {}
             self.space_label.setText("Searching: " + ", ".join(readable(k) for k in space))
             self.status_label.setText(
@@ -487,8 +489,9 @@ class SearchDialog(QDialog):
             self.browse_button,
         ):
             widget.setEnabled(not running)
-        if running:
-            self.retrain_button.setEnabled(False)  # the best is not known until the end
+        # While it runs the best is not settled; afterwards (finished, failed or
+        # cancelled) the best trial shown can be retrained.
+        self.retrain_button.setEnabled(not running and self.best_params is not None)
         if not running:
             self._on_study_chosen()  # a continued study keeps its network and epochs fixed
             self.list_studies()  # the study just run is now one to continue
