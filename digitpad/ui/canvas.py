@@ -135,9 +135,12 @@ class DrawingCanvas(QWidget):
         self._strokes.clear()
         self._current = None
         self._picture = None
-        self._committed.fill(self._paper_colour())
-        self._backing = self._committed.copy()
-        self.update()
+        if self._committed.isNull():  # not laid out yet
+            self._render_all()
+        else:
+            self._committed.fill(self._paper_colour())
+            self._backing = self._committed.copy()
+            self.update()
         self.changed.emit()
 
     def undo(self) -> None:
