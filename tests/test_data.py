@@ -358,6 +358,19 @@ def test_two_views_of_one_set_stay_paired_through_concat():
         Digits.views(first, Digits(second.images, second.labels[::-1].copy(), "b"))
 
 
+def test_concat_of_one_part_names_it_as_a_join_but_copies_nothing():
+    rng = np.random.default_rng(0)
+    a = Digits(rng.random((4, 28, 28), np.float32), np.array([1, 2, 3, 4]), "a", key="k1")
+    b = Digits(rng.random((2, 28, 28), np.float32), np.array([5, 6]), "b", key="k2")
+    alone = Digits.concat([a])
+    assert alone.images is a.images and alone.labels is a.labels
+    # Named as a join of its parts, as before, so what was cached under that name is found.
+    assert alone.key is not None and alone.key != a.key and alone.key == Digits.concat([a]).key
+    assert Digits.concat([a], "renamed").description == "renamed"
+    joined = Digits.concat([a, b])
+    assert len(joined) == 6 and not np.shares_memory(joined.images, a.images)
+
+
 def test_deskewed_copy_is_cached_under_a_name_for_its_source(make_mnist_folder, tmp_path):
     from digitpad.preprocess import deskew
 

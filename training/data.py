@@ -87,6 +87,11 @@ class Digits:
         parts = [p for p in parts if len(p)]
         if not parts:
             raise DataError("no training data")
+        keys = [p.key for p in parts]
+        key = None if None in keys else _derived_key("concat", *keys)
+        if len(parts) == 1:  # nothing to join: no copy of what may be hundreds of megabytes
+            only = parts[0]
+            return replace(only, description=description or only.description, key=key)
         offsets = np.cumsum([0] + [len(p) for p in parts[:-1]])
         twins = [
             p.twins + offset
@@ -100,7 +105,7 @@ class Digits:
             np.concatenate(twins) if twins else None,
             # Named only when every part is: hashing the images here would cost more than
             # what a cache could save (the parts are cached on their own).
-            None if None in (keys := [p.key for p in parts]) else _derived_key("concat", *keys),
+            key,
         )
 
     @staticmethod
