@@ -168,3 +168,17 @@ def test_a_trained_fcnn_gives_back_its_weights_in_the_usual_layout(tensors):
     weight = model.fc1.weight
     assert weight.shape == (model.fc1.out_features, 784) and weight.is_contiguous()
     assert isinstance(weight, torch.nn.Parameter) and weight.requires_grad
+
+
+def test_a_training_inside_another_leaves_denormals_flushed_for_the_outer_one(tensors):
+    x, y, _, _ = tensors
+    after_inner = []
+
+    def inner(progress):
+        if progress.epoch_end and not after_inner:
+            train(small(epochs=1), x[:64], y[:64])
+            after_inner.append(_denormal_survives())
+
+    train(small(epochs=1), x, y, on_progress=inner)
+    assert after_inner == [False]  # the outer run still flushes
+    assert _denormal_survives()  # and the thread is as it was once both are done

@@ -67,11 +67,13 @@ def flushed_denormals() -> Iterator[None]:
     Such values change nothing a float32 network computes. Restored afterwards, since
     the setting belongs to the calling thread (tests train in the test process).
     """
+    # No getter exists: a denormal that arithmetic turns into zero says it is already on.
+    already = float(torch.tensor([1e-39]) * 1.0) == 0.0
     flushed = torch.set_flush_denormal(True)
     try:
         yield
     finally:
-        if flushed:
+        if flushed and not already:
             torch.set_flush_denormal(False)
 
 
