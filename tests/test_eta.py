@@ -60,3 +60,21 @@ def test_the_last_runs_speed_answers_before_the_first_measurement():
     eta.expect(-1)
     clock.now = 0.6
     assert eta.update(0.011) is None
+
+
+def test_a_run_that_slows_down_is_judged_by_its_current_pace():
+    # 20 s at full speed for the first half, then a third slower: an estimate from the
+    # average since the start would stay short by up to a quarter to the end.
+    clock = Clock()
+    eta = Eta(clock)
+    answers = []
+    for i in range(201):
+        fraction = i / 200
+        clock.now = 20.0 * min(fraction, 0.5) + 20.0 * 1.5 * max(0.0, fraction - 0.5)
+        answers.append((clock.now, eta.update(fraction)))
+    end = 10.0 + 15.0
+    late = [(now, left) for now, left in answers if now >= 15.0 and end - now > 1.0]
+    assert late
+    for now, left in late:
+        truth = end - now
+        assert abs(left - truth) <= 0.1 * truth, (now, left, truth)
