@@ -219,7 +219,10 @@ def npy_header(handle) -> tuple[tuple[int, ...], np.dtype]:
         if version == (1, 0)
         else np.lib.format.read_array_header_2_0
     )
-    shape, _fortran, dtype = read_header(handle)
+    try:
+        shape, _fortran, dtype = read_header(handle)
+    except TypeError as exc:  # NumPy's parser sorts the header's keys: b'x' beside 'y' fails
+        raise ValueError(f"an unreadable array header ({exc})") from None
     return shape, dtype
 
 

@@ -297,3 +297,21 @@ def test_what_a_file_that_is_not_a_model_is_says_what_it_is(tmp_path, content, w
     path.write_bytes(content)
     with pytest.raises(ModelFileError, match=words):
         load_model(path)
+
+
+def test_an_array_header_with_a_bytes_key_is_a_damaged_file_not_a_crash(tmp_path):
+    import io
+    import zipfile
+
+    import numpy as np
+
+    from digitpad.model_file import ModelFileError, load_model
+
+    buffer = io.BytesIO()
+    np.lib.format.write_array(buffer, np.zeros(3, np.float32))
+    header = buffer.getvalue().replace(b"'fortran_order'", b"b'fortran_order'", 1)
+    path = tmp_path / "model.npz"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("fc1.weight.npy", header)
+    with pytest.raises(ModelFileError, match="not a DigitPad model file"):
+        load_model(path)
