@@ -89,6 +89,17 @@ def test_zero_gets_a_slash_reaching_beyond_the_oval():
     assert slash[:, 0].min() < oval[:, 0].min() or slash[:, 0].max() > oval[:, 0].max()
 
 
+def test_zero_gets_a_level_bar_across_its_middle():
+    for seed in range(5):
+        strokes = made("0 barred", seed)
+        oval, bar = np.asarray(strokes[0]), np.asarray(strokes[1])
+        assert len(strokes) == 2
+        middle = (oval[:, 1].min() + oval[:, 1].max()) / 2
+        assert abs(bar[:, 1].mean() - middle) < 0.1 * np.ptp(oval[:, 1])
+        assert np.ptp(bar[:, 0]) > 5 * np.ptp(bar[:, 1])  # about level
+        assert np.ptp(bar[:, 0]) > 0.7 * np.ptp(oval[:, 0])  # across the oval, not a tick
+
+
 def test_one_gets_a_flag_down_to_the_left_of_its_top():
     strokes = made("1 flagged")
     p = np.asarray(strokes[0])

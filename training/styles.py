@@ -2,7 +2,7 @@
 
 MNIST and most UniPen contributors write the North American way. Much of the
 world does not: continental Europe flags its 1s and crosses its 7s, engineers
-slash their zeros, many schools teach an open-topped 4 and a 9 with a straight
+slash or bar their zeros, many schools teach an open-topped 4 and a 9 with a straight
 or a curled tail, some a 2 with a loop. Each :class:`Style` takes a record's
 strokes (points in a unit square, y down) and returns the same digit written
 that way, with random length, angle and position, or ``None`` when the record
@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 
 # Bump when an edit changes, so cached renders made with the old edits are not reused.
-VERSION = 2
+VERSION = 3
 
 Point = tuple[float, float]
 Strokes = list[list[Point]]
@@ -176,6 +176,18 @@ def zero_slash(strokes: Strokes, rng: np.random.Generator) -> Strokes | None:
     return [*strokes, _line(a, b)]
 
 
+def zero_bar(strokes: Strokes, rng: np.random.Generator) -> Strokes | None:
+    """A 0 with a level bar through its middle, as some schools and engineers write it to tell
+    it from the letter O; the bar often runs past the oval on one side or both."""
+    x0, y0, x1, y1 = _box(strokes)
+    width, height = x1 - x0, y1 - y0
+    y = (y0 + y1) / 2 + height * rng.uniform(-0.08, 0.08)
+    left = x0 - width * rng.uniform(-0.1, 0.3)
+    right = x1 + width * rng.uniform(-0.1, 0.3)
+    tilt = math.tan(math.radians(rng.uniform(-8, 8))) * (right - left) / 2
+    return [*strokes, _line((left, y + tilt), (right, y - tilt))]
+
+
 def four_open(strokes: Strokes, rng: np.random.Generator) -> Strokes | None:
     """A 4 open at the top: its left arm stands up instead of leaning on the stem."""
     x0, y0, x1, y1 = _box(strokes)
@@ -280,6 +292,7 @@ STYLES: tuple[Style, ...] = (
     Style("7 crossed", 7, "a bar across the stem", seven_crossbar),
     Style("7 crossed, serif", 7, "the bar and a tick at the start of the top", seven_serif),
     Style("0 slashed", 0, "a slash through the oval", zero_slash),
+    Style("0 barred", 0, "a level bar across the middle of the oval", zero_bar),
     Style("4 open", 4, "the left arm upright, not meeting the stem", four_open),
     Style("9 straight tail", 9, "the tail dropped straight down", nine_straight),
     Style("9 curled tail", 9, "the tail curled to the left like a g", nine_curl),
