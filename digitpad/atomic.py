@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import glob
 import os
 import tempfile
@@ -68,3 +69,18 @@ class atomic_write:  # noqa: N801 - used like open()
             # Best effort: failing to tidy up must not hide why the write failed.
             with contextlib.suppress(OSError):
                 self._tmp.unlink(missing_ok=True)
+
+
+def replace_file(path: str | os.PathLike, data: bytes) -> None:
+    """Write ``data`` as ``path`` atomically, refusing to replace anything but a regular file.
+
+    A FIFO at ``path`` would block whoever writes to it until something reads it, and a
+    device or a folder is not a file the user meant to replace.
+    """
+    path = Path(path)
+    if not path.parent.is_dir():
+        raise OSError(errno.ENOENT, "its folder does not exist", str(path))
+    if path.exists() and not path.is_file():
+        raise OSError(errno.EINVAL, "it is not a regular file", str(path))
+    with atomic_write(path) as handle:
+        handle.write(data)

@@ -50,9 +50,14 @@ class Corrections:
         self.folder = Path(folder)
 
     def paths(self) -> list[Path]:
-        if not self.folder.is_dir():
+        """The saved corrections, oldest first; none when the folder cannot be read (the
+        window says why once, at start: :meth:`digitpad.userdata.UserData.unreadable`)."""
+        try:
+            if not self.folder.is_dir():
+                return []
+            return sorted(p for p in self.folder.iterdir() if p.is_file() and NAME.match(p.name))
+        except OSError:
             return []
-        return sorted(p for p in self.folder.iterdir() if p.is_file() and NAME.match(p.name))
 
     def count(self) -> int:
         return len(self.paths())

@@ -99,6 +99,19 @@ class UserData:
             folder.mkdir(parents=True, exist_ok=True)
         return self
 
+    def unreadable(self) -> str | None:
+        """Why the folder (or one of its parts) cannot be listed, or None when it can.
+
+        Folders that do not exist yet are fine: they are made when first needed.
+        """
+        for folder in (self.root, self.models, self.corrections):
+            try:
+                if folder.is_dir():
+                    next(os.scandir(folder), None)
+            except OSError as exc:
+                return f"{folder} cannot be read: {exc.strerror or exc}"
+        return None
+
     def owns(self, path: str | os.PathLike) -> bool:
         """Whether ``path`` is a model kept in this data folder (not a bundled or outside file)."""
         try:

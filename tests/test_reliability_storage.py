@@ -566,3 +566,94 @@ def test_a_search_database_locked_for_a_moment_is_waited_for(mnist_folder, tmp_p
     assert child.returncode == 0, err[-2000:]
     assert json.loads(out.splitlines()[-1])["event"] == "done"
     assert trial_states(db) == ["COMPLETE"]
+
+
+def test_saving_a_drawing_over_a_file_on_a_full_disk_keeps_the_old_file(
+    window, monkeypatch, mouse, tmp_path
+):
+    mouse.draw(window.canvas, mouse.SEVEN)
+    pictures = tmp_path / "pictures"
+    pictures.mkdir()
+    target = pictures / "digit.png"
+    target.write_bytes(b"the user's earlier picture")
+    monkeypatch.setattr(atomic.os, "fsync", _fail_with(errno.ENOSPC))
+    assert not window.save_drawing(str(target))
+    assert target.read_bytes() == b"the user's earlier picture"
+    assert listing(pictures) == {"digit.png": b"the user's earlier picture"}  # no temporary left
+    assert window.banner.level() == "error"
+    assert os.strerror(errno.ENOSPC) in window.banner.text()
+    assert "Saved" not in window.statusBar().currentMessage()
+
+    monkeypatch.undo()
+    assert window.save_drawing(str(target))
+    assert target.read_bytes().startswith(b"\x89PNG")
+    assert not window.banner.isVisible()  # the failure no longer stands beside "Saved"
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs on this system")
+def test_saving_a_drawing_onto_a_fifo_is_refused_without_blocking(window, mouse, tmp_path):
+    mouse.draw(window.canvas, mouse.SEVEN)
+    fifo = tmp_path / "pipe.png"
+    os.mkfifo(fifo)
+    assert not window.save_drawing(str(fifo))  # opening it for writing would wait for a reader
+    assert "not a regular file" in window.banner.text()
+    assert not fifo.is_file() and fifo.exists()
+
+
+def _unlistable(monkeypatch, folder: Path) -> None:
+    """Make ``folder`` behave as a folder without read permission does (root ignores chmod)."""
+    real_is_dir, real_iterdir, real_scandir = Path.is_dir, Path.iterdir, os.scandir
+
+    def denied(path) -> bool:
+        return Path(path) == folder or folder in Path(path).parents
+
+    def is_dir(self):
+        if denied(self) and self != folder:
+            raise os_error(errno.EACCES)
+        return real_is_dir(self)
+
+    def iterdir(self):
+        if denied(self):
+            raise os_error(errno.EACCES)
+        return real_iterdir(self)
+
+    def scandir(path="."):
+        if denied(path):
+            raise os_error(errno.EACCES)
+        return real_scandir(path)
+
+    monkeypatch.setattr(Path, "is_dir", is_dir)
+    monkeypatch.setattr(Path, "iterdir", iterdir)
+    monkeypatch.setattr("digitpad.userdata.os.scandir", scandir)
+
+
+def test_an_unreadable_data_folder_is_said_once_and_every_menu_is_built(
+    qtbot, settings, models_dir, private_user_data, monkeypatch
+):
+    from digitpad.ui.main_window import MainWindow
+
+    userdata = UserData.at().ensure()
+    Corrections(userdata.corrections).save(drawing(), 7)
+    _unlistable(monkeypatch, userdata.root)
+    assert userdata.unreadable() is not None
+    errors = []
+    monkeypatch.setattr(MainWindow, "report_unexpected", lambda self, error: errors.append(error))
+
+    win = MainWindow(settings)
+    qtbot.addWidget(win)
+    win.show()
+    with qtbot.waitSignal(win.modelReady, timeout=10_000):
+        win.start()
+    assert errors == []
+    text = win.banner.text()
+    assert win.banner.level() == "error"
+    assert str(userdata.root) in text and os.strerror(errno.EACCES) in text
+    menu = [a.text() for a in win.model_menu.actions()]
+    assert any("Search" in t for t in menu) and any("Retrain" in t for t in menu)
+    assert win.training.corrections.count() == 0
+    win.close()
+
+
+def test_a_readable_data_folder_is_no_problem(private_user_data):
+    assert UserData.at().unreadable() is None  # not made yet: made when first needed
+    assert UserData.at().ensure().unreadable() is None

@@ -76,6 +76,8 @@ def test_a_remembered_model_file_that_vanished_falls_back_to_fcnn(
         win.start()
     assert win.recognition.model.arch == "fcnn"
     assert "gone.npz" in win.banner.text()
+    # Still the remembered model: what kept it from loading may pass (a drive not mounted).
+    assert reopen(settings).model == str(tmp_path / "gone.npz")
     win.close()
 
 

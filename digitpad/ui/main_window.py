@@ -96,6 +96,7 @@ class MainWindow(QMainWindow):
         # loaded (see _add_training_actions): the first frame needs none of them.
         self.training = None
         self.search = None
+        self._falling_back = False  # loading the bundled model in place of the remembered one
         self._show_empty("Nothing drawn yet")
         self.statusBar().showMessage("Loading the model…")
         geometry = settings.window_geometry
@@ -316,9 +317,24 @@ class MainWindow(QMainWindow):
         self.recognition.open_image(path)
 
     def save_drawing(self, path: str) -> bool:
-        if not self.canvas.qimage().save(path, "PNG"):
-            self.show_error(f"Could not save the drawing to {path}.")
+        """Save the drawing as a PNG; the file is replaced whole or not at all."""
+        from PySide6.QtCore import QBuffer, QByteArray, QIODevice
+
+        from digitpad.atomic import replace_file  # not needed before the window shows
+
+        png = QByteArray()
+        buffer = QBuffer(png)
+        buffer.open(QIODevice.OpenModeFlag.WriteOnly)
+        encoded = self.canvas.qimage().save(buffer, "PNG")
+        buffer.close()
+        try:
+            if not encoded:
+                raise OSError("the picture could not be encoded as a PNG")
+            replace_file(path, png.data())
+        except OSError as exc:
+            self.show_error(f"Could not save the drawing to {path}: {exc.strerror or exc}.")
             return False
+        self._dismiss_error()
         self.statusBar().showMessage(f"Saved {Path(path).name}", 5000)
         return True
 
@@ -458,8 +474,13 @@ class MainWindow(QMainWindow):
 
     def _on_model_changed(self, model, source: str) -> None:
         first = self.model_label.text() == ""
-        self.settings.model = source
-        self._save_settings()
+        if self._falling_back:
+            # Stand-in for the remembered model, which stays remembered: what kept it from
+            # loading (a drive not mounted, say) may be gone next time.
+            self._falling_back = False
+        else:
+            self.settings.model = source
+            self._save_settings()
         for action in self.model_actions.values():
             action.setChecked(action.data() == source)
         name = MODEL_LABELS.get(source) or (
@@ -499,6 +520,7 @@ class MainWindow(QMainWindow):
                 f"Could not load the model used last time: {message}\n"
                 "Loading the bundled FCNN instead."
             )
+            self._falling_back = True
             self.recognition.load_model(DEFAULT_MODEL)
             return
         keeping = (

@@ -100,6 +100,12 @@ class TrainingActions(QObject):
         window.canvas.changed.connect(self._forget_last)
         self._hint_until: float | None = None
         self.refresh_count()
+        problem = self.userdata.unreadable()
+        if problem:
+            window.show_error(
+                f"Your DigitPad data folder cannot be used: {problem}.\n"
+                "Your corrections and kept models are not shown until it can be read."
+            )
 
     # --- models -----------------------------------------------------------------------------
     def open_retrain(self) -> RetrainDialog:
