@@ -116,6 +116,16 @@ def test_adapt_measures_on_mnist_when_given(corrections, tmp_path, mnist_folder,
     assert load_model(out).meta["test_accuracy"] == done["test_accuracy"]
 
 
+def test_a_damaged_correction_is_left_out_and_named(corrections, tmp_path, capsys):
+    (corrections / "5_damaged.png").write_bytes(b"\x89PNG\r\n\x1a\n cut short")
+    out = tmp_path / "mine.npz"
+    args = ["adapt", "--model", "fcnn", "--corrections", str(corrections), "--out", str(out)]
+    assert main([*args, "--steps", "5", "--progress", "jsonl"]) == 0
+    done = events(capsys.readouterr().out)[-1]
+    assert done["corrections"] == 20 and load_model(out).meta["adapted"]["corrections"] == 20
+    assert len(done["skipped"]) == 1 and "5_damaged.png" in done["skipped"][0]
+
+
 @pytest.mark.parametrize("problem", ["no corrections", "missing model", "bad replay", "steps"])
 def test_bad_input_is_one_clear_error_and_writes_nothing(problem, corrections, tmp_path, capsys):
     out = tmp_path / "mine.npz"

@@ -165,6 +165,23 @@ def test_corrupt_correction_is_named(tmp_path):
         load_corrections(tmp_path)
 
 
+def test_damaged_corrections_can_be_left_out_and_each_is_named(tmp_path):
+    rng = np.random.default_rng(0)
+    _save_canvas(tmp_path / "3_good.png", 3, rng)
+    _save_canvas(tmp_path / "7_good.png", 7, rng)
+    (tmp_path / "4_broken.png").write_bytes(b"not a png")
+    (tmp_path / "6_empty.png").write_bytes(b"")
+    skipped: list[str] = []
+    digits = load_corrections(tmp_path, skipped)
+    assert sorted(digits.labels.tolist()) == [3, 7]
+    assert len(skipped) == 2
+    assert any("4_broken.png" in s for s in skipped) and any("6_empty.png" in s for s in skipped)
+    for path in tmp_path.glob("[37]_*"):
+        path.unlink()
+    with pytest.raises(DataError, match=r"none of the corrections .* can be read"):
+        load_corrections(tmp_path, [])
+
+
 def test_blank_correction_is_named(tmp_path):
     Image.new("L", (100, 100), 255).save(tmp_path / "2_blank.png")
     with pytest.raises(DataError, match=r"2_blank.png holds no digit"):

@@ -119,6 +119,26 @@ def test_learning_failure_is_said_and_changes_nothing(
     assert learner.action.isEnabled()
 
 
+def test_damaged_corrections_are_left_out_of_learning_and_named(
+    qtbot, window, mouse, private_user_data
+):
+    rng = np.random.default_rng(1)
+    for _ in range(3):
+        read(window, qtbot, mouse, my_three(rng))
+        click_bar(window, qtbot, 3)
+    corrections = UserData(private_user_data).corrections
+    (corrections / "8_garbage.png").write_bytes(b"random bytes, no picture")
+    (corrections / "2_empty.png").write_bytes(b"")
+
+    path = learn(qtbot, window.training.learner)
+
+    assert load_model(path).meta["adapted"]["corrections"] == 3
+    text = window.banner.text()
+    assert window.banner.level() == "info"
+    assert "2 corrected drawings could not be read" in text
+    assert "8_garbage.png" in text and "2_empty.png" in text
+
+
 def test_learning_without_corrections_says_what_to_do(window):
     learner = window.training.learner
     assert not learner.start()

@@ -284,7 +284,8 @@ def run_adapt(args: argparse.Namespace, argv: Sequence[str], stop: StopFlag) -> 
     source = args.model
     path = bundled_model_path(source) if source in ARCH_CHOICES else Path(source)
     model = load_model(path)
-    corrections = load_corrections(args.corrections)
+    skipped: list[str] = []
+    corrections = load_corrections(args.corrections, skipped)
     replay = load_replay(args.replay or replay_path())
     test = load_mnist(args.data, "test").prepared(args.cache) if args.data else None
     reporter: Reporter = JsonlReporter() if args.progress == "jsonl" else TqdmReporter()
@@ -317,7 +318,7 @@ def run_adapt(args: argparse.Namespace, argv: Sequence[str], stop: StopFlag) -> 
         )
     finally:
         reporter.close()
-    emit("done", **result)
+    emit("done", **result, skipped=skipped)
     return 0
 
 

@@ -377,8 +377,14 @@ def _load_correction_npz(path: Path) -> tuple[np.ndarray, np.ndarray]:
     return np.clip(images, 0, 1), labels.astype(np.int64)
 
 
-def load_corrections(folder: str | os.PathLike) -> Digits:
-    """The labelled drawings saved by the app (format in the module docstring)."""
+def load_corrections(folder: str | os.PathLike, skipped: list[str] | None = None) -> Digits:
+    """The labelled drawings saved by the app (format in the module docstring).
+
+    A drawing that cannot be read stops the load, unless ``skipped`` is given: then
+    it is left out and why is appended there, so one damaged file among a user's
+    corrections does not keep the others from being learned. (.npz sets are never
+    skipped: they are made by hand, not saved by the app.)
+    """
     folder = Path(folder)
     _check_folder(folder)
     images: list[np.ndarray] = []
@@ -386,12 +392,20 @@ def load_corrections(folder: str | os.PathLike) -> Digits:
     for path in sorted(folder.iterdir()):
         match = CORRECTION_NAME.match(path.name)
         if match and path.is_file():
-            images.append(_load_correction_png(path))
+            try:
+                images.append(_load_correction_png(path))
+            except DataError as exc:
+                if skipped is None:
+                    raise
+                skipped.append(str(exc))
+                continue
             labels.append(int(match.group(1)))
         elif path.suffix.lower() == ".npz" and path.is_file():
             more_images, more_labels = _load_correction_npz(path)
             images.extend(more_images)
             labels.extend(int(v) for v in more_labels)
+    if not labels and skipped:
+        raise DataError(f"none of the corrections in {folder} can be read: {skipped[0]}")
     if not labels:
         raise DataError(
             f"no corrections in {folder} (expected files named <digit>_<anything>.png or .npz)"

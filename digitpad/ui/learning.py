@@ -106,6 +106,9 @@ class HandwritingLearner(QObject):
             "now using your own model (Model → Reset to bundled model goes back)",
             10_000,
         )
+        skipped = done.get("skipped")
+        if isinstance(skipped, list) and skipped:
+            self.window.banner.show_message(left_out_message(skipped), "info")
         self.learned.emit(str(kept))
 
     def _on_failed(self, message: str, kind: str = "bug") -> None:
@@ -114,3 +117,15 @@ class HandwritingLearner(QObject):
 
     def shutdown(self) -> None:
         self.runner.stop()
+
+
+def left_out_message(skipped: list) -> str:
+    """What to tell the user about corrections the learning could not read."""
+    count = len(skipped)
+    listed = "\n".join(f"• {reason}" for reason in skipped[:3])
+    more = f"\n• and {count - 3} more" if count > 3 else ""
+    return (
+        f"{count} corrected drawing{'s' if count != 1 else ''} could not be read and "
+        f"{'were' if count != 1 else 'was'} left out:\n{listed}{more}\n"
+        "Model → Corrections → Show all… lets you delete them."
+    )
