@@ -44,11 +44,14 @@ class atomic_write:  # noqa: N801 - used like open()
         self._handle = None
 
     def __enter__(self):
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        _remove_stale_temporaries(self.path)
-        fd, tmp = tempfile.mkstemp(
-            prefix=f".{self.path.name}.", suffix=".tmp", dir=self.path.parent
-        )
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            _remove_stale_temporaries(self.path)
+            fd, tmp = tempfile.mkstemp(
+                prefix=f".{self.path.name}.", suffix=".tmp", dir=self.path.parent
+            )
+        except OSError as exc:
+            raise _about(exc, self.path) from None
         self._tmp = Path(tmp)
         self._handle = os.fdopen(fd, "wb")
         return self._handle
@@ -65,10 +68,21 @@ class atomic_write:  # noqa: N801 - used like open()
             if exc_type is None:
                 os.chmod(self._tmp, 0o666 & ~_UMASK)  # mkstemp makes it private
                 os.replace(self._tmp, self.path)
+        except OSError as error:
+            if exc_type is not None:
+                raise
+            raise _about(error, self.path) from None
         finally:
             # Best effort: failing to tidy up must not hide why the write failed.
             with contextlib.suppress(OSError):
                 self._tmp.unlink(missing_ok=True)
+
+
+def _about(error: OSError, path: Path) -> OSError:
+    """The same error, naming the file being written rather than its temporary twin."""
+    if error.errno is None:
+        return error
+    return OSError(error.errno, error.strerror, str(path))
 
 
 def replace_file(path: str | os.PathLike, data: bytes) -> None:

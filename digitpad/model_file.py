@@ -237,6 +237,8 @@ def load_model(path: str | os.PathLike) -> Model:
         raise ModelFileError(f"{path} does not exist") from None
     except OSError as exc:
         raise ModelFileError(f"cannot read {path}: {exc.strerror or exc}") from None
+    if not path.is_file():  # a FIFO would block the reader, a device never end
+        raise ModelFileError(f"{path} is not a regular file, so not a model file")
     if size == 0:
         raise ModelFileError(f"{path} is empty")
     if size > MAX_FILE_BYTES:

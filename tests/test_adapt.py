@@ -126,14 +126,21 @@ def test_a_damaged_correction_is_left_out_and_named(corrections, tmp_path, capsy
     assert len(done["skipped"]) == 1 and "5_damaged.png" in done["skipped"][0]
 
 
-@pytest.mark.parametrize("problem", ["no corrections", "missing model", "bad replay", "steps"])
+@pytest.mark.parametrize(
+    "problem", ["no corrections", "no such folder", "missing model", "bad replay", "steps"]
+)
 def test_bad_input_is_one_clear_error_and_writes_nothing(problem, corrections, tmp_path, capsys):
     out = tmp_path / "mine.npz"
     args = ["adapt", "--model", "fcnn", "--corrections", str(corrections), "--out", str(out)]
+    said = ""
     if problem == "no corrections":
         empty = tmp_path / "empty"
         empty.mkdir()
         args[4] = str(empty)
+        said = "corrections folder"
+    elif problem == "no such folder":
+        args[4] = str(tmp_path / "nowhere")
+        said = f"corrections folder {tmp_path / 'nowhere'} does not exist"
     elif problem == "missing model":
         args[2] = str(tmp_path / "gone.npz")
     elif problem == "bad replay":
@@ -145,6 +152,7 @@ def test_bad_input_is_one_clear_error_and_writes_nothing(problem, corrections, t
     assert main(args) == 1
     error = events(capsys.readouterr().out)[-1]
     assert error["event"] == "error" and "Traceback" not in error["message"]
+    assert said in error["message"]
     assert not out.exists()
 
 

@@ -152,6 +152,15 @@ def test_missing_path_and_folder_are_refused(tmp_path):
         load_model(tmp_path)
 
 
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs on this system")
+def test_a_fifo_or_a_device_is_not_a_model_file(tmp_path):
+    fifo = tmp_path / "pipe.npz"
+    os.mkfifo(fifo)
+    for path in (fifo, "/dev/zero"):
+        with pytest.raises(ModelFileError, match="not a regular file"):
+            load_model(path)
+
+
 class Exploit:
     def __reduce__(self):
         return (open, (os.environ["DIGITPAD_PWNED"], "w"))

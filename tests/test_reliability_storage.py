@@ -657,3 +657,15 @@ def test_an_unreadable_data_folder_is_said_once_and_every_menu_is_built(
 def test_a_readable_data_folder_is_no_problem(private_user_data):
     assert UserData.at().unreadable() is None  # not made yet: made when first needed
     assert UserData.at().ensure().unreadable() is None
+
+
+def test_a_write_that_fails_names_the_file_not_its_temporary(tmp_path, monkeypatch, capsys):
+    from training.progress import report_error
+
+    target = tmp_path / "model.npz"
+    monkeypatch.setattr(atomic.tempfile, "mkstemp", _fail_with(errno.EACCES))
+    with pytest.raises(PermissionError) as caught, atomic_write(target):
+        pass
+    assert caught.value.filename == str(target)
+    report_error(caught.value)
+    assert capsys.readouterr().err == f"error: {target}: {os.strerror(errno.EACCES)}\n"

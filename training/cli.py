@@ -228,6 +228,8 @@ def check_output_path(out: Path) -> None:
         parent = parent.parent
     if parent.exists() and not parent.is_dir():
         raise ValueError(f"--out {out}: {parent} is a file, not a folder")
+    if parent.is_dir() and not os.access(parent, os.W_OK | os.X_OK):
+        raise ValueError(f"--out {out}: no permission to write in {parent}")
 
 
 def run_train(args: argparse.Namespace, argv: Sequence[str], stop: StopFlag) -> int:

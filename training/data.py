@@ -245,9 +245,9 @@ def find_idx(folder: Path, split: str, kind: str) -> Path:
     )
 
 
-def _check_folder(folder: Path) -> None:
+def _check_folder(folder: Path, kind: str = "data") -> None:
     if not folder.exists():
-        raise DataError(f"data folder {folder} does not exist")
+        raise DataError(f"{kind} folder {folder} does not exist")
     if not folder.is_dir():
         raise DataError(f"{folder} is not a folder")
     try:
@@ -257,7 +257,7 @@ def _check_folder(folder: Path) -> None:
     except OSError as exc:
         raise DataError(f"cannot read folder {folder}: {exc}") from None
     if not entries:
-        raise DataError(f"data folder {folder} is empty")
+        raise DataError(f"{kind} folder {folder} is empty")
 
 
 def download_mnist(folder: str | os.PathLike) -> None:
@@ -386,7 +386,7 @@ def load_corrections(folder: str | os.PathLike, skipped: list[str] | None = None
     skipped: they are made by hand, not saved by the app.)
     """
     folder = Path(folder)
-    _check_folder(folder)
+    _check_folder(folder, "corrections")
     images: list[np.ndarray] = []
     labels: list[int] = []
     for path in sorted(folder.iterdir()):

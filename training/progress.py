@@ -30,7 +30,10 @@ def emit(event: str, stream: IO[str] | None = None, **fields: Any) -> None:
 
 def report_error(exc: BaseException | str, kind: str | None = None) -> None:
     """Tell a person (one line on stderr) and the app (an ``error`` event) what failed."""
-    if isinstance(exc, BaseException):
+    if isinstance(exc, OSError) and exc.strerror and exc.filename:
+        message = f"{exc.filename}: {exc.strerror}"  # not Python's "[Errno 13] …" form
+        kind = kind or error_kind(exc)
+    elif isinstance(exc, BaseException):
         message = str(exc) or type(exc).__name__
         kind = kind or error_kind(exc)
     else:
