@@ -8,6 +8,7 @@ there is no separate Python. ``--self-test`` checks the bundled models.
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Sequence
 from typing import NoReturn
@@ -34,7 +35,49 @@ def main(argv: Sequence[str] | None = None) -> int:
         from digitpad.ui.selftest import self_test_main
 
         return self_test_main(args)
+    if "-h" in args or "--help" in args:
+        print(USAGE)  # noqa: T201
+        return 0
+    words = [a for a in args if not a.startswith("-")]
+    if words and not _qt_option_value(args, words[0]):
+        print(f"digitpad: unknown command {words[0]!r}\n\n{USAGE}", file=sys.stderr)  # noqa: T201
+        return 2
+    problem = no_display_reason(args)
+    if problem:
+        print(f"digitpad: {problem}", file=sys.stderr)  # noqa: T201
+        return 1
     return gui_main(args)
+
+
+USAGE = """usage: digitpad [--version | --self-test | -h]
+       digitpad predict [--model FILE | --arch fcnn|cnn] IMAGE...
+       digitpad train|evaluate|search|adapt ... (see digitpad COMMAND --help)
+
+Without a command, opens the window (Qt's own options, such as -platform, pass through)."""
+
+# Qt's command-line options that take a value (the value is not a command).
+QT_VALUE_OPTIONS = ("-platform", "-style", "-stylesheet", "-display", "-qwindowgeometry")
+
+
+def _qt_option_value(args: list[str], word: str) -> bool:
+    index = args.index(word)
+    return index > 0 and args[index - 1] in QT_VALUE_OPTIONS
+
+
+def no_display_reason(args: Sequence[str]) -> str | None:
+    """Why the window cannot open here (Linux without a display), or None.
+
+    Qt would abort the process with a core dump and a message about plugins.
+    """
+    if not sys.platform.startswith("linux") or "-platform" in args:
+        return None
+    env = os.environ
+    if env.get("QT_QPA_PLATFORM") or env.get("DISPLAY") or env.get("WAYLAND_DISPLAY"):
+        return None
+    return (
+        "no display to open the window on (neither DISPLAY nor WAYLAND_DISPLAY is set).\n"
+        "To recognise image files without a window: digitpad predict IMAGE..."
+    )
 
 
 def gui_main(argv: Sequence[str] | None = None) -> int:

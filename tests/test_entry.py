@@ -1,0 +1,60 @@
+"""``digitpad`` with words it does not know, asked for help, or without a display: a clear
+line and an exit code, never a window that cannot open or Qt's core dump."""
+
+from __future__ import annotations
+
+import pytest
+
+from digitpad import __main__ as entry
+
+
+@pytest.fixture
+def gui(monkeypatch):
+    """Records whether the window would have been opened."""
+    opened: list[list[str]] = []
+    monkeypatch.setattr(entry, "gui_main", lambda args: opened.append(list(args)) or 0)
+    return opened
+
+
+@pytest.mark.parametrize("flag", ["-h", "--help"])
+def test_help_prints_the_commands_and_opens_nothing(flag, gui, capsys):
+    assert entry.main([flag]) == 0
+    out = capsys.readouterr().out
+    assert "digitpad predict" in out and "--self-test" in out
+    assert gui == []
+
+
+def test_an_unknown_command_is_named_and_opens_nothing(gui, capsys):
+    assert entry.main(["prdict", "x.png"]) == 2
+    err = capsys.readouterr().err
+    assert "unknown command 'prdict'" in err and "usage:" in err
+    assert gui == []
+
+
+def test_no_display_on_linux_is_said_instead_of_a_qt_abort(gui, capsys, monkeypatch):
+    monkeypatch.setattr(entry.sys, "platform", "linux")
+    for name in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM"):
+        monkeypatch.delenv(name, raising=False)
+    assert entry.main([]) == 1
+    err = capsys.readouterr().err
+    assert "no display" in err and "digitpad predict" in err
+    assert gui == []
+
+
+@pytest.mark.parametrize(
+    ("env", "args"),
+    [
+        ({"DISPLAY": ":0"}, []),
+        ({"WAYLAND_DISPLAY": "wayland-0"}, []),
+        ({"QT_QPA_PLATFORM": "offscreen"}, []),
+        ({}, ["-platform", "offscreen"]),
+    ],
+)
+def test_the_window_opens_with_a_display_or_a_chosen_platform(env, args, gui, monkeypatch):
+    monkeypatch.setattr(entry.sys, "platform", "linux")
+    for name in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    assert entry.main(args) == 0
+    assert gui == [args]
