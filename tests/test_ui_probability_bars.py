@@ -7,7 +7,7 @@ import pytest
 from PySide6.QtCore import QPoint, Qt
 
 from digitpad.ui.model_view import ModelInputView
-from digitpad.ui.probability_bars import ProbabilityBars
+from digitpad.ui.probability_bars import ProbabilityBars, percent
 
 pytest_plugins = ["ui_helpers"]
 
@@ -36,6 +36,23 @@ def test_clear_shows_a_message_and_no_values(bars):
     bars.clear("Nothing drawn")
     assert bars.values() is None and bars.winner() is None
     assert bars.message() == "Nothing drawn"
+
+
+@pytest.mark.parametrize(
+    ("p", "text"),
+    [(0.99996, ">99.9%"), (0.9994, "99.9%"), (0.5, "50.0%"), (0.0006, "0.1%"), (0.0001, "<0.1%")],
+)
+def test_percentages_never_claim_certainty(p, text):
+    assert percent(p) == text
+    assert percent(0.0) == "0.0%"  # exactly nothing is nothing
+
+
+def test_bars_and_their_tooltip_never_claim_certainty(window):
+    p = np.zeros(10)
+    p[4], p[9] = 0.99996, 0.00004
+    window.bars.set_probabilities(p)
+    assert window.bars.value_text(4) == ">99.9%" and window.bars.value_text(9) == "<0.1%"
+    assert ">99.9%" in window.bars.toolTip()
 
 
 def test_wrong_number_of_values_is_refused(bars):

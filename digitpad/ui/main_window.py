@@ -31,7 +31,7 @@ from digitpad.ui.canvas import DrawingCanvas
 from digitpad.ui.inference import Recognition
 from digitpad.ui.message_banner import MessageBanner
 from digitpad.ui.model_view import ModelInputView
-from digitpad.ui.probability_bars import ProbabilityBars
+from digitpad.ui.probability_bars import ProbabilityBars, percent
 from digitpad.ui.settings import BUNDLED_MODELS, DEFAULT_MODEL, Settings, SettingsError
 
 PEN_WIDTHS = {"Thin": 8.0, "Medium": 18.0, "Thick": 30.0}  # on a 280 px canvas
@@ -430,7 +430,7 @@ class MainWindow(QMainWindow):
         self.model_view.set_evidence(prediction.evidence if self.why_check.isChecked() else None)
         self.result_label.setText(str(prediction.digit))
         sure = prediction.confidence
-        self.confidence_label.setText(">99.9% sure" if sure >= 0.9995 else f"{sure:.1%} sure")
+        self.confidence_label.setText(f"{percent(sure)} sure")
         self.statusBar().showMessage(
             f"Looks like a {prediction.digit}{self._hint(prediction.digit)}"
         )

@@ -14,6 +14,18 @@ from PySide6.QtGui import QFont, QFontMetrics, QMouseEvent, QPainter, QPaintEven
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 DIGITS = 10
+
+
+def percent(p: float) -> str:
+    """A probability as people read it: never "100.0%" or "0.0%", which would claim
+    certainty the network does not have."""
+    if p >= 0.9995:
+        return ">99.9%"
+    if 0 < p < 0.0005:
+        return "<0.1%"
+    return f"{p:.1%}"
+
+
 # Built once: combining PySide's enum flags costs microseconds each, twenty times a paint.
 _RIGHT = Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight
 _WRAPPED = Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap
@@ -46,6 +58,10 @@ class ProbabilityBars(QWidget):
     def message(self) -> str:
         return self._message
 
+    def value_text(self, digit: int) -> str:
+        """What the bar of ``digit`` says beside it."""
+        return "–" if self._values is None else percent(self._values[digit])
+
     def set_probabilities(self, probabilities: Sequence[float], winner: int | None = None) -> None:
         values = [float(p) for p in probabilities]
         if len(values) != DIGITS:
@@ -54,7 +70,7 @@ class ProbabilityBars(QWidget):
         self._winner = max(range(DIGITS), key=values.__getitem__) if winner is None else winner
         self._message = ""
         self.setToolTip(
-            f"Most likely {self._winner} ({values[self._winner]:.1%}). "
+            f"Most likely {self._winner} ({percent(values[self._winner])}). "
             "Wrong? Click the right digit's bar, or press its number, to correct it."
         )
         self.update()
@@ -149,7 +165,7 @@ class ProbabilityBars(QWidget):
         painter.setFont(font)
         label = QRectF(row.left(), row.top(), label_width - 4, row.height())
         painter.drawText(label, _RIGHT, str(digit))
-        text = "–" if value is None else f"{value:.1%}"
+        text = self.value_text(digit)
         painter.drawText(QRectF(track.right(), row.top(), value_width, row.height()), _RIGHT, text)
 
     def _draw_message(self, painter: QPainter) -> None:
