@@ -283,3 +283,12 @@ def test_out_of_range_remembered_values_fall_back_and_the_dialog_opens(
     assert getattr(request, key) == pytest.approx(shown, abs=1e-6)
     if key != "epochs":
         assert request.epochs == 7  # the rest of what was remembered survives
+
+
+@pytest.mark.parametrize(
+    ("seconds", "text"), [(0.04, "0.0 s"), (0.4, "0.4 s"), (9.94, "9.9 s"), (29.4, "29 s")]
+)
+def test_times_taken_keep_a_decimal_for_short_runs(seconds, text):
+    from digitpad.ui.retrain_dialog import seconds_text
+
+    assert seconds_text(seconds) == text

@@ -60,6 +60,11 @@ def format_duration(seconds: float) -> str:
     return f"about {hours} h {minutes:02d} min left"
 
 
+def seconds_text(seconds: float) -> str:
+    """A time taken, with a decimal where whole seconds would round a short run to "0 s"."""
+    return f"{seconds:.1f} s" if seconds < 10 else f"{seconds:.0f} s"
+
+
 def percent(value) -> str:
     return "unknown" if value is None else f"{100 * float(value):.2f}%"
 
@@ -448,9 +453,9 @@ class RetrainDialog(QDialog):
         waited = time.monotonic() - self._clicked
         trained = result.get("seconds")
         self.status_label.setText(
-            f"Done in {waited:.0f} s"
+            f"Done in {seconds_text(waited)}"
             + (
-                f" (the training itself took {trained:.0f} s)."
+                f" (the training itself took {seconds_text(trained)})."
                 if isinstance(trained, (int, float))
                 else "."
             )
