@@ -61,6 +61,7 @@ def learn(qtbot, learner) -> str:
     with wait_success(qtbot, learner.runner, learner.learned, timeout=CHILD_MS) as blocker:
         learner.action.trigger()
         assert not learner.action.isEnabled(), "one learning run at a time"
+        assert "learning now" in learner.action.text()  # greyed out, and why
     return blocker.args[0]
 
 

@@ -261,3 +261,31 @@ def test_why_this_answer_tints_the_model_input_only_when_asked(window, qtbot, mo
     assert not window.model_view.has_evidence()
     window.clear()
     assert not window.model_view.has_evidence()
+
+
+def test_file_dialogs_start_where_the_last_one_was_used(window, mouse, tmp_path, monkeypatch):
+    from pathlib import Path
+
+    from PySide6.QtWidgets import QFileDialog
+
+    pictures = tmp_path / "pictures"
+    pictures.mkdir()
+    started: list[str] = []
+
+    def pick(*args, **kwargs):
+        started.append(args[2])
+        return str(pictures / "mine.png"), ""
+
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", staticmethod(pick))
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", staticmethod(pick))
+    mouse.draw(window.canvas, mouse.ONE)
+    window.save_action.trigger()
+    assert Path(started[0]).parent == Path.home()  # not the folder the app started in
+    assert (pictures / "mine.png").is_file()
+    window.open_action.trigger()
+    window.load_model_action.trigger()
+    assert started[1:] == [str(pictures), str(pictures)]
+    assert window.settings.file_folder == str(pictures)
+    pictures.joinpath("mine.png").unlink()
+    pictures.rmdir()
+    assert window.settings.file_folder == str(Path.home())  # the folder is gone

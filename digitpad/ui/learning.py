@@ -17,6 +17,8 @@ from PySide6.QtGui import QAction
 from digitpad.networks import DEFAULT_ARCH
 from digitpad.ui.child_process import ChildProcess
 
+LEARNING_NOW = "&Learn my handwriting (learning now…)"
+
 
 class HandwritingLearner(QObject):
     """Owns the "Learn my handwriting" action and its child process."""
@@ -47,9 +49,13 @@ class HandwritingLearner(QObject):
     def refresh(self, count: int) -> None:
         """Enable the action when there are corrections and nothing is learning already."""
         self.action.setEnabled(count > 0 and not self.runner.running)
-        self.action.setText(
-            "&Learn my handwriting" if count else "&Learn my handwriting (correct a drawing first)"
-        )
+        if self.runner.running:
+            text = LEARNING_NOW
+        elif count:
+            text = "&Learn my handwriting"
+        else:
+            text = "&Learn my handwriting (correct a drawing first)"
+        self.action.setText(text)
 
     def source(self) -> str:
         """The model to adapt: the one in use, a bundled one by its name."""
@@ -81,6 +87,7 @@ class HandwritingLearner(QObject):
         ]
         self._started = time.monotonic()
         self.action.setEnabled(False)
+        self.action.setText(LEARNING_NOW)
         self.window.statusBar().showMessage(
             f"Learning your handwriting from {count} correction{'s' if count != 1 else ''}…"
         )

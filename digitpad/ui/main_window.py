@@ -374,21 +374,31 @@ class MainWindow(QMainWindow):
         self._about = box
 
     # --- dialogs --------------------------------------------------------------------------
-    def _choose_image(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Open an image of a digit", "", IMAGE_FILTER)
+    def _chosen(self, path: str) -> str:
+        """``path`` as picked in a file dialog, whose folder the next dialog starts in."""
         if path:
+            self.settings.file_folder = str(Path(path).parent)
+            self._save_settings()
+        return path
+
+    def _choose_image(self) -> None:
+        start = self.settings.file_folder
+        path, _ = QFileDialog.getOpenFileName(self, "Open an image of a digit", start, IMAGE_FILTER)
+        if self._chosen(path):
             self.open_image(path)
 
     def _choose_save_path(self) -> None:
+        start = str(Path(self.settings.file_folder) / "digit.png")
         path, _ = QFileDialog.getSaveFileName(
-            self, "Save drawing as PNG", "digit.png", "PNG images (*.png)"
+            self, "Save drawing as PNG", start, "PNG images (*.png)"
         )
-        if path:
+        if self._chosen(path):
             self.save_drawing(path if path.lower().endswith(".png") else path + ".png")
 
     def _choose_model_file(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Load a model file", "", MODEL_FILTER)
-        if path:
+        start = self.settings.file_folder
+        path, _ = QFileDialog.getOpenFileName(self, "Load a model file", start, MODEL_FILTER)
+        if self._chosen(path):
             self.choose_model(path)
 
     # --- reactions ---------------------------------------------------------------------------

@@ -87,6 +87,19 @@ class Settings:
         self._store.setValue("model/choice", value)
 
     @property
+    def file_folder(self) -> str:
+        """Where the open and save dialogs start: the folder last used in one of them, while
+        it exists, else the user's home (never the folder the app happened to start in)."""
+        value = self._store.value("files/folder", "")
+        if isinstance(value, str) and value and Path(value).is_dir():
+            return value
+        return str(Path.home())
+
+    @file_folder.setter
+    def file_folder(self, value: str) -> None:
+        self._store.setValue("files/folder", value)
+
+    @property
     def live_prediction(self) -> bool:
         return self._flag("prediction/live", True)
 
