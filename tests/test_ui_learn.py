@@ -210,3 +210,18 @@ def test_corrections_view_relabels_and_deletes_single_drawings(qtbot, window, mo
     view.delete_button.click()
     assert actions.corrections.count() == 2 and view.list.count() == 2
     assert "2 corrected drawings saved" in actions.count_action.text()
+
+
+def test_corrections_view_marks_a_damaged_drawing(qtbot, window, mouse, private_user_data):
+    read(window, qtbot, mouse, mouse.SEVEN)
+    click_bar(window, qtbot, 1)
+    folder = UserData(private_user_data).corrections
+    (folder / "4_zzz-damaged.png").write_bytes(b"\x89PNG\r\n\x1a\n and then nothing")
+    view = window.training.show_corrections()
+    qtbot.addWidget(view)
+    assert view.list.count() == 2
+    qtbot.waitUntil(lambda: not view._loader.isActive(), timeout=3000)
+    texts = {view.list.item(i).text() for i in range(2)}
+    assert texts == {"1", "4 (damaged)"}
+    damaged = next(view.list.item(i) for i in range(2) if "damaged" in view.list.item(i).text())
+    assert "unreadable" in damaged.toolTip()

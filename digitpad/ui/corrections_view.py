@@ -110,6 +110,9 @@ class CorrectionsView(QDialog):
             image = reader.read()
             if not image.isNull():
                 item.setIcon(QIcon(QPixmap.fromImage(image)))
+            else:  # learning leaves it out; say so here, where it can be deleted
+                item.setText(f"{item.text()} (damaged)")
+                item.setToolTip(f"{item.toolTip()}, but unreadable: {reader.errorString()}")
         self._pending = self._pending[BATCH:]
         if not self._pending:
             self._loader.stop()
