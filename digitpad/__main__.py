@@ -38,9 +38,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if "-h" in args or "--help" in args:
         print(USAGE)  # noqa: T201
         return 0
-    words = [a for a in args if not a.startswith("-")]
-    if words and not _qt_option_value(args, words[0]):
-        print(f"digitpad: unknown command {words[0]!r}\n\n{USAGE}", file=sys.stderr)  # noqa: T201
+    unknown = [word for i, word in enumerate(args) if _unknown_word(args, i)]
+    if unknown:
+        print(f"digitpad: unknown command {unknown[0]!r}\n\n{USAGE}", file=sys.stderr)  # noqa: T201
         return 2
     problem = no_display_reason(args)
     if problem:
@@ -59,9 +59,11 @@ Without a command, opens the window (Qt's own options, such as -platform, pass t
 QT_VALUE_OPTIONS = ("-platform", "-style", "-stylesheet", "-display", "-qwindowgeometry")
 
 
-def _qt_option_value(args: list[str], word: str) -> bool:
-    index = args.index(word)
-    return index > 0 and args[index - 1] in QT_VALUE_OPTIONS
+def _unknown_word(args: list[str], index: int) -> bool:
+    """Whether ``args[index]`` is neither an option nor the value of one of Qt's options."""
+    if args[index].startswith("-"):
+        return False
+    return index == 0 or args[index - 1] not in QT_VALUE_OPTIONS
 
 
 def no_display_reason(args: Sequence[str]) -> str | None:

@@ -28,6 +28,8 @@ def test_an_unknown_command_is_named_and_opens_nothing(gui, capsys):
     assert entry.main(["prdict", "x.png"]) == 2
     err = capsys.readouterr().err
     assert "unknown command 'prdict'" in err and "usage:" in err
+    assert entry.main(["-platform", "offscreen", "typo"]) == 2
+    assert "unknown command 'typo'" in capsys.readouterr().err
     assert gui == []
 
 
