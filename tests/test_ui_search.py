@@ -65,6 +65,8 @@ def test_search_from_the_menu_shows_trials_cancels_and_the_app_stays_usable(
     # "Retrain with the best parameters" fills the retrain dialog with them.
     retrain = window.training.dialog
     assert retrain is not None and retrain.isVisible()
+    assert retrain.request().folder == str(mnist_folder)  # the data the search read
+    assert not retrain.download_radio.isChecked()
     assert retrain.lr_spin.value() == pytest.approx(dialog.best_params["lr"], rel=1e-3)
     assert retrain.batch_spin.value() == dialog.best_params["batch_size"]
     args = retrain.arguments(tmp_path / "out.npz")

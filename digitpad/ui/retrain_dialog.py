@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import errno
 import time
+from dataclasses import replace
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
@@ -298,9 +299,13 @@ class RetrainDialog(QDialog):
             else "The design's values: Adam, learning rate 0.00107, batch 128, 40 epochs"
         )
 
-    def prefill(self, params: dict) -> None:
-        """Fill the form from a search's parameters (arch, epochs, lr, batch size and the rest)."""
-        self.show_request(self.request().with_params(params))
+    def prefill(self, params: dict, folder: str = "") -> None:
+        """Fill the form from a search's parameters (arch, epochs, lr, batch size and the rest)
+        and, when the form names no data yet, the folder the search read."""
+        request = self.request().with_params(params)
+        if folder and not request.folder:
+            request = replace(request, folder=folder, download=False)
+        self.show_request(request)
 
     def _set_tuned(self, params: dict) -> None:
         self.tuned = dict(params)

@@ -39,8 +39,8 @@ class SearchActions(QObject):
         return self.dialog
 
     def _retrain_with(self, params: dict) -> None:
-        """Open the retrain dialog filled with the search's best parameters."""
-        self.training.open_retrain().prefill(params)
+        """Open the retrain dialog filled with the search's best parameters and its data."""
+        self.training.open_retrain().prefill(params, folder=self.dialog.request().folder)
 
     def busy(self) -> str:
         return "a hyperparameter search" if self.dialog is not None and self.dialog.running else ""
