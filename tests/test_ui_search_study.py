@@ -107,3 +107,40 @@ def test_a_failed_continuation_keeps_the_trials_shown(dialog, qtbot, tmp_path, m
         assert dialog.start()
     assert dialog.table.rowCount() == shown  # the study's trials are still there to see
     assert dialog.retrain_button.isEnabled() and "failed" in dialog.status_label.text()
+
+
+def test_trials_shown_always_belong_to_the_chosen_study_and_storage(dialog, qtbot, mnist_folder):
+    dialog.data_edit.setText(str(mnist_folder))
+    dialog.epochs_spin.setValue(1)
+    dialog.trials_spin.setValue(2)
+    with wait_success(qtbot, dialog.runner, dialog.runner.finished, timeout=240_000):
+        assert dialog.start()
+    relist(dialog, qtbot)
+    assert dialog.table.rowCount() >= 2 and dialog.retrain_button.isEnabled()
+    dialog.study_combo.setCurrentIndex(1)  # the study just run: its trials stay
+    assert dialog.table.rowCount() >= 2
+
+    dialog.study_combo.setCurrentIndex(0)  # a new study has no trials yet
+    assert dialog.table.rowCount() == 0 and not dialog.chart.points("complete")
+    assert not dialog.retrain_button.isEnabled() and dialog.best_params is None
+
+    # Another storage that cannot be reached: nothing of the local study is offered there.
+    dialog.study_combo.setCurrentIndex(1)
+    dialog.storage_edit.setText("postgresql://nobody@127.0.0.1:1/none")
+    with qtbot.waitSignal(dialog.lister.failed, timeout=60_000):
+        dialog.shared_radio.setChecked(True)  # lists the studies there
+    assert studies(dialog) == ["A new study"]
+    assert "Could not list the studies there" in dialog.status_label.text()
+
+
+def test_a_failed_search_stays_said_when_listing_the_studies_fails_after_it(
+    dialog, qtbot, mnist_folder
+):
+    dialog.data_edit.setText(str(mnist_folder))
+    dialog.storage_edit.setText("postgresql://nobody@127.0.0.1:1/none")
+    with qtbot.waitSignal(dialog.lister.failed, timeout=60_000):
+        dialog.shared_radio.setChecked(True)
+    with qtbot.waitSignal(dialog.runner.failed, timeout=120_000):
+        assert dialog.start()
+    qtbot.waitUntil(lambda: not dialog.lister.running, timeout=60_000)  # the relisting fails too
+    assert dialog.status_label.text().startswith("The search failed:")

@@ -131,6 +131,10 @@ class SearchDialog(QDialog):
         self.best_params: dict | None = None
         self.best_value: float | None = None
         self.rows: dict[int, int] = {}
+        # The (storage, study) whose trials the table, chart and best belong to, and the
+        # failure of the last search, which a later listing error must not hide.
+        self._shown: tuple[str, str] | None = None
+        self._failure: str | None = None
 
         self.data_edit = QLineEdit()
         browse = QPushButton("Browse…")
@@ -218,11 +222,7 @@ class SearchDialog(QDialog):
         self._restore()
         self.study_combo.currentIndexChanged.connect(self._on_study_chosen)
         self.lister.finished.connect(lambda _model, done: self._on_listing(done))
-        self.lister.failed.connect(
-            lambda message, _kind: self.status_label.setText(
-                f"Could not list the studies there: {message}"
-            )
-        )
+        self.lister.failed.connect(self._on_listing_failed)
         self.local_radio.toggled.connect(lambda _on: self.list_studies())
         self.storage_edit.editingFinished.connect(self.list_studies)
         self.password_edit.editingFinished.connect(self.list_studies)
@@ -294,10 +294,23 @@ class SearchDialog(QDialog):
         self.study_combo.blockSignals(False)
         self._on_study_chosen()
 
+    def _on_listing_failed(self, message: str, _kind: str = "") -> None:
+        # Whatever was listed came from another storage: only a new study is known here.
+        self.studies = []
+        self.study_combo.blockSignals(True)
+        self.study_combo.clear()
+        self.study_combo.addItem("A new study", None)
+        self.study_combo.blockSignals(False)
+        self._on_study_chosen()
+        if self._failure is None:  # the search's own failure says more; keep it in view
+            self.status_label.setText(f"Could not list the studies there: {message}")
+
     def _on_study_chosen(self, _index: int = 0) -> None:
         """An existing study fixes its network and epochs; a new one leaves them free."""
         study = self.study_combo.currentData()
         existing = isinstance(study, dict)
+        if self._shown is not None and self._shown != self._chosen_study():
+            self._forget_trials()  # they belong to another study, or to another storage
         if existing:
             index = self.arch_combo.findData(study.get("arch"))
             if index >= 0:
@@ -327,6 +340,20 @@ class SearchDialog(QDialog):
                     "Choose it under Study to continue it, or give the new one another name."
                 )
         return None
+
+    def _chosen_study(self) -> tuple[str, str]:
+        """(storage without its password, study name) of what the form would run."""
+        storage = self.storage_edit.text().strip() if self.shared_radio.isChecked() else ""
+        return without_password(storage) if storage else "", self._study_name()
+
+    def _forget_trials(self) -> None:
+        self.table.setRowCount(0)
+        self.rows.clear()
+        self.chart.clear()
+        self.best_params, self.best_value = None, None
+        self.retrain_button.setEnabled(False)
+        self.space_label.setText("")
+        self._shown = None
 
     def _study_name(self) -> str:
         study = self.study_combo.currentData()
@@ -378,6 +405,7 @@ class SearchDialog(QDialog):
             self.status_label.setText(problem)
             return False
         self.settings.search_request = request
+        self._failure = None
         # The table, chart and best so far stay until the search has really started: a
         # start that fails (a wrong folder, a database down) leaves what was shown.
         self._set_running(True)
@@ -402,11 +430,8 @@ class SearchDialog(QDialog):
     def _on_event(self, event: dict) -> None:
         kind = event.get("event")
         if kind == "search_started":
-            self.table.setRowCount(0)
-            self.rows.clear()
-            self.chart.clear()
-            self.best_params, self.best_value = None, None
-            self.retrain_button.setEnabled(False)
+            self._forget_trials()
+            self._shown = self._chosen_study()
             space = event.get("space") or {}
             self.space_label.setText("Searching: " + ", ".join(readable(k) for k in space))
             self.status_label.setText(
@@ -462,6 +487,7 @@ class SearchDialog(QDialog):
         )
 
     def _on_failed(self, message: str, kind: str = "bug") -> None:
+        self._failure = message
         self._set_running(False)
         self.status_label.setText(f"The search failed: {message}")
 
