@@ -332,3 +332,36 @@ def test_sigterm_stops_a_search_child_and_keeps_its_finished_trials(
         t.state for t in optuna.load_study(study_name="digitpad-fcnn", storage=storage).trials
     ]
     assert optuna.trial.TrialState.RUNNING not in states
+
+
+def test_a_trial_that_ran_every_epoch_is_never_pruned():
+    from types import SimpleNamespace
+
+    from training.search.trial import Objective
+
+    class AlwaysPrune:
+        number = 0
+
+        def __init__(self) -> None:
+            self.attrs: dict = {}
+
+        def report(self, value, step):
+            pass
+
+        def should_prune(self):
+            return True
+
+        def set_user_attr(self, key, value):
+            self.attrs[key] = value
+
+    events: list[dict] = []
+    objective = Objective(None, {}, TrainConfig(), None, 1, events.append, lambda: False)
+    last: dict = {}
+
+    def epoch(n: int) -> SimpleNamespace:
+        return SimpleNamespace(epoch_end=True, epoch=n, epochs=3, metrics={"test_accuracy": 0.9})
+
+    objective._on_progress(AlwaysPrune(), last, epoch(3))  # the last: a finished trial
+    assert last == {"value": 0.9, "epoch": 3} and events[-1]["event"] == "epoch"
+    with pytest.raises(optuna.TrialPruned):
+        objective._on_progress(AlwaysPrune(), last, epoch(2))

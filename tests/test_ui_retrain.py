@@ -251,10 +251,15 @@ def test_defaults_are_the_searchs_best_when_there_is_one(qtbot, userdata, window
     (userdata.root / best_params.FILE_NAME).write_text("{broken")
     dialog.defaults_button.click()
     assert dialog.lr_spin.value() == pytest.approx(defaults.LR, abs=1e-6)
+    assert dialog.request().lr == defaults.LR  # exactly: the box shows it rounded
+    args = dialog.arguments(userdata.root / "out.npz")
+    assert float(args[args.index("--lr") + 1]) == defaults.LR
     assert dialog.batch_spin.value() == defaults.BATCH_SIZE
     assert not dialog.tuned_label.isVisible() and "--hidden" not in dialog.arguments(
         userdata.root / "out.npz"
     )
+    dialog.lr_spin.setValue(0.002)  # a rate the user types is taken as shown
+    assert dialog.request().lr == pytest.approx(0.002)
     dialog.close()
 
 

@@ -172,6 +172,7 @@ class RetrainDialog(QDialog):
         self.epochs_spin = QSpinBox(self)
         self.epochs_spin.setRange(*EPOCHS_RANGE)
         self.lr_spin = QDoubleSpinBox(self)
+        self._exact_lr: float | None = None  # the rate last filled in, before rounding
         self.lr_spin.setDecimals(6)
         self.lr_spin.setRange(*LR_RANGE)
         self.lr_spin.setSingleStep(0.0001)
@@ -259,11 +260,20 @@ class RetrainDialog(QDialog):
             download=self.download_radio.isChecked(),
             arch=self.arch,
             epochs=self.epochs_spin.value(),
-            lr=self.lr_spin.value(),
+            lr=self._lr(),
             batch_size=self.batch_spin.value(),
             tuned=dict(self.tuned),
             corrections=self.corrections_check.isChecked(),
         )
+
+    def _lr(self) -> float:
+        """The spin box's rate, or the exact one it shows rounded (the design's, a search's):
+        six decimals would turn 0.001065741156220378 into 0.001066."""
+        shown = self.lr_spin.value()
+        exact = self._exact_lr
+        if exact is not None and round(exact, self.lr_spin.decimals()) == round(shown, 6):
+            return exact
+        return shown
 
     def show_request(self, request: TrainRequest) -> None:
         """Fill the form from ``request`` (already checked and clamped by its class)."""
@@ -272,6 +282,7 @@ class RetrainDialog(QDialog):
         self.arch_combo.setCurrentIndex(max(0, self.arch_combo.findData(request.arch)))
         self.epochs_spin.setValue(request.epochs)
         self.lr_spin.setValue(request.lr)
+        self._exact_lr = request.lr
         self.batch_spin.setValue(request.batch_size)
         self.corrections_check.setChecked(request.corrections)
         self._set_tuned(request.tuned)

@@ -173,7 +173,9 @@ class Objective:
                 "val_accuracy": rounded(value),
             }
         )
-        if trial.should_prune():
+        # After its last epoch a trial is finished: pruning it would save no time and throw
+        # away a complete result.
+        if p.epoch < p.epochs and trial.should_prune():
             trial.set_user_attr("pruned_at_epoch", p.epoch)
             raise optuna.TrialPruned(f"pruned at epoch {p.epoch}")
 
