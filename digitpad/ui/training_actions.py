@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QFileDialog, QMenu, QMessageBox
+from PySide6.QtWidgets import QFileDialog, QLabel, QMenu, QMessageBox
 
 from digitpad.corrections import CorrectionError, Corrections
 from digitpad.networks import DEFAULT_ARCH, label
@@ -39,6 +39,12 @@ class TrainingActions(QObject):
         self.corrections = Corrections(self.userdata.corrections)
         self.store = ModelStore(window.recognition, self.userdata, self)
         self.dialog: RetrainDialog | None = None
+        # How far a retrain whose dialog was closed has got; a click opens the dialog again.
+        self.background_label = QLabel(window)
+        self.background_label.setTextFormat(Qt.TextFormat.RichText)
+        self.background_label.linkActivated.connect(lambda _link: self.open_retrain())
+        self.background_label.hide()
+        window.statusBar().addPermanentWidget(self.background_label)
 
         menu.addSeparator()
         self.retrain_action = QAction("&Retrain…", window)
@@ -120,6 +126,8 @@ class TrainingActions(QObject):
                     f"Now using the retrained model {Path(path).name}", 8000
                 )
             )
+            self._watch_in_background(self.dialog)
+        self.background_label.hide()
         self.dialog.refresh_corrections()
         if not self.dialog.isVisible():
             self.dialog.forget_result()
@@ -127,6 +135,38 @@ class TrainingActions(QObject):
         self.dialog.raise_()
         self.dialog.activateWindow()
         return self.dialog
+
+    def _watch_in_background(self, dialog: RetrainDialog) -> None:
+        """A retrain keeps running when its dialog is closed: the status bar shows how far it
+        is (a click reopens the dialog) and the window says when it has ended."""
+        runner = dialog.runner
+        runner.progress.connect(lambda fraction, *_: self._background_progress(dialog, fraction))
+        runner.finished.connect(lambda *_: self._background_ended(dialog, None))
+        runner.failed.connect(lambda message, *_: self._background_ended(dialog, message))
+        runner.cancelled.connect(self.background_label.hide)
+
+    def _background_progress(self, dialog: RetrainDialog, fraction: float) -> None:
+        if dialog.isVisible():
+            self.background_label.hide()
+            return
+        self.background_label.setText(f'<a href="retrain">Retraining… {fraction:.0%}</a>')
+        self.background_label.show()
+
+    def _background_ended(self, dialog: RetrainDialog, failure: str | None) -> None:
+        self.background_label.hide()
+        if dialog.isVisible():
+            return
+        if failure is not None:
+            self.window.show_error(f"The retrain did not finish: {failure}")
+        elif dialog.result_path is not None:
+            result = dialog.result or {}
+            accuracy = result.get("accuracy", result.get("test_accuracy"))
+            scored = f" ({accuracy:.2%} test accuracy)" if isinstance(accuracy, float) else ""
+            self.window.banner.show_message(
+                f"The retrain has finished{scored}. Model → Retrain… shows it and lets you "
+                "use it; it is kept under Model → My models either way.",
+                "info",
+            )
 
     # --- the user's models -------------------------------------------------------------------
     def refresh_models(self) -> None:
