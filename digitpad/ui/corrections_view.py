@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
     QListWidget,
     QListWidgetItem,
     QPushButton,
+    QStyle,
     QVBoxLayout,
     QWidget,
 )
@@ -111,6 +112,8 @@ class CorrectionsView(QDialog):
             if not image.isNull():
                 item.setIcon(QIcon(QPixmap.fromImage(image)))
             else:  # learning leaves it out; say so here, where it can be deleted
+                warning = QStyle.StandardPixmap.SP_MessageBoxWarning
+                item.setIcon(self.style().standardIcon(warning))
                 item.setText(f"{item.text()} (damaged)")
                 item.setToolTip(f"{item.toolTip()}, but unreadable: {reader.errorString()}")
         self._pending = self._pending[BATCH:]

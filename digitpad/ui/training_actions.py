@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QFileDialog, QLabel, QMenu, QMessageBox
+from PySide6.QtWidgets import QFileDialog, QMenu, QMessageBox, QToolButton
 
 from digitpad.corrections import CorrectionError, Corrections
 from digitpad.networks import DEFAULT_ARCH, label
@@ -40,9 +40,10 @@ class TrainingActions(QObject):
         self.store = ModelStore(window.recognition, self.userdata, self)
         self.dialog: RetrainDialog | None = None
         # How far a retrain whose dialog was closed has got; a click opens the dialog again.
-        self.background_label = QLabel(window)
-        self.background_label.setTextFormat(Qt.TextFormat.RichText)
-        self.background_label.linkActivated.connect(lambda _link: self.open_retrain())
+        self.background_label = QToolButton(window)
+        self.background_label.setAutoRaise(True)
+        self.background_label.setToolTip("Show the retrain")
+        self.background_label.clicked.connect(self.open_retrain)
         self.background_label.hide()
         window.statusBar().addPermanentWidget(self.background_label)
 
@@ -149,7 +150,7 @@ class TrainingActions(QObject):
         if dialog.isVisible():
             self.background_label.hide()
             return
-        self.background_label.setText(f'<a href="retrain">Retraining… {fraction:.0%}</a>')
+        self.background_label.setText(f"Retraining… {fraction:.0%}")
         self.background_label.show()
 
     def _background_ended(self, dialog: RetrainDialog, failure: str | None) -> None:
