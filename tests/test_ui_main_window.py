@@ -289,3 +289,17 @@ def test_file_dialogs_start_where_the_last_one_was_used(window, mouse, tmp_path,
     pictures.joinpath("mine.png").unlink()
     pictures.rmdir()
     assert window.settings.file_folder == str(Path.home())  # the folder is gone
+
+
+def test_tab_visits_the_controls_in_the_order_they_stand(window):
+    from PySide6.QtCore import Qt as QtNs
+
+    order, widget = [], window.canvas
+    for _ in range(200):
+        widget = widget.nextInFocusChain()
+        if widget is window.canvas:
+            break
+        if widget.focusPolicy() & QtNs.FocusPolicy.TabFocus and widget.isVisible():
+            order.append(widget)
+    wanted = [window.why_check, window.live_check, window.predict_button, window.clear_button]
+    assert [w for w in order if w in wanted] == wanted
