@@ -90,6 +90,7 @@ def test_retrain_use_keep_restart_and_reset(
     assert "(the new one)" in dialog.result_label.text() and "less accurate" not in (
         dialog.result_label.text()
     )
+    assert dialog.use_button.text() == "In use" and not dialog.use_button.isEnabled()
     assert not any(userdata.pending_models.iterdir())
 
     # The app predicts with the new model.
@@ -316,3 +317,19 @@ def test_a_retrain_whose_dialog_was_closed_shows_in_the_window(
     window.training.open_retrain()
     assert dialog.isVisible() and dialog.use_button.isVisible()
     dialog.close()
+
+
+@pytest.mark.parametrize(
+    ("seconds", "text"),
+    [
+        (-1, "estimating time left…"),
+        (0.3, "almost done"),
+        (12.4, "about 12 s left"),
+        (75, "about 1 min 15 s left"),
+        (3725, "about 1 h 02 min left"),
+    ],
+)
+def test_time_left_is_said_in_words(seconds, text):
+    from digitpad.ui.retrain_dialog import format_duration
+
+    assert format_duration(seconds) == text

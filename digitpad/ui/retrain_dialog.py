@@ -52,6 +52,8 @@ def format_duration(seconds: float) -> str:
     if seconds < 0:
         return "estimating time left…"
     seconds = round(seconds)
+    if seconds < 1:
+        return "almost done"  # not "about 0 s left" while the last steps and the save run
     if seconds < 60:
         return f"about {seconds} s left"
     minutes, seconds = divmod(seconds, 60)
@@ -539,6 +541,7 @@ class RetrainDialog(QDialog):
             return
         self.result_path = None
         self.use_button.setEnabled(False)
+        self.use_button.setText("In use")
         self.status_label.setText(f"Now using the new model, {path.stem}.")
         new = (self.result or {}).get("accuracy")
         self.result_label.setText(
