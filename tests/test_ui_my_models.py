@@ -65,6 +65,9 @@ def test_use_rename_and_delete(userdata, window, qtbot):
     assert "A model name is" in window.banner.text()
     assert window.training.rename_model(renamed, "fcnn-retrained-1") is None
     assert "already a model called" in window.banner.text()
+    with qtbot.waitSignal(window.recognition.modelChanged, timeout=5000):
+        renamed = window.training.rename_model(renamed, "Mine too")  # a good name this time
+    assert renamed is not None and not window.banner.isVisible()  # the refusal is gone
 
     # Deleting the model in use says so first, and goes back to the bundled one.
     window.training._confirm_delete_model(renamed)

@@ -335,7 +335,7 @@ class MainWindow(QMainWindow):
         except OSError as exc:
             self.show_error(f"Could not save the drawing to {path}: {exc.strerror or exc}.")
             return False
-        self._dismiss_error()
+        self.dismiss_error()
         self.statusBar().showMessage(f"Saved {Path(path).name}", 5000)
         return True
 
@@ -414,7 +414,7 @@ class MainWindow(QMainWindow):
             self.recognition.schedule(self.canvas.snapshot)
 
     def _on_stroke_finished(self) -> None:
-        self._dismiss_error()  # a new drawing: an old error no longer describes the screen
+        self.dismiss_error()  # a new drawing: an old error no longer describes the screen
         if self.live_action.isChecked() and self.recognition.model is not None:
             self.recognition.predict(self.canvas.snapshot())
 
@@ -475,7 +475,7 @@ class MainWindow(QMainWindow):
         self.banner.show_message(message + where, "error")
         self.statusBar().clearMessage()  # said once, in the strip, not again beside the model
 
-    def _dismiss_error(self) -> None:
+    def dismiss_error(self) -> None:
         if self.banner.level() == "error":
             self.banner.dismiss()
 
@@ -518,7 +518,7 @@ class MainWindow(QMainWindow):
             self._add_training_actions()
             self.modelReady.emit()
         else:
-            self._dismiss_error()  # the first load may be a fallback whose reason must stay
+            self.dismiss_error()  # the first load may be a fallback whose reason must stay
 
     def _on_model_failed(self, message: str, source: str) -> None:
         self._add_training_actions()  # Reset and Retrain are the way out of a broken model
@@ -542,7 +542,7 @@ class MainWindow(QMainWindow):
         self.show_error(f"Could not load the model: {message}\n{keeping}")
 
     def _on_image_opened(self, picture, prediction) -> None:
-        self._dismiss_error()
+        self.dismiss_error()
         self._opened_image = self._opening_image
         self.canvas.set_picture(picture)
         self._show_prediction(prediction)

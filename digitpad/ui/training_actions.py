@@ -201,6 +201,7 @@ class TrainingActions(QObject):
         except OSError as exc:
             self.window.show_error(f"Could not rename {path.stem}: {exc.strerror or exc}")
             return None
+        self.window.dismiss_error()  # a failed try before this one no longer stands
         self.window.statusBar().showMessage(f"Renamed {path.stem} to {renamed.stem}", 5000)
         return renamed
 
