@@ -96,3 +96,12 @@ def train_arguments(params: dict[str, Any]) -> list[str]:
         else:
             args += [flag, repr(value) if isinstance(value, float) else str(value)]
     return args
+
+
+def format_value(value: Any) -> str:
+    """A parameter's value as the dialogs show it: 3 significant digits, channels as 32/64."""
+    if isinstance(value, float):
+        return f"{value:.3g}"
+    if isinstance(value, list):
+        return "/".join(str(v) for v in value)
+    return str(value)

@@ -84,3 +84,12 @@ def test_train_arguments():
         "--convs",
         "2",
     ]
+
+
+def test_values_are_shown_the_same_way_in_both_dialogs():
+    from digitpad.best_params import format_value
+    from digitpad.ui.search_dialog import format_params
+
+    assert format_value([32, 64]) == "32/64" and format_value(0.001065741156220378) == "0.00107"
+    shown = format_params({"channels": [32, 64], "lr": 0.003})
+    assert shown == "channels 32/64, learning rate 0.003"

@@ -72,14 +72,6 @@ def percent(value) -> str:
     return "unknown" if value is None else f"{100 * float(value):.2f}%"
 
 
-def _format_value(value) -> str:
-    if isinstance(value, float):
-        return f"{value:.3g}"
-    if isinstance(value, list):
-        return "/".join(str(v) for v in value)
-    return str(value)
-
-
 def os_reason(exc: OSError) -> str:
     """Why a file operation failed, in words (no errno numbers or paths already shown)."""
     reason = exc.strerror or str(exc) or type(exc).__name__
@@ -323,7 +315,7 @@ class RetrainDialog(QDialog):
     def _set_tuned(self, params: dict) -> None:
         self.tuned = dict(params)
         shown = ", ".join(
-            f"{k.replace('_', ' ')} {_format_value(v)}" for k, v in self.tuned.items()
+            f"{k.replace('_', ' ')} {best_params.format_value(v)}" for k, v in self.tuned.items()
         )
         self.tuned_label.setText(f"Also from the search: {shown}" if shown else "")
         self.tuned_label.setVisible(bool(shown))

@@ -36,6 +36,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from digitpad.best_params import format_value
 from digitpad.networks import ARCHITECTURES, label
 from digitpad.requests import (
     TRIAL_EPOCHS_RANGE,
@@ -68,13 +69,8 @@ def readable(name: str) -> str:
 def format_params(params: dict) -> str:
     parts = []
     for key, value in params.items():
-        if isinstance(value, float):
-            value = f"{value:.3g}"
-        elif isinstance(value, list):
-            value = "×".join(str(v) for v in value)
-        elif key == "arch":
-            value = label(str(value))
-        parts.append(f"{readable(key)} {value}")
+        shown = label(str(value)) if key == "arch" else format_value(value)
+        parts.append(f"{readable(key)} {shown}")
     return ", ".join(parts)
 
 
