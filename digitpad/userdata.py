@@ -107,7 +107,8 @@ class UserData:
         for folder in (self.root, self.models, self.corrections):
             try:
                 if folder.is_dir():
-                    next(os.scandir(folder), None)
+                    with os.scandir(folder) as entries:
+                        next(entries, None)
             except OSError as exc:
                 return f"{folder} cannot be read: {exc.strerror or exc}"
         return None

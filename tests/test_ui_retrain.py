@@ -304,14 +304,14 @@ def test_a_retrain_whose_dialog_was_closed_shows_in_the_window(
     qtbot, userdata, window, mnist_folder, dialog_for
 ):
     dialog = dialog_for(window, mnist_folder, epochs=3)
-    label = window.training.background_label
+    button = window.training.background_button
     seen: list[str] = []
-    dialog.runner.progress.connect(lambda *_: label.isVisible() and seen.append(label.text()))
+    dialog.runner.progress.connect(lambda *_: button.isVisible() and seen.append(button.text()))
     with wait_success(qtbot, dialog.runner, dialog.runner.finished, timeout=CHILD_MS):
         assert dialog.start_training()
         dialog.close()  # it goes on without its dialog
     assert seen and "Retraining…" in seen[-1] and "%" in seen[-1]
-    assert not label.isVisible()
+    assert not button.isVisible()
     assert window.banner.level() == "info" and "retrain has finished" in window.banner.text()
     # Opened again, the dialog still offers the new model.
     window.training.open_retrain()

@@ -40,12 +40,12 @@ class TrainingActions(QObject):
         self.store = ModelStore(window.recognition, self.userdata, self)
         self.dialog: RetrainDialog | None = None
         # How far a retrain whose dialog was closed has got; a click opens the dialog again.
-        self.background_label = QToolButton(window)
-        self.background_label.setAutoRaise(True)
-        self.background_label.setToolTip("Show the retrain")
-        self.background_label.clicked.connect(self.open_retrain)
-        self.background_label.hide()
-        window.statusBar().addPermanentWidget(self.background_label)
+        self.background_button = QToolButton(window)
+        self.background_button.setAutoRaise(True)
+        self.background_button.setToolTip("Show the retrain")
+        self.background_button.clicked.connect(self.open_retrain)
+        self.background_button.hide()
+        window.statusBar().addPermanentWidget(self.background_button)
 
         menu.addSeparator()
         self.retrain_action = QAction("&Retrain…", window)
@@ -128,7 +128,7 @@ class TrainingActions(QObject):
                 )
             )
             self._watch_in_background(self.dialog)
-        self.background_label.hide()
+        self.background_button.hide()
         self.dialog.refresh_corrections()
         if not self.dialog.isVisible():
             self.dialog.forget_result()
@@ -144,17 +144,17 @@ class TrainingActions(QObject):
         runner.progress.connect(lambda fraction, *_: self._background_progress(dialog, fraction))
         runner.finished.connect(lambda *_: self._background_ended(dialog, None))
         runner.failed.connect(lambda message, *_: self._background_ended(dialog, message))
-        runner.cancelled.connect(self.background_label.hide)
+        runner.cancelled.connect(self.background_button.hide)
 
     def _background_progress(self, dialog: RetrainDialog, fraction: float) -> None:
         if dialog.isVisible():
-            self.background_label.hide()
+            self.background_button.hide()
             return
-        self.background_label.setText(f"Retraining… {fraction:.0%}")
-        self.background_label.show()
+        self.background_button.setText(f"Retraining… {fraction:.0%}")
+        self.background_button.show()
 
     def _background_ended(self, dialog: RetrainDialog, failure: str | None) -> None:
-        self.background_label.hide()
+        self.background_button.hide()
         if dialog.isVisible():
             return
         if failure is not None:
