@@ -32,6 +32,15 @@ def relist(dialog: SearchDialog, qtbot) -> None:
         dialog.list_studies()
 
 
+def run_two_trials(dialog: SearchDialog, qtbot, folder) -> None:
+    """A new study of two one-epoch trials on ``folder``, run to its end."""
+    dialog.data_edit.setText(str(folder))
+    dialog.epochs_spin.setValue(1)
+    dialog.trials_spin.setValue(2)
+    with wait_success(qtbot, dialog.runner, dialog.runner.finished, timeout=240_000):
+        assert dialog.start()
+
+
 def test_a_failed_start_leaves_no_study_and_a_later_start_works(
     dialog, qtbot, tmp_path, mnist_folder
 ):
@@ -45,22 +54,14 @@ def test_a_failed_start_leaves_no_study_and_a_later_start_works(
     relist(dialog, qtbot)
     assert studies(dialog) == ["A new study"]  # the bad folder made no study
     # The same new study with other epochs now starts and runs.
-    dialog.data_edit.setText(str(mnist_folder))
-    dialog.epochs_spin.setValue(1)
-    dialog.trials_spin.setValue(2)
-    with wait_success(qtbot, dialog.runner, dialog.runner.finished, timeout=240_000):
-        assert dialog.start()
+    run_two_trials(dialog, qtbot, mnist_folder)
     storage = f"sqlite:///{tmp_path / 'userdata' / 'search.db'}"
     study = optuna.load_study(study_name="digitpad-fcnn", storage=storage)
     assert study.user_attrs["epochs"] == 1 and len(study.trials) >= 2
 
 
 def test_a_finished_study_is_offered_to_continue_with_its_settings(dialog, qtbot, mnist_folder):
-    dialog.data_edit.setText(str(mnist_folder))
-    dialog.epochs_spin.setValue(1)
-    dialog.trials_spin.setValue(2)
-    with wait_success(qtbot, dialog.runner, dialog.runner.finished, timeout=240_000):
-        assert dialog.start()
+    run_two_trials(dialog, qtbot, mnist_folder)
     relist(dialog, qtbot)
     listed = studies(dialog)
     assert len(listed) == 2 and listed[1].startswith(
@@ -90,11 +91,7 @@ def test_a_finished_study_is_offered_to_continue_with_its_settings(dialog, qtbot
 
 
 def test_a_failed_continuation_keeps_the_trials_shown(dialog, qtbot, tmp_path, mnist_folder):
-    dialog.data_edit.setText(str(mnist_folder))
-    dialog.epochs_spin.setValue(1)
-    dialog.trials_spin.setValue(2)
-    with wait_success(qtbot, dialog.runner, dialog.runner.finished, timeout=240_000):
-        assert dialog.start()
+    run_two_trials(dialog, qtbot, mnist_folder)
     shown = dialog.table.rowCount()
     assert shown >= 2 and dialog.retrain_button.isEnabled()
     relist(dialog, qtbot)
@@ -110,11 +107,7 @@ def test_a_failed_continuation_keeps_the_trials_shown(dialog, qtbot, tmp_path, m
 
 
 def test_trials_shown_always_belong_to_the_chosen_study_and_storage(dialog, qtbot, mnist_folder):
-    dialog.data_edit.setText(str(mnist_folder))
-    dialog.epochs_spin.setValue(1)
-    dialog.trials_spin.setValue(2)
-    with wait_success(qtbot, dialog.runner, dialog.runner.finished, timeout=240_000):
-        assert dialog.start()
+    run_two_trials(dialog, qtbot, mnist_folder)
     relist(dialog, qtbot)
     assert dialog.table.rowCount() >= 2 and dialog.retrain_button.isEnabled()
     dialog.study_combo.setCurrentIndex(1)  # the study just run: its trials stay

@@ -292,12 +292,7 @@ class SearchDialog(QDialog):
 
     def _on_listing_failed(self, message: str, _kind: str = "") -> None:
         # Whatever was listed came from another storage: only a new study is known here.
-        self.studies = []
-        self.study_combo.blockSignals(True)
-        self.study_combo.clear()
-        self.study_combo.addItem("A new study", None)
-        self.study_combo.blockSignals(False)
-        self._on_study_chosen()
+        self._on_listing({"studies": []})
         if self._failure is None:  # the search's own failure says more; keep it in view
             self.status_label.setText(f"Could not list the studies there: {message}")
 
