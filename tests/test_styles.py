@@ -13,7 +13,14 @@ import pytest
 from PIL import Image
 
 from training import styles, unipen
-from training.styles import STYLES, random_restyle, restyle, style_by_name
+from training.styles import (
+    STYLES,
+    maybe_restyle,
+    random_restyle,
+    restyle,
+    restyle_chance,
+    style_by_name,
+)
 
 
 def ellipse(cx, cy, rx, ry, n=24):
@@ -140,6 +147,31 @@ def test_restyle_refuses_another_digit_and_random_restyle_keeps_the_label():
         assert out["label"] == label
     three = {"label": 3, "org": "x", "strokes": [[(0, 0), (1, 1)]]}
     assert random_restyle(three, rng) is three  # no style for 3: as it was
+
+
+def test_a_digit_whose_styles_weigh_more_is_rewritten_more_often():
+    # Weight 1 (1s, 4s, 2s...) rewrites the fraction asked for; 3 has no style.
+    assert restyle_chance(1, 0.5) == pytest.approx(0.5)
+    assert restyle_chance(4, 0.3) == pytest.approx(0.3)
+    assert restyle_chance(3, 0.5) == 0.0
+    # The zeros' styles weigh 2.5: three renders in four or more are rewritten.
+    assert restyle_chance(0, 0.5) == pytest.approx(1 - 0.5**2.5)
+    assert restyle_chance(0, 0.0) == 0.0
+
+
+def test_maybe_restyle_draws_each_style_in_proportion_to_its_weight():
+    rng = np.random.default_rng(0)
+    counts: dict[str, int] = {}
+    n = 4000
+    for _ in range(n):
+        style = maybe_restyle(record(0), 0.5, rng).get("style", "as written")
+        counts[style] = counts.get(style, 0) + 1
+    slashed, barred = counts["0 slashed"] / n, counts["0 barred"] / n
+    chance = restyle_chance(0, 0.5)
+    assert slashed == pytest.approx(chance * 1.5 / 2.5, abs=0.03)
+    assert barred == pytest.approx(chance * 1.0 / 2.5, abs=0.03)
+    assert counts["as written"] / n == pytest.approx(1 - chance, abs=0.03)
+    assert maybe_restyle(record(0), 0.0, rng) == record(0)
 
 
 def test_styles_are_repeatable_for_a_seed():

@@ -43,6 +43,28 @@ def test_app_starts_loads_the_model_and_never_imports_torch(tmp_path: Path):
     assert events == ["window", "ready"]
 
 
+def test_a_damaged_settings_file_is_kept_and_reported_and_the_app_still_starts(tmp_path: Path):
+    data = tmp_path / "data"
+    data.mkdir()
+    damaged = b"[canvas]\npen_width=30\n\x00 torn off half-way \xff\n"
+    (data / "settings.ini").write_bytes(damaged)
+    report = tmp_path / "startup.txt"
+    env = {
+        **os.environ,
+        "QT_QPA_PLATFORM": "offscreen",
+        "DIGITPAD_STARTUP_REPORT": str(report),
+        "DIGITPAD_DATA_DIR": str(data),
+    }
+    done = subprocess.run(
+        [sys.executable, "-c", SCRIPT], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert (data / "settings.ini.damaged").read_bytes() == damaged
+    log = "".join(p.read_text() for p in (data / "logs").glob("*.log"))
+    assert "settings file was damaged (it is not text)" in log
+    assert "Traceback" not in done.stderr
+
+
 @pytest.mark.parametrize("name", ["digitpad.png", "digitpad.ico"])
 def test_app_icon_exists(name):
     from digitpad.assets import resources_dir

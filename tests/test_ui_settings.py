@@ -2,10 +2,21 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QSettings
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QByteArray, QCoreApplication, QSettings
 
 from digitpad.ui.main_window import PEN_WIDTHS, MainWindow
-from digitpad.ui.settings import DEFAULT_PEN_WIDTH, Settings
+from digitpad.ui.settings import (
+    DEFAULT_PEN_WIDTH,
+    MAX_SETTINGS_BYTES,
+    Settings,
+    damage,
+    default_store,
+    set_aside_if_damaged,
+    settings_file,
+)
 
 pytest_plugins = ["ui_helpers"]
 
@@ -100,3 +111,94 @@ def test_the_suite_never_writes_the_real_users_configuration(qapp):
 
     plain = QSettings("DigitPad", "DigitPad")
     assert plain.fileName().startswith(str(CONFIG_HOME))
+
+
+def qt_written(path) -> bytes:
+    store = QSettings(str(path), QSettings.Format.IniFormat)
+    store.setValue("canvas/pen_width", 28.0)
+    store.setValue("model/choice", "/tmp/mine é.npz")
+    store.setValue("window/geometry", QByteArray(bytes(range(256))))
+    store.setValue("retrain/request", '{"epochs": 3, "note": "a\\tb"}')
+    store.sync()
+    return path.read_bytes()
+
+
+def test_a_file_qt_wrote_is_not_damaged(tmp_path):
+    assert damage(qt_written(tmp_path / "s.ini")) is None
+    assert damage(b"") is None
+
+
+@pytest.mark.parametrize(
+    "data, reason",
+    [
+        (b"[model]\nchoice=cnn\njunk line\n", "line 3 is not a setting"),
+        (b"\x00\xff[general\n[model]\nchoice=cnn\n", "not text"),
+        (b"[model]\nchoice=c\x01nn\n", "line 2 is not a setting"),
+        (b"[model]\n=cnn\n", "line 2 is not a setting"),
+        (b"[model\nchoice=cnn\n", "line 1 is not a setting"),
+        (b"[a]\n" + b"k=v\n" * (MAX_SETTINGS_BYTES // 4 + 1), "far larger"),
+    ],
+)
+def test_damage_says_what_is_wrong(data, reason):
+    assert reason in damage(data)
+
+
+def test_a_damaged_file_is_kept_whole_and_what_qt_can_read_still_counts(tmp_path):
+    path = tmp_path / "settings.ini"
+    original = b"[canvas]\npen_width=28\nthis line broke\n[model]\nchoice=cnn\n"
+    path.write_bytes(original)
+    message = set_aside_if_damaged(path)
+    kept = tmp_path / "settings.ini.damaged"
+    assert kept.read_bytes() == original
+    assert "line 3" in message and str(kept) in message
+    again = Settings(QSettings(str(path), QSettings.Format.IniFormat))
+    assert (again.pen_width, again.model) == (28, "cnn")
+    # Qt drops the broken line at its next write; the copy still has it.
+    again.pen_width = 10
+    again.sync()
+    assert b"this line broke" not in path.read_bytes()
+    assert kept.read_bytes() == original
+
+
+def test_a_huge_settings_file_is_moved_away_before_qt_reads_it(tmp_path):
+    path = tmp_path / "settings.ini"
+    path.write_bytes(b"[a]\n" + b"k=" + b"v" * MAX_SETTINGS_BYTES + b"\n")
+    message = set_aside_if_damaged(path)
+    assert not path.exists() and (tmp_path / "settings.ini.damaged").is_file()
+    assert "All settings are back to their defaults" in message
+
+
+def test_a_sound_or_missing_file_is_left_alone(tmp_path):
+    path = tmp_path / "settings.ini"
+    assert set_aside_if_damaged(path) is None
+    data = qt_written(path)
+    assert set_aside_if_damaged(path) is None
+    assert path.read_bytes() == data and list(tmp_path.iterdir()) == [path]
+    assert set_aside_if_damaged(None) is None
+
+
+def test_a_damaged_file_that_cannot_be_copied_is_still_reported(tmp_path, monkeypatch):
+    path = tmp_path / "settings.ini"
+    path.write_bytes(b"broken\n")
+
+    def refuse(*args):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr("digitpad.ui.settings.shutil.copyfile", refuse)
+    message = set_aside_if_damaged(path)
+    assert "could not be kept (Permission denied)" in message
+    assert path.read_bytes() == b"broken\n"
+
+
+def test_the_file_checked_is_the_one_qt_reads(qapp, tmp_path, monkeypatch):
+    monkeypatch.delenv("DIGITPAD_DATA_DIR", raising=False)
+    names = QCoreApplication.organizationName(), QCoreApplication.applicationName()
+    QCoreApplication.setOrganizationName("DigitPad")
+    QCoreApplication.setApplicationName("DigitPad")
+    try:
+        assert settings_file() == Path(QSettings().fileName())
+    finally:
+        QCoreApplication.setOrganizationName(names[0])
+        QCoreApplication.setApplicationName(names[1])
+    monkeypatch.setenv("DIGITPAD_DATA_DIR", str(tmp_path / "data"))
+    assert settings_file() == Path(default_store().fileName())

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 
 # Bump when an edit changes, so cached renders made with the old edits are not reused.
-VERSION = 3
+VERSION = 4
 
 Point = tuple[float, float]
 Strokes = list[list[Point]]
@@ -31,12 +31,18 @@ Edit = Callable[[Strokes, np.random.Generator], "Strokes | None"]
 
 @dataclass(frozen=True)
 class Style:
-    """One way of writing ``label`` that an edit of ordinary strokes produces."""
+    """One way of writing ``label`` that an edit of ordinary strokes produces.
+
+    ``weight`` is how much of its digit's training renders the style takes (see
+    :func:`maybe_restyle`): a style that is hard to learn, or one that shares its digit
+    with another, needs more than an easy one to be read as well.
+    """
 
     name: str
     label: int
     description: str
     edit: Edit
+    weight: float = 1.0
 
 
 def _box(strokes: Strokes) -> tuple[float, float, float, float]:
@@ -287,15 +293,17 @@ def two_loop(strokes: Strokes, rng: np.random.Generator) -> Strokes | None:
 
 
 STYLES: tuple[Style, ...] = (
-    Style("1 flagged", 1, "a long up-stroke into the top of the stem", one_flag),
-    Style("1 flagged, base", 1, "the flag and a base line", one_base),
-    Style("7 crossed", 7, "a bar across the stem", seven_crossbar),
-    Style("7 crossed, serif", 7, "the bar and a tick at the start of the top", seven_serif),
-    Style("0 slashed", 0, "a slash through the oval", zero_slash),
-    Style("0 barred", 0, "a level bar across the middle of the oval", zero_bar),
+    Style("1 flagged", 1, "a long up-stroke into the top of the stem", one_flag, 0.5),
+    Style("1 flagged, base", 1, "the flag and a base line", one_base, 0.5),
+    Style("7 crossed", 7, "a bar across the stem", seven_crossbar, 0.5),
+    Style("7 crossed, serif", 7, "the bar and a tick at the start of the top", seven_serif, 0.5),
+    # A plain 0 is the easiest digit, so its two styles take most of its renders; the slash,
+    # which looks most like another digit's stroke, the larger share.
+    Style("0 slashed", 0, "a slash through the oval", zero_slash, 1.5),
+    Style("0 barred", 0, "a level bar across the middle of the oval", zero_bar, 1.0),
     Style("4 open", 4, "the left arm upright, not meeting the stem", four_open),
-    Style("9 straight tail", 9, "the tail dropped straight down", nine_straight),
-    Style("9 curled tail", 9, "the tail curled to the left like a g", nine_curl),
+    Style("9 straight tail", 9, "the tail dropped straight down", nine_straight, 0.5),
+    Style("9 curled tail", 9, "the tail curled to the left like a g", nine_curl, 0.5),
     Style("2 looped", 2, "a small loop at the bottom corner", two_loop),
 )
 BY_LABEL: dict[int, tuple[Style, ...]] = {
@@ -325,8 +333,26 @@ def restyle(record: dict, style: Style, rng: np.random.Generator) -> dict | None
 
 
 def random_restyle(record: dict, rng: np.random.Generator) -> dict:
-    """``record`` in one of its label's styles chosen at random, or as it was if none fits."""
+    """``record`` in one of its label's styles, picked in proportion to their weights, or as
+    it was if none fits."""
     choices = BY_LABEL.get(int(record["label"]), ())
     if not choices:
         return record
-    return restyle(record, choices[rng.integers(len(choices))], rng) or record
+    weights = np.array([s.weight for s in choices])
+    style = choices[rng.choice(len(choices), p=weights / weights.sum())]
+    return restyle(record, style, rng) or record
+
+
+def restyle_chance(label: int, styled: float) -> float:
+    """How likely a render of ``label`` is rewritten: ``1 - (1 - styled) ** w``, ``w`` the
+    total weight of the label's styles, so that weight 1 rewrites a fraction ``styled`` and
+    each further unit of weight gives ``styled`` of what is left."""
+    weight = sum(s.weight for s in BY_LABEL.get(label, ()))
+    return 1.0 - (1.0 - styled) ** weight if weight else 0.0
+
+
+def maybe_restyle(record: dict, styled: float, rng: np.random.Generator) -> dict:
+    """``record`` rewritten with :func:`restyle_chance`, else as it was."""
+    if styled <= 0 or rng.random() >= restyle_chance(int(record["label"]), styled):
+        return record
+    return random_restyle(record, rng)

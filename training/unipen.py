@@ -35,7 +35,7 @@ from digitpad.strokes import render_strokes
 from training.cache import cached
 from training.data import DataError, Digits
 from training.styles import VERSION as STYLES_VERSION
-from training.styles import random_restyle
+from training.styles import maybe_restyle
 
 CANVAS = 280
 
@@ -120,16 +120,15 @@ def render(
 ) -> Digits:
     """``renders`` prepared images per record; records that come out blank are skipped.
 
-    A fraction ``styled`` of the renders is first rewritten in one of the writing
-    styles of :mod:`training.styles` that fits the record's digit.
+    About a fraction ``styled`` of the renders is first rewritten in one of the
+    writing styles of :mod:`training.styles` that fits the record's digit (more for
+    digits whose styles weigh more: :func:`training.styles.restyle_chance`).
     """
     rng = np.random.default_rng(seed)
     images, labels = [], []
     for _ in range(renders):
         for record in records:
-            if styled > 0 and rng.random() < styled:
-                record = random_restyle(record, rng)
-            image = render_one(record, rng, placement)
+            image = render_one(maybe_restyle(record, styled, rng), rng, placement)
             if image is not None:
                 images.append(image)
                 labels.append(int(record["label"]))

@@ -23,7 +23,7 @@ from digitpad.assets import icon_path
 from digitpad.logs import setup_logging
 from digitpad.ui.inference import stray_threads
 from digitpad.ui.main_window import MainWindow
-from digitpad.ui.settings import Settings, app_data_root
+from digitpad.ui.settings import Settings, app_data_root, set_aside_if_damaged, settings_file
 from digitpad.userdata import UserData
 
 ORGANISATION = "DigitPad"
@@ -119,6 +119,7 @@ def report_errors_to(window: MainWindow) -> None:
 def run(argv: Sequence[str]) -> int:
     """Open the main window and run until it is closed; returns the exit code."""
     app = create_application(argv)
+    damaged = set_aside_if_damaged(settings_file())  # before Qt reads it, and maybe drops lines
     window = MainWindow(Settings())
     report_errors_to(window)
     window.show()
@@ -132,6 +133,8 @@ def run(argv: Sequence[str]) -> int:
         # logged before, and anything printed goes to the console as usual.
         window.log_path = setup_logging(UserData.at(app_data_root()).logs)
         window.start()
+        if damaged:
+            window.show_error(damaged)
 
     after_first_frame(window, start)
     app.aboutToQuit.connect(window.shutdown)  # a quit that does not close the window

@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QByteArray, QSettings, QStandardPaths
+from PySide6.QtCore import QByteArray, QCoreApplication, QSettings, QStandardPaths
 
 from digitpad.networks import ARCHITECTURES, DEFAULT_ARCH
 from digitpad.userdata import ENV_VAR
@@ -27,6 +29,9 @@ DEFAULT_PEN_WIDTH = 18.0
 PEN_WIDTH_RANGE = (4.0, 48.0)
 DEFAULT_MODEL = DEFAULT_ARCH
 BUNDLED_MODELS = tuple(ARCHITECTURES)  # one bundled model per architecture, named after it
+# Far more than DigitPad ever writes (a few kB); Qt would read a file of any size into memory.
+MAX_SETTINGS_BYTES = 1 << 20
+DAMAGED_SUFFIX = ".damaged"
 
 
 def app_data_root() -> str:
@@ -50,6 +55,77 @@ def default_store() -> QSettings:
         path = Path(folder).expanduser() / "settings.ini"
         return QSettings(str(path), QSettings.Format.IniFormat)
     return QSettings()
+
+
+def settings_file() -> Path | None:
+    """The text file :func:`default_store` reads, where it is one (ini files; not the Windows
+    registry or a macOS property list), so that it can be checked before Qt reads it."""
+    folder = os.environ.get(ENV_VAR)
+    if folder:
+        return Path(folder).expanduser() / "settings.ini"
+    if sys.platform in ("win32", "darwin"):
+        return None
+    config = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.GenericConfigLocation)
+    organisation = QCoreApplication.organizationName()
+    application = QCoreApplication.applicationName() or organisation
+    return Path(config) / organisation / f"{application}.conf"
+
+
+def damage(data: bytes) -> str | None:
+    """Why ``data`` is not a settings file as Qt writes them, or None when it is one.
+
+    Qt writes only section lines, ``key=value`` lines and escapes everything else;
+    it reads what it can of anything else and silently drops the rest at its next write.
+    """
+    if len(data) > MAX_SETTINGS_BYTES:
+        return "it is far larger than any settings file DigitPad writes"
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        return "it is not text"
+    for number, line in enumerate(text.splitlines(), 1):
+        line = line.strip()
+        if not line or line[0] in ";#" or (line[0] == "[" and line[-1] == "]"):
+            continue
+        key, equals, _ = line.partition("=")
+        if not (equals and key.strip() and line.isprintable()):
+            return f"line {number} is not a setting"
+    return None
+
+
+def set_aside_if_damaged(path: Path | None) -> str | None:
+    """Before Qt reads a damaged settings file, keep it whole as ``<name>.damaged``; the message
+    to show, or None when the file is fine, absent or cannot be read at all.
+
+    A damaged file is copied, so that what Qt can still read of it is used; one too large
+    to read is moved away, so that the app starts with its defaults.
+    """
+    if path is None:
+        return None
+    try:
+        with open(path, "rb") as handle:
+            reason = damage(handle.read(MAX_SETTINGS_BYTES + 1))
+    except OSError:
+        return None  # missing, or unreadable: Qt then uses the defaults and never writes it
+    if reason is None:
+        return None
+    kept = path.with_name(path.name + DAMAGED_SUFFIX)
+    too_large = os.path.getsize(path) > MAX_SETTINGS_BYTES
+    try:
+        if too_large:
+            os.replace(path, kept)
+        else:
+            shutil.copyfile(path, kept)
+    except OSError as exc:
+        return (
+            f"DigitPad's settings file {path} is damaged ({reason}) and a copy could not be "
+            f"kept ({exc.strerror or exc}): settings it cannot read are back to their defaults"
+        )
+    what = "All settings are" if too_large else "Settings it could not read are"
+    return (
+        f"DigitPad's settings file was damaged ({reason}). {what} back to their defaults; "
+        f"the damaged file is kept as {kept}"
+    )
 
 
 class Settings:
