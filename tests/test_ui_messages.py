@@ -71,3 +71,23 @@ def test_retrains_data_error_goes_when_the_choice_changes(window, tmp_path, chan
     else:
         dialog.download_radio.setChecked(True)
     assert not dialog.error_label.isVisible()
+
+
+def test_breakable_splits_only_words_too_long_to_wrap():
+    from digitpad.ui.message_banner import LONGEST_WORD, breakable
+
+    long_word = "a" * 1000 + ".npz"
+    text = f"Could not load {long_word}: not a model"
+    out = breakable(text)
+    assert out.replace("\u200b", "") == text
+    assert max(len(w) for w in out.replace("\u200b", " ").split()) <= LONGEST_WORD
+    assert breakable("short words stay /as/they/are") == "short words stay /as/they/are"
+
+
+def test_a_message_naming_a_very_long_file_wraps_inside_the_window(window, qtbot, tmp_path):
+    name = "a" * 2000 + ".npz"
+    window.show_error(f"{name} does not exist")
+    qtbot.wait(10)
+    assert window.banner.text().startswith(name)  # the text a user copies is the real name
+    assert window.minimumSizeHint().width() < 800
+    assert window.width() < 1000

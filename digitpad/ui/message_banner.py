@@ -2,12 +2,31 @@
 
 from __future__ import annotations
 
+import re
+
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QToolButton, QWidget
 
 # Tints mixed into the window colour, so the strip reads well in light and dark themes.
 TINTS = {"error": QColor(220, 50, 47), "info": QColor(38, 139, 210)}
+# A word-wrapped label is as wide as its longest word: a file name of hundreds of characters
+# with nothing to break at would widen the window past the screen.
+LONGEST_WORD = 40
+_LONG_WORD = re.compile(rf"\S{{{LONGEST_WORD + 1},}}")
+_ZERO_WIDTH_SPACE = "\u200b"
+
+
+def breakable(text: str) -> str:
+    """``text`` with an invisible break opportunity every ``LONGEST_WORD`` characters of any
+    word longer than that, so that it wraps within the window."""
+
+    def split(match: re.Match[str]) -> str:
+        word = match.group()
+        pieces = (word[i : i + LONGEST_WORD] for i in range(0, len(word), LONGEST_WORD))
+        return _ZERO_WIDTH_SPACE.join(pieces)
+
+    return _LONG_WORD.sub(split, text)
 
 
 class MessageBanner(QFrame):
@@ -33,14 +52,15 @@ class MessageBanner(QFrame):
         self.hide()
 
     def text(self) -> str:
-        return self._label.text() if self.isVisibleTo(self.parentWidget()) else ""
+        shown = self.isVisibleTo(self.parentWidget())
+        return self._label.text().replace(_ZERO_WIDTH_SPACE, "") if shown else ""
 
     def level(self) -> str:
         return self._level
 
     def show_message(self, text: str, level: str = "error") -> None:
         self._level = level
-        self._label.setText(text)
+        self._label.setText(breakable(text))
         self._apply_tint()
         self.setAccessibleDescription(text)
         self.show()
