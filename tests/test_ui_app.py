@@ -65,6 +65,27 @@ def test_a_damaged_settings_file_is_kept_and_reported_and_the_app_still_starts(t
     assert "Traceback" not in done.stderr
 
 
+def test_a_settings_file_that_is_a_fifo_does_not_stop_the_app(tmp_path: Path):
+    data = tmp_path / "data"
+    data.mkdir()
+    os.mkfifo(data / "settings.ini")
+    report = tmp_path / "startup.txt"
+    env = {
+        **os.environ,
+        "QT_QPA_PLATFORM": "offscreen",
+        "DIGITPAD_STARTUP_REPORT": str(report),
+        "DIGITPAD_DATA_DIR": str(data),
+    }
+    done = subprocess.run(
+        [sys.executable, "-c", SCRIPT], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert [line.split()[0] for line in report.read_text().splitlines()] == ["window", "ready"]
+    log = "".join(p.read_text() for p in (data / "logs").glob("*.log"))
+    assert "settings.ini is not a regular file" in log
+    assert (data / "settings.ini").is_fifo()
+
+
 @pytest.mark.parametrize("name", ["digitpad.png", "digitpad.ico"])
 def test_app_icon_exists(name):
     from digitpad.assets import resources_dir

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,8 @@ from digitpad.ui.settings import (
     Settings,
     damage,
     default_store,
+    not_a_file,
+    scratch_store,
     set_aside_if_damaged,
     settings_file,
 )
@@ -202,3 +205,16 @@ def test_the_file_checked_is_the_one_qt_reads(qapp, tmp_path, monkeypatch):
         QCoreApplication.setApplicationName(names[1])
     monkeypatch.setenv("DIGITPAD_DATA_DIR", str(tmp_path / "data"))
     assert settings_file() == Path(default_store().fileName())
+
+
+def test_a_settings_file_that_is_a_fifo_or_a_folder_is_left_alone(tmp_path):
+    fifo = tmp_path / "settings.ini"
+    os.mkfifo(fifo)
+    assert not_a_file(fifo) and not_a_file(tmp_path)
+    assert not not_a_file(tmp_path / "missing.ini") and not not_a_file(None)
+    # Opening a FIFO to read would wait for a writer for ever; this must not open it.
+    assert "is not a regular file" in set_aside_if_damaged(fifo)
+    assert not (tmp_path / "settings.ini.damaged").exists()
+    store = scratch_store()
+    Settings(store).pen_width = 30
+    assert Settings(store).pen_width == 30 and Path(store.fileName()).parent != tmp_path

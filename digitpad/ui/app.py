@@ -23,7 +23,14 @@ from digitpad.assets import icon_path
 from digitpad.logs import setup_logging
 from digitpad.ui.inference import stray_threads
 from digitpad.ui.main_window import MainWindow
-from digitpad.ui.settings import Settings, app_data_root, set_aside_if_damaged, settings_file
+from digitpad.ui.settings import (
+    Settings,
+    app_data_root,
+    not_a_file,
+    scratch_store,
+    set_aside_if_damaged,
+    settings_file,
+)
 from digitpad.userdata import UserData
 
 ORGANISATION = "DigitPad"
@@ -119,8 +126,9 @@ def report_errors_to(window: MainWindow) -> None:
 def run(argv: Sequence[str]) -> int:
     """Open the main window and run until it is closed; returns the exit code."""
     app = create_application(argv)
-    damaged = set_aside_if_damaged(settings_file())  # before Qt reads it, and maybe drops lines
-    window = MainWindow(Settings())
+    path = settings_file()
+    damaged = set_aside_if_damaged(path)  # before Qt reads it, and maybe drops lines
+    window = MainWindow(Settings(scratch_store() if not_a_file(path) else None))
     report_errors_to(window)
     window.show()
     report = os.environ.get(REPORT_ENV)

@@ -10,10 +10,13 @@ will not be remembered instead of losing them silently.
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
 import shutil
+import stat
 import sys
+import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -93,6 +96,24 @@ def damage(data: bytes) -> str | None:
     return None
 
 
+def not_a_file(path: Path | None) -> bool:
+    """Whether ``path`` is there but is not a regular file: reading a FIFO would block the
+    app before its window shows, and a folder or a device is no settings file."""
+    if path is None:
+        return False
+    try:
+        return not stat.S_ISREG(os.stat(path).st_mode)
+    except OSError:
+        return False  # missing (the usual first run), or unreadable: Qt handles both
+
+
+def scratch_store() -> QSettings:
+    """Settings kept for this run only, in a temporary file, for when the real file is unusable."""
+    folder = tempfile.mkdtemp(prefix="digitpad-settings-")
+    atexit.register(shutil.rmtree, folder, True)
+    return QSettings(os.path.join(folder, "settings.ini"), QSettings.Format.IniFormat)
+
+
 def set_aside_if_damaged(path: Path | None) -> str | None:
     """Before Qt reads a damaged settings file, keep it whole as ``<name>.damaged``; the message
     to show, or None when the file is fine, absent or cannot be read at all.
@@ -102,6 +123,11 @@ def set_aside_if_damaged(path: Path | None) -> str | None:
     """
     if path is None:
         return None
+    if not_a_file(path):
+        return (
+            f"DigitPad's settings file {path} is not a regular file, so DigitPad leaves it "
+            "alone: settings start at their defaults and will not be remembered"
+        )
     try:
         with open(path, "rb") as handle:
             reason = damage(handle.read(MAX_SETTINGS_BYTES + 1))
