@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import os
 import sys
 from collections.abc import Sequence
 
@@ -29,12 +31,24 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def predict_main(argv: Sequence[str]) -> int:
-    """Exit code 0 when every image was read, 1 when some could not be, 2 on a bad model."""
+    """Exit code 0 when every image was read, 1 when some could not be, 2 on a bad model.
+
+    141 when the reader of stdout went away (``| head``): the lines it did not
+    take are not printed, with no traceback, and the code is the one a shell
+    gives ``cat`` killed by SIGPIPE there, so ``set -o pipefail`` sees the same.
+    """
     args = build_parser().parse_args(argv)
+    try:
+        return _predict_all(args)
+    except BrokenPipeError:
+        return _reader_gone()
+
+
+def _predict_all(args: argparse.Namespace) -> int:
     try:
         model = load_model(args.model or bundled_model_path(args.arch))
     except ModelFileError as exc:
-        print(json.dumps({"error": str(exc)}))  # noqa: T201
+        _print_json({"error": str(exc)})
         return 2
     status = 0
     for path in args.images:
@@ -44,8 +58,42 @@ def predict_main(argv: Sequence[str]) -> int:
             result, status = {"path": path, "error": str(exc)}, 1
         except (ValueError, OSError) as exc:  # e.g. an image with no usable pixels
             result, status = {"path": path, "error": f"could not recognise: {exc}"}, 1
-        print(json.dumps(result), flush=True)  # noqa: T201
+        _print_json(result)
     return status
+
+
+def _print_json(record: dict) -> None:
+    """One line of strict JSON, flushed so that a reader sees each result at once."""
+    shown = {
+        key: _text(value) if isinstance(value, str) else value for key, value in record.items()
+    }
+    print(json.dumps(shown), flush=True)  # noqa: T201
+
+
+def _text(text: str) -> str:
+    """``text`` with a file name's undecodable bytes as U+FFFD.
+
+    Python keeps such bytes as lone surrogates, which ``json.dumps`` writes as
+    ``\\udcXX`` escapes that strict JSON parsers refuse.
+    """
+    try:
+        raw = text.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:  # a surrogate that does not stand for a byte
+        raw = text.encode("utf-8", "surrogatepass")
+    return raw.decode("utf-8", "replace")
+
+
+def _reader_gone() -> int:
+    """Stop quietly once stdout's reader has closed it; 128 + SIGPIPE, as a shell reports.
+
+    stdout is pointed at the null device, or Python's own flush at exit would
+    fail again and print "Exception ignored ... BrokenPipeError".
+    """
+    with contextlib.suppress(OSError, ValueError):
+        null = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(null, sys.stdout.fileno())
+        os.close(null)
+    return 141  # 128 + SIGPIPE (13), which Windows does not define
 
 
 if __name__ == "__main__":

@@ -126,7 +126,7 @@ class Corrections:
         images, labels = [], []
         for path in self.paths():
             try:
-                with Image.open(path) as picture:
+                with Image.open(path, formats=["PNG"]) as picture:  # never EPS &c.
                     prepared = prepare(picture.convert("L"))
             except OSError as exc:
                 raise CorrectionError(f"cannot read {path.name}: {exc}") from None

@@ -1,8 +1,9 @@
-"""Open image files for recognition safely: any format Pillow reads, never a memory bomb."""
+"""Open image files for recognition safely: common formats only, never a memory bomb."""
 
 from __future__ import annotations
 
 import os
+import re
 import stat
 import warnings
 from pathlib import Path
@@ -13,6 +14,11 @@ from digitpad.preprocess import MAX_PIXELS
 
 # Recognition needs nothing finer than this; bigger pictures are reduced on load.
 WORKING_SIDE = 1024
+# The formats the Open dialog and the messages name, plus PGM/PPM, ICO and TGA (which
+# the fuzzer's seeds cover), and only those: Pillow would otherwise open whatever it
+# knows, EPS among them, which it hands to Ghostscript, whatever the file's name.
+FORMATS = ("PNG", "JPEG", "BMP", "GIF", "TIFF", "WEBP", "PPM", "ICO", "TGA")
+FORMAT_NAMES = "PNG, JPEG, BMP, GIF, TIFF or WebP"
 
 
 class ImageLoadError(ValueError):
@@ -26,20 +32,13 @@ def load_image(path: str | os.PathLike) -> Image.Image:
     refused (or reduced while decoding) without exhausting memory.
     """
     path = Path(path)
-    if path.is_dir():
-        raise ImageLoadError(f"{path.name} is a folder, not an image")
-    try:
-        # A FIFO, socket or device would block or never end: only regular files are read.
-        if not stat.S_ISREG(path.stat().st_mode):
-            raise ImageLoadError(f"{path.name} is not a regular file")
-    except FileNotFoundError:
-        raise ImageLoadError(f"{path} does not exist") from None
-    except OSError as exc:
-        raise ImageLoadError(f"cannot read {path}: {exc.strerror or exc}") from None
+    _check_regular_file(path)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            image = Image.open(path)
+            # Pillow's notes on damaged metadata ("Corrupt EXIF data") are no use to a user.
+            warnings.simplefilter("ignore", UserWarning)
+            image = Image.open(path, formats=FORMATS)
             if image.width * image.height > MAX_PIXELS:
                 raise ImageLoadError(
                     f"{path.name} is {image.width}×{image.height} pixels, too large to open"
@@ -55,13 +54,13 @@ def load_image(path: str | os.PathLike) -> Image.Image:
         raise ImageLoadError(f"{path} does not exist") from None
     except PermissionError:
         raise ImageLoadError(f"no permission to read {path}") from None
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise ImageLoadError(f"{path.name} is too large to open") from None
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise ImageLoadError(_too_large(path, exc)) from None
     except MemoryError:  # a chunk declaring gigabytes: Pillow asks for a buffer that size
         raise ImageLoadError(f"{path.name} declares more data than there is memory for") from None
     except UnidentifiedImageError:
         raise ImageLoadError(
-            f"{path.name} is not a picture DigitPad can open (PNG, JPEG, BMP, GIF, TIFF or WebP)"
+            f"{path.name} is not a picture DigitPad can open ({FORMAT_NAMES})"
         ) from None
     except (OSError, ValueError, SyntaxError, EOFError) as exc:
         raise ImageLoadError(f"{path.name} could not be read: {exc}") from None
@@ -70,6 +69,38 @@ def load_image(path: str | os.PathLike) -> Image.Image:
     if max(image.size) > WORKING_SIDE:
         image = _reduced(image)
     return image
+
+
+def _check_regular_file(path: Path) -> None:
+    """Refuse a folder, a FIFO, a socket or a device before opening: they would block or never end.
+
+    Any error from looking the file up (a name too long, a folder without search
+    permission) becomes an :class:`ImageLoadError` naming the file, never a traceback.
+    """
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        raise ImageLoadError(f"{path} does not exist") from None
+    except PermissionError:
+        raise ImageLoadError(f"no permission to read {path}") from None
+    except (OSError, ValueError) as exc:  # ValueError: a NUL byte in the name
+        raise ImageLoadError(f"cannot read {path}: {_reason(exc)}") from None
+    if stat.S_ISDIR(mode):
+        raise ImageLoadError(f"{path.name} is a folder, not an image")
+    if not stat.S_ISREG(mode):
+        raise ImageLoadError(f"{path.name} is not a regular file")
+
+
+def _reason(exc: Exception) -> str:
+    return (exc.strerror if isinstance(exc, OSError) else None) or str(exc)
+
+
+def _too_large(path: Path, exc: Exception) -> str:
+    """Pillow's decompression-bomb refusal in the words of the other too-large message."""
+    found = re.search(r"\((\d+) pixels\)", str(exc))
+    if found is None:
+        return f"{path.name} is too large to open"
+    return f"{path.name} is {int(found.group(1)):,} pixels, too large to open"
 
 
 def _reduced(image: Image.Image) -> Image.Image:

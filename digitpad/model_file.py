@@ -15,6 +15,7 @@ import lzma
 import math
 import numbers
 import os
+import stat
 import tokenize
 import zipfile
 import zlib
@@ -33,12 +34,20 @@ MAX_FILE_BYTES = 256 * 1024 * 1024
 # What loading may inflate: the largest network here holds about 2 MB of weights.
 MAX_ARRAY_BYTES = 256 * 1024 * 1024
 MAX_MEMBERS = 64
+# DigitPad writes a few kB of metadata; JSON this large costs gigabytes to parse.
+MAX_META_BYTES = 1 << 20
 # Trained weights are small numbers; anything beyond this is damage or an attack.
 MAX_WEIGHT = 1e4
 MAX_NORM = 1e3
 MIN_STD = 1e-3
 # No layer of a model that fits MAX_ARRAY_BYTES is this wide, nor a network this deep.
 MAX_SIZE = 1 << 17
+# An adapted model's count of corrections: no one draws more, and it is shown as is.
+MAX_CORRECTIONS = 1_000_000
+# Probabilities this close are the same answer: the weights do not look at the picture.
+# All-equal or all-zero weights give exactly equal answers and trained models differ
+# by 1e-2 or more; the fuzzer's tiny random seed CNN (benchmarks/fuzz.py) differs by 6e-10.
+SAME_ANSWER = 1e-10
 # What reading a damaged archive raises besides ValueError and OSError: zipfile's own
 # errors (an unsupported method or version, encryption: RuntimeError), zlib's and lzma's
 # for a corrupt stream, and tokenize's and ast's for a garbled .npy header.
@@ -193,17 +202,64 @@ def _check_meta(meta: dict) -> None:
         raise ModelFileError(f"invalid test accuracy {accuracy!r:.40}")
     if not isinstance(meta.get("deskew", False), bool):
         raise ModelFileError(f"deskew must be true or false, not {meta.get('deskew')!r:.40}")
+    _check_adapted(meta.get("adapted"))
+
+
+def _check_adapted(adapted: object) -> None:
+    """What adapting wrote (see ``training.adapt``): a record, its count of corrections shown."""
+    if adapted is None:
+        return
+    if not isinstance(adapted, dict):
+        raise ModelFileError(f"adapted must be a record, not {adapted!r:.40}")
+    count = adapted.get("corrections")
+    whole = isinstance(count, int) and not isinstance(count, bool)
+    if count is not None and (not whole or not 1 <= count <= MAX_CORRECTIONS):
+        raise ModelFileError(
+            f"invalid number of corrections {count!r:.40} (expected 1 to {MAX_CORRECTIONS:,})"
+        )
 
 
 def _check_output(model: Model) -> None:
     """Run the network once on fixed inputs: weights that give no finite answer are refused."""
-    rng = np.random.default_rng(0)
-    probe = np.concatenate([np.zeros((1, 28, 28)), rng.uniform(0, 1, (2, 28, 28))])
+    _probe_logits(model)
+
+
+def _check_depends_on_input(model: Model) -> None:
+    """Refuse weights whose answer is the same whatever is drawn (all zero, say).
+
+    Such a model is valid as arrays and finite, and would show "0, 10.0% sure" for
+    every drawing. Checked at load only: tests and evaluations build constant
+    models on purpose with :func:`validate`.
+    """
+    logits = _probe_logits(model).astype(np.float64)
+    shifted = np.exp(logits - logits.max(axis=1, keepdims=True))
+    probabilities = shifted / shifted.sum(axis=1, keepdims=True)
+    if float(np.abs(probabilities - probabilities[0]).max()) <= SAME_ANSWER:
+        raise ModelFileError(
+            "the network gives the same answer whatever is drawn: the weights are not usable"
+        )
+
+
+def _probe_logits(model: Model) -> np.ndarray:
+    """The network's finite logits for a blank square, noise, a stroke and a ring, or refused."""
+    probe = _probes()
     x = ((probe - model.mean) / model.std).astype(np.float32)
     with np.errstate(all="ignore"):
         out = model.logits(x)
     if out.shape != (len(probe), NUM_CLASSES) or not np.all(np.isfinite(out)):
         raise ModelFileError("the network gives no finite answer: the weights are not usable")
+    return out
+
+
+def _probes() -> np.ndarray:
+    """Fixed 28×28 inputs, ink 1 on 0, that any working model tells apart."""
+    rng = np.random.default_rng(0)
+    stroke = np.zeros((28, 28))
+    stroke[4:24, 13:15] = 1.0  # a 1
+    rows, cols = np.mgrid[:28, :28]
+    radius = np.hypot(rows - 13.5, cols - 13.5)
+    ring = ((radius > 6) & (radius < 9)).astype(float)  # a 0
+    return np.stack([np.zeros((28, 28)), *rng.uniform(0, 1, (2, 28, 28)), stroke, ring])
 
 
 def npy_header(handle) -> tuple[tuple[int, ...], np.dtype]:
@@ -229,16 +285,7 @@ def npy_header(handle) -> tuple[tuple[int, ...], np.dtype]:
 def load_model(path: str | os.PathLike) -> Model:
     """Read and validate a model file, or raise :class:`ModelFileError` naming the problem."""
     path = Path(path)
-    if path.is_dir():
-        raise ModelFileError(f"{path} is a folder, not a model file")
-    try:
-        size = path.stat().st_size
-    except FileNotFoundError:
-        raise ModelFileError(f"{path} does not exist") from None
-    except OSError as exc:
-        raise ModelFileError(f"cannot read {path}: {exc.strerror or exc}") from None
-    if not path.is_file():  # a FIFO would block the reader, a device never end
-        raise ModelFileError(f"{path} is not a regular file, so not a model file")
+    size = _regular_file_size(path)
     if size == 0:
         raise ModelFileError(f"{path} is empty")
     if size > MAX_FILE_BYTES:
@@ -263,6 +310,8 @@ def load_model(path: str | os.PathLike) -> Model:
         meta = json.loads(meta_bytes.tobytes().decode("utf-8"))
     except (ValueError, RecursionError):  # not UTF-8, not JSON, or a number of 5,000 digits
         raise ModelFileError(f"{path} has unreadable metadata") from None
+    except MemoryError:  # within MAX_META_BYTES, but on a machine short of memory
+        raise ModelFileError(f"{path} has metadata too large to read") from None
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
         raise ModelFileError(f"{path} is not a DigitPad model file")
     version = meta.get("format_version")
@@ -272,9 +321,33 @@ def load_model(path: str | os.PathLike) -> Model:
             f"{FORMAT_VERSION}. Update DigitPad to use it."
         )
     try:
-        return validate(str(meta.get("arch")), arrays, meta)
+        model = validate(str(meta.get("arch")), arrays, meta)
+        _check_depends_on_input(model)
     except ModelFileError as exc:
         raise ModelFileError(f"{path}: {exc}") from None
+    return model
+
+
+def _regular_file_size(path: Path) -> int:
+    """The size of ``path``, refused unless a regular file: a FIFO would block, a device never end.
+
+    Any error from looking the file up (a name too long, a folder without search
+    permission) becomes a :class:`ModelFileError` naming the file, never a traceback.
+    """
+    try:
+        status = path.stat()
+    except FileNotFoundError:
+        raise ModelFileError(f"{path} does not exist") from None
+    except PermissionError:
+        raise ModelFileError(f"no permission to read {path}") from None
+    except (OSError, ValueError) as exc:  # ValueError: a NUL byte in the name
+        reason = (exc.strerror if isinstance(exc, OSError) else None) or exc
+        raise ModelFileError(f"cannot read {path}: {reason}") from None
+    if stat.S_ISDIR(status.st_mode):
+        raise ModelFileError(f"{path} is a folder, not a model file")
+    if not stat.S_ISREG(status.st_mode):
+        raise ModelFileError(f"{path} is not a regular file, so not a model file")
+    return status.st_size
 
 
 def _what(path: Path, error: Exception) -> str:
@@ -309,6 +382,9 @@ def _check_headers(path: Path) -> None:
         for member in members:
             if not member.filename.endswith(".npy"):
                 raise ModelFileError(f"{path} holds {member.filename!r:.80}, which is not an array")
+            meta = member.filename == f"{META_KEY}.npy"
+            if meta and member.file_size > MAX_META_BYTES:
+                raise ModelFileError(_meta_too_large(path, member.file_size))
             with archive.open(member) as handle:
                 shape, dtype = npy_header(handle)
             if dtype.hasobject:
@@ -318,9 +394,19 @@ def _check_headers(path: Path) -> None:
                 )
             if any(size < 0 for size in shape):  # would offset another array's size
                 raise ModelFileError(f"{path} is not a DigitPad model file (a damaged archive)")
-            total += math.prod(shape) * dtype.itemsize
+            declared = math.prod(shape) * dtype.itemsize
+            if meta and declared > MAX_META_BYTES:
+                raise ModelFileError(_meta_too_large(path, declared))
+            total += declared
             if total > MAX_ARRAY_BYTES:
                 raise ModelFileError(f"{path} declares arrays too large to be a model")
+
+
+def _meta_too_large(path: Path, size: int) -> str:
+    return (
+        f"{path} declares {size / 2**20:,.1f} MiB of metadata, far more than a model's "
+        f"(at most {MAX_META_BYTES // 2**20} MiB is read)"
+    )
 
 
 def save_model(path: str | os.PathLike, arch: str, params: dict, meta: dict) -> Model:
@@ -328,6 +414,8 @@ def save_model(path: str | os.PathLike, arch: str, params: dict, meta: dict) -> 
     meta = {**meta, "format": FORMAT, "format_version": FORMAT_VERSION, "arch": arch}
     model = validate(arch, {k: np.asarray(v) for k, v in params.items()}, meta)
     encoded = np.frombuffer(json.dumps(model.meta, sort_keys=True).encode("utf-8"), np.uint8)
+    if encoded.size > MAX_META_BYTES:  # never write a file that loading would refuse
+        raise ModelFileError(_meta_too_large(Path(path), encoded.size))
     with atomic_write(Path(path)) as handle:
         np.savez(handle, **model.params, **{META_KEY: encoded})
     return model

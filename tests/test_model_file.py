@@ -324,3 +324,83 @@ def test_an_array_header_with_a_bytes_key_is_a_damaged_file_not_a_crash(tmp_path
         archive.writestr("fc1.weight.npy", header)
     with pytest.raises(ModelFileError, match="not a DigitPad model file"):
         load_model(path)
+
+
+def test_metadata_beyond_the_cap_is_refused_before_it_is_inflated(tmp_path, monkeypatch):
+    """A few kB is what DigitPad writes; 248 MB of JSON took 3 GB to parse."""
+    path = tmp_path / "fat.npz"
+    fat = json.dumps(valid_meta(padding=" " * model_file.MAX_META_BYTES)).encode()
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, value in random_params("fcnn").items():
+            with archive.open(f"{name}.npy", "w") as handle:
+                np.lib.format.write_array(handle, value)
+        with archive.open(f"{META_KEY}.npy", "w") as handle:
+            np.lib.format.write_array(handle, np.frombuffer(fat, np.uint8))
+    assert path.stat().st_size < 1_000_000
+    monkeypatch.setattr(np, "load", lambda *a, **k: pytest.fail("the archive was inflated"))
+    with pytest.raises(ModelFileError, match=r"1\.0 MiB of metadata, far more than a model's"):
+        load_model(path)
+
+
+def test_metadata_whose_array_header_lies_about_its_size_is_refused(tmp_path):
+    path = tmp_path / "liar.npz"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr(f"{META_KEY}.npy", npy_declaring((1 << 28,), "|u1", b"{}"))
+    with pytest.raises(ModelFileError, match=r"256\.0 MiB of metadata"):
+        load_model(path)
+
+
+def test_save_refuses_metadata_it_could_not_read_back(tmp_path):
+    huge = {"notes": "x" * model_file.MAX_META_BYTES}
+    with pytest.raises(ModelFileError, match="MiB of metadata"):
+        save_model(tmp_path / "m.npz", "fcnn", random_params("fcnn"), huge)
+    assert not (tmp_path / "m.npz").exists()
+
+
+@pytest.mark.parametrize(
+    ("arch", "value"), [("fcnn", 0.0), ("fcnn", 1e4), ("cnn", 0.0)], ids=["zero", "1e4", "cnn-zero"]
+)
+def test_a_model_that_ignores_the_drawing_is_refused(tmp_path, arch, value):
+    """All-equal weights give 10% for every digit: the window would say "0, 10.0% sure"."""
+    path = tmp_path / "flat.npz"
+    flat = {name: np.full_like(v, value) for name, v in random_params(arch).items()}
+    write_npz(path, flat, valid_meta(arch=arch))
+    with pytest.raises(ModelFileError, match="gives the same answer whatever is drawn"):
+        load_model(path)
+
+
+def test_a_model_that_always_says_the_same_digit_is_refused(tmp_path):
+    params = {name: np.zeros_like(v) for name, v in random_params("fcnn").items()}
+    params["fc2.bias"][3] = 5.0
+    write_npz(tmp_path / "three.npz", params, valid_meta())
+    with pytest.raises(ModelFileError, match="same answer"):
+        load_model(tmp_path / "three.npz")
+
+
+@pytest.mark.parametrize(
+    "adapted",
+    [
+        {"corrections": 10**30},
+        {"corrections": -3},
+        {"corrections": 0},
+        {"corrections": 2.5},
+        {"corrections": True},
+        {"corrections": "12"},
+        "yes",
+        [1],
+    ],
+)
+def test_an_adapted_models_correction_count_is_checked(tmp_path, adapted):
+    path = tmp_path / "adapted.npz"
+    write_npz(path, random_params("fcnn"), valid_meta(adapted=adapted))
+    with pytest.raises(ModelFileError, match=r"corrections|adapted must be a record"):
+        load_model(path)
+
+
+def test_an_adapted_model_as_training_writes_it_loads(tmp_path):
+    path = tmp_path / "adapted.npz"
+    adapted = {"from": "fcnn.npz", "corrections": 20, "seconds": 1.5}
+    write_npz(path, random_params("fcnn"), valid_meta(adapted=adapted))
+    model = load_model(path)
+    assert model.meta["adapted"]["corrections"] == 20
+    assert "(20 corrections)" in model.summary

@@ -168,3 +168,61 @@ def test_a_fifo_is_refused_at_once(tmp_path):
     os.mkfifo(fifo)
     code, results = run_predict(str(fifo))  # would block forever if opened
     assert code == 1 and "not a regular file" in results[0]["error"]
+
+
+def test_a_model_path_that_cannot_be_looked_up_is_an_error_line(drawings, tmp_path):
+    too_long = tmp_path / ("m" * 300 + ".npz")  # stat raises "File name too long"
+    code, results = run_predict("--model", str(too_long), str(drawings[1]))
+    assert code == 2
+    assert "File name too long" in results[0]["error"]
+
+
+def test_a_picture_path_that_cannot_be_looked_up_is_an_error_line(drawings, tmp_path):
+    code, results = run_predict(str(tmp_path / ("p" * 300 + ".png")), str(drawings[7]))
+    assert code == 1
+    assert results[0]["error"].startswith("cannot read")  # the loader's error, named as such
+    assert "File name too long" in results[0]["error"] and results[1]["digit"] == 7
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX pipes")
+def test_a_reader_that_stops_reading_ends_predict_quietly(drawings):
+    """``predict a.png a.png a.png | head -c 10``: no traceback, the code a shell gives SIGPIPE."""
+    import os
+
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # the reader is gone before the first line is written
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "digitpad", "predict", *[str(drawings[1])] * 3],
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    finally:
+        os.close(write_end)
+    assert done.stderr == ""
+    assert done.returncode == 141
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="file names are bytes on Linux")
+def test_a_file_name_that_is_not_utf8_gives_strict_json(drawings, tmp_path):
+    import os
+
+    name = os.fsencode(tmp_path) + b"/caf\xe9.png"  # Latin-1: not UTF-8
+    os.link(drawings[7], name)
+    gone = os.fsencode(tmp_path) + b"/gone\xff.png"  # its error message names it too
+    done = subprocess.run(
+        [sys.executable, "-m", "digitpad", "predict", name, gone],
+        capture_output=True,
+        timeout=60,
+        check=False,
+    )
+    lines = done.stdout.decode("utf-8").splitlines()  # strict: no lone surrogates
+    results = [json.loads(line) for line in lines]
+    assert "\\ud" not in done.stdout.decode()
+    assert results[0]["path"].endswith("caf\ufffd.png") and results[0]["digit"] == 7
+    assert "gone\ufffd.png does not exist" in results[1]["error"]
+    for result in results:  # what a strict parser gets: every string is valid Unicode
+        assert json.dumps(result, ensure_ascii=False).encode("utf-8")

@@ -1,0 +1,108 @@
+"""Pictures and model files from a user trial: each is refused with the loader's own error."""
+
+from __future__ import annotations
+
+import struct
+import subprocess
+import warnings
+import zlib
+
+import pytest
+from PIL import Image
+
+from digitpad.corrections import CorrectionError, Corrections
+from digitpad.images import ImageLoadError, load_image
+from digitpad.model_file import ModelFileError, load_model
+
+LONG_NAME = "a" * 300  # over NAME_MAX (255): stat raises "File name too long"
+
+
+def test_an_eps_file_named_png_is_refused_and_ghostscript_never_runs(tmp_path, monkeypatch):
+    """Pillow opens EPS whatever the name, and loading one runs Ghostscript on it."""
+
+    def no_child(*args, **kwargs):
+        pytest.fail(f"a process was started to open a picture: {args!r:.200}")
+
+    monkeypatch.setattr(subprocess, "Popen", no_child)
+    monkeypatch.setattr(subprocess, "check_call", no_child)
+    path = tmp_path / "digit.png"
+    path.write_bytes(b"%!PS-Adobe-3.0 EPSF-3.0\n%%BoundingBox: 0 0 28 28\n{ } loop\n")
+    with pytest.raises(
+        ImageLoadError, match=r"digit\.png is not a picture DigitPad can open \(PNG"
+    ):
+        load_image(path)
+
+
+def test_a_correction_that_is_eps_inside_is_refused_and_ghostscript_never_runs(
+    tmp_path, monkeypatch
+):
+    def no_child(*args, **kwargs):
+        pytest.fail(f"a process was started to read a correction: {args!r:.200}")
+
+    monkeypatch.setattr(subprocess, "Popen", no_child)
+    monkeypatch.setattr(subprocess, "check_call", no_child)
+    (tmp_path / "3_20260101-000000.png").write_bytes(
+        b"%!PS-Adobe-3.0 EPSF-3.0\n%%BoundingBox: 0 0 28 28\n{ } loop\n"
+    )
+    with pytest.raises(CorrectionError, match=r"cannot read 3_20260101-000000\.png"):
+        Corrections(tmp_path).arrays()
+
+
+@pytest.mark.parametrize("load", [load_image, load_model], ids=["picture", "model"])
+def test_a_file_name_too_long_is_the_loaders_error(tmp_path, load):
+    error = ImageLoadError if load is load_image else ModelFileError
+    with pytest.raises(error, match="File name too long"):
+        load(tmp_path / (LONG_NAME + ".png"))
+
+
+@pytest.mark.parametrize("load", [load_image, load_model], ids=["picture", "model"])
+def test_a_lookup_refused_by_the_system_is_the_loaders_error(tmp_path, monkeypatch, load):
+    """A folder without search permission (simulated: the tests may run as root, who may
+    look anywhere)."""
+    import pathlib
+
+    def refused(self, *args, **kwargs):
+        raise PermissionError(13, "Permission denied", str(self))
+
+    monkeypatch.setattr(pathlib.Path, "stat", refused)
+    error = ImageLoadError if load is load_image else ModelFileError
+    with pytest.raises(error, match="no permission to read"):
+        load(tmp_path / "locked" / "file")
+
+
+def png_declaring(width: int, height: int) -> bytes:
+    """A PNG header declaring ``width``×``height`` 1-bit pixels, with no pixel data."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return (
+            struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        )
+
+    header = struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IEND", b"")
+
+
+def test_a_decompression_bomb_says_how_many_pixels_it_has(tmp_path):
+    path = tmp_path / "bomb.png"
+    path.write_bytes(png_declaring(20000, 20000))  # beyond Pillow's own limit, refused in open
+    with pytest.raises(ImageLoadError, match=r"bomb\.png is 400,000,000 pixels, too large"):
+        load_image(path)
+
+
+def test_damaged_exif_data_prints_no_warning(tmp_path, drawn_seven):
+    exif = Image.Exif()
+    exif[0x0112] = 1
+    exif[0x010E] = "x" * 100  # a description stored past the end once cut short
+    path = tmp_path / "photo.jpg"
+    drawn_seven.convert("RGB").save(path, exif=exif.tobytes()[:-60])
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        assert load_image(path).size == drawn_seven.size
+    assert [str(w.message) for w in caught] == []
+
+
+@pytest.fixture
+def drawn_seven():
+    from digitpad.strokes import render_strokes
+
+    return render_strokes([[[0.05, 0.05], [0.95, 0.05], [0.4, 1.0]]], 280, (0.5, 0.5, 0.6), 18)
