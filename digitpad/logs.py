@@ -9,6 +9,26 @@ import logging
 from pathlib import Path
 
 LOG_NAME = "digitpad.log"
+FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
+class _Brief(logging.Formatter):
+    """The console's lines: the message and where its traceback is, not the traceback, which
+    reads like a crash to someone who started the app from a terminal."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(FORMAT)
+        self._path = path
+
+    def format(self, record: logging.LogRecord) -> str:
+        saved = record.exc_info, record.exc_text, record.stack_info
+        if not any(saved):
+            return super().format(record)
+        record.exc_info = record.exc_text = record.stack_info = None
+        try:
+            return f"{super().format(record)} (traceback in {self._path})"
+        finally:
+            record.exc_info, record.exc_text, record.stack_info = saved
 
 
 def setup_logging(log_dir: Path, level: int = logging.INFO) -> Path | None:
@@ -20,8 +40,9 @@ def setup_logging(log_dir: Path, level: int = logging.INFO) -> Path | None:
 
     root = logging.getLogger()
     root.setLevel(level)
-    formatter = logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
-    if not any(isinstance(h, logging.StreamHandler) for h in root.handlers):
+    formatter = logging.Formatter(FORMAT)
+    console = next((h for h in root.handlers if type(h) is logging.StreamHandler), None)
+    if console is None and not any(isinstance(h, logging.StreamHandler) for h in root.handlers):
         console = logging.StreamHandler()
         console.setLevel(logging.WARNING)
         console.setFormatter(formatter)
@@ -40,4 +61,6 @@ def setup_logging(log_dir: Path, level: int = logging.INFO) -> Path | None:
         root.removeHandler(old)
         old.close()
     root.addHandler(handler)
+    if console is not None:
+        console.setFormatter(_Brief(path))  # the file has the tracebacks
     return path

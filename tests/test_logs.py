@@ -60,3 +60,41 @@ def test_uncaught_errors_are_logged_with_traceback_and_shown(window, tmp_path, m
     assert window.isVisible()
     logged = _flushed_text(window.log_path)
     assert "Traceback" in logged and "ZeroDivisionError: a slot divided by zero" in logged
+
+
+LOG_AN_ERROR = """
+import logging, sys
+from pathlib import Path
+from digitpad.logs import setup_logging
+path = setup_logging(Path(sys.argv[1]))
+try:
+    raise RuntimeError("model went missing")
+except RuntimeError:
+    logging.getLogger("digitpad.test").exception("loading failed")
+print(path)
+"""
+
+
+def test_the_terminal_gets_one_line_and_the_file_the_traceback(tmp_path):
+    import subprocess
+
+    done = subprocess.run(
+        [sys.executable, "-c", LOG_AN_ERROR, str(tmp_path / "logs")],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    path = done.stdout.strip()
+    assert "loading failed (traceback in " + path + ")" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert "RuntimeError: model went missing" in (tmp_path / "logs" / "digitpad.log").read_text()
+    # With no log file, the terminal is the only place left for the traceback.
+    blocker = tmp_path / "file"
+    blocker.write_text("a file where the folder should be")
+    done = subprocess.run(
+        [sys.executable, "-c", LOG_AN_ERROR, str(blocker / "logs")],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert "Traceback" in done.stderr and "RuntimeError: model went missing" in done.stderr
