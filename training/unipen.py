@@ -189,7 +189,7 @@ def load_rendered(
     spec = PLACEMENTS[placement]
     description = (
         f"UniPen {path.name} orgs {','.join(orgs)}: {renders} {placement} render(s) per record"
-        + (f", {styled:.0%} restyled" if styled else "")
+        + (f", {styled:.0%} restyled (styles version {STYLES_VERSION})" if styled else "")
     )
     parts = []
     for org in sorted(set(orgs)):
