@@ -17,7 +17,9 @@ pytest_plugins = ["ui_helpers"]
 
 from ui_helpers import wait_success  # noqa: E402
 
+from digitpad.assets import bundled_model_path  # noqa: E402
 from digitpad.model_file import load_model  # noqa: E402
+from digitpad.ui.learning import learned_message  # noqa: E402
 from digitpad.userdata import UserData  # noqa: E402
 
 CHILD_MS = 300_000
@@ -89,7 +91,11 @@ def test_learn_my_handwriting_from_corrections(qtbot, window, mouse, private_use
     qtbot.waitUntil(lambda: window.recognition.model_source == path, timeout=10_000)
     model = load_model(path)
     assert model.meta["adapted"]["corrections"] == 20
-    assert "adapted to your handwriting" in window.active_model_action.text()
+    assert "adapted to your handwriting from 20 corrections" in window.active_model_action.text()
+    # Said where it stays while the new model loads and the drawing is read again.
+    assert window.banner.level() == "info"
+    assert "Learned your handwriting from 20 corrections in " in window.banner.text()
+    assert "Reset to bundled model goes back" in window.banner.text()
 
     rng = np.random.default_rng(2)  # fresh drawings, none of them corrected
     after = [read(window, qtbot, mouse, my_three(rng)) for _ in range(20)]
@@ -136,6 +142,7 @@ def test_damaged_corrections_are_left_out_of_learning_and_named(
     assert load_model(path).meta["adapted"]["corrections"] == 3
     text = window.banner.text()
     assert window.banner.level() == "info"
+    assert text.startswith("Learned your handwriting from 3 corrections")
     assert "2 corrected drawings could not be read" in text
     assert "8_garbage.png" in text and "2_empty.png" in text
 
@@ -225,3 +232,16 @@ def test_corrections_view_marks_a_damaged_drawing(qtbot, window, mouse, private_
     assert texts == {"1", "4 (damaged)"}
     damaged = next(view.list.item(i) for i in range(2) if "damaged" in view.list.item(i).text())
     assert "unreadable" in damaged.toolTip()
+
+
+def test_a_model_adapted_from_one_correction_says_so_in_the_singular(qtbot, window, tmp_path):
+    from digitpad.model_file import save_model
+
+    model = load_model(bundled_model_path("fcnn"))
+    path = tmp_path / "mine.npz"
+    meta = {**model.meta, "adapted": {"corrections": 1}}
+    save_model(path, "fcnn", model.params, meta)
+    with qtbot.waitSignal(window.recognition.modelChanged, timeout=10_000):
+        window.choose_model(str(path))
+    assert window.active_model_action.text().endswith("from 1 correction)")
+    assert learned_message(1, 2.0).startswith("Learned your handwriting from 1 correction in")

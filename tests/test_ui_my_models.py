@@ -46,6 +46,18 @@ def test_the_kept_models_are_listed_newest_first_with_accuracy_and_date(userdata
     assert not submenu(window, "broken")["Use"].isEnabled()  # but it can be deleted
 
 
+def test_a_model_without_a_recorded_accuracy_is_listed_as_such_and_can_be_used(
+    userdata, window, qtbot
+):
+    random_model(userdata.models / "mine-adapted.npz", seed=3, accuracy=None)
+    assert any(t.startswith("mine-adapted — accuracy not measured, ") for t in entries(window))
+    use = submenu(window, "mine-adapted")["Use"]
+    assert use.isEnabled()
+    with qtbot.waitSignal(window.recognition.modelChanged, timeout=5000):
+        use.trigger()
+    assert window.recognition.model_source == str(userdata.models / "mine-adapted.npz")
+
+
 def test_use_rename_and_delete(userdata, window, qtbot):
     with qtbot.waitSignal(window.recognition.modelChanged, timeout=5000):
         submenu(window, "fcnn-retrained-2")["Use"].trigger()
@@ -60,14 +72,22 @@ def test_use_rename_and_delete(userdata, window, qtbot):
     assert window.settings.model == str(renamed)
     assert any(t.startswith("Mine — 97.34%") for t in entries(window))
 
-    # A name that is not a plain file name, or taken, is refused in words.
+    # A name that is not a plain file name, or taken, is refused in words, in the prompt,
+    # which asks again with what was typed: a typo is not an error of the app's.
     assert window.training.rename_model(renamed, "../escape") is None
-    assert "A model name is" in window.banner.text()
+    prompt = window.training.rename_dialog
+    assert "A model name is" in prompt.labelText() and prompt.textValue() == "../escape"
+    assert prompt.isVisible() and not window.banner.isVisible()
     assert window.training.rename_model(renamed, "fcnn-retrained-1") is None
-    assert "already a model called" in window.banner.text()
+    assert "already a model called" in window.training.rename_dialog.labelText()
     with qtbot.waitSignal(window.recognition.modelChanged, timeout=5000):
-        renamed = window.training.rename_model(renamed, "Mine too")  # a good name this time
-    assert renamed is not None and not window.banner.isVisible()  # the refusal is gone
+        window.training.rename_dialog.setTextValue("Mine too")  # a good name this time
+        window.training.rename_dialog.accept()
+    renamed = userdata.models / "Mine too.npz"
+    assert renamed.is_file() and not window.banner.isVisible()
+    assert any(
+        t.startswith("Mine too — 97.34%, ") and t.endswith(" — in use") for t in entries(window)
+    )
 
     # Deleting the model in use says so first, and goes back to the bundled one.
     window.training._confirm_delete_model(renamed)

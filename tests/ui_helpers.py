@@ -35,8 +35,11 @@ SEVEN = [[(0.15, 0.05), (0.85, 0.05), (0.62, 0.5), (0.42, 0.95)]]
 BUNDLED_FCNN = bundled_model_path("fcnn")
 
 
-def random_model(path: Path, arch: str = "fcnn", seed: int = 0, accuracy: float = 0.5) -> Path:
-    """A valid model file with random weights, for tests that need no right answer."""
+def random_model(
+    path: Path, arch: str = "fcnn", seed: int = 0, accuracy: float | None = 0.5
+) -> Path:
+    """A valid model file with random weights, for tests that need no right answer (and no
+    recorded accuracy when ``accuracy`` is None, as an adapted model)."""
     spec = ARCHITECTURES[arch]
     rng = np.random.default_rng(seed)
     sizes = {"hidden": 16} if arch == "fcnn" else {"channels": [4, 8], "hidden": 16}
@@ -44,7 +47,8 @@ def random_model(path: Path, arch: str = "fcnn", seed: int = 0, accuracy: float 
         name: rng.normal(0, 0.1, shape).astype(np.float32)
         for name, shape in spec.shapes(sizes).items()
     }
-    save_model(path, arch, params, {"sizes": sizes, "test_accuracy": accuracy})
+    recorded = {} if accuracy is None else {"test_accuracy": accuracy}
+    save_model(path, arch, params, {"sizes": sizes, **recorded})
     return path
 
 

@@ -108,14 +108,13 @@ class HandwritingLearner(QObject):
             self._on_failed(f"The adapted model could not be kept: {exc}")
             return
         waited = time.monotonic() - self._started
-        self.window.statusBar().showMessage(
-            f"Learned from {done.get('corrections', '?')} corrections in {waited:.1f} s — "
-            "now using your own model (Model → Reset to bundled model goes back)",
-            10_000,
-        )
+        # In the strip, not the status bar: loading the new model and predicting the drawing
+        # on the canvas would replace a status message at once.
+        message = learned_message(done.get("corrections"), waited)
         skipped = done.get("skipped")
         if isinstance(skipped, list) and skipped:
-            self.window.banner.show_message(left_out_message(skipped), "info")
+            message += "\n" + left_out_message(skipped)
+        self.window.banner.show_message(message, "info")
         self.learned.emit(str(kept))
 
     def _on_failed(self, message: str, kind: str = "bug") -> None:
@@ -124,6 +123,17 @@ class HandwritingLearner(QObject):
 
     def shutdown(self) -> None:
         self.runner.stop()
+
+
+def learned_message(count: object, seconds: float) -> str:
+    """What to tell the user once their own model is in use, and how to go back."""
+    drawings = "corrections"
+    if isinstance(count, int):
+        drawings = f"{count} correction{'s' if count != 1 else ''}"
+    return (
+        f"Learned your handwriting from {drawings} in {seconds:.1f} s: DigitPad now uses your "
+        "own model (Model → Reset to bundled model goes back)."
+    )
 
 
 def left_out_message(skipped: list) -> str:

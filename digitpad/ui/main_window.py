@@ -504,7 +504,7 @@ class MainWindow(QMainWindow):
         adapted = model.meta.get("adapted")
         count = adapted.get("corrections") if isinstance(adapted, dict) else None
         learned = (
-            f" (adapted to your handwriting from {count} corrections)"
+            f" (adapted to your handwriting from {count} correction{'s' if count != 1 else ''})"
             if isinstance(count, int)
             else " (adapted to your handwriting)"
             if adapted

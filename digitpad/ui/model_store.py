@@ -36,7 +36,8 @@ class UserModel:
 
     path: Path
     modified: dt.datetime
-    accuracy: float | None  # MNIST test accuracy from its metadata; None if unreadable
+    accuracy: float | None  # MNIST test accuracy from its metadata, when it records one
+    readable: bool = True  # False: the file is not a model DigitPad can load
 
     @property
     def name(self) -> str:
@@ -44,7 +45,12 @@ class UserModel:
 
     @property
     def title(self) -> str:
-        accuracy = f"{self.accuracy:.2%}" if self.accuracy is not None else "unreadable"
+        if not self.readable:
+            accuracy = "unreadable"
+        elif self.accuracy is None:  # an adapted model: its test is the user's own drawings
+            accuracy = "accuracy not measured"
+        else:
+            accuracy = f"{self.accuracy:.2%}"
         return f"{self.name} — {accuracy}, {self.modified:%d %b %H:%M}"
 
 
@@ -53,7 +59,8 @@ class ModelStore(QObject):
         super().__init__(parent)
         self.recognition = recognition
         self.userdata = userdata
-        self._accuracies: dict[tuple[Path, dt.datetime], float | None] = {}
+        # (readable, accuracy) of each file as last modified: reading a model takes a while.
+        self._accuracies: dict[tuple[Path, dt.datetime], tuple[bool, float | None]] = {}
 
     def pending_path(self, arch: str, kind: str = "retrained") -> Path:
         """Where the next retrain (or adaptation) writes its model (a fresh name each run)."""
@@ -106,10 +113,11 @@ class ModelStore(QObject):
             key = (path, modified)
             if key not in self._accuracies:
                 try:
-                    self._accuracies[key] = load_model(path).test_accuracy
+                    self._accuracies[key] = (True, load_model(path).test_accuracy)
                 except ModelFileError:
-                    self._accuracies[key] = None
-            found.append(UserModel(path, modified, self._accuracies[key]))
+                    self._accuracies[key] = (False, None)
+            readable, accuracy = self._accuracies[key]
+            found.append(UserModel(path, modified, accuracy, readable))
         return sorted(found, key=lambda m: m.modified, reverse=True)
 
     def rename(self, path: str | os.PathLike, name: str) -> Path:

@@ -180,10 +180,10 @@ class TrainingActions(QObject):
             return
         active = self.window.recognition.model_source
         for model in models:
-            sub = self.models_menu.addMenu(model.title)
             in_use = active is not None and Path(active) == model.path
+            sub = self.models_menu.addMenu(model.title + (" — in use" if in_use else ""))
             use = sub.addAction("In use" if in_use else "Use")
-            use.setEnabled(not in_use and model.accuracy is not None)
+            use.setEnabled(not in_use and model.readable)
             use.triggered.connect(lambda _=False, p=model.path: self.window.choose_model(str(p)))
             sub.addAction("Rename…").triggered.connect(
                 lambda _=False, p=model.path: self._ask_new_name(p)
@@ -193,10 +193,12 @@ class TrainingActions(QObject):
             )
 
     def rename_model(self, path: Path, name: str) -> Path | None:
+        """Rename a kept model; a name it cannot have is said in the prompt, asked again
+        with what was typed (a typo is no error of the app's)."""
         try:
             renamed = self.store.rename(path, name)
         except ValueError as exc:
-            self.window.show_error(f"{path.stem} was not renamed. {exc}.")
+            self._ask_new_name(path, name, f"{exc}.")
             return None
         except OSError as exc:
             self.window.show_error(f"Could not rename {path.stem}: {exc.strerror or exc}")
@@ -216,19 +218,20 @@ class TrainingActions(QObject):
         self.window.statusBar().showMessage(f"Deleted {path.stem}{now}", 8000)
         return True
 
-    def _ask_new_name(self, path: Path, typed: str | None = None) -> None:
-        """Ask for a new name (again, with what was typed, after a name that cannot be)."""
+    def _ask_new_name(self, path: Path, typed: str | None = None, problem: str = "") -> None:
+        """Ask for a new name (again, with what was typed and why it cannot be, after a name
+        that cannot be)."""
         if typed is not None and not path.exists():
             return
         from PySide6.QtWidgets import QInputDialog
 
         dialog = QInputDialog(self.window)
         dialog.setWindowTitle("Rename model")
-        dialog.setLabelText(f"New name for {path.stem}:")
-        dialog.setTextValue(path.stem if typed is None else typed)
-        dialog.textValueSelected.connect(
-            lambda name: self.rename_model(path, name) or self._ask_new_name(path, name)
+        dialog.setLabelText(
+            f"{problem}\n\nNew name for {path.stem}:" if problem else (f"New name for {path.stem}:")
         )
+        dialog.setTextValue(path.stem if typed is None else typed)
+        dialog.textValueSelected.connect(lambda name: self.rename_model(path, name))
         dialog.finished.connect(dialog.deleteLater)
         dialog.open()
         self.rename_dialog = dialog
