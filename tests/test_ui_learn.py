@@ -166,6 +166,16 @@ def test_one_correction_per_drawing_a_second_press_relabels_it(qtbot, window, mo
     assert sorted(p.name[0] for p in corrections.paths()) == ["1", "7"]
 
 
+def test_confirming_the_answer_shown_is_saved_and_said_to_be_no_correction(qtbot, window, mouse):
+    shown = read(window, qtbot, mouse, mouse.SEVEN)
+    click_bar(window, qtbot, shown)
+    assert window.training.corrections.count() == 1
+    assert "the model had read it right" in window.statusBar().currentMessage()
+    read(window, qtbot, mouse, mouse.SEVEN)
+    click_bar(window, qtbot, (shown + 1) % 10)
+    assert "read it right" not in window.statusBar().currentMessage()
+
+
 def test_the_last_corrections_can_be_undone_one_by_one(qtbot, window, mouse):
     actions = window.training
     read(window, qtbot, mouse, mouse.SEVEN)

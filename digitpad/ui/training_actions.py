@@ -294,7 +294,10 @@ class TrainingActions(QObject):
             bar.showMessage(f"Changed this drawing's correction to {digit}", 8000)
             return path
         count = self.corrections.count()
-        bar.showMessage(f"Saved as a {digit} — {count} correction{'s' if count != 1 else ''}", 8000)
+        message = f"Saved as a {digit} — {count} correction{'s' if count != 1 else ''}"
+        if self.window.bars.winner() == digit:  # nothing was wrong: say so, and the way back
+            message += " (the model had read it right; Model → Corrections → Undo removes it)"
+        bar.showMessage(message, 8000)
         self.refresh_count()
         return path
 
