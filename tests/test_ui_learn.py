@@ -255,3 +255,14 @@ def test_a_model_adapted_from_one_correction_says_so_in_the_singular(qtbot, wind
         window.choose_model(str(path))
     assert window.active_model_action.text().endswith("from 1 correction)")
     assert learned_message(1, 2.0).startswith("Learned your handwriting from 1 correction in")
+
+
+def test_an_adapted_model_is_called_yours_until_renamed():
+    from digitpad.ui.main_window import model_name
+
+    assert model_name("/d/models/fcnn-adapted-20261206-220402.npz", adapted=True) == "Your model"
+    assert model_name("/d/models/Mine (v1).npz", adapted=True) == "Mine (v1)"
+    assert model_name("/d/models/fcnn-retrained-20261206-220402.npz", adapted=False) == (
+        "fcnn-retrained-20261206-220402"
+    )
+    assert model_name("fcnn", adapted=False) == "FCNN (bundled)"

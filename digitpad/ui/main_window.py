@@ -8,6 +8,7 @@ and the window passes results to the bars and the model-input view.
 from __future__ import annotations
 
 import logging
+import re
 from pathlib import Path
 
 import PySide6
@@ -38,6 +39,8 @@ PEN_WIDTHS = {"Thin": 8.0, "Medium": 18.0, "Thick": 30.0}  # on a 280 px canvas
 IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.bmp *.gif *.tif *.tiff *.webp);;All files (*)"
 MODEL_FILTER = "DigitPad models (*.npz);;All files (*)"
 MODEL_LABELS = {name: f"{arch.label} (bundled)" for name, arch in ARCHITECTURES.items()}
+# The name Learn my handwriting gives a model (ModelStore.pending_path), until the user renames it.
+GENERATED_ADAPTED = re.compile(r"^\w+-adapted-\d{8}-\d{6}$")
 
 SPACING = 8  # between the parts of the side panel, in pixels
 MIN_CANVAS = 240  # the canvas never shrinks below this square
@@ -494,9 +497,7 @@ class MainWindow(QMainWindow):
             self._save_settings()
         for action in self.model_actions.values():
             action.setChecked(action.data() == source)
-        name = MODEL_LABELS.get(source) or (
-            "Your model" if "adapted" in model.meta else Path(source).stem
-        )
+        name = model_name(source, "adapted" in model.meta)
         accuracy = model.test_accuracy
         short = name if accuracy is None else f"{name} · {accuracy:.2%}"
         self.model_label.setText(short)
@@ -599,3 +600,12 @@ class MainWindow(QMainWindow):
             self.search.shutdown()
             self.training.shutdown()
         self.recognition.shutdown()
+
+
+def model_name(source: str, adapted: bool) -> str:
+    """What the window calls a model: a bundled one by its label, a kept one by its file name,
+    and one adapted here "Your model" until the user gives it a name of their own."""
+    if source in MODEL_LABELS:
+        return MODEL_LABELS[source]
+    stem = Path(source).stem
+    return "Your model" if adapted and GENERATED_ADAPTED.match(stem) else stem
