@@ -13,13 +13,14 @@ from PySide6.QtCore import QPoint, Qt
 
 pytest_plugins = ["ui_helpers"]
 from conftest import alive  # noqa: E402
-from ui_helpers import wait_success  # noqa: E402
+from ui_helpers import BUNDLED_FCNN, wait_success  # noqa: E402
 
 from digitpad import best_params  # noqa: E402
 from digitpad import training_defaults as defaults  # noqa: E402
-from digitpad.model_file import load_model  # noqa: E402
+from digitpad.model_file import load_model, save_model  # noqa: E402
 from digitpad.recognizer import predict  # noqa: E402
 from digitpad.ui.main_window import MainWindow  # noqa: E402
+from digitpad.ui.retrain_dialog import NOT_FINISHED, comparison, percent  # noqa: E402
 from digitpad.userdata import ENV_VAR, UserData  # noqa: E402
 
 CHILD_MS = 180_000
@@ -124,8 +125,14 @@ def test_cancel_leaves_the_current_model_and_no_partial_file(
     before_source = window.recognition.model_source
     before_model = window.recognition.model
     dialog = dialog_for(window, mnist_folder, epochs=300)
-    with wait_success(qtbot, dialog.runner, dialog.runner.progress, timeout=CHILD_MS):
+    with wait_success(qtbot, dialog.runner, dialog.runner.epochFinished, timeout=CHILD_MS):
         dialog.start_training()
+    assert dialog.chart.points("loss")
+    # A search's parameters are not filled in under a running retrain: the form describes it.
+    lr = dialog.request().lr
+    assert not dialog.prefill({"lr": 0.002, "epochs": 3})
+    assert dialog.request().lr == lr and dialog.epochs_spin.value() == 300
+    assert dialog.error_label.isVisible() and "retrain is running" in dialog.error_label.text()
     pid = dialog.runner.pid()
     with wait_success(qtbot, dialog.runner, dialog.runner.cancelled, timeout=1500):
         dialog.cancel_button.click()
@@ -135,6 +142,10 @@ def test_cancel_leaves_the_current_model_and_no_partial_file(
     leftovers = [p for p in userdata.root.rglob("*") if p.is_file() and ".npz" in p.name]
     assert leftovers == []
     assert "Cancelled" in dialog.status_label.text() and dialog.start_button.isEnabled()
+    # Nothing of the run is kept: no curves of it are left to read as a result, and the
+    # note about the search's parameters is done with.
+    assert dialog.chart.points("loss") == [] and dialog.chart.points("accuracy") == []
+    assert not dialog.error_label.isVisible()
 
 
 def test_broken_data_folder_shows_an_error(qtbot, userdata, window, tmp_path, dialog_for):
@@ -149,6 +160,10 @@ def test_broken_data_folder_shows_an_error(qtbot, userdata, window, tmp_path, di
     assert "Training failed" in dialog.error_label.text()
     assert "four MNIST files" in dialog.error_label.text()
     assert window.recognition.model_source == "fcnn"
+    assert dialog.status_label.text() == NOT_FINISHED
+    # Typing another folder: the error and the line it explained both go.
+    qtbot.keyClicks(dialog.folder_edit, "-fixed")
+    assert not dialog.error_label.isVisible() and dialog.status_label.text() == ""
     # A folder that does not exist is caught before any child starts.
     dialog.folder_edit.setText(str(tmp_path / "missing"))
     assert not dialog.start_training()
@@ -210,8 +225,10 @@ def test_corrections_from_keys_and_bars_then_retraining_learns_them(
         else:
             qtbot.keyClick(window, getattr(Qt.Key, f"Key_{label}"))
         assert window.training.corrections.count() == i + 1
-        assert window.statusBar().currentMessage() == (
-            f"Saved as a {label} — {i + 1} correction{'s' if i else ''}"
+        assert (
+            window.statusBar()
+            .currentMessage()
+            .startswith(f"Saved as a {label} — {i + 1} correction{'s' if i else ''}")
         )
     wrong = sum(
         predict(bundled, image).digit != label
@@ -333,3 +350,91 @@ def test_time_left_is_said_in_words(seconds, text):
     from digitpad.ui.retrain_dialog import format_duration
 
     assert format_duration(seconds) == text
+
+
+def adapted_model(path: Path) -> Path:
+    """The bundled FCNN as Learn my handwriting leaves it: no test accuracy recorded."""
+    model = load_model(BUNDLED_FCNN)
+    meta = {k: v for k, v in model.meta.items() if k != "test_accuracy"}
+    save_model(path, model.arch, model.params, {**meta, "adapted": {"corrections": 3}})
+    return path
+
+
+def test_a_result_is_compared_with_the_model_in_use_now(
+    qtbot, userdata, window, tmp_path, mnist_folder, dialog_for
+):
+    with qtbot.waitSignal(window.recognition.modelChanged, timeout=10_000):
+        window.choose_model(str(adapted_model(tmp_path / "adapted.npz")))
+    assert window.recognition.model.test_accuracy is None
+    dialog = dialog_for(window, mnist_folder, epochs=1)
+    with wait_success(qtbot, dialog.runner, dialog.runner.finished, timeout=CHILD_MS):
+        assert dialog.start_training()
+    # Nothing to compare with: said plainly, and neither model is called the better.
+    text = dialog.result_label.text()
+    assert "the model in use has no recorded test accuracy to compare with" in text.lower()
+    assert "less accurate" not in text and "better" not in text
+    assert dialog.use_button.isVisible() and dialog.use_button.text() == "Use this model"
+
+    # A one-epoch run's chart: its epoch in the middle of an axis of one tick.
+    layout = dialog.chart.placed()
+    assert [tick.label for tick in layout.x_ticks] == ["1"]
+    for points in layout.lines.values():
+        assert points[0].x() == pytest.approx(layout.plot.center().x())
+
+    # The bundled model is chosen again: the result now compares with it.
+    with qtbot.waitSignal(window.recognition.modelChanged, timeout=10_000):
+        window.training.reset_action.trigger()
+    bundled = window.recognition.model.test_accuracy
+    text = dialog.result_label.text()
+    assert f"Model in use: {percent(bundled)}" in text
+    assert "less accurate than the model in use" in text and "no recorded" not in text
+    assert dialog.use_button.text() == "Use it anyway"
+
+    # Used, then another model chosen: the dialog no longer says the new one is in use.
+    with qtbot.waitSignal(window.recognition.modelChanged, timeout=10_000):
+        dialog.use_button.click()
+    assert "(the new one)" in dialog.result_label.text()
+    kept = Path(window.recognition.model_source)
+    with qtbot.waitSignal(window.recognition.modelChanged, timeout=10_000):
+        window.training.reset_action.trigger()
+    text = dialog.result_label.text()
+    assert "(the new one)" not in text and f"Model in use: {percent(bundled)}" in text
+    assert "My models" in text and not dialog.use_button.isVisible()
+    assert kept.is_file()
+
+
+@pytest.mark.parametrize(
+    ("new", "current", "says", "button"),
+    [
+        (0.90, 0.987, "8.7 points less accurate", "Use it anyway"),
+        (0.985, 0.987, "Model in use: 98.70%", "Use this model"),  # within half a point
+        (0.99, 0.987, "Model in use: 98.70%", "Use this model"),
+        (0.50, None, "no recorded test accuracy to compare with", "Use this model"),
+        (None, 0.987, "New model: <b>unknown</b>", "Use this model"),
+    ],
+)
+def test_the_result_words_compare_only_what_is_known(new, current, says, button):
+    text, label = comparison(new, current)
+    assert says in text and label == button
+    if current is None:
+        assert "less accurate" not in text and "Model in use:" not in text
+
+
+def test_filling_in_a_searchs_parameters_clears_a_finished_result(
+    qtbot, userdata, window, mnist_folder, dialog_for
+):
+    dialog = dialog_for(window, mnist_folder, epochs=1)
+    with wait_success(qtbot, dialog.runner, dialog.runner.finished, timeout=CHILD_MS):
+        assert dialog.start_training()
+    kept = Path(dialog.result_path)
+    dialog.close()
+    # Model → Search → Retrain with the best parameters (the search dialog's signal).
+    window.search.open().retrainRequested.emit({"arch": "fcnn", "lr": 0.002, "batch_size": 64})
+    assert dialog.isVisible()
+    assert dialog.lr_spin.value() == pytest.approx(0.002) and dialog.batch_spin.value() == 64
+    # Only the new form is shown: no earlier result to adopt in its place.
+    assert not dialog.use_button.isVisible() and dialog.result_path is None
+    assert dialog.result_label.text() == "" and dialog.chart.points("loss") == []
+    assert "Done" not in dialog.status_label.text() and "My models" in dialog.status_label.text()
+    assert kept.is_file() and kept.parent == userdata.models  # kept, as ever
+    assert window.recognition.model_source == "fcnn"

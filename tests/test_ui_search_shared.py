@@ -132,6 +132,10 @@ def test_the_dialog_shows_the_trials_of_every_worker(
     assert {str(n) for n in finished} <= set(states)
     theirs = [e for e in states.values() if "another computer" in e or "earlier" in e]
     assert theirs, states
+    # Each finished trial shows its epochs, the other worker's too (one each here).
+    epochs = {dialog.table.item(r, 0).text(): dialog.table.item(r, 3) for r in range(
+        dialog.table.rowCount())}  # fmt: skip
+    assert all(epochs[str(n)] is not None and epochs[str(n)].text() == "1" for n in finished)
     assert done["trials_completed"] + done["trials_pruned"] == 8
 
 

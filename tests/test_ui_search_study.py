@@ -9,7 +9,7 @@ pytest_plugins = ["ui_helpers"]
 
 from ui_helpers import wait_success  # noqa: E402
 
-from digitpad.ui.search_dialog import SearchDialog  # noqa: E402
+from digitpad.ui.search_dialog import SearchDialog, trials_note  # noqa: E402
 
 
 @pytest.fixture
@@ -67,6 +67,13 @@ def test_a_finished_study_is_offered_to_continue_with_its_settings(dialog, qtbot
     assert len(listed) == 2 and listed[1].startswith(
         "Continue digitpad-fcnn: FCNN, 1 epoch a trial, 2 trials"
     )
+    # With room for it all, the body does not scroll (the space searched is in wrapped text).
+    assert dialog.space_label.text() and dialog.scroll.verticalScrollBar().maximum() == 0
+    # The study just run is offered to continue; the total the user gave is left as given
+    # (not raised behind their back), and the note beside it says what Start would do.
+    assert dialog.study_combo.currentIndex() == 1 and dialog.trials_spin.value() == 2
+    assert dialog.trials_note.isVisible()
+    assert dialog.trials_note.text() == "The study holds 2 trials already: raise this to run more"
     # A new study with other epochs gets a name of its own, so it cannot clash.
     dialog.study_combo.setCurrentIndex(0)
     dialog.epochs_spin.setValue(3)
@@ -77,17 +84,41 @@ def test_a_finished_study_is_offered_to_continue_with_its_settings(dialog, qtbot
     )
     assert "--" not in dialog.status_label.text()
     dialog.study_edit.setText("")
+    assert not dialog.trials_note.isVisible()  # a new study: the count is all it will run
     # Continuing fixes the network and the epochs to the study's.
     dialog.study_combo.setCurrentIndex(1)
     assert dialog.epochs_spin.value() == 1 and not dialog.epochs_spin.isEnabled()
-    assert dialog.trials_spin.value() > 2  # a total: continuing asks for more than it has
+    # Chosen by the user, it asks for more than the study has, and says so.
+    assert dialog.trials_spin.value() == 12
+    assert dialog.trials_note.text() == "10 more than the study holds: Start runs them"
     assert not dialog.arch_combo.isEnabled() and dialog.request().study == "digitpad-fcnn"
     dialog.trials_spin.setValue(3)
+    assert dialog.trials_note.text() == "1 more than the study holds: Start runs it"
     with wait_success(qtbot, dialog.runner, dialog.runner.finished, timeout=240_000) as done:
         assert dialog.start()
     result = done.args[1]
     assert result["study"] == "digitpad-fcnn"
     assert result["trials_completed"] + result["trials_pruned"] == 3
+    # The trials of the study resumed show their epochs like the new one (one each).
+    rows = {dialog.table.item(r, 0).text(): r for r in range(dialog.table.rowCount())}
+    assert sorted(rows) == ["0", "1", "2"]
+    assert dialog.table.item(rows["0"], 1).text() == "complete earlier"
+    for row in rows.values():
+        assert dialog.table.item(row, 3) is not None, dialog.table.item(row, 1).text()
+        assert dialog.table.item(row, 3).text() == "1"
+
+
+@pytest.mark.parametrize(
+    ("total", "held", "note"),
+    [
+        (12, 2, "10 more than the study holds: Start runs them"),
+        (3, 2, "1 more than the study holds: Start runs it"),
+        (2, 2, "The study holds 2 trials already: raise this to run more"),
+        (1, 1, "The study holds 1 trial already: raise this to run more"),
+    ],
+)
+def test_the_note_beside_the_total_says_what_start_runs(total, held, note):
+    assert trials_note(total, held) == note
 
 
 def test_a_failed_continuation_keeps_the_trials_shown(dialog, qtbot, tmp_path, mnist_folder):

@@ -130,7 +130,11 @@ def chart_layout(
     plot = QRectF(left, top, width - left - right, height - top - line_height * 2.4)
     xs = [x for s in series.values() for x, _ in s.points]
     x_min = min(min(xs), 1.0)
-    x_end = max(x_max or 0, max(xs), x_min + 1)
+    x_end = max(x_max or 0, max(xs))
+    if x_end - x_min < 1:
+        # One step only (a one-epoch run, a first trial): its point in the middle, not on
+        # the left edge of an axis running on to a step that never comes.
+        x_min, x_end = x_min - 0.5, x_end + 0.5
 
     def to_x(x: float) -> float:
         return plot.left() + (x - x_min) / (x_end - x_min) * plot.width()
@@ -207,6 +211,18 @@ class LineChart(QWidget):
         self.update()
 
     # --- painting -----------------------------------------------------------------------
+    def placed(self) -> Layout | None:
+        """Where the chart's parts go at its present size (see :func:`chart_layout`)."""
+        metrics = QFontMetrics(self.font())
+        return chart_layout(
+            self._series,
+            self._x_max,
+            self.width(),
+            self.height(),
+            metrics.horizontalAdvance,
+            metrics.height(),
+        )
+
     def sizeHint(self) -> QSize:
         return QSize(420, 200)
 
@@ -223,14 +239,7 @@ class LineChart(QWidget):
         painter.fillRect(self.rect(), palette.color(QPalette.ColorRole.Base))
         metrics = QFontMetrics(self.font())
         self._draw_legend(painter, metrics, text)
-        layout = chart_layout(
-            self._series,
-            self._x_max,
-            self.width(),
-            self.height(),
-            metrics.horizontalAdvance,
-            metrics.height(),
-        )
+        layout = self.placed()
         if layout is None:
             line_h = metrics.height()
             box = QRectF(8, line_h * 1.6, self.width() - 16, self.height() - line_h * 2.4)

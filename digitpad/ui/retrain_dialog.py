@@ -6,6 +6,9 @@ The dialog only composes widgets and reacts to the signals of
 app stays usable while it runs. At the end it shows the new model's test
 accuracy next to the current model's, and "Use this model" swaps it in through
 :class:`~digitpad.ui.model_store.ModelStore`.
+
+Like the search dialog it opens within the screen of its window
+(:mod:`digitpad.ui.dialog_fit`), its body scrolling when the screen is too small.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QButtonGroup,
     QCheckBox,
@@ -43,6 +46,7 @@ from digitpad.requests import BATCH_RANGE, EPOCHS_RANGE, LR_RANGE, TrainRequest
 from digitpad.ui.charts import LineChart
 from digitpad.ui.child_process import ChildProcess
 from digitpad.ui.colours import ErrorLabel
+from digitpad.ui.dialog_fit import FitsTheScreen, scrolling
 from digitpad.ui.model_store import ModelStore
 from digitpad.ui.settings import Settings
 from digitpad.userdata import UserData
@@ -70,6 +74,40 @@ def seconds_text(seconds: float) -> str:
 
 def percent(value) -> str:
     return "unknown" if value is None else f"{100 * float(value):.2f}%"
+
+
+def accuracy_of(result: dict | None) -> float | None:
+    """The new model's test accuracy from the child's result, when it reports a number."""
+    value = (result or {}).get("accuracy", (result or {}).get("test_accuracy"))
+    is_number = isinstance(value, (int, float)) and not isinstance(value, bool)
+    return float(value) if is_number else None
+
+
+def comparison(new: float | None, current: float | None) -> tuple[str, str]:
+    """The result's words next to the model in use, and the use button's label.
+
+    A new model clearly less accurate than the one in use says so before it is used.
+    When the model in use records no test accuracy (an adapted one: its test is the
+    user's drawings), that is said plainly and neither model is called the better.
+    """
+    lines = [f"New model: <b>{percent(new)}</b> test accuracy"]
+    kept = "It is kept under Model → My models either way."
+    if current is None:
+        lines.append(f"The model in use has no recorded test accuracy to compare with. {kept}")
+        return "<br>".join(lines), "Use this model"
+    lines.append(f"Model in use: {percent(current)}")
+    worse = new is not None and new < current - 0.005
+    if worse:
+        points = 100 * (current - new)
+        lines.append(
+            f"<b>It is {points:.1f} points less accurate than the model in use.</b> {kept}"
+        )
+    return "<br>".join(lines), "Use it anyway" if worse else "Use this model"
+
+
+def same_file(a: str, b: str) -> bool:
+    """Whether two model sources name one file (a bundled model's name is no file)."""
+    return Path(a).absolute() == Path(b).absolute()
 
 
 def os_reason(exc: OSError) -> str:
@@ -103,7 +141,10 @@ def plain_error(message: str, kind: str = "bug") -> str:
     return "\n".join([f"Training failed: {message.strip()}", *([hint] if hint else [])])
 
 
-class RetrainDialog(QDialog):
+NOT_FINISHED = "Training did not finish; the current model is unchanged."
+
+
+class RetrainDialog(FitsTheScreen, QDialog):
     """Settings, progress and result of one retrain at a time."""
 
     modelAdopted = Signal(str)
@@ -128,8 +169,11 @@ class RetrainDialog(QDialog):
         # Parameters beyond the form (weight decay, hidden units…) from a search's best.
         self.tuned: dict = {}
         self.runner = ChildProcess(self)
+        # The last finished run's result, and its kept file while it is not used yet; once
+        # used, the path it was adopted from (the words follow the model in use).
         self.result_path: str | None = None
         self.result: dict | None = None
+        self._adopted: str | None = None
         self._pending: Path | None = None
         self._clicked = time.monotonic()  # when Start was pressed: the wait the user sees
         self._build()
@@ -216,16 +260,19 @@ class RetrainDialog(QDialog):
         result_row.addWidget(self.result_label, 1)
         result_row.addWidget(self.use_button)
 
+        body = QVBoxLayout()
+        body.addWidget(source_box)
+        body.addLayout(form)
+        body.addWidget(self.progress_bar)
+        body.addWidget(self.status_label)
+        body.addWidget(self.chart, 1)
+        body.addWidget(self.error_label)
+        body.addLayout(result_row)
+        self.scroll = scrolling(body, self)
         layout = QVBoxLayout(self)
-        layout.addWidget(source_box)
-        layout.addLayout(form)
-        layout.addWidget(self.progress_bar)
-        layout.addWidget(self.status_label)
-        layout.addWidget(self.chart, 1)
-        layout.addWidget(self.error_label)
-        layout.addLayout(result_row)
+        layout.addWidget(self.scroll, 1)
         layout.addLayout(buttons)
-        self.resize(520, 640)
+        self.resize(520, 640)  # as wanted; opened smaller on a smaller screen (FitsTheScreen)
 
     def _wire(self) -> None:
         self.browse_button.clicked.connect(self._browse)
@@ -245,6 +292,8 @@ class RetrainDialog(QDialog):
         self.runner.finished.connect(self._on_finished)
         self.runner.failed.connect(self._on_failed)
         self.runner.cancelled.connect(self._on_cancelled)
+        # "Model in use" is whatever is in use now, not what was when the run ended.
+        self.store.recognition.modelChanged.connect(lambda *_: self._show_result())
 
     # --- the request ------------------------------------------------------------------------
     def request(self) -> TrainRequest:
@@ -304,13 +353,31 @@ class RetrainDialog(QDialog):
             else "The design's values: Adam, learning rate 0.00107, batch 128, 40 epochs"
         )
 
-    def prefill(self, params: dict, folder: str = "") -> None:
+    def prefill(self, params: dict, folder: str = "") -> bool:
         """Fill the form from a search's parameters (arch, epochs, lr, batch size and the rest)
-        and, when the form names no data yet, the folder the search read."""
+        and, when the form names no data yet, the folder the search read; False (and why)
+        while a run goes, whose form it would misdescribe.
+
+        A finished run's result leaves the view: "Use this model" would adopt that run's
+        model, not one the form now describes. Its file stays among the user's models.
+        """
+        if self.runner.running:
+            self._show_error(
+                "A retrain is running: the search's parameters can be filled in once it has "
+                "ended (Retrain with the best parameters, in the search dialog)."
+            )
+            return False
+        had_result = self.result is not None
+        self._clear_result()
         request = self.request().with_params(params)
         if folder and not request.folder:
             request = replace(request, folder=folder, download=False)
         self.show_request(request)
+        self.status_label.setText(
+            "Filled in with the search's best parameters"
+            + ("; the last retrain's model is kept under Model → My models." if had_result else ".")
+        )
+        return True
 
     def _set_tuned(self, params: dict) -> None:
         self.tuned = dict(params)
@@ -366,9 +433,7 @@ class RetrainDialog(QDialog):
                 f"Cannot write to DigitPad's data folder {self.userdata.root}: {os_reason(exc)}"
             )
             return False
-        self.result_path = None
-        self.result = None
-        self.chart.clear()
+        self._clear_result()
         self.chart.set_x_max(self.epochs_spin.value())
         self.progress_bar.setValue(0)
         self.error_label.hide()
@@ -439,7 +504,8 @@ class RetrainDialog(QDialog):
         if "test_accuracy" in metrics:
             self.chart.append("accuracy", epoch, metrics["test_accuracy"])
 
-    def current_accuracy(self):
+    def current_accuracy(self) -> float | None:
+        """The model in use's recorded test accuracy, now (None: none recorded)."""
         model = self.store.recognition.model
         return None if model is None else model.test_accuracy
 
@@ -456,7 +522,8 @@ class RetrainDialog(QDialog):
             return
         self.result_path = str(kept)
         self.result = result
-        new = result.get("accuracy", result.get("test_accuracy"))
+        self._adopted = None
+        self.error_label.hide()  # a note given while it ran (see prefill) is done with
         rate = result.get("samples_per_second")
         if isinstance(rate, (int, float)) and rate > 0:
             self.settings.remember_training_rate(self.request().arch, rate)
@@ -470,27 +537,51 @@ class RetrainDialog(QDialog):
                 else "."
             )
         )
-        current = self.current_accuracy()
-        worse = isinstance(new, (int, float)) and current is not None and new < current - 0.005
-        warning = (
-            f"<br><b>It is {100 * (current - new):.1f} points less accurate than the model in "
-            "use.</b> It is kept under Model → My models either way."
-            if worse
-            else ""
-        )
-        self.result_label.setText(
-            f"New model: <b>{percent(new)}</b> test accuracy<br>"
-            f"Model in use: {percent(current)}{warning}"
-        )
-        self.use_button.setText("Use it anyway" if worse else "Use this model")
-        self.use_button.show()
-        self.use_button.setEnabled(True)
+        self._show_result()
+        self._reveal(self.use_button)
+
+    def _show_result(self) -> None:
+        """The finished run's accuracy next to the model in use now (called again whenever
+        the model in use changes), or, once it is used, that it is."""
+        if self.result is None or self.runner.running:
+            return
+        new = accuracy_of(self.result)
+        source = self.store.recognition.model_source
+        if (
+            self.result_path is not None
+            and source is not None
+            and same_file(source, self.result_path)
+        ):
+            self.result_path, self._adopted = None, self.result_path  # chosen in My models
+        if self.result_path is not None:
+            text, button = comparison(new, self.current_accuracy())
+            self.result_label.setText(text)
+            self.use_button.setText(button)
+            self.use_button.setEnabled(True)
+            self.use_button.show()
+        elif source is not None and self._adopted is not None and same_file(source, self._adopted):
+            self.result_label.setText(
+                f"Model in use: <b>{percent(new)}</b> test accuracy (the new one)"
+            )
+            self.use_button.setText("In use")
+            self.use_button.setEnabled(False)
+            self.use_button.show()
+        else:  # used, then another model chosen since
+            self.result_label.setText(
+                f"New model: <b>{percent(new)}</b> test accuracy, kept under Model → My models"
+                f"<br>Model in use: {percent(self.current_accuracy())}"
+            )
+            self.use_button.hide()
 
     def forget_result(self) -> None:
         """Clear the last run's result and chart (the dialog is opened again for a new run)."""
         if self.runner.running or self.result_path is not None:
             return  # still running, or a result not used yet: keep it on screen
-        self.result = None
+        self._clear_result()
+
+    def _clear_result(self) -> None:
+        """The view of the last run, gone (its model file, if any, stays where it was kept)."""
+        self.result_path, self.result, self._adopted = None, None, None
         self.chart.clear()
         self.progress_bar.setValue(0)
         self.progress_bar.hide()
@@ -502,7 +593,7 @@ class RetrainDialog(QDialog):
         self._set_running(False)
         self.progress_bar.setRange(0, 1000)
         self.progress_bar.hide()
-        self.status_label.setText("Training did not finish; the current model is unchanged.")
+        self.status_label.setText(NOT_FINISHED)
         self._show_error(plain_error(message, kind))
 
     def _on_cancelled(self) -> None:
@@ -510,16 +601,31 @@ class RetrainDialog(QDialog):
         self.progress_bar.setRange(0, 1000)
         self.progress_bar.setValue(0)
         self.progress_bar.hide()
+        # Nothing of a cancelled run is kept, so its half-drawn curves go too: left beside
+        # "Cancelled", they read as a result (and the next run starts a chart of its own).
+        self.chart.clear()
+        self.error_label.hide()  # a note given while it ran (see prefill) is done with
         self.status_label.setText("Cancelled; the current model is unchanged.")
         self.store.clear_pending()
 
     def _forget_error(self) -> None:
-        if not self.runner.running:
-            self.error_label.hide()
+        """The data chosen changed: an error about the old choice, and the line saying the
+        run did not finish because of it, no longer apply."""
+        if self.runner.running:
+            return
+        self.error_label.hide()
+        if self.status_label.text() == NOT_FINISHED:
+            self.status_label.setText("")
 
     def _show_error(self, message: str) -> None:
         self.error_label.setText(message)
         self.error_label.show()
+        self._reveal(self.error_label)
+
+    def _reveal(self, widget: QWidget) -> None:
+        """Scroll ``widget`` into view once the layout has placed it (a small screen shows
+        only part of the dialog at a time)."""
+        QTimer.singleShot(0, self, lambda: self.scroll.ensureWidgetVisible(widget))
 
     def use_model(self) -> None:
         if not self.result_path:
@@ -531,13 +637,12 @@ class RetrainDialog(QDialog):
                 f"Could not keep the new model in {self.userdata.models}: {os_reason(exc)}"
             )
             return
-        self.result_path = None
+        self.result_path, self._adopted = None, str(path)
         self.use_button.setEnabled(False)
         self.use_button.setText("In use")
         self.status_label.setText(f"Now using the new model, {path.stem}.")
-        new = (self.result or {}).get("accuracy")
-        self.result_label.setText(
-            f"Model in use: <b>{percent(new)}</b> test accuracy (the new one)"
+        self.result_label.setText(  # loading it ends in modelChanged, which says it again
+            f"Model in use: <b>{percent(accuracy_of(self.result))}</b> test accuracy (the new one)"
         )
         self.modelAdopted.emit(str(path))
 

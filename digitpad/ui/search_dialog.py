@@ -47,6 +47,7 @@ from digitpad.requests import (
 )
 from digitpad.ui.charts import LineChart
 from digitpad.ui.child_process import ChildProcess
+from digitpad.ui.dialog_fit import FitsTheScreen, scrolling
 from digitpad.ui.settings import Settings
 from digitpad.userdata import UserData
 
@@ -82,6 +83,15 @@ def percent(value: float | None) -> str:
     return "–" if value is None else f"{value:.2%}"
 
 
+def trials_note(total: int, held: int) -> str:
+    """What "Trials in the study, in all" means for a study that holds ``held`` trials: the
+    count is the study's total, so Start runs only what it asks beyond them."""
+    more = total - held
+    if more > 0:
+        return f"{more} more than the study holds: Start runs {'it' if more == 1 else 'them'}"
+    return f"The study holds {plural(held, 'trial')} already: raise this to run more"
+
+
 class TrialChart(LineChart):
     """Validation accuracy by trial (the shared :class:`LineChart`): completed trials,
     pruned trials (their last reported value) and the best so far."""
@@ -108,7 +118,7 @@ class TrialChart(LineChart):
         self._best = None
 
 
-class SearchDialog(QDialog):
+class SearchDialog(FitsTheScreen, QDialog):
     """Start, watch and cancel a hyperparameter search (see the module docstring)."""
 
     retrainRequested = Signal(dict)
@@ -131,6 +141,7 @@ class SearchDialog(QDialog):
         # failure of the last search, which a later listing error must not hide.
         self._shown: tuple[str, str] | None = None
         self._failure: str | None = None
+        self._trial_epochs: int | None = None  # each trial's epochs in the study shown
 
         self.data_edit = QLineEdit()
         browse = QPushButton("Browse…")
@@ -148,6 +159,12 @@ class SearchDialog(QDialog):
             self.arch_combo.addItem(spec.title, spec.name)
         self.trials_spin = QSpinBox()
         self.trials_spin.setRange(*TRIALS_RANGE)
+        self.trials_note = QLabel("")  # how the total relates to a continued study's trials
+        self.trials_note.setWordWrap(True)  # one line, unless the dialog is narrow
+        self.trials_note.hide()
+        trials_row = QHBoxLayout()
+        trials_row.addWidget(self.trials_spin)
+        trials_row.addWidget(self.trials_note, 1)
         self.epochs_spin = QSpinBox()
         self.epochs_spin.setRange(*TRIAL_EPOCHS_RANGE)
         # Which study: a new one (named for the user unless they name it) or one to continue.
@@ -178,7 +195,7 @@ class SearchDialog(QDialog):
         form = QFormLayout()
         form.addRow("MNIST folder", data_row)
         form.addRow("Architecture", self.arch_combo)
-        form.addRow("Trials in the study, in all", self.trials_spin)
+        form.addRow("Trials in the study, in all", trials_row)
         form.addRow("Epochs per trial", self.epochs_spin)
         form.addRow("Study kept", where)
         form.addRow("Study", study_row)
@@ -194,6 +211,10 @@ class SearchDialog(QDialog):
         self.table.horizontalHeader().setSectionResizeMode(
             len(COLUMNS) - 1, QHeaderView.ResizeMode.Stretch
         )
+        # Room for a few trials however little the screen shows (the dialog's body scrolls).
+        rows = self.table.verticalHeader().defaultSectionSize()
+        header = self.table.horizontalHeader().sizeHint().height()
+        self.table.setMinimumHeight(header + 3 * rows + 2 * self.table.frameWidth())
         self.chart = TrialChart()
 
         self.start_button = QPushButton("Start")
@@ -207,16 +228,21 @@ class SearchDialog(QDialog):
         buttons.addButton(self.retrain_button, QDialogButtonBox.ButtonRole.ActionRole)
         buttons.rejected.connect(self.close)
 
+        body = QVBoxLayout()
+        body.addLayout(form)
+        body.addWidget(self.space_label)
+        body.addWidget(self.chart)
+        body.addWidget(self.table, 1)
         layout = QVBoxLayout(self)
-        layout.addLayout(form)
-        layout.addWidget(self.space_label)
-        layout.addWidget(self.chart)
-        layout.addWidget(self.table, 1)
+        self.scroll = scrolling(body, self)
+        layout.addWidget(self.scroll, 1)
+        # What happens now, and the buttons, stay in view however little the screen shows.
         layout.addWidget(self.status_label)
         layout.addWidget(buttons)
-        self.resize(760, 660)
+        self.resize(760, 660)  # as wanted; opened smaller on a smaller screen (FitsTheScreen)
         self._restore()
-        self.study_combo.currentIndexChanged.connect(self._on_study_chosen)
+        self.study_combo.currentIndexChanged.connect(self._on_study_picked)
+        self.trials_spin.valueChanged.connect(lambda _value: self._show_trials_note())
         self.lister.finished.connect(lambda _model, done: self._on_listing(done))
         self.lister.failed.connect(self._on_listing_failed)
         self.local_radio.toggled.connect(lambda _on: self.list_studies())
@@ -296,6 +322,16 @@ class SearchDialog(QDialog):
         if self._failure is None:  # the search's own failure says more; keep it in view
             self.status_label.setText(f"Could not list the studies there: {message}")
 
+    def _on_study_picked(self, index: int) -> None:
+        """The user chose a study to continue: the total asks for 10 more than it holds (the
+        note beside it says so). Only on their choice: after a search the study just run is
+        chosen again by itself, and the count they gave stays as they gave it."""
+        study = self.study_combo.currentData()
+        held = self._held(study)
+        if held is not None and self.trials_spin.value() <= held:
+            self.trials_spin.setValue(held + 10)
+        self._on_study_chosen(index)
+
     def _on_study_chosen(self, _index: int = 0) -> None:
         """An existing study fixes its network and epochs; a new one leaves them free."""
         study = self.study_combo.currentData()
@@ -308,13 +344,26 @@ class SearchDialog(QDialog):
                 self.arch_combo.setCurrentIndex(index)
             if isinstance(study.get("epochs"), int):
                 self.epochs_spin.setValue(study["epochs"])
-            if isinstance(study.get("trials"), int) and self.trials_spin.value() <= study["trials"]:
-                # The count is the study's total: continuing means asking for more than it has.
-                self.trials_spin.setValue(study["trials"] + 10)
         for widget in (self.arch_combo, self.epochs_spin, self.study_edit):
             widget.setEnabled(not existing and not self.running)
         self.study_edit.setVisible(not existing)
         self._name_hint()
+        self._show_trials_note()
+
+    def _held(self, study: object) -> int | None:
+        """How many trials a listed study holds (None: a new study), counting those the
+        table shows of it, which a listing made before they ended misses."""
+        if not isinstance(study, dict) or not isinstance(study.get("trials"), int):
+            return None
+        shown = len(self.rows) if self._shown == self._chosen_study() else 0
+        return max(study["trials"], shown)
+
+    def _show_trials_note(self) -> None:
+        held = None if self.running else self._held(self.study_combo.currentData())
+        self.trials_note.setText(
+            "" if held is None else trials_note(self.trials_spin.value(), held)
+        )
+        self.trials_note.setVisible(held is not None)
 
     def _clash(self, request: SearchRequest) -> str | None:
         """A new study named like an existing one made for another network or epochs."""
@@ -423,6 +472,8 @@ class SearchDialog(QDialog):
         if kind == "search_started":
             self._forget_trials()
             self._shown = self._chosen_study()
+            epochs = event.get("epochs")
+            self._trial_epochs = epochs if isinstance(epochs, int) and epochs > 0 else None
             space = event.get("space") or {}
             self.space_label.setText("Searching: " + ", ".join(readable(k) for k in space))
             self.status_label.setText(
@@ -437,7 +488,10 @@ class SearchDialog(QDialog):
             )
         elif kind == "trial_finished":
             state = "complete" + _where(event)
-            self._row(event["trial"], state, event.get("value"), None, event.get("params"))
+            # A trial ended earlier (or elsewhere) comes without its epochs; complete, it ran
+            # the study's number of them (epoch events gave this run's own trials theirs).
+            epochs = event.get("epoch") or self._trial_epochs
+            self._row(event["trial"], state, event.get("value"), epochs, event.get("params"))
             self.chart.add(event["trial"], event.get("value"), pruned=False)
             value = event.get("value")
             if value is not None and (self.best_value is None or value > self.best_value):
@@ -492,6 +546,8 @@ class SearchDialog(QDialog):
     def _set_running(self, running: bool) -> None:
         self.start_button.setEnabled(not running)
         self.cancel_button.setEnabled(running)
+        if running:
+            self.trials_note.hide()  # the study's count changes while it runs
         for widget in (
             self.data_edit,
             self.arch_combo,
