@@ -115,6 +115,19 @@ def test_one_gets_a_flag_down_to_the_left_of_its_top():
     assert start[0] < top[0] and start[1] > top[1] + 0.1  # drawn up into the top of the stem
 
 
+def test_printed_one_gets_a_short_almost_level_flag_and_a_base():
+    for seed in range(5):
+        strokes = made("1 printed", seed)
+        stem, base = np.asarray(strokes[0]), np.asarray(strokes[-1])
+        top = stem[np.argmin(stem[:, 1])]
+        flag = stem[: np.argmin(stem[:, 1]) + 1]
+        rise, run = top[1] - flag[0, 1], flag[0, 0] - top[0]
+        assert run < 0 and abs(rise) < 0.6 * abs(run)  # to the left, nearer level than upright
+        assert np.hypot(rise, run) < 0.4  # short: a serif, not a continental flag
+        assert np.ptp(base[:, 0]) > 4 * np.ptp(base[:, 1])  # a level base line...
+        assert base[:, 1].min() > 0.9  # ...at the bottom
+
+
 def test_one_that_is_not_a_plain_stem_is_left_alone():
     hooked = {**record(1), "strokes": [line((0.5, 0.0), (0.5, 1.0)) + line((0.5, 1.0), (0.9, 0.9))]}
     assert restyle(hooked, style_by_name("1 flagged"), np.random.default_rng(0)) is None

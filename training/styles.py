@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 
 # Bump when an edit changes, so cached renders made with the old edits are not reused.
-VERSION = 4
+VERSION = 5
 
 Point = tuple[float, float]
 Strokes = list[list[Point]]
@@ -93,8 +93,15 @@ def _bend(strokes: Strokes, a: Point, b: Point) -> float:
     return float(np.abs(d[0] * rel[:, 1] - d[1] * rel[:, 0]).max() / norm)
 
 
-def one_flag(strokes: Strokes, rng: np.random.Generator) -> Strokes | None:
-    """A 1 with the long up-stroke flag of continental Europe, drawn into the stem."""
+def _flagged(
+    strokes: Strokes,
+    rng: np.random.Generator,
+    angle: tuple[float, float],
+    length: tuple[float, float],
+    slant: tuple[float, float],
+) -> Strokes | None:
+    """A plain 1 with a flag drawn into the top of its stem, ``angle`` degrees from the stem
+    (turned to the left, whatever the slant) and ``length`` times its height, then leant."""
     x0, y0, x1, y1 = _box(strokes)
     h = y1 - y0
     i, j = _top(strokes)
@@ -104,18 +111,35 @@ def one_flag(strokes: Strokes, rng: np.random.Generator) -> Strokes | None:
         h < 1.5 * (x1 - x0) or _bend(strokes, top, bottom) > 0.08 * h
     ):  # not a plain stem: already flagged, or a hook
         return None
-    # The flag leaves the stem at 25-50 degrees, turned towards the left, whatever the slant.
     stem = math.atan2(bottom[1] - top[1], bottom[0] - top[0])
-    angle = stem + math.radians(rng.uniform(20, 45))
-    length = h * rng.uniform(0.3, 0.75)
-    start = (top[0] + length * math.cos(angle), top[1] + length * math.sin(angle))
+    turn = stem + math.radians(rng.uniform(*angle))
+    size = h * rng.uniform(*length)
+    start = (top[0] + size * math.cos(turn), top[1] + size * math.sin(turn))
     flag = _line(start, top)
     out = [list(s) for s in strokes]
     if j == 0:
         out[i] = flag[:-1] + out[i]
     else:
         out.insert(0, flag)
-    return _slant(out, rng.uniform(0.0, 0.45))
+    return _slant(out, rng.uniform(*slant))
+
+
+def one_flag(strokes: Strokes, rng: np.random.Generator) -> Strokes | None:
+    """A 1 with the long up-stroke flag of continental Europe, the writing leant right; real
+    continental flags reach most of the way down the stem."""
+    return _flagged(strokes, rng, angle=(20, 45), length=(0.3, 0.85), slant=(0.0, 0.45))
+
+
+def _base(strokes: Strokes, flagged: Strokes, rng: np.random.Generator) -> Strokes:
+    """``flagged`` standing on a base line centred under the bottom of ``strokes``."""
+    _x0, y0, _x1, y1 = _box(strokes)
+    bottom = max((p for s in strokes for p in s), key=lambda p: p[1])
+    half = (y1 - y0) * rng.uniform(0.15, 0.3)
+    tilt = (y1 - y0) * rng.uniform(-0.03, 0.03)
+    return [
+        *flagged,
+        _line((bottom[0] - half, bottom[1] + tilt), (bottom[0] + half, bottom[1] - tilt)),
+    ]
 
 
 def _slant(strokes: Strokes, amount: float) -> Strokes:
@@ -125,18 +149,16 @@ def _slant(strokes: Strokes, amount: float) -> Strokes:
 
 
 def one_base(strokes: Strokes, rng: np.random.Generator) -> Strokes | None:
-    """A 1 standing on a base line, as some schools and most typefaces draw it."""
+    """A flagged 1 standing on a base line, as some schools draw it."""
     flagged = one_flag(strokes, rng)
-    if flagged is None:
-        return None
-    _x0, y0, _x1, y1 = _box(strokes)
-    bottom = max((p for s in strokes for p in s), key=lambda p: p[1])
-    half = (y1 - y0) * rng.uniform(0.15, 0.3)
-    tilt = (y1 - y0) * rng.uniform(-0.03, 0.03)
-    return [
-        *flagged,
-        _line((bottom[0] - half, bottom[1] + tilt), (bottom[0] + half, bottom[1] - tilt)),
-    ]
+    return None if flagged is None else _base(strokes, flagged, rng)
+
+
+def one_printed(strokes: Strokes, rng: np.random.Generator) -> Strokes | None:
+    """The typeface's 1, as many write it: a short flag almost level with the top, the stem
+    upright, and a base line (without the base, a level flag would make a 7)."""
+    flagged = _flagged(strokes, rng, angle=(55, 85), length=(0.15, 0.35), slant=(0.0, 0.15))
+    return None if flagged is None else _base(strokes, flagged, rng)
 
 
 def seven_crossbar(strokes: Strokes, rng: np.random.Generator) -> Strokes | None:
@@ -172,8 +194,8 @@ def zero_slash(strokes: Strokes, rng: np.random.Generator) -> Strokes | None:
     x0, y0, x1, y1 = _box(strokes)
     cx, cy = (x0 + x1) / 2 + rng.uniform(-0.05, 0.05), (y0 + y1) / 2 + rng.uniform(-0.05, 0.05)
     # From well below-left of the oval to beyond its top right, often flatter than its diagonal.
-    angle = math.radians(rng.uniform(25, 65))
-    half = (y1 - y0) * rng.uniform(0.5, 0.85)
+    angle = math.radians(rng.uniform(20, 65))
+    half = (y1 - y0) * rng.uniform(0.5, 1.1)  # real slashes often run far past the oval
     dx, dy = half * math.cos(angle), half * math.sin(angle)
     if rng.random() < 0.85:  # mostly "/", sometimes "\"
         a, b = (cx - dx, cy + dy), (cx + dx, cy - dy)
@@ -249,7 +271,7 @@ def nine_curl(strokes: Strokes, rng: np.random.Generator) -> Strokes | None:
         return None
     i, k, _x0, y0, _x1, y1 = found
     start = strokes[i][k]
-    r = (y1 - y0) * rng.uniform(0.08, 0.16)
+    r = (y1 - y0) * rng.uniform(0.08, 0.28)  # from a small hook to a g's wide sweep
     stem = _line(start, (start[0] + rng.uniform(-0.03, 0.02), y1 - r))
     cx, cy = stem[-1][0] - r, y1 - r
     sweep = math.radians(rng.uniform(90, 170))
@@ -294,7 +316,8 @@ def two_loop(strokes: Strokes, rng: np.random.Generator) -> Strokes | None:
 
 STYLES: tuple[Style, ...] = (
     Style("1 flagged", 1, "a long up-stroke into the top of the stem", one_flag, 0.5),
-    Style("1 flagged, base", 1, "the flag and a base line", one_base, 0.5),
+    Style("1 flagged, base", 1, "the flag and a base line", one_base, 0.25),
+    Style("1 printed", 1, "a short, almost level flag, an upright stem, a base", one_printed, 0.25),
     Style("7 crossed", 7, "a bar across the stem", seven_crossbar, 0.5),
     Style("7 crossed, serif", 7, "the bar and a tick at the start of the top", seven_serif, 0.5),
     # A plain 0 is the easiest digit, so its two styles take most of its renders; the slash,
