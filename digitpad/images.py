@@ -62,6 +62,8 @@ def load_image(path: str | os.PathLike) -> Image.Image:
         raise ImageLoadError(
             f"{path.name} is not a picture DigitPad can open ({FORMAT_NAMES})"
         ) from None
+    except TypeError:  # Pillow's TIFF reader given a field of the wrong type (a fraction offset)
+        raise ImageLoadError(f"{path.name} is damaged: a field has the wrong type") from None
     except (OSError, ValueError, SyntaxError, EOFError) as exc:
         raise ImageLoadError(f"{path.name} could not be read: {exc}") from None
     if image.width == 0 or image.height == 0:
