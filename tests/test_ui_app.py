@@ -43,11 +43,8 @@ def test_app_starts_loads_the_model_and_never_imports_torch(tmp_path: Path):
     assert events == ["window", "ready"]
 
 
-def test_a_damaged_settings_file_is_kept_and_reported_and_the_app_still_starts(tmp_path: Path):
-    data = tmp_path / "data"
-    data.mkdir()
-    damaged = b"[canvas]\npen_width=30\n\x00 torn off half-way \xff\n"
-    (data / "settings.ini").write_bytes(damaged)
+def start_with_data_folder(tmp_path: Path, data: Path) -> tuple[list[str], str, str]:
+    """Run the app on ``data`` until its first model is ready: (start-up events, log, stderr)."""
     report = tmp_path / "startup.txt"
     env = {
         **os.environ,
@@ -59,29 +56,28 @@ def test_a_damaged_settings_file_is_kept_and_reported_and_the_app_still_starts(t
         [sys.executable, "-c", SCRIPT], env=env, capture_output=True, text=True, timeout=60
     )
     assert done.returncode == 0, done.stderr[-2000:]
-    assert (data / "settings.ini.damaged").read_bytes() == damaged
+    events = [line.split()[0] for line in report.read_text().splitlines()]
     log = "".join(p.read_text() for p in (data / "logs").glob("*.log"))
+    return events, log, done.stderr
+
+
+def test_a_damaged_settings_file_is_kept_and_reported_and_the_app_still_starts(tmp_path: Path):
+    data = tmp_path / "data"
+    data.mkdir()
+    damaged = b"[canvas]\npen_width=30\n\x00 torn off half-way \xff\n"
+    (data / "settings.ini").write_bytes(damaged)
+    _events, log, stderr = start_with_data_folder(tmp_path, data)
+    assert (data / "settings.ini.damaged").read_bytes() == damaged
     assert "settings file was damaged (it is not text)" in log
-    assert "Traceback" not in done.stderr
+    assert "Traceback" not in stderr
 
 
 def test_a_settings_file_that_is_a_fifo_does_not_stop_the_app(tmp_path: Path):
     data = tmp_path / "data"
     data.mkdir()
     os.mkfifo(data / "settings.ini")
-    report = tmp_path / "startup.txt"
-    env = {
-        **os.environ,
-        "QT_QPA_PLATFORM": "offscreen",
-        "DIGITPAD_STARTUP_REPORT": str(report),
-        "DIGITPAD_DATA_DIR": str(data),
-    }
-    done = subprocess.run(
-        [sys.executable, "-c", SCRIPT], env=env, capture_output=True, text=True, timeout=60
-    )
-    assert done.returncode == 0, done.stderr[-2000:]
-    assert [line.split()[0] for line in report.read_text().splitlines()] == ["window", "ready"]
-    log = "".join(p.read_text() for p in (data / "logs").glob("*.log"))
+    events, log, _stderr = start_with_data_folder(tmp_path, data)
+    assert events == ["window", "ready"]
     assert "settings.ini is not a regular file" in log
     assert (data / "settings.ini").is_fifo()
 

@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 )
 
 from digitpad.corrections import CorrectionError, Corrections
+from digitpad.words import plural
 
 THUMB = 72
 BATCH = 8  # thumbnails decoded per turn of the event loop: a few ms, never a stall
@@ -94,7 +95,7 @@ class CorrectionsView(QDialog):
             self._pending.append(item)
         count = len(paths)
         self.summary.setText(
-            f"{count} corrected drawing{'s' if count != 1 else ''}. Select, then press a "
+            f"{plural(count, 'corrected drawing')}. Select, then press a "
             "number to relabel or Delete to remove."
             if count
             else "No corrected drawings yet: click the right digit's bar after a wrong answer."

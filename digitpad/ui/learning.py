@@ -16,6 +16,7 @@ from PySide6.QtGui import QAction
 
 from digitpad.networks import DEFAULT_ARCH
 from digitpad.ui.child_process import ChildProcess
+from digitpad.words import plural
 
 LEARNING_NOW = "&Learn my handwriting (learning now…)"
 
@@ -89,7 +90,7 @@ class HandwritingLearner(QObject):
         self.action.setEnabled(False)
         self.action.setText(LEARNING_NOW)
         self.window.statusBar().showMessage(
-            f"Learning your handwriting from {count} correction{'s' if count != 1 else ''}…"
+            f"Learning your handwriting from {plural(count, 'correction')}…"
         )
         self.runner.start(args, env=self.userdata.child_environment())
         return True
@@ -129,7 +130,7 @@ def learned_message(count: object, seconds: float) -> str:
     """What to tell the user once their own model is in use, and how to go back."""
     drawings = "corrections"
     if isinstance(count, int):
-        drawings = f"{count} correction{'s' if count != 1 else ''}"
+        drawings = plural(count, "correction")
     return (
         f"Learned your handwriting from {drawings} in {seconds:.1f} s: DigitPad now uses your "
         "own model (Model → Reset to bundled model goes back)."
@@ -142,7 +143,7 @@ def left_out_message(skipped: list) -> str:
     listed = "\n".join(f"• {reason}" for reason in skipped[:3])
     more = f"\n• and {count - 3} more" if count > 3 else ""
     return (
-        f"{count} corrected drawing{'s' if count != 1 else ''} could not be read and "
+        f"{plural(count, 'corrected drawing')} could not be read and "
         f"{'were' if count != 1 else 'was'} left out:\n{listed}{more}\n"
         "Model → Corrections → Show all… lets you delete them."
     )

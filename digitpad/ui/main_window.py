@@ -34,6 +34,7 @@ from digitpad.ui.message_banner import MessageBanner
 from digitpad.ui.model_view import ModelInputView
 from digitpad.ui.probability_bars import ProbabilityBars, percent
 from digitpad.ui.settings import BUNDLED_MODELS, DEFAULT_MODEL, Settings, SettingsError
+from digitpad.words import plural
 
 PEN_WIDTHS = {"Thin": 8.0, "Medium": 18.0, "Thick": 30.0}  # on a 280 px canvas
 IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.bmp *.gif *.tif *.tiff *.webp);;All files (*)"
@@ -505,7 +506,7 @@ class MainWindow(QMainWindow):
         adapted = model.meta.get("adapted")
         count = adapted.get("corrections") if isinstance(adapted, dict) else None
         learned = (
-            f" (adapted to your handwriting from {count} correction{'s' if count != 1 else ''})"
+            f" (adapted to your handwriting from {plural(count, 'correction')})"
             if isinstance(count, int)
             else " (adapted to your handwriting)"
             if adapted

@@ -50,6 +50,7 @@ from digitpad.ui.child_process import ChildProcess
 from digitpad.ui.dialog_fit import FitsTheScreen, scrolling
 from digitpad.ui.settings import Settings
 from digitpad.userdata import UserData
+from digitpad.words import plural
 
 ELSEWHERE = " on another computer"  # a trial another worker of a shared study ran
 COLUMNS = ("Trial", "State", "Val. accuracy", "Epochs", "Parameters")
@@ -73,10 +74,6 @@ def format_params(params: dict) -> str:
         shown = label(str(value)) if key == "arch" else format_value(value)
         parts.append(f"{readable(key)} {shown}")
     return ", ".join(parts)
-
-
-def plural(count, word: str) -> str:
-    return f"{count} {word}" + ("" if count == 1 else "s")
 
 
 def percent(value: float | None) -> str:

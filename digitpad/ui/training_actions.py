@@ -24,6 +24,7 @@ from digitpad.ui.learning import HandwritingLearner
 from digitpad.ui.model_store import ModelStore
 from digitpad.ui.settings import app_data_root
 from digitpad.userdata import UserData
+from digitpad.words import plural
 
 if TYPE_CHECKING:
     from digitpad.ui.retrain_dialog import RetrainDialog
@@ -227,9 +228,8 @@ class TrainingActions(QObject):
 
         dialog = QInputDialog(self.window)
         dialog.setWindowTitle("Rename model")
-        dialog.setLabelText(
-            f"{problem}\n\nNew name for {path.stem}:" if problem else (f"New name for {path.stem}:")
-        )
+        question = f"New name for {path.stem}:"
+        dialog.setLabelText(f"{problem}\n\n{question}" if problem else question)
         dialog.setTextValue(path.stem if typed is None else typed)
         dialog.textValueSelected.connect(lambda name: self.rename_model(path, name))
         dialog.finished.connect(dialog.deleteLater)
@@ -294,7 +294,7 @@ class TrainingActions(QObject):
             bar.showMessage(f"Changed this drawing's correction to {digit}", 8000)
             return path
         count = self.corrections.count()
-        message = f"Saved as a {digit} — {count} correction{'s' if count != 1 else ''}"
+        message = f"Saved as a {digit} — {plural(count, 'correction')}"
         if self.window.bars.winner() == digit:  # nothing was wrong: say so, and the way back
             message += " (the model had read it right; Model → Corrections → Undo removes it)"
         bar.showMessage(message, 8000)
@@ -347,7 +347,7 @@ class TrainingActions(QObject):
 
     def refresh_count(self) -> None:
         count = self.corrections.count()
-        self.count_action.setText(f"{count} corrected drawing{'s' if count != 1 else ''} saved")
+        self.count_action.setText(f"{plural(count, 'corrected drawing')} saved")
         for action in (self.export_idx_action, self.export_png_action, self.delete_action):
             action.setEnabled(count > 0)
         self.undo_action.setEnabled(any(p.is_file() for p in self._saved))
