@@ -100,7 +100,6 @@ def main_and_exit() -> NoReturn:
 
 
 if __name__ == "__main__":
-    import multiprocessing
-
-    multiprocessing.freeze_support()
+    # Run from source only: the bundle enters through packaging/launcher.py, which calls
+    # multiprocessing's freeze_support where a frozen child needs it.
     main_and_exit()

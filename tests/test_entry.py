@@ -3,6 +3,9 @@ line and an exit code, never a window that cannot open or Qt's core dump."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import pytest
 
 from digitpad import __main__ as entry
@@ -60,3 +63,18 @@ def test_the_window_opens_with_a_display_or_a_chosen_platform(env, args, gui, mo
         monkeypatch.setenv(name, value)
     assert entry.main(args) == 0
     assert gui == [args]
+
+
+def test_starting_from_source_loads_no_multiprocessing():
+    """Only a frozen child needs ``freeze_support``; the bundle's launcher calls it, and a
+    start from source would otherwise pay for multiprocessing before the window."""
+    result = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "digitpad", "--version"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    imported = {line.rsplit("|", 1)[-1].strip() for line in result.stderr.splitlines()}
+    assert "digitpad" in imported
+    assert "multiprocessing" not in imported
