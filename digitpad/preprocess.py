@@ -28,6 +28,14 @@ MIN_EXTENT_FRACTION = 0.03
 MAX_PIXELS = 60_000_000
 # A compact, filled mark smaller than this fraction of the picture is a dot, not a digit.
 DOT_FRACTION = 0.15
+# Ink still 2·FILLED+1 px thick (at WORK scale, ≈ 4 MNIST strokes) once the strokes are
+# thinned to MNIST's width is a filled area, not a stroke.
+FILLED = 14
+# Beside a filled area, a stroke this much (each side) thinner than the erosion expects is
+# kept rather than eroded away.
+THIN_MARGIN = 2
+# Fewer erased pixels than this (at WORK scale) are specks, not a stroke worth keeping.
+MIN_ERASED = 24
 # Largest horizontal shear deskew() applies (pixels of shift per pixel of height).
 MAX_SKEW = 1.0
 
@@ -103,12 +111,18 @@ def _pil_to_gray(image: Image.Image) -> np.ndarray:
 
 
 def _composite(gray: np.ndarray, alpha: np.ndarray) -> np.ndarray:
+    if alpha.sum() <= 0:
+        return np.ones_like(gray)
+    return gray * alpha + transparent_backdrop(gray, alpha) * (1.0 - alpha)
+
+
+def transparent_backdrop(gray: np.ndarray, alpha: np.ndarray) -> float:
+    """The grey (1 white, 0 black) transparent pixels stand for: the opposite of the ink's,
+    so that ink on a transparent layer is seen whatever its colour (and shown as seen)."""
     weight = alpha.sum()
     if weight <= 0:
-        return np.ones_like(gray)
-    ink_is_dark = float((gray * alpha).sum() / weight) < 0.5
-    background = 1.0 if ink_is_dark else 0.0
-    return gray * alpha + background * (1.0 - alpha)
+        return 1.0
+    return 1.0 if float((gray * alpha).sum() / weight) < 0.5 else 0.0
 
 
 def ink_map(gray: np.ndarray) -> np.ndarray:
@@ -165,16 +179,50 @@ def _min_filter(image: np.ndarray, radius: int) -> np.ndarray:
 def _normalise_stroke(work: np.ndarray) -> np.ndarray:
     """Thicken hairlines and thin markers towards MNIST's stroke width, in 2 px steps."""
     mask = work > 0.5
-    width = _stroke_width(mask)
-    radius = round((width - TARGET_STROKE) / 2) if width > 0 else 0
+    radius = _radius(mask)
     if radius < 0:
         return _max_filter(work, -radius)
     if radius > 0:
         eroded = _min_filter(work, radius)
         # Never erase a part of the digit: erode only while enough ink stays.
         if np.count_nonzero(eroded > 0.5) >= 0.25 * np.count_nonzero(mask):
-            return eroded
+            return _restore_erased(work, mask, eroded, radius)
     return work
+
+
+def _radius(mask: np.ndarray) -> int:
+    """Pixels to grow (negative) or shrink (positive) the strokes by to reach MNIST's width."""
+    width = _stroke_width(mask)
+    return round((width - TARGET_STROKE) / 2) if width > 0 else 0
+
+
+def _restore_erased(
+    work: np.ndarray, mask: np.ndarray, eroded: np.ndarray, radius: int
+) -> np.ndarray:
+    """``eroded`` with the thin strokes that erosion wiped out put back, widened on their own.
+
+    The width that sets the erosion is a mean: a filled area beside hairlines makes
+    it large enough to erase or fade the hairlines, which may be most of the digit.
+    Only a drawing with a filled area is touched, so ordinary digits (MNIST's among
+    them, which the networks were trained on) get exactly the eroded picture. A thin
+    stroke is ink left with no core within reach after eroding ``THIN_MARGIN`` px more.
+    """
+    if not _has_filled_area(eroded):
+        return eroded
+    deeper = radius + THIN_MARGIN
+    core = (_min_filter(work, deeper) > 0.5).astype(np.float32)
+    erased = mask & (_max_filter(core, 2 * deeper) <= 0.5)
+    if np.count_nonzero(erased) < MIN_ERASED:
+        return eroded
+    near = _max_filter(erased.astype(np.float32), radius) > 0.5
+    thin = np.where(near, work, 0.0).astype(work.dtype)
+    grow = max(0, -_radius(thin > 0.5))
+    return np.maximum(eroded, _max_filter(thin, grow))
+
+
+def _has_filled_area(eroded: np.ndarray) -> bool:
+    """Whether some ink is far thicker than a stroke even after thinning (a blob, a fill)."""
+    return bool((_min_filter(eroded, FILLED) > 0.5).any())
 
 
 def _fit(image: np.ndarray, width: int, height: int) -> np.ndarray:

@@ -182,3 +182,19 @@ def test_deskew_leaves_an_upright_digit_alone_and_handles_batches_and_blanks():
     for one, many in zip(batch, out, strict=True):
         np.testing.assert_allclose(deskew(one), many, atol=1e-6)
     assert not out[1].any()
+
+
+FILLED_SQUARE = [[(0.05, y), (0.45, y)] for y in np.arange(0.1, 0.5, 0.02)]
+
+
+@pytest.mark.parametrize("pen", [6, 8, 12, 18])
+@pytest.mark.parametrize("size", [0.5, 0.65, 0.8])
+def test_thin_stroke_beside_a_filled_area_keeps_full_contrast(pen, size):
+    """A filled blob must not make the erosion that normalises stroke width fade a line.
+
+    The blob fills the top left; below it, rows 19-23 of the input hold only the line.
+    """
+    line = [[(0.7, 0.05), (0.7, 0.95)]]
+    image = prepare(render_strokes(FILLED_SQUARE + line, 280, (0.5, 0.5, size), pen)).image
+    below_blob = image[19:24]
+    assert below_blob.max(axis=1).min() > 0.9

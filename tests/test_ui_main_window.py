@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import Qt
+import pytest
+from PySide6.QtCore import QSize, Qt
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 pytest_plugins = ["ui_helpers"]
@@ -169,6 +170,43 @@ def test_opening_an_image_shows_it_and_recognises_it(window, qtbot, tmp_path):
         window.open_file(str(path))
     assert window.canvas.has_picture
     assert window.bars.winner() == 7
+
+
+@pytest.mark.parametrize("ink", [(255, 255, 255), (0, 0, 0)])
+def test_an_opened_transparent_image_shows_its_ink(window, qtbot, tmp_path, ink):
+    """Ink on a transparent layer is read as a 7; the canvas must show that 7 too."""
+    from PIL import Image, ImageDraw
+
+    path = tmp_path / "seven.png"
+    picture = Image.new("RGBA", (200, 200), (*ink, 0))
+    ImageDraw.Draw(picture).line([(50, 20), (150, 20), (90, 180)], fill=(*ink, 255), width=14)
+    picture.save(path)
+    with qtbot.waitSignal(window.recognition.imageOpened, timeout=5000):
+        window.open_file(str(path))
+    assert window.bars.winner() == 7
+    shown = window.canvas.image()
+    assert int(shown.max()) - int(shown.min()) > 200  # ink and paper differ on screen
+
+
+def test_a_window_resized_below_its_minimum_grows_back(window, qtbot, mouse):
+    """Without a window manager to enforce it, the panel would be drawn over the canvas.
+
+    The native window is resized, as a display without a window manager lets a tool do;
+    ``QWidget.resize`` would itself refuse to go below the minimum.
+    """
+    sizes = []
+    window.windowHandle().widthChanged.connect(lambda _: sizes.append(window.windowHandle().size()))
+    window.windowHandle().resize(200, 150)
+    qtbot.waitUntil(lambda: QSize(200, 150) in sizes)  # the small size did arrive
+    minimum = window.minimumSizeHint()
+    qtbot.waitUntil(
+        lambda: window.width() >= minimum.width() and window.height() >= minimum.height()
+    )
+    panel_left = window.bars.mapTo(window, window.bars.rect().topLeft()).x()
+    canvas_right = window.canvas.mapTo(window, window.canvas.rect().topRight()).x()
+    assert canvas_right < panel_left
+    mouse.draw(window.canvas, mouse.SEVEN)
+    assert not window.canvas.is_empty
 
 
 def test_save_drawing_writes_a_png(window, tmp_path, mouse):

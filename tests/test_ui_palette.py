@@ -123,3 +123,40 @@ def test_an_empty_chart_has_no_layout():
     chart = LineChart()
     chart.add_series("a", "A", "loss")
     assert chart.points("a") == []
+
+
+def test_disabled_text_is_dimmer_yet_readable_in_a_hand_made_dark_palette(qapp, qtbot, window):
+    """``setColor`` without a group gives disabled text the enabled colour: nothing looked
+    disabled. Cancel training (disabled while nothing runs) must be dimmer than Start,
+    yet readable on its button."""
+    before = qapp.palette()
+    try:
+        qapp.setPalette(dark_palette())
+        window.training.retrain_action.trigger()
+        dialog = window.training.dialog
+        disabled_group = QPalette.ColorGroup.Disabled
+        qtbot.waitUntil(
+            lambda: (
+                dialog.cancel_button.palette().color(disabled_group, ROLES.ButtonText)
+                != dialog.start_button.palette().color(ROLES.ButtonText)
+            )
+        )
+        assert dialog.start_button.isEnabled() and not dialog.cancel_button.isEnabled()
+        button = dialog.cancel_button.palette().color(ROLES.Button)
+        enabled, disabled = text_colour(dialog.start_button), text_colour(dialog.cancel_button)
+        assert contrast(disabled, button) < contrast(enabled, button) - 2
+        assert contrast(disabled, button) >= 2.5
+    finally:
+        qapp.setPalette(before)
+
+
+def text_colour(widget) -> QColor:
+    """The colour of a widget's text as drawn: its pixel farthest from the button's face."""
+    image = widget.grab().toImage()
+    face = image.pixelColor(4, image.height() // 2)
+    pixels = [
+        image.pixelColor(x, y)
+        for x in range(image.width() // 4, 3 * image.width() // 4)
+        for y in range(image.height() // 4, 3 * image.height() // 4)
+    ]
+    return max(pixels, key=lambda c: contrast(c, face))

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QEvent, Qt
 from PySide6.QtGui import QColor, QPalette
-from PySide6.QtWidgets import QLabel, QWidget
+from PySide6.QtWidgets import QApplication, QLabel, QWidget
 
 # name: (on a light background, on a dark background)
 COLOURS: dict[str, tuple[str, str]] = {
@@ -46,6 +46,57 @@ def contrast(a: QColor, b: QColor) -> float:
 
     high, low = sorted((luminance(a), luminance(b)), reverse=True)
     return (high + 0.05) / (low + 0.05)
+
+
+# Each text role and the background it is drawn on.
+TEXT_ON = {
+    QPalette.ColorRole.WindowText: QPalette.ColorRole.Window,
+    QPalette.ColorRole.Text: QPalette.ColorRole.Base,
+    QPalette.ColorRole.ButtonText: QPalette.ColorRole.Button,
+}
+# Disabled text below this contrast with its background cannot be read.
+DISABLED_LEGIBLE = 2.5
+
+
+def with_readable_disabled(palette: QPalette) -> QPalette:
+    """``palette`` with disabled text that looks disabled and can still be read.
+
+    A hand-made palette (``setColor`` without a group, as dark themes are often
+    made) gives disabled text the enabled colour, so nothing looks disabled; one
+    that sets only the active colours keeps the light theme's disabled grey, which
+    vanishes on a dark background. Either gets text halfway to its background.
+    """
+    fixed = QPalette(palette)
+    groups = QPalette.ColorGroup
+    for text, background in TEXT_ON.items():
+        enabled = palette.color(groups.Active, text)
+        disabled = palette.color(groups.Disabled, text)
+        behind = palette.color(groups.Disabled, background)
+        if disabled == enabled or contrast(disabled, behind) < DISABLED_LEGIBLE:
+            fixed.setColor(groups.Disabled, background, palette.color(groups.Active, background))
+            fixed.setColor(groups.Disabled, text, mix(enabled, palette.color(background), 0.5))
+    return fixed
+
+
+def mix(a: QColor, b: QColor, share_of_b: float) -> QColor:
+    """The colour ``share_of_b`` of the way from ``a`` to ``b``."""
+    return QColor.fromRgbF(
+        *(x + (y - x) * share_of_b for x, y in zip(a.getRgbF()[:3], b.getRgbF()[:3], strict=True))
+    )
+
+
+def make_disabled_readable() -> None:
+    """Give the application palette readable disabled colours (see :func:`with_readable_disabled`).
+
+    Set on the application, not a window, so menus and dialogs, which are windows of
+    their own and do not inherit a window's palette, get it too.
+    """
+    app = QApplication.instance()
+    if app is None:
+        return
+    fixed = with_readable_disabled(app.palette())
+    if fixed != app.palette():
+        app.setPalette(fixed)
 
 
 class ErrorLabel(QLabel):

@@ -142,9 +142,27 @@ def _to_qimage(image) -> QImage:
     """A PIL image as a QImage that owns its pixels (safe to send between threads)."""
     import numpy as np
 
-    rgba = np.ascontiguousarray(np.asarray(image.convert("RGBA")))
+    rgba = np.ascontiguousarray(np.asarray(_on_backdrop(image.convert("RGBA"))))
     h, w = rgba.shape[:2]
     return QImage(rgba.data, w, h, 4 * w, QImage.Format.Format_RGBA8888).copy()
+
+
+def _on_backdrop(rgba):
+    """``rgba`` made opaque over the backdrop recognition puts behind transparent pixels.
+
+    Shown as it is, white ink on a transparent layer vanishes on a white canvas (and
+    black ink on a dark one) while the model still reads it.
+    """
+    import numpy as np
+    from PIL import Image
+
+    from digitpad.preprocess import transparent_backdrop
+
+    if rgba.getextrema()[3][0] == 255:
+        return rgba
+    la = np.asarray(rgba.convert("LA"), np.float32) / 255.0
+    level = round(255 * transparent_backdrop(la[..., 0], la[..., 1]))
+    return Image.alpha_composite(Image.new("RGBA", rgba.size, (level, level, level, 255)), rgba)
 
 
 class Recognition(QObject):

@@ -12,8 +12,8 @@ import re
 from pathlib import Path
 
 import PySide6
-from PySide6.QtCore import Qt, Signal, qVersion
-from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QFont, QKeySequence
+from PySide6.QtCore import QEvent, QSize, Qt, QTimer, Signal, qVersion
+from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QFont, QKeySequence, QResizeEvent
 from PySide6.QtWidgets import (
     QCheckBox,
     QFileDialog,
@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 from digitpad import __version__
 from digitpad.networks import ARCHITECTURES
 from digitpad.ui.canvas import DrawingCanvas
+from digitpad.ui.colours import make_disabled_readable
 from digitpad.ui.inference import Recognition
 from digitpad.ui.message_banner import MessageBanner
 from digitpad.ui.model_view import ModelInputView
@@ -91,6 +92,7 @@ class MainWindow(QMainWindow):
         self.log_path: Path | None = None
         self.setWindowTitle("DigitPad")
         self.setAcceptDrops(False)
+        make_disabled_readable()
 
         self._build_widgets()
         self._build_actions()
@@ -554,6 +556,23 @@ class MainWindow(QMainWindow):
         self.statusBar().clearMessage()
         self.show_error(f"Could not open the image: {message}")
 
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() in (QEvent.Type.PaletteChange, QEvent.Type.ApplicationPaletteChange):
+            # The theme changed while the app runs; after Qt has finished switching it.
+            QTimer.singleShot(0, make_disabled_readable)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        if not fits(event.size(), self.minimumSizeHint()):
+            # Only a window manager enforces the minimum size: without one (or with one that
+            # ignores it) the panel would be drawn over the canvas. Grow back once resized.
+            QTimer.singleShot(0, self._grow_to_minimum)
+
+    def _grow_to_minimum(self) -> None:
+        if not self.isMaximized() and not self.isFullScreen():
+            self.resize(self.size().expandedTo(self.minimumSizeHint()))
+
     def closeEvent(self, event: QCloseEvent) -> None:
         busy = self._busy()
         if busy and not self._quit_confirmed:
@@ -601,6 +620,11 @@ class MainWindow(QMainWindow):
             self.search.shutdown()
             self.training.shutdown()
         self.recognition.shutdown()
+
+
+def fits(size: QSize, minimum: QSize) -> bool:
+    """Whether ``size`` leaves every widget at least its minimum size."""
+    return size.width() >= minimum.width() and size.height() >= minimum.height()
 
 
 def model_name(source: str, adapted: bool) -> str:
