@@ -44,6 +44,7 @@ class atomic_write:  # noqa: N801 - used like open()
         self._handle = None
 
     def __enter__(self):
+        _refuse_non_regular(self.path)
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             _remove_stale_temporaries(self.path)
@@ -76,6 +77,17 @@ class atomic_write:  # noqa: N801 - used like open()
             # Best effort: failing to tidy up must not hide why the write failed.
             with contextlib.suppress(OSError):
                 self._tmp.unlink(missing_ok=True)
+
+
+def _refuse_non_regular(path: Path) -> None:
+    """Refuse to replace a folder, a device or a FIFO: renaming over ``/dev/null`` as root
+    would swap the device for a file, and none of them is a file the caller meant."""
+    try:
+        other = path.exists() and not path.is_file()
+    except (OSError, ValueError):  # cannot be looked up: creating the temporary says why
+        other = False
+    if other:
+        raise OSError(errno.EINVAL, "it is not a regular file", str(path))
 
 
 def _about(error: OSError, path: Path) -> OSError:

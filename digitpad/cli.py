@@ -9,14 +9,13 @@ import os
 import sys
 from collections.abc import Sequence
 
-from digitpad.assets import bundled_model_path
-from digitpad.images import ImageLoadError, load_image
-from digitpad.model_file import ModelFileError, load_model
-from digitpad.networks import ARCHITECTURES, DEFAULT_ARCH
-from digitpad.recognizer import predict
+# NumPy and Pillow are imported where they are used, inside predict_main's handling of
+# Ctrl-C: loading them takes most of a short run, and an interrupt there is no traceback.
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from digitpad.networks import ARCHITECTURES, DEFAULT_ARCH
+
     parser = argparse.ArgumentParser(
         prog="digitpad predict",
         description="Recognise the digit in each image; print one JSON object per image.",
@@ -31,20 +30,28 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def predict_main(argv: Sequence[str]) -> int:
-    """Exit code 0 when every image was read, 1 when some could not be, 2 on a bad model.
+    """Exit code 0 when every image was read, 1 when some could not be, 2 on a bad model,
+    130 when interrupted (Ctrl-C).
 
     141 when the reader of stdout went away (``| head``): the lines it did not
     take are not printed, with no traceback, and the code is the one a shell
     gives ``cat`` killed by SIGPIPE there, so ``set -o pipefail`` sees the same.
     """
-    args = build_parser().parse_args(argv)
     try:
-        return _predict_all(args)
+        return _predict_all(build_parser().parse_args(argv))
     except BrokenPipeError:
         return _reader_gone()
+    except KeyboardInterrupt:  # Ctrl-C: the lines printed so far stand, no traceback
+        print("digitpad predict: interrupted", file=sys.stderr)  # noqa: T201
+        return 130
 
 
 def _predict_all(args: argparse.Namespace) -> int:
+    from digitpad.assets import bundled_model_path
+    from digitpad.images import ImageLoadError, load_image
+    from digitpad.model_file import ModelFileError, load_model
+    from digitpad.recognizer import predict
+
     try:
         model = load_model(args.model or bundled_model_path(args.arch))
     except ModelFileError as exc:

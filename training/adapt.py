@@ -26,12 +26,12 @@ import numpy as np
 import torch
 import torch.nn.functional as F  # noqa: N812
 
-from digitpad.model_file import Model, save_model
+from digitpad.model_file import DAMAGED, Model, save_model
 from digitpad.preprocess import deskew
 from training.augment import random_affine
 from training.batches import normalise
 from training.config import AdaptSettings, TrainConfig
-from training.data import DataError, Digits
+from training.data import DataError, Digits, check_npz
 from training.loop import Cancelled, distill_loss
 from training.models import REGISTRY, export, from_params
 
@@ -41,23 +41,51 @@ REPLAY_FIELDS = ("images", "labels")
 
 
 def load_replay(path: str | Path, limit: int | None = None) -> Digits:
-    """Prepared ordinary digits (``images`` N×28×28 uint8 or float, ``labels`` N) from an .npz."""
+    """Prepared ordinary digits (``images`` N×28×28 uint8 or float, ``labels`` N) from an .npz.
+
+    The archive's headers are checked before anything is inflated, as for corrections:
+    a small file declaring huge arrays is refused unread.
+    """
     path = Path(path)
+    if not path.exists():
+        raise DataError(f"replay sample {path} does not exist")
+    if not path.is_file():  # a FIFO would block the reader, a device never end
+        raise DataError(f"replay sample {path} is not a regular file")
     try:
+        check_npz(path)
         with np.load(path, allow_pickle=False) as archive:
             images, labels = (archive[k] for k in REPLAY_FIELDS)
-    except FileNotFoundError:
-        raise DataError(f"replay sample {path} does not exist") from None
-    except (OSError, ValueError, KeyError) as exc:
-        raise DataError(f"cannot read the replay sample {path}: {exc}") from None
-    if images.ndim != 3 or images.shape[1:] != (28, 28) or len(images) != len(labels):
-        raise DataError(f"{path} is not a replay sample (expected N×28×28 images and N labels)")
-    if not len(labels) or labels.min() < 0 or labels.max() > 9:
-        raise DataError(f"{path} holds no usable labels (0-9)")
+    except DataError:
+        raise
+    except DAMAGED as exc:
+        raise DataError(f"cannot read the replay sample {path}: {exc!s:.200}") from None
+    problem = _replay_problem(images, labels)
+    if problem:
+        raise DataError(f"{path} {problem}")
     images = images.astype(np.float32) / (255.0 if images.dtype == np.uint8 else 1.0)
     if limit is not None:
         images, labels = images[:limit], labels[:limit]
     return Digits(images, labels.astype(np.int64), f"{len(labels)} replay digits from {path.name}")
+
+
+def _replay_problem(images: np.ndarray, labels: np.ndarray) -> str | None:
+    """Why these arrays are no replay sample, or None; fine-tuning on them would train garbage."""
+    if (
+        images.ndim != 3
+        or images.shape[1:] != (28, 28)
+        or labels.ndim != 1
+        or len(images) != len(labels)
+    ):
+        return "is not a replay sample (expected N×28×28 images and N labels)"
+    if not np.issubdtype(labels.dtype, np.integer) or not np.issubdtype(images.dtype, np.number):
+        return "is not a replay sample (images must be numbers, labels whole numbers)"
+    if not len(labels) or labels.min() < 0 or labels.max() > 9:
+        return "holds no usable labels (0-9)"
+    if images.dtype != np.uint8:
+        with np.errstate(invalid="ignore"):
+            if not np.all((images >= 0) & (images <= 1)):
+                return "holds pixels outside 0-1 (or not numbers)"
+    return None
 
 
 def _tensor(images: np.ndarray, model: Model) -> torch.Tensor:

@@ -8,8 +8,10 @@ SIGINT and SIGTERM stop training between two batches and no model is written.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import logging
+import math
 import os
 import shlex
 import signal
@@ -24,9 +26,13 @@ from training.config import ARCH_CHOICES, DEVICES, SCHEDULES, AdaptSettings, Tra
 from training.data import DataError
 from training.priority import add_background_option, lower_priority
 from training.progress import JsonlReporter, Reporter, TqdmReporter, emit, report_error
-from training.stopping import StopFlag
+from training.stopping import SIGNALS, StopFlag
 
 DEFAULT_CACHE = Path("data") / "cache"
+# Commands that never poll the stop flag: a signal stops them where they are.
+STOPPED_AT_ONCE = ("evaluate", "replay", "styles")
+# Each copy of every correction is held in memory: 1000 copies of 1000 drawings are 3 GB.
+MAX_CORRECTIONS_WEIGHT = 1000
 
 
 def _train_parser(sub: argparse._SubParsersAction) -> None:
@@ -232,14 +238,23 @@ def check_output_path(out: Path) -> None:
         raise ValueError(f"--out {out}: no permission to write in {parent}")
 
 
+def _check_weight(weight: float) -> None:
+    """``--corrections-weight`` is a count of copies: NaN or a negative one means nothing."""
+    if not math.isfinite(weight) or weight < 0:
+        raise ValueError(f"--corrections-weight must be a number from 0 up, not {weight}")
+    if weight > MAX_CORRECTIONS_WEIGHT:
+        raise ValueError(f"--corrections-weight must be at most {MAX_CORRECTIONS_WEIGHT}")
+
+
 def run_train(args: argparse.Namespace, argv: Sequence[str], stop: StopFlag) -> int:
     """Load the data, train, evaluate and save; returns the exit code."""
     # Every argument is checked before torch loads and the data is read: a bad one must
     # not cost a whole run.
     config = config_from_args(args)
+    _check_weight(args.corrections_weight)
     out = (
         Path(args.out)
-        if args.out
+        if args.out is not None
         else (Path("runs") / f"{config.arch}-{dt.datetime.now():%Y%m%d-%H%M%S}.npz")
     )
     check_output_path(out)
@@ -331,6 +346,11 @@ def run_replay(args: argparse.Namespace) -> int:
     from training.adapt import make_replay
     from training.data import load_mnist
 
+    if args.count < 1:
+        raise ValueError("--count must be at least 1")
+    if args.seed < 0:
+        raise ValueError("--seed must not be negative")
+    check_output_path(Path(args.out))
     sample = make_replay(load_mnist(args.data, "train"), args.count, args.seed)
     with atomic_write(Path(args.out)) as handle:
         np.savez_compressed(
@@ -374,15 +394,36 @@ def exit_now(code: int) -> NoReturn:
     os._exit(code)
 
 
+def _stop_at_once(stop: StopFlag) -> None:
+    """Let SIGINT/SIGTERM end a command that never looks at ``stop`` where it is.
+
+    The flag's own handler only records the signal: ``evaluate`` would go on to print
+    its result and ``replay`` write its file after the user pressed Ctrl-C.
+    """
+    from training.events import Cancelled
+
+    def handler(signum: int, _frame: object) -> None:
+        stop.set(signum)
+        raise Cancelled()
+
+    for sig in SIGNALS:
+        with contextlib.suppress(ValueError):  # outside the main thread: nothing to catch
+            signal.signal(sig, handler)
+    if stop.is_set():
+        raise Cancelled()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; ``argv`` starts with the command, e.g. ``["train", "--data", "mnist"]``."""
     argv = list(sys.argv[1:] if argv is None else argv)
-    args = build_parser().parse_args(argv)
     stop = StopFlag()
-    stop.install()
+    stop.install()  # first: a Ctrl-C while the parser loads must not print a traceback
+    args = build_parser().parse_args(argv)
     from training.events import Cancelled
 
     try:
+        if args.command in STOPPED_AT_ONCE:
+            _stop_at_once(stop)
         if args.command == "train":
             return run_train(args, argv, stop)
         if args.command == "search":

@@ -18,6 +18,8 @@ ARCH_CHOICES = tuple(ARCHITECTURES)
 SCHEDULES = ("constant", "cosine", "onecycle")
 DEVICES = ("auto", "cpu", "cuda", "mps")
 HELD_OUT_ORGS = ("apa", "aga", "imp")
+# Renders per UniPen record: 4 is the default and 8 the bundled FCNN's; each costs memory.
+MAX_UNIPEN_RENDERS = 100
 
 
 # Settings added after models were first recorded, and what older recipes did instead.
@@ -122,6 +124,11 @@ class TrainConfig:
                 raise ValueError(f"{name} must not be negative")
         if not self.distill_temperature > 0:
             raise ValueError("distill_temperature must be positive")
+        if not 0 <= self.unipen_renders <= MAX_UNIPEN_RENDERS:
+            raise ValueError(f"unipen_renders must be in [0, {MAX_UNIPEN_RENDERS}]")
+        if min(self.channels, default=1) < 1:
+            raise ValueError("channels must be at least 1")
+        _check_model_size(self.arch, self.sizes)
 
     @property
     def sizes(self) -> dict[str, Any]:
@@ -150,6 +157,23 @@ class TrainConfig:
         for name, before in PREDATING.items():
             data.setdefault(name, before)
         return cls(**{k: v for k, v in data.items() if k in known})
+
+
+def _check_model_size(arch: str, sizes: dict[str, Any]) -> None:
+    """Refuse sizes whose model no model file may hold, before any data is read: torch
+    would first try to allocate the weights (terabytes for ``--hidden 1000000000``)."""
+    from digitpad.model_file import MAX_ARRAY_BYTES, MAX_SIZE
+
+    for name, value in sizes.items():
+        if (max(value) if isinstance(value, list) else value) > MAX_SIZE:
+            raise ValueError(f"{name} must be at most {MAX_SIZE}")
+    shapes = ARCHITECTURES[arch].shapes(sizes)
+    weights = sum(math.prod(shape) for shape in shapes.values())
+    if weights * 4 > MAX_ARRAY_BYTES:
+        raise ValueError(
+            f"a {arch} of these sizes has {weights:,} weights, more than a model file holds "
+            f"({MAX_ARRAY_BYTES // 4:,})"
+        )
 
 
 @dataclass(frozen=True)

@@ -24,8 +24,27 @@ PROGRESS_INTERVAL_S = 0.5
 def emit(event: str, stream: IO[str] | None = None, **fields: Any) -> None:
     """Print one JSON event line and flush, so a reading process sees it at once."""
     stream = stream or sys.stdout
-    stream.write(json.dumps({"event": event, **fields}) + "\n")
+    stream.write(json.dumps(_strict({"event": event, **fields})) + "\n")
     stream.flush()
+
+
+def _strict(value: Any) -> Any:
+    """``value`` with a file name's undecodable bytes as U+FFFD, in nested records too.
+
+    Python keeps such bytes as lone surrogates, which ``json.dumps`` writes as
+    ``\\udcXX`` escapes that strict JSON parsers refuse.
+    """
+    if isinstance(value, str):
+        try:
+            raw = value.encode("utf-8", "surrogateescape")
+        except UnicodeEncodeError:  # a surrogate that does not stand for a byte
+            raw = value.encode("utf-8", "surrogatepass")
+        return raw.decode("utf-8", "replace")
+    if isinstance(value, dict):
+        return {_strict(k): _strict(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_strict(v) for v in value]
+    return value
 
 
 def report_error(exc: BaseException | str, kind: str | None = None) -> None:

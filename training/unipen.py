@@ -22,7 +22,9 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
+import math
 import os
+import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,6 +40,12 @@ from training.styles import VERSION as STYLES_VERSION
 from training.styles import maybe_restyle
 
 CANVAS = 280
+# The UniPen digits are 9 MB of JSON; parsing takes about 15 times that in memory.
+MAX_JSON_BYTES = 64 * 2**20
+# A drawn digit has at most a few hundred points; millions would take minutes to draw.
+MAX_POINTS = 20_000
+# Strokes are points in a unit square; some margin for digits that reach past it.
+COORD_RANGE = (-1.0, 2.0)
 
 
 @dataclass(frozen=True)
@@ -60,22 +68,78 @@ PLACEMENTS = {
 
 
 def load_records(path: str | os.PathLike) -> list[dict]:
-    """The records of a UniPen JSON file (gzipped or not), checked for the fields we use."""
+    """The records of a UniPen JSON file (gzipped or not), each checked for what we draw.
+
+    A record that is not a digit 0-9 with an org name and strokes of finite
+    ``[x, y]`` points near the unit square is refused with its index: drawn as
+    it is, it would be trained on as a wrong digit or crash the run.
+    """
     path = Path(path)
     try:
-        raw = path.read_bytes()
-        text = gzip.decompress(raw) if raw[:2] == b"\x1f\x8b" else raw
-        records = json.loads(text)
+        records = json.loads(_read_json_bytes(path))
     except FileNotFoundError:
         raise DataError(f"UniPen file {path} does not exist") from None
-    except (OSError, EOFError, ValueError) as exc:
-        raise DataError(f"cannot read UniPen file {path}: {exc}") from None
+    except IsADirectoryError:
+        raise DataError(f"UniPen file {path} is a folder") from None
+    except RecursionError:
+        raise DataError(f"cannot read UniPen file {path}: it is nested too deeply") from None
+    except (OSError, EOFError, ValueError, zlib.error) as exc:
+        raise DataError(f"cannot read UniPen file {path}: {exc!s:.200}") from None
     if not isinstance(records, list) or not records:
         raise DataError(f"{path} holds no UniPen records")
     for i, record in enumerate(records):
-        if not isinstance(record, dict) or not {"label", "org", "strokes"} <= record.keys():
-            raise DataError(f"{path}: record {i} lacks label, org or strokes")
+        problem = _record_problem(record)
+        if problem:
+            raise DataError(f"{path}: record {i} {problem}")
     return records
+
+
+def _read_json_bytes(path: Path) -> bytes:
+    """The file's JSON text, inflated to at most :data:`MAX_JSON_BYTES` (a gzip bomb is refused)."""
+    if not path.is_file() and path.exists():
+        raise DataError(f"UniPen file {path} is not a regular file")
+    with open(path, "rb") as handle:
+        gzipped = handle.read(2) == b"\x1f\x8b"
+    opener = gzip.open if gzipped else open
+    with opener(path, "rb") as handle:
+        text = handle.read(MAX_JSON_BYTES + 1)
+    if len(text) > MAX_JSON_BYTES:
+        raise DataError(
+            f"UniPen file {path} holds more than {MAX_JSON_BYTES // 2**20} MiB of JSON, "
+            "more than this reader accepts"
+        )
+    return text
+
+
+def _record_problem(record: object) -> str | None:
+    """Why ``record`` cannot be drawn and trained on, or None."""
+    if not isinstance(record, dict) or not {"label", "org", "strokes"} <= record.keys():
+        return "lacks label, org or strokes"
+    label = record["label"]
+    if not isinstance(label, int) or isinstance(label, bool) or not 0 <= label <= 9:
+        return f"has label {label!r:.40}, expected a digit 0-9"
+    if not isinstance(record["org"], str):
+        return f"has org {record['org']!r:.40}, expected a name"
+    strokes = record["strokes"]
+    if not isinstance(strokes, list) or not all(isinstance(s, list) for s in strokes):
+        return "has strokes that are not lists of points"
+    points = [point for stroke in strokes for point in stroke]
+    if len(points) > MAX_POINTS:
+        return f"has {len(points):,} points, more than a drawn digit ({MAX_POINTS:,})"
+    low, high = COORD_RANGE
+    for point in points:
+        if (
+            not isinstance(point, list)
+            or len(point) != 2
+            or not all(_number(v) and low <= v <= high for v in point)
+        ):
+            return f"has point {point!r:.60}, expected [x, y] in the unit square"
+    return None
+
+
+def _number(value: object) -> bool:
+    """A JSON number that is finite (NaN and Infinity parse as floats)."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def split_by_org(records: Sequence[dict], held_out: Sequence[str]) -> tuple[list[dict], list[dict]]:
@@ -201,6 +265,8 @@ def load_rendered(
             key = _cache_key(path, org, spec, renders, seed, styled)
             cache_file = Path(cache) / f"unipen-{key}.npz"
         parts.append(_render_cached(mine, spec, renders, _org_seed(seed, org), styled, cache_file))
+    if not any(len(part) for part in parts):
+        raise DataError(f"{path}: no record of orgs {', '.join(orgs)} draws a visible digit")
     return Digits.concat(parts, description)
 
 

@@ -10,6 +10,7 @@ study, data, arguments), 128 + the signal number when SIGINT/SIGTERM stopped it
 from __future__ import annotations
 
 import argparse
+import math
 import shlex
 import signal
 import sys
@@ -149,8 +150,8 @@ def options_from_args(args: argparse.Namespace, command: str = "") -> SearchOpti
         epochs=args.epochs,
         final_epochs=args.final_epochs,
         timeout=args.timeout,
-        storage=args.storage,
-        study_name=args.study_name,
+        storage=args.storage or None,  # an empty URL or name means the default
+        study_name=args.study_name or None,
         pruner=args.pruner,
         val_fraction=args.val_fraction,
         seed=args.seed,
@@ -223,6 +224,22 @@ def _check_args(args: argparse.Namespace) -> None:
             raise SearchError(str(exc), kind="input") from None
     if args.data is None:
         raise SearchError("the search needs --data, a folder of MNIST IDX files", kind="input")
+    problem = _budget_problem(args.timeout, args.final_epochs)
+    if problem:
+        raise SearchError(problem, kind="input")
+
+
+def _budget_problem(timeout: float | None, final_epochs: int | None) -> str | None:
+    """Why ``--timeout`` or ``--final-epochs`` cannot be met, or None.
+
+    Found only after the trials, a bad one would cost them all: a timeout of NaN or
+    below zero starts no trial and the search then ends with nothing to retrain.
+    """
+    if timeout is not None and not (math.isfinite(timeout) and timeout > 0):
+        return f"--timeout must be a positive number of seconds, not {timeout}"
+    if final_epochs is not None and final_epochs < 1:
+        return f"--final-epochs must be at least 1, not {final_epochs}"
+    return None
 
 
 def _search(args: argparse.Namespace, stop: StopFlag) -> int:
