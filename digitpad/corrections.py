@@ -14,28 +14,92 @@ starts with a dot, which training ignores. No Qt here.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import errno
 import gzip
 import itertools
 import os
 import re
 import shutil
+import time
+import warnings
 from pathlib import Path
 
 import numpy as np
 from PIL import Image
 
-from digitpad.atomic import atomic_write
-from digitpad.preprocess import SIDE, prepare
+from digitpad.atomic import STALE_SECONDS, atomic_write
+from digitpad.preprocess import SIDE, Prepared, prepare
 
 NAME = re.compile(r"^([0-9])_.*\.png$", re.IGNORECASE)
 IDX_IMAGES = "corrections-images-idx3-ubyte"
 IDX_LABELS = "corrections-labels-idx1-ubyte"
 _counter = itertools.count(1)
+# What a correction's atomic write leaves behind when the app is killed during it.
+TEMPORARY = ".[0-9]_*.png.*.tmp"
+# Anything Pillow raises for a damaged or hostile PNG (as digitpad.images, for pictures).
+UNREADABLE = (
+    OSError,
+    ValueError,
+    SyntaxError,
+    EOFError,
+    MemoryError,
+    Image.DecompressionBombError,
+    Image.DecompressionBombWarning,
+)
 
 
 class CorrectionError(Exception):
     """A drawing that cannot be saved or exported; the message says why in plain words."""
+
+
+def _stale(path: Path, now: float) -> bool:
+    """Whether ``path`` was last written long ago, or long "after" now (the clock went back)."""
+    return abs(now - path.stat().st_mtime) > STALE_SECONDS
+
+
+def remove_stale_temporaries(folder: Path) -> int:
+    """Delete the temporaries of saves killed midway; returns how many. Each correction has a
+    name of its own, so the next atomic write never sweeps its predecessor's leftovers."""
+    now, removed = time.time(), 0
+    with contextlib.suppress(OSError):
+        for leftover in folder.glob(TEMPORARY):
+            try:
+                if leftover.is_file() and _stale(leftover, now):
+                    leftover.unlink()
+                    removed += 1
+            except OSError:
+                continue
+    return removed
+
+
+def _reason(error: OSError) -> str:
+    """Why a save failed, in words; making a folder where a file (or a symlink loop) already
+    is fails with "File exists", which names nothing the user did."""
+    if error.errno == errno.EEXIST:
+        return "it is not a folder (a file or a broken link has its name)"
+    return error.strerror or str(error)
+
+
+def _read(path: Path) -> Prepared:
+    """``path`` prepared as the model sees it; raises what Pillow raises for a bad file."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        with Image.open(path, formats=["PNG"]) as picture:  # never EPS &c.
+            return prepare(picture.convert("L"))
+
+
+def _copy(source: Path, target: Path) -> bool:
+    """Copy ``source`` to ``target`` atomically; False when ``source`` is gone."""
+    try:
+        with open(source, "rb") as data, atomic_write(target) as handle:
+            shutil.copyfileobj(data, handle)
+    except FileNotFoundError as exc:
+        if exc.filename != str(source):
+            raise
+        return False
+    return True
 
 
 def _idx_bytes(array: np.ndarray, magic: int) -> bytes:
@@ -84,12 +148,13 @@ class Corrections:
             raise CorrectionError("there is no digit in the drawing to save")
         stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S-%f")
         path = self.folder / f"{label}_{stamp}-{os.getpid()}-{next(_counter)}.png"
+        remove_stale_temporaries(self.folder)
         try:
             with atomic_write(path) as handle:
                 picture.save(handle, "PNG")
         except OSError as exc:
             raise CorrectionError(
-                f"could not save the drawing in {self.folder}: {exc.strerror or exc}"
+                f"could not save the drawing in {self.folder}: {_reason(exc)}"
             ) from None
         return path
 
@@ -106,29 +171,38 @@ class Corrections:
         return target
 
     def delete_all(self) -> int:
-        """Delete every saved correction; returns how many there were."""
-        paths = self.paths()
-        for path in paths:
-            path.unlink(missing_ok=True)
-        return len(paths)
+        """Delete every saved correction it can; returns how many it deleted.
+
+        One that cannot be deleted (a read-only folder) is left and still counted by
+        :meth:`count`, and the others go: stopping at the first would keep them all.
+        """
+        deleted = 0
+        for path in self.paths():
+            try:
+                path.unlink()
+            except OSError:
+                continue
+            deleted += 1
+        return deleted
 
     def export_png(self, folder: str | os.PathLike) -> int:
-        """Copy every correction as a PNG into ``folder``; returns how many."""
+        """Copy every correction as a PNG into ``folder``, each atomically; returns how many.
+
+        One deleted behind the app's back since it was listed is left out, not an error.
+        """
         target = Path(folder)
         target.mkdir(parents=True, exist_ok=True)
-        paths = self.paths()
-        for path in paths:
-            shutil.copy2(path, target / path.name)
-        return len(paths)
+        return sum(_copy(path, target / path.name) for path in self.paths())
 
     def arrays(self) -> tuple[np.ndarray, np.ndarray]:
         """Every correction as the model sees it: (N×28×28 uint8 white ink on black, N labels)."""
         images, labels = [], []
         for path in self.paths():
             try:
-                with Image.open(path, formats=["PNG"]) as picture:  # never EPS &c.
-                    prepared = prepare(picture.convert("L"))
-            except OSError as exc:
+                prepared = _read(path)
+            except FileNotFoundError:
+                continue  # deleted behind the app's back since it was listed
+            except UNREADABLE as exc:
                 raise CorrectionError(f"cannot read {path.name}: {exc}") from None
             if prepared.is_blank:
                 continue

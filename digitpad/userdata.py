@@ -43,13 +43,23 @@ def platform_data_root() -> Path:
     return base / ORGANISATION / APP_NAME
 
 
+def env_data_dir() -> Path | None:
+    """The folder ``DIGITPAD_DATA_DIR`` names, made absolute, or None when it is not set.
+
+    Absolute because child processes run in another working folder (a retrain runs in the
+    data folder itself) and would otherwise find a relative one somewhere else.
+    """
+    env = os.environ.get(ENV_VAR)
+    return Path(env).expanduser().absolute() if env else None
+
+
 def data_dir(root: str | os.PathLike | None = None) -> Path:
     """The data folder: ``DIGITPAD_DATA_DIR``, else ``root``, else the platform's place."""
-    env = os.environ.get(ENV_VAR)
-    if env:
-        return Path(env).expanduser()
+    env = env_data_dir()
+    if env is not None:
+        return env
     if root:
-        return Path(root).expanduser()
+        return Path(root).expanduser().absolute()
     return platform_data_root()
 
 

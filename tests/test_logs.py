@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import os
+import stat
 import sys
 
 from digitpad.logs import setup_logging
@@ -98,3 +100,20 @@ def test_the_terminal_gets_one_line_and_the_file_the_traceback(tmp_path):
         check=True,
     )
     assert "Traceback" in done.stderr and "RuntimeError: model went missing" in done.stderr
+
+
+def test_a_log_file_that_is_a_fifo_is_refused_not_opened(tmp_path):
+    """A FIFO in the log's place would block the app until something read it; a reader is
+    held open here so that the test itself never blocks, and the FIFO must be left alone."""
+    folder = tmp_path / "logs"
+    folder.mkdir()
+    fifo = folder / "digitpad.log"
+    os.mkfifo(fifo)
+    reader = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)
+    try:
+        assert setup_logging(folder) is None
+        logging.getLogger("digitpad.test").error("still fine")
+        assert os.read(reader, 4096) == b""
+    finally:
+        os.close(reader)
+    assert stat.S_ISFIFO(os.stat(fifo).st_mode)

@@ -218,3 +218,29 @@ def test_a_settings_file_that_is_a_fifo_or_a_folder_is_left_alone(tmp_path):
     store = scratch_store()
     Settings(store).pen_width = 30
     assert Settings(store).pen_width == 30 and Path(store.fileName()).parent != tmp_path
+
+
+def test_a_data_folder_whose_name_is_not_text_keeps_no_settings_elsewhere(
+    tmp_path, monkeypatch, qapp
+):
+    """Linux allows any bytes in a folder's name; Qt names files in UTF-8 and would have
+    written the settings into a second folder, named with replacement characters."""
+    folder = Path(os.fsdecode(os.fsencode(tmp_path) + b"/data\xff"))
+    monkeypatch.setenv("DIGITPAD_DATA_DIR", str(folder))
+    path = settings_file()
+    assert not_a_file(path)
+    message = set_aside_if_damaged(path)
+    assert "not valid text" in message
+    message.encode("utf-8")  # shown in the window and logged as it is
+    settings = Settings(default_store())
+    settings.pen_width = 30
+    settings.sync()
+    assert Settings(settings.store).pen_width == 30
+    assert [p.name for p in tmp_path.iterdir()] == []
+
+
+def test_a_relative_data_folder_keeps_its_settings_in_it(tmp_path, monkeypatch, qapp):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("DIGITPAD_DATA_DIR", "data")
+    assert settings_file() == tmp_path / "data" / "settings.ini"
+    assert Path(default_store().fileName()) == tmp_path / "data" / "settings.ini"

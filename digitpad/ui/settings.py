@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import QByteArray, QCoreApplication, QSettings, QStandardPaths
 
 from digitpad.networks import ARCHITECTURES, DEFAULT_ARCH
-from digitpad.userdata import ENV_VAR
+from digitpad.userdata import env_data_dir
 
 if TYPE_CHECKING:
     from digitpad.requests import SearchRequest, TrainRequest
@@ -53,9 +53,10 @@ def default_store() -> QSettings:
     self-test) must take the settings with it, never leave them in the real
     user's configuration.
     """
-    folder = os.environ.get(ENV_VAR)
-    if folder:
-        path = Path(folder).expanduser() / "settings.ini"
+    path = settings_file()
+    if path is not None and not qt_can_name(path):
+        return scratch_store()
+    if env_data_dir() is not None:
         return QSettings(str(path), QSettings.Format.IniFormat)
     return QSettings()
 
@@ -63,9 +64,9 @@ def default_store() -> QSettings:
 def settings_file() -> Path | None:
     """The text file :func:`default_store` reads, where it is one (ini files; not the Windows
     registry or a macOS property list), so that it can be checked before Qt reads it."""
-    folder = os.environ.get(ENV_VAR)
-    if folder:
-        return Path(folder).expanduser() / "settings.ini"
+    folder = env_data_dir()
+    if folder is not None:
+        return folder / "settings.ini"
     if sys.platform in ("win32", "darwin"):
         return None
     config = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.GenericConfigLocation)
@@ -96,11 +97,29 @@ def damage(data: bytes) -> str | None:
     return None
 
 
+def qt_can_name(path: Path) -> bool:
+    """Whether Qt can open ``path``: it names files in UTF-8, so a folder whose name is not
+    (possible on Linux) would make it write the settings into another folder, made for them."""
+    try:
+        str(path).encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def shown(path: Path) -> str:
+    """``path`` as text that can be shown and logged, whatever bytes its name holds."""
+    return os.fsencode(path).decode("utf-8", "replace")
+
+
 def not_a_file(path: Path | None) -> bool:
-    """Whether ``path`` is there but is not a regular file: reading a FIFO would block the
-    app before its window shows, and a folder or a device is no settings file."""
+    """Whether ``path`` is there but is not a regular file, or is one Qt cannot name: reading
+    a FIFO would block the app before its window shows, and a folder or a device is no
+    settings file."""
     if path is None:
         return False
+    if not qt_can_name(path):
+        return True
     try:
         return not stat.S_ISREG(os.stat(path).st_mode)
     except OSError:
@@ -123,6 +142,12 @@ def set_aside_if_damaged(path: Path | None) -> str | None:
     """
     if path is None:
         return None
+    if not qt_can_name(path):
+        return (
+            f"DigitPad's settings file {shown(path)} is in a folder whose name is not valid "
+            "text, which Qt cannot use: settings start at their defaults and will not be "
+            "remembered"
+        )
     if not_a_file(path):
         return (
             f"DigitPad's settings file {path} is not a regular file, so DigitPad leaves it "
