@@ -32,9 +32,19 @@ from PIL import Image
 from digitpad.atomic import STALE_SECONDS, atomic_write
 from digitpad.preprocess import SIDE, Prepared, prepare
 
-NAME = re.compile(r"^([0-9])_.*\.png$", re.IGNORECASE)
+# A correction's whole file name: its digit, an underscore, anything, ".png".
+NAME = re.compile(r"([0-9])_.*\.png", re.IGNORECASE)
 IDX_IMAGES = "corrections-images-idx3-ubyte"
 IDX_LABELS = "corrections-labels-idx1-ubyte"
+
+
+def correction_label(name: str) -> int | None:
+    """The digit a file of this name holds if it is a correction, else None (the whole name
+    must match: ``re.match`` with ``$`` would also take a name ending in a newline)."""
+    match = NAME.fullmatch(name)
+    return int(match.group(1)) if match else None
+
+
 _counter = itertools.count(1)
 # What a correction's atomic write leaves behind when the app is killed during it.
 TEMPORARY = ".[0-9]_*.png.*.tmp"
@@ -119,7 +129,11 @@ class Corrections:
         try:
             if not self.folder.is_dir():
                 return []
-            return sorted(p for p in self.folder.iterdir() if p.is_file() and NAME.match(p.name))
+            return sorted(
+                p
+                for p in self.folder.iterdir()
+                if p.is_file() and correction_label(p.name) is not None
+            )
         except OSError:
             return []
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from digitpad.corrections import CorrectionError, Corrections
+from digitpad.corrections import CorrectionError, Corrections, correction_label
 from digitpad.strokes import render_strokes
 from digitpad.userdata import ENV_VAR, UserData, data_dir
 
@@ -88,3 +88,22 @@ def test_training_defaults_match_the_training_config():
     ours = (DEFAULT_ARCH, d.EPOCHS, d.LR, d.BATCH_SIZE, d.SEED)
     assert ours == (c.arch, c.epochs, c.lr, c.batch_size, c.seed)
     assert tuple(ARCHITECTURES) == tuple(ARCH_CHOICES)
+
+
+@pytest.mark.parametrize(
+    ("name", "label"),
+    [("3_x.png", 3), ("0_.PNG", 0), ("3_x.png\n", None), ("13_x.png", None), ("3-x.png", None)],
+)
+def test_only_a_whole_correction_name_counts(name, label, tmp_path):
+    """The window's count and what training reads agree, and a name ending in a newline
+    is neither: a pattern ending in ``$`` would have taken it."""
+    from training.data import DataError, load_corrections
+
+    assert correction_label(name) == label
+    render_strokes([[(0.5, 0.1), (0.5, 0.9)]]).save(tmp_path / name, format="PNG")
+    assert Corrections(tmp_path).count() == (label is not None)
+    if label is None:
+        with pytest.raises(DataError):
+            load_corrections(tmp_path)
+    else:
+        assert load_corrections(tmp_path).labels.tolist() == [label]

@@ -28,7 +28,6 @@ import gzip
 import hashlib
 import math
 import os
-import re
 import zipfile
 import zlib
 from collections.abc import Callable
@@ -37,6 +36,7 @@ from pathlib import Path
 
 import numpy as np
 
+from digitpad.corrections import correction_label
 from digitpad.model_file import DAMAGED, npy_header
 from digitpad.preprocess import SIDE, deskew, prepare
 from digitpad.preprocess import VERSION as PREPROCESS_VERSION
@@ -48,7 +48,6 @@ SPLITS = {"train": "train", "test": "t10k"}
 # Loading costs five times the bytes (float32 images), so 1 GiB from a 5 MB gzip bomb
 # would ask for 5 GiB: the limit is what the largest MNIST needs, with some room.
 MAX_IDX_BYTES = 64 * 2**20
-CORRECTION_NAME = re.compile(r"^([0-9])_.*\.png$", re.IGNORECASE)
 
 
 class DataError(Exception):
@@ -392,8 +391,8 @@ def load_corrections(folder: str | os.PathLike, skipped: list[str] | None = None
     images: list[np.ndarray] = []
     labels: list[int] = []
     for path in sorted(folder.iterdir()):
-        match = CORRECTION_NAME.match(path.name)
-        if match and path.is_file():
+        label = correction_label(path.name)
+        if label is not None and path.is_file():
             try:
                 images.append(_load_correction_png(path))
             except DataError as exc:
@@ -401,7 +400,7 @@ def load_corrections(folder: str | os.PathLike, skipped: list[str] | None = None
                     raise
                 skipped.append(str(exc))
                 continue
-            labels.append(int(match.group(1)))
+            labels.append(label)
         elif path.suffix.lower() == ".npz" and path.is_file():
             more_images, more_labels = _load_correction_npz(path)
             images.extend(more_images)
