@@ -266,3 +266,22 @@ def test_an_adapted_model_is_called_yours_until_renamed():
         "fcnn-retrained-20261206-220402"
     )
     assert model_name("fcnn", adapted=False) == "FCNN (bundled)"
+
+
+def test_learning_when_the_data_folder_cannot_be_written_says_so(
+    qtbot, window, mouse, private_user_data
+):
+    read(window, qtbot, mouse, mouse.ONE)
+    click_bar(window, qtbot, 1)
+    # Where the adapted model would be written is taken by a file (a folder made read-only,
+    # a full disk and the like end the same way).
+    pending = UserData(private_user_data).pending_models
+    pending.parent.mkdir(parents=True, exist_ok=True)
+    pending.write_text("not a folder")
+    learner = window.training.learner
+    learner.action.trigger()
+    assert not learner.runner.running
+    assert "Could not learn your handwriting" in window.banner.text()
+    assert "cannot be written" in window.banner.text()
+    assert learner.action.isEnabled() and "learning now" not in learner.action.text()
+    assert window.recognition.model_source == "fcnn"

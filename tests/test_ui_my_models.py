@@ -115,3 +115,12 @@ def test_the_delete_item_asks_first(userdata, window, qtbot):
 
 def test_without_models_the_menu_says_how_to_get_one(tmp_path, monkeypatch, window):
     assert entries(window) == ["None yet: Retrain… or Learn my handwriting"]
+
+
+def test_a_name_is_at_most_the_60_characters_the_prompt_promises(userdata, window):
+    first = userdata.models / "fcnn-retrained-1.npz"
+    assert window.training.rename_model(first, "n" * 61) is None
+    prompt = window.training.rename_dialog
+    assert "up to 60" in prompt.labelText() and prompt.textValue() == "n" * 61
+    assert first.is_file()
+    assert window.training.rename_model(first, "n" * 60) == userdata.models / f"{'n' * 60}.npz"

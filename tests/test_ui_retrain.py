@@ -438,3 +438,60 @@ def test_filling_in_a_searchs_parameters_clears_a_finished_result(
     assert "Done" not in dialog.status_label.text() and "My models" in dialog.status_label.text()
     assert kept.is_file() and kept.parent == userdata.models  # kept, as ever
     assert window.recognition.model_source == "fcnn"
+
+
+def model_action(window, model: Path, text: str):
+    """The action ``text`` ("Use", "Rename…", "Delete…") of ``model`` under Model → My models."""
+    window.training.refresh_models()
+    entry = next(
+        a for a in window.training.models_menu.actions() if a.text().startswith(model.stem + " —")
+    )
+    return next(a for a in entry.menu().actions() if a.text() == text)
+
+
+def test_a_result_renamed_or_deleted_in_my_models_is_followed_by_the_dialog(
+    qtbot, userdata, window, mnist_folder, dialog_for
+):
+    dialog = dialog_for(window, mnist_folder, epochs=1)
+    with wait_success(qtbot, dialog.runner, dialog.runner.finished, timeout=CHILD_MS):
+        assert dialog.start_training()
+    kept = Path(dialog.result_path)
+
+    # Renamed under My models before it is used: "Use this model" uses it by its new name.
+    model_action(window, kept, "Rename…").trigger()
+    prompt = window.training.rename_dialog
+    prompt.setTextValue("Mine")
+    prompt.accept()
+    mine = userdata.models / "Mine.npz"
+    assert mine.is_file() and not kept.exists()
+    with qtbot.waitSignal(window.recognition.modelChanged, timeout=10_000):
+        dialog.use_button.click()
+    assert window.recognition.model_source == str(mine)
+    assert window.banner.text() == "" and "(the new one)" in dialog.result_label.text()
+
+    # Deleted under My models: the dialog no longer shows a model that is gone.
+    model_action(window, mine, "Delete…").trigger()
+    box = window.training.delete_box
+    with qtbot.waitSignal(window.recognition.modelChanged, timeout=10_000):
+        box.button(box.StandardButton.Yes).click()
+    assert not mine.exists() and window.recognition.model_source == "fcnn"
+    assert dialog.result_label.text() == "" and not dialog.use_button.isVisible()
+    assert "deleted" in dialog.status_label.text()
+
+
+def test_a_retrain_clears_only_its_own_leftovers_not_a_learning_runs_model(
+    qtbot, userdata, window, mnist_folder, dialog_for
+):
+    # Learn my handwriting writes its model beside a retrain's, and may be saving it now.
+    pending = userdata.pending_models
+    pending.mkdir(parents=True)
+    learning = pending / "fcnn-adapted-20260101-120000.npz"
+    learning.write_bytes(b"the adapted model being written")
+    stale = pending / "fcnn-retrained-20260101-110000.npz"
+    stale.write_bytes(b"an old retrain nobody chose")
+    dialog = dialog_for(window, mnist_folder, epochs=50)
+    with wait_success(qtbot, dialog.runner, dialog.runner.started, timeout=CHILD_MS):
+        assert dialog.start_training()
+    with wait_success(qtbot, dialog.runner, dialog.runner.cancelled, timeout=10_000):
+        dialog.cancel_button.click()
+    assert learning.is_file() and not stale.exists()

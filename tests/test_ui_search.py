@@ -78,3 +78,26 @@ def test_search_from_the_menu_shows_trials_cancels_and_the_app_stays_usable(
     with qtbot.waitSignal(window.recognition.predictionReady, timeout=5000):
         mouse.draw(window.canvas, mouse.ONE)
         window.predict()
+
+
+def test_escape_closes_the_dialog_and_stops_the_search_as_close_does(
+    window, qtbot, mnist_folder, tmp_path, monkeypatch
+):
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QApplication
+
+    monkeypatch.setenv("DIGITPAD_DATA_DIR", str(tmp_path / "userdata"))
+    menu_action(window, ACTION_TEXT).trigger()
+    dialog: SearchDialog = window.search.dialog
+    dialog.data_edit.setText(str(mnist_folder))
+    dialog.trials_spin.setValue(1000)
+    dialog.epochs_spin.setValue(1)
+    dialog.start_button.click()
+    assert dialog.running
+    dialog.activateWindow()  # the key goes to the dialog, as to a user looking at it
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is dialog, timeout=5000)
+    # Nothing shows a search whose dialog is gone: Escape must not leave it running unseen.
+    with wait_success(qtbot, dialog.runner, dialog.runner.cancelled, timeout=10_000):
+        qtbot.keyClick(dialog, Qt.Key.Key_Escape)
+    assert not dialog.isVisible() and not dialog.running and not dialog.lister.running
+    assert window.search.busy() == ""

@@ -73,7 +73,16 @@ class HandwritingLearner(QObject):
             return False
         model = self.window.recognition.model
         arch = model.arch if model is not None else DEFAULT_ARCH
-        out = self.store.pending_path(arch, "adapted")
+        try:
+            self.store.clear_pending("adapted")  # left by a run that was stopped
+            out = self.store.pending_path(arch, "adapted")
+        except OSError as exc:
+            self.window.show_error(
+                "Could not learn your handwriting: DigitPad's data folder "
+                f"{self.userdata.root} cannot be written ({exc.strerror or exc}). "
+                "Check that you may write to it, and that the disk has free space."
+            )
+            return False
         args = [
             "adapt",
             "--model",

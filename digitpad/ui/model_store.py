@@ -20,14 +20,14 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from PySide6.QtCore import QObject
+from PySide6.QtCore import QObject, Signal
 
 from digitpad.networks import DEFAULT_ARCH
 from digitpad.userdata import UserData
 
 RESET_SOURCE = DEFAULT_ARCH
 KEEP_MODELS = 8  # user models kept in the data folder besides the active one
-NAME = re.compile(r"^[\w][\w .,+()-]{0,60}$")  # what a model may be renamed to
+NAME = re.compile(r"^[\w][\w .,+()-]{0,59}$")  # what a model may be renamed to
 
 
 @dataclass(frozen=True)
@@ -55,6 +55,12 @@ class UserModel:
 
 
 class ModelStore(QObject):
+    """The user's kept models; says when one is renamed or deleted, so that a view holding
+    its path (the retrain dialog's result) follows it."""
+
+    renamed = Signal(str, str)  # old path, new path
+    deleted = Signal(str)  # path
+
     def __init__(self, recognition, userdata: UserData, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.recognition = recognition
@@ -68,15 +74,16 @@ class ModelStore(QObject):
         stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
         return self.userdata.pending_models / f"{arch}-{kind}-{stamp}.npz"
 
-    def clear_pending(self) -> None:
-        """Delete finished retrains that were never chosen (and stray temporary files).
+    def clear_pending(self, kind: str = "retrained") -> None:
+        """Delete finished runs of ``kind`` that were never chosen (and their stray temporary
+        files); a run of the other kind, which may be writing its model now, is left alone.
 
         Best effort: a file that cannot be deleted now must not stop a new retrain.
         """
         folder = self.userdata.pending_models
         if folder.is_dir():
             for path in folder.iterdir():
-                if path.is_file():
+                if path.is_file() and f"-{kind}-" in path.name:
                     with contextlib.suppress(OSError):
                         path.unlink(missing_ok=True)
 
@@ -136,6 +143,7 @@ class ModelStore(QObject):
         os.replace(path, target)
         if self._is_active(path):
             self.recognition.load_model(str(target))
+        self.renamed.emit(str(path), str(target))
         return target
 
     def delete(self, path: str | os.PathLike) -> None:
@@ -144,6 +152,7 @@ class ModelStore(QObject):
         if self._is_active(path):
             self.reset()
         path.unlink(missing_ok=True)
+        self.deleted.emit(str(path))
 
     def in_use(self, path: str | os.PathLike) -> bool:
         return self._is_active(Path(path))

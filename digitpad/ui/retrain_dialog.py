@@ -294,6 +294,9 @@ class RetrainDialog(FitsTheScreen, QDialog):
         self.runner.cancelled.connect(self._on_cancelled)
         # "Model in use" is whatever is in use now, not what was when the run ended.
         self.store.recognition.modelChanged.connect(lambda *_: self._show_result())
+        # The result's file renamed or deleted under My models: the result follows it.
+        self.store.renamed.connect(self._follow_rename)
+        self.store.deleted.connect(self._follow_delete)
 
     # --- the request ------------------------------------------------------------------------
     def request(self) -> TrainRequest:
@@ -573,6 +576,21 @@ class RetrainDialog(FitsTheScreen, QDialog):
             )
             self.use_button.hide()
 
+    def _follow_rename(self, old: str, new: str) -> None:
+        """The result's file has a new name: "Use this model" uses it under that name."""
+        if self.result_path is not None and same_file(self.result_path, old):
+            self.result_path = new
+        if self._adopted is not None and same_file(self._adopted, old):
+            self._adopted = new
+
+    def _follow_delete(self, path: str) -> None:
+        """The result's file is deleted: nothing is left to use, so the result goes too."""
+        kept = self.result_path or self._adopted
+        if self.result is None or kept is None or not same_file(kept, path):
+            return
+        self._clear_result()
+        self.status_label.setText(f"The new model, {Path(path).stem}, was deleted.")
+
     def forget_result(self) -> None:
         """Clear the last run's result and chart (the dialog is opened again for a new run)."""
         if self.runner.running or self.result_path is not None:
@@ -629,6 +647,13 @@ class RetrainDialog(FitsTheScreen, QDialog):
 
     def use_model(self) -> None:
         if not self.result_path:
+            return
+        if not Path(self.result_path).is_file():
+            self._show_error(
+                f"The new model is no longer at {self.result_path}: it was moved or deleted "
+                "outside DigitPad. Retrain to make another."
+            )
+            self.use_button.hide()
             return
         try:
             path = self.store.adopt(self.result_path)

@@ -458,10 +458,20 @@ class SearchDialog(FitsTheScreen, QDialog):
             self.runner.cancel()
 
     def closeEvent(self, event) -> None:
-        self.lister.stop()
+        self._stop_children()
+        super().closeEvent(event)
+
+    def reject(self) -> None:
+        """Escape closes the dialog as Close does: the search stops rather than running on
+        with nothing on screen that shows it (finished trials stay in the study)."""
+        self._stop_children()
+        super().reject()
+
+    def _stop_children(self) -> None:
+        """The search first: once it has stopped, the dialog lists the studies again."""
         if self.running:
             self.runner.stop()
-        super().closeEvent(event)
+        self.lister.stop()
 
     # --- events from the child ----------------------------------------------------------
     def _on_event(self, event: dict) -> None:
