@@ -167,7 +167,24 @@ def test_deleting_all_corrections_in_a_read_only_folder_keeps_the_window_going(w
     undeletable(monkeypatch, stuck.name)
     assert training.delete_all() == 1
     assert training.count_action.text() == "1 corrected drawing saved"
-    assert "Deleted 1 correction" in window.statusBar().currentMessage()
+    said = window.banner.text()
+    assert "Deleted 1 correction;" in said and "1 correction could not be deleted" in said
+    assert str(training.corrections.folder) in said
+
+
+def test_exports_say_how_many_drawings_they_wrote(window, tmp_path):
+    """A blank drawing among the corrections is left out of the IDX export: the message
+    counts what was written, in words that agree with the number."""
+    training = window.training
+    training.corrections.save(drawing(), 2)
+    training.corrections.save(drawing(), 3)
+    Image.new("L", (280, 280), 255).save(training.corrections.folder / "5_blank.png")
+    assert training.export_idx(str(tmp_path / "idx")) is not None
+    assert "Exported 2 corrections as IDX" in window.statusBar().currentMessage()
+    for path in training.corrections.paths()[1:]:
+        path.unlink()
+    assert training.export_png(str(tmp_path / "png")) == 1
+    assert "Exported 1 correction as PNG" in window.statusBar().currentMessage()
 
 
 @pytest.mark.parametrize("kind", ["file", "symlink loop"])

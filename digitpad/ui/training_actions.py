@@ -361,8 +361,11 @@ class TrainingActions(QObject):
         except (CorrectionError, OSError) as exc:
             self.window.show_error(f"Could not export the corrections: {exc}")
             return None
+        # An IDX label file is an 8-byte header and a byte a label: what was written, which
+        # leaves out a drawing that is blank or went away since it was listed.
+        exported = paths[1].stat().st_size - 8
         self.window.statusBar().showMessage(
-            f"Exported {self.corrections.count()} corrections as IDX to {folder}", 8000
+            f"Exported {plural(exported, 'correction')} as IDX to {folder}", 8000
         )
         return paths
 
@@ -373,14 +376,22 @@ class TrainingActions(QObject):
             self.window.show_error(f"Could not export the corrections: {exc}")
             return None
         self.window.statusBar().showMessage(
-            f"Exported {count} corrections as PNG to {folder}", 8000
+            f"Exported {plural(count, 'correction')} as PNG to {folder}", 8000
         )
         return count
 
     def delete_all(self) -> int:
         count = self.corrections.delete_all()
         self.refresh_count()
-        self.window.statusBar().showMessage(f"Deleted {count} corrections", 5000)
+        deleted = f"Deleted {plural(count, 'correction')}"
+        left = self.corrections.count()
+        if left:
+            self.window.show_error(
+                f"{deleted}; {plural(left, 'correction')} could not be deleted from "
+                f"{self.corrections.folder}: check that you may change that folder."
+            )
+        else:
+            self.window.statusBar().showMessage(deleted, 5000)
         return count
 
     def _choose_idx_folder(self) -> None:
