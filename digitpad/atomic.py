@@ -44,7 +44,7 @@ class atomic_write:  # noqa: N801 - used like open()
         self._handle = None
 
     def __enter__(self):
-        _refuse_non_regular(self.path)
+        refuse_non_regular(self.path)
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             _remove_stale_temporaries(self.path)
@@ -79,9 +79,10 @@ class atomic_write:  # noqa: N801 - used like open()
                 self._tmp.unlink(missing_ok=True)
 
 
-def _refuse_non_regular(path: Path) -> None:
-    """Refuse to replace a folder, a device or a FIFO: renaming over ``/dev/null`` as root
-    would swap the device for a file, and none of them is a file the caller meant."""
+def refuse_non_regular(path: Path) -> None:
+    """Refuse a folder, a device or a FIFO where a file is to be written: renaming over
+    ``/dev/null`` as root would swap the device for a file, and opening a FIFO to append
+    blocks until something reads it; none of them is a file the caller meant."""
     try:
         other = path.exists() and not path.is_file()
     except (OSError, ValueError):  # cannot be looked up: creating the temporary says why

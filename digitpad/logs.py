@@ -5,11 +5,10 @@ The window shows a short message and where this file is; the file has the rest.
 
 from __future__ import annotations
 
-import errno
 import logging
-import os
-import stat
 from pathlib import Path
+
+from digitpad.atomic import refuse_non_regular
 
 LOG_NAME = "digitpad.log"
 FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -34,17 +33,6 @@ class _Brief(logging.Formatter):
             record.exc_info, record.exc_text, record.stack_info = saved
 
 
-def _refuse_non_regular(path: Path) -> None:
-    """Refuse a log "file" that is a FIFO (opening it would block the app until something
-    reads it), a device or a folder."""
-    try:
-        mode = os.stat(path).st_mode
-    except FileNotFoundError:
-        return
-    if not stat.S_ISREG(mode):
-        raise OSError(errno.EINVAL, "it is not a regular file", str(path))
-
-
 def setup_logging(log_dir: Path, level: int = logging.INFO) -> Path | None:
     """Log to ``log_dir/digitpad.log`` (1 MB × 3 files); returns the path, or None if unwritable.
 
@@ -64,7 +52,7 @@ def setup_logging(log_dir: Path, level: int = logging.INFO) -> Path | None:
     path = Path(log_dir) / LOG_NAME
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        _refuse_non_regular(path)
+        refuse_non_regular(path)
         handler = logging.handlers.RotatingFileHandler(
             path, maxBytes=1_000_000, backupCount=3, encoding="utf-8"
         )
