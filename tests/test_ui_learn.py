@@ -15,11 +15,12 @@ from PySide6.QtCore import QPoint, Qt
 
 pytest_plugins = ["ui_helpers"]
 
+from conftest import alive  # noqa: E402
 from ui_helpers import wait_success  # noqa: E402
 
 from digitpad.assets import bundled_model_path  # noqa: E402
 from digitpad.model_file import load_model  # noqa: E402
-from digitpad.ui.learning import learned_message  # noqa: E402
+from digitpad.ui.learning import LEARN, STOP, learned_message  # noqa: E402
 from digitpad.userdata import UserData  # noqa: E402
 
 CHILD_MS = 300_000
@@ -62,8 +63,9 @@ def learn(qtbot, learner) -> str:
     learning fails."""
     with wait_success(qtbot, learner.runner, learner.learned, timeout=CHILD_MS) as blocker:
         learner.action.trigger()
-        assert not learner.action.isEnabled(), "one learning run at a time"
-        assert "learning now" in learner.action.text()  # greyed out, and why
+        # One run at a time: while it runs the same entry stops it.
+        assert learner.action.isEnabled() and learner.action.text() == STOP
+    assert learner.action.text() == LEARN
     return blocker.args[0]
 
 
@@ -283,5 +285,123 @@ def test_learning_when_the_data_folder_cannot_be_written_says_so(
     assert not learner.runner.running
     assert "Could not learn your handwriting" in window.banner.text()
     assert "cannot be written" in window.banner.text()
-    assert learner.action.isEnabled() and "learning now" not in learner.action.text()
+    assert learner.action.isEnabled() and learner.action.text() == LEARN
     assert window.recognition.model_source == "fcnn"
+
+
+def start_learning(qtbot, learner) -> int:
+    """Start learning from the Model menu and wait until the child is at work; its pid."""
+    with wait_success(qtbot, learner.runner, learner.runner.progress, timeout=CHILD_MS):
+        learner.action.trigger()
+    return learner.runner.pid()
+
+
+def test_learning_can_be_stopped_from_the_same_menu_entry(qtbot, window, mouse, private_user_data):
+    read(window, qtbot, mouse, mouse.SEVEN)
+    click_bar(window, qtbot, 1)
+    learner = window.training.learner
+    pid = start_learning(qtbot, learner)
+    assert "Stop learning my handwriting" in window.statusBar().currentMessage()
+    assert learner.action.text() == STOP and "Stop" in learner.action.toolTip()
+    with wait_success(qtbot, learner.runner, learner.runner.cancelled, timeout=10_000):
+        learner.action.trigger()
+    qtbot.waitUntil(lambda: not alive(pid), timeout=5000)
+    assert learner.action.text() == LEARN and learner.action.isEnabled()
+    assert "the model in use is unchanged" in window.statusBar().currentMessage()
+    assert window.recognition.model_source == "fcnn"
+    data = UserData(private_user_data)
+    assert list(data.pending_models.iterdir()) == [], "nothing half-written is left"
+    assert list(data.models.glob("*.npz")) == [], "no model is kept"
+
+
+def test_closing_the_window_while_learning_asks_then_stops_it(
+    qtbot, window, mouse, private_user_data
+):
+    read(window, qtbot, mouse, mouse.SEVEN)
+    click_bar(window, qtbot, 1)
+    learner = window.training.learner
+    pid = start_learning(qtbot, learner)
+    window.close()
+    box = window.quit_box
+    assert box.isVisible() and "Learning your handwriting is still running" in box.text()
+    assert learner.runner.running, "asking stops nothing"
+    quit_button = next(b for b in box.buttons() if b.text() == "Quit and stop it")
+    quit_button.click()
+    assert not window.isVisible() and not learner.runner.running
+    qtbot.waitUntil(lambda: not alive(pid), timeout=5000)
+    assert list(UserData(private_user_data).pending_models.iterdir()) == []
+
+
+def test_learning_twice_in_a_row_starts_from_the_adapted_model(
+    qtbot, window, mouse, private_user_data
+):
+    learner = window.training.learner
+    read(window, qtbot, mouse, mouse.SEVEN)
+    click_bar(window, qtbot, 1)  # one correction is enough to learn from
+    first = learn(qtbot, learner)
+    assert "from 1 correction in" in window.banner.text()
+    qtbot.waitUntil(lambda: window.recognition.model_source == first, timeout=10_000)
+    read(window, qtbot, mouse, mouse.ONE)
+    click_bar(window, qtbot, 7)
+    second = learn(qtbot, learner)
+    assert second != first and Path(first).is_file()
+    assert load_model(second).meta["adapted"]["from"] == first
+    assert load_model(second).meta["adapted"]["corrections"] == 2
+    qtbot.waitUntil(lambda: window.recognition.model_source == second, timeout=10_000)
+
+
+def test_an_adapted_model_damaged_afterwards_is_said_and_the_old_one_kept(
+    qtbot, window, mouse, private_user_data
+):
+    read(window, qtbot, mouse, mouse.SEVEN)
+    click_bar(window, qtbot, 1)
+    path = learn(qtbot, window.training.learner)
+    qtbot.waitUntil(lambda: window.recognition.model_source == path, timeout=10_000)
+    with qtbot.waitSignal(window.recognition.modelChanged, timeout=10_000):
+        window.training.reset_action.trigger()
+    Path(path).write_bytes(Path(path).read_bytes()[:300])  # a disk error, a bad copy
+    window.training.refresh_models()
+    (entry,) = window.training.models_menu.actions()
+    assert "unreadable" in entry.text()
+    use = entry.menu().actions()[0]
+    assert not use.isEnabled()
+    with qtbot.waitSignal(window.recognition.modelFailed, timeout=10_000):
+        window.choose_model(path)
+    assert window.recognition.model_source == "fcnn"
+    assert "Could not load the model" in window.banner.text()
+
+
+def test_learning_from_200_corrections_while_a_retrain_runs(
+    qtbot, window, mouse, private_user_data, mnist_folder
+):
+    rng = np.random.default_rng(3)
+    for _ in range(200):  # the real save path: a drawing on the canvas, recognised, corrected
+        window.clear()
+        mouse.draw(window.canvas, my_three(rng))
+        with qtbot.waitSignal(window.recognition.predictionReady, timeout=5000):
+            window.predict()
+        assert window.training.correct(3) is not None
+    assert window.training.corrections.count() == 200
+    dialog = window.training.open_retrain()
+    dialog.folder_radio.setChecked(True)
+    dialog.folder_edit.setText(str(mnist_folder))
+    dialog.epochs_spin.setValue(200)
+    dialog.extra_args = ["--device", "cpu"]
+    with wait_success(qtbot, dialog.runner, dialog.runner.started, timeout=CHILD_MS):
+        assert dialog.start_training()
+
+    learner = window.training.learner
+    overlapped = []
+    learner.runner.started.connect(lambda _: overlapped.append(dialog.runner.running))
+    path = learn(qtbot, learner)
+
+    assert overlapped == [True], "the learning ran while the retrain did"
+    qtbot.waitUntil(lambda: window.recognition.model_source == path, timeout=10_000)
+    assert load_model(path).meta["adapted"]["corrections"] == 200
+    if dialog.runner.running:
+        with wait_success(qtbot, dialog.runner, dialog.runner.finished, timeout=CHILD_MS):
+            pass
+    # Each run kept its own model; the retrain's waits to be chosen, the adapted one is in use.
+    assert Path(dialog.result_path).is_file() and Path(path).is_file()
+    assert window.recognition.model_source == path
+    assert "no recorded test accuracy" in dialog.result_label.text()

@@ -495,3 +495,26 @@ def test_a_retrain_clears_only_its_own_leftovers_not_a_learning_runs_model(
     with wait_success(qtbot, dialog.runner, dialog.runner.cancelled, timeout=10_000):
         dialog.cancel_button.click()
     assert learning.is_file() and not stale.exists()
+
+
+def test_use_this_model_with_a_file_damaged_since_says_it_is_not_in_use(
+    qtbot, userdata, window, mnist_folder, dialog_for
+):
+    dialog = dialog_for(window, mnist_folder, epochs=1)
+    adopted = []
+    dialog.modelAdopted.connect(adopted.append)
+    with wait_success(qtbot, dialog.runner, dialog.runner.finished, timeout=CHILD_MS):
+        assert dialog.start_training()
+    kept = Path(dialog.result_path)
+    kept.write_bytes(kept.read_bytes()[:200])  # damaged on disk before it is used
+    with qtbot.waitSignal(window.recognition.modelFailed, timeout=10_000):
+        qtbot.mouseClick(dialog.use_button, Qt.MouseButton.LeftButton)
+        assert dialog.use_button.text() == "Loading…" and not dialog.use_button.isEnabled()
+    assert window.recognition.model_source == "fcnn"
+    assert dialog.use_button.text() != "In use" and not dialog.use_button.isEnabled()
+    assert "(the new one)" not in dialog.result_label.text()
+    assert "could not be loaded" in dialog.result_label.text()
+    assert "Now using" not in dialog.status_label.text()
+    assert "current model is unchanged" in dialog.status_label.text()
+    assert dialog.error_label.isVisible() and "could not be loaded" in dialog.error_label.text()
+    assert adopted == [] and "Now using" not in window.statusBar().currentMessage()

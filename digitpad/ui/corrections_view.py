@@ -56,11 +56,11 @@ class CorrectionsView(QDialog):
         self.summary = QLabel(self)
         self.label_combo = QComboBox(self)
         self.label_combo.addItems([str(d) for d in range(10)])
-        self.relabel_button = QPushButton("Relabel as", self)
+        self.relabel_button = QPushButton("&Relabel as", self)
         self.relabel_button.clicked.connect(
             lambda: self.relabel(int(self.label_combo.currentText()))
         )
-        self.delete_button = QPushButton("Delete", self)
+        self.delete_button = QPushButton("&Delete", self)
         self.delete_button.clicked.connect(self.delete_selected)
         close = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
         close.rejected.connect(self.reject)
@@ -70,6 +70,8 @@ class CorrectionsView(QDialog):
         actions.addWidget(self.label_combo)
         actions.addStretch(1)
         actions.addWidget(self.delete_button)
+        # Tab follows the screen: the button, then the digit it relabels as.
+        QWidget.setTabOrder(self.relabel_button, self.label_combo)
         layout = QVBoxLayout(self)
         layout.addWidget(self.summary)
         layout.addWidget(self.list, 1)

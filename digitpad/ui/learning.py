@@ -9,6 +9,7 @@ torch or blocks the window.
 
 from __future__ import annotations
 
+import contextlib
 import time
 
 from PySide6.QtCore import QObject, Signal
@@ -18,7 +19,10 @@ from digitpad.networks import DEFAULT_ARCH
 from digitpad.ui.child_process import ChildProcess
 from digitpad.words import plural
 
-LEARNING_NOW = "&Learn my handwriting (learning now…)"
+LEARN = "&Learn my handwriting"
+# While it runs the same menu entry stops it: where the user started it, they find the way back.
+STOP = "Stop &learning my handwriting"
+STOP_HINT = "Model → Stop learning my handwriting stops it"
 
 
 class HandwritingLearner(QObject):
@@ -37,26 +41,33 @@ class HandwritingLearner(QObject):
         self.runner.progress.connect(self._on_progress)
         self.runner.finished.connect(self._on_finished)
         self.runner.failed.connect(self._on_failed)
-        self.runner.cancelled.connect(
-            lambda: window.statusBar().showMessage(
-                "Stopped learning your handwriting; nothing changed.", 5000
-            )
-        )
-        self.action = QAction("&Learn my handwriting", window)
-        self.action.setToolTip("Adapt the current model to your corrected drawings (seconds)")
-        self.action.triggered.connect(self.start)
+        self.runner.cancelled.connect(self._on_cancelled)
+        self.action = QAction(LEARN, window)
+        self.action.triggered.connect(self._toggle)
         self._started = 0.0
 
     def refresh(self, count: int) -> None:
-        """Enable the action when there are corrections and nothing is learning already."""
-        self.action.setEnabled(count > 0 and not self.runner.running)
+        """Offer learning when there are corrections, and stopping while it runs."""
+        running = self.runner.running
+        self.action.setEnabled(running or count > 0)
+        self.action.setText(action_text(running, count))
+        self.action.setToolTip(
+            "Stop learning; the model in use stays as it is"
+            if running
+            else "Adapt the current model to your corrected drawings (seconds)"
+        )
+
+    def _toggle(self) -> None:
         if self.runner.running:
-            text = LEARNING_NOW
-        elif count:
-            text = "&Learn my handwriting"
+            self.stop()
         else:
-            text = "&Learn my handwriting (correct a drawing first)"
-        self.action.setText(text)
+            self.start()
+
+    def stop(self) -> None:
+        """Stop a learning run: the child is asked to end and nothing it wrote is kept."""
+        if self.runner.running:
+            self.window.statusBar().showMessage("Stopping the learning…")
+            self.runner.cancel()
 
     def source(self) -> str:
         """The model to adapt: the one in use, a bundled one by its name."""
@@ -96,16 +107,31 @@ class HandwritingLearner(QObject):
             "--background",
         ]
         self._started = time.monotonic()
-        self.action.setEnabled(False)
-        self.action.setText(LEARNING_NOW)
-        self.window.statusBar().showMessage(
-            f"Learning your handwriting from {plural(count, 'correction')}…"
-        )
         self.runner.start(args, env=self.userdata.child_environment())
+        self.refresh(count)
+        if not self.runner.running:  # could not start: already said in the strip
+            return False
+        self.window.statusBar().showMessage(
+            f"Learning your handwriting from {plural(count, 'correction')}… ({STOP_HINT})"
+        )
         return True
 
     def _on_progress(self, fraction: float, _eta: float, _epoch: int) -> None:
-        self.window.statusBar().showMessage(f"Learning your handwriting… {fraction:.0%}")
+        self.window.statusBar().showMessage(
+            f"Learning your handwriting… {fraction:.0%} ({STOP_HINT})"
+        )
+
+    def _on_cancelled(self) -> None:
+        self._discard_pending()
+        self.refresh(self.corrections.count())
+        self.window.statusBar().showMessage(
+            "Stopped learning your handwriting; the model in use is unchanged.", 5000
+        )
+
+    def _discard_pending(self) -> None:
+        """A stopped run may have written its model (or part of it) just before it ended."""
+        with contextlib.suppress(OSError):  # unreadable now: the next run clears it
+            self.store.clear_pending("adapted")
 
     def _on_finished(self, path: str, done: dict) -> None:
         self.refresh(self.corrections.count())
@@ -133,6 +159,14 @@ class HandwritingLearner(QObject):
 
     def shutdown(self) -> None:
         self.runner.stop()
+        self._discard_pending()
+
+
+def action_text(running: bool, count: int) -> str:
+    """The menu entry: stop while running, else learn (and what it needs first)."""
+    if running:
+        return STOP
+    return LEARN if count else f"{LEARN} (correct a drawing first)"
 
 
 def learned_message(count: object, seconds: float) -> str:

@@ -125,15 +125,15 @@ class MainWindow(QMainWindow):
         self.bars = ProbabilityBars(self)
         self.model_view = ModelInputView(self)
         # Made in the order they stand on screen, which is the order Tab visits them.
-        self.why_check = QCheckBox("Why this answer", self)
+        self.why_check = QCheckBox("&Why this answer", self)
         self.why_check.setToolTip(
             "Tint the pixels that made the answer win (blue) and those that pushed "
             "towards the runner-up (red)"
         )
-        self.live_check = QCheckBox("Live prediction", self)
-        self.predict_button = QPushButton("Predict", self)
+        self.live_check = QCheckBox("&Live prediction", self)
+        self.predict_button = QPushButton("&Predict", self)
         self.predict_button.setToolTip("Recognise the drawing (Enter)")
-        self.clear_button = QPushButton("Clear", self)
+        self.clear_button = QPushButton("&Clear", self)
         self.clear_button.setToolTip("Empty the canvas (Esc or Delete)")
         self.model_label = QLabel(self)
         self.statusBar().addPermanentWidget(self.model_label)

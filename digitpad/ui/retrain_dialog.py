@@ -142,6 +142,7 @@ def plain_error(message: str, kind: str = "bug") -> str:
 
 
 NOT_FINISHED = "Training did not finish; the current model is unchanged."
+NOT_IN_USE = "The new model is not in use; the current model is unchanged."
 
 
 class RetrainDialog(FitsTheScreen, QDialog):
@@ -174,6 +175,8 @@ class RetrainDialog(FitsTheScreen, QDialog):
         self.result_path: str | None = None
         self.result: dict | None = None
         self._adopted: str | None = None
+        # The kept model "Use this model" asked the window to load, until it has loaded or failed.
+        self._loading: str | None = None
         self._pending: Path | None = None
         self._clicked = time.monotonic()  # when Start was pressed: the wait the user sees
         self._build()
@@ -185,14 +188,16 @@ class RetrainDialog(FitsTheScreen, QDialog):
     # --- composition ----------------------------------------------------------------------
     def _build(self) -> None:
         source_box = QGroupBox("Training data", self)
-        self.folder_radio = QRadioButton("MNIST files in a folder:", source_box)
-        self.download_radio = QRadioButton("Download MNIST into DigitPad's data folder", source_box)
+        self.folder_radio = QRadioButton("&MNIST files in a folder:", source_box)
+        self.download_radio = QRadioButton(
+            "Do&wnload MNIST into DigitPad's data folder", source_box
+        )
         self.source_group = QButtonGroup(self)
         self.source_group.addButton(self.folder_radio)
         self.source_group.addButton(self.download_radio)
         self.folder_edit = QLineEdit(source_box)
         self.folder_edit.setPlaceholderText("folder with train-images-idx3-ubyte etc.")
-        self.browse_button = QPushButton("Browse…", source_box)
+        self.browse_button = QPushButton("&Browse…", source_box)
         self.download_note = QLabel(str(self.userdata.mnist), source_box)
         self.download_note.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         folder_row = QHBoxLayout()
@@ -217,15 +222,15 @@ class RetrainDialog(FitsTheScreen, QDialog):
         self.batch_spin = QSpinBox(self)
         self.batch_spin.setRange(*BATCH_RANGE)
         self.corrections_check = QCheckBox(self)
-        self.defaults_button = QPushButton("Defaults", self)
+        self.defaults_button = QPushButton("&Defaults", self)
         self.tuned_label = QLabel("", self)
         self.tuned_label.setWordWrap(True)
         self.tuned_label.hide()
         form = QFormLayout()
-        form.addRow("Architecture", self.arch_combo)
-        form.addRow("Epochs", self.epochs_spin)
-        form.addRow("Learning rate", self.lr_spin)
-        form.addRow("Batch size", self.batch_spin)
+        form.addRow("&Architecture", self.arch_combo)
+        form.addRow("&Epochs", self.epochs_spin)
+        form.addRow("&Learning rate", self.lr_spin)
+        form.addRow("Batch si&ze", self.batch_spin)
         form.addRow("", self.tuned_label)
         form.addRow("", self.corrections_check)
 
@@ -246,9 +251,9 @@ class RetrainDialog(FitsTheScreen, QDialog):
         self.use_button = QPushButton("Use this model", self)
         self.use_button.hide()
 
-        self.start_button = QPushButton("Start training", self)
+        self.start_button = QPushButton("&Start training", self)
         self.start_button.setDefault(True)
-        self.cancel_button = QPushButton("Cancel training", self)
+        self.cancel_button = QPushButton("&Cancel training", self)
         self.close_button = QPushButton("Close", self)
         buttons = QHBoxLayout()
         buttons.addWidget(self.defaults_button)
@@ -269,6 +274,9 @@ class RetrainDialog(FitsTheScreen, QDialog):
         body.addWidget(self.error_label)
         body.addLayout(result_row)
         self.scroll = scrolling(body, self)
+        # Tab goes from field to field (each scrolled into view), never to the area itself,
+        # which would take the focus with nothing to show for it.
+        self.scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         layout = QVBoxLayout(self)
         layout.addWidget(self.scroll, 1)
         layout.addLayout(buttons)
@@ -293,7 +301,8 @@ class RetrainDialog(FitsTheScreen, QDialog):
         self.runner.failed.connect(self._on_failed)
         self.runner.cancelled.connect(self._on_cancelled)
         # "Model in use" is whatever is in use now, not what was when the run ended.
-        self.store.recognition.modelChanged.connect(lambda *_: self._show_result())
+        self.store.recognition.modelChanged.connect(self._on_model_changed)
+        self.store.recognition.modelFailed.connect(self._on_model_failed)
         # The result's file renamed or deleted under My models: the result follows it.
         self.store.renamed.connect(self._follow_rename)
         self.store.deleted.connect(self._follow_delete)
@@ -397,9 +406,9 @@ class RetrainDialog(FitsTheScreen, QDialog):
     def refresh_corrections(self) -> None:
         count = self.corrections.count()
         self.corrections_check.setText(
-            f"Include my corrected drawings ({count} saved)"
+            f"&Include my corrected drawings ({count} saved)"
             if count
-            else "Include my corrected drawings (none saved yet)"
+            else "&Include my corrected drawings (none saved yet)"
         )
         self.corrections_check.setEnabled(count > 0 and not self.runner.running)
 
@@ -542,6 +551,7 @@ class RetrainDialog(FitsTheScreen, QDialog):
         )
         self._show_result()
         self._reveal(self.use_button)
+        self.use_button.setFocus()  # the next step, one key press away (Space or Enter)
 
     def _show_result(self) -> None:
         """The finished run's accuracy next to the model in use now (called again whenever
@@ -599,7 +609,7 @@ class RetrainDialog(FitsTheScreen, QDialog):
 
     def _clear_result(self) -> None:
         """The view of the last run, gone (its model file, if any, stays where it was kept)."""
-        self.result_path, self.result, self._adopted = None, None, None
+        self.result_path, self.result, self._adopted, self._loading = None, None, None, None
         self.chart.clear()
         self.progress_bar.setValue(0)
         self.progress_bar.hide()
@@ -646,7 +656,8 @@ class RetrainDialog(FitsTheScreen, QDialog):
         QTimer.singleShot(0, self, lambda: self.scroll.ensureWidgetVisible(widget))
 
     def use_model(self) -> None:
-        if not self.result_path:
+        """Ask the window to load the new model; "In use" is said only once it has loaded."""
+        if not self.result_path or self._loading:
             return
         if not Path(self.result_path).is_file():
             self._show_error(
@@ -662,14 +673,40 @@ class RetrainDialog(FitsTheScreen, QDialog):
                 f"Could not keep the new model in {self.userdata.models}: {os_reason(exc)}"
             )
             return
-        self.result_path, self._adopted = None, str(path)
+        self._loading = str(path)
+        self.result_path = str(path)
+        self.error_label.hide()
         self.use_button.setEnabled(False)
-        self.use_button.setText("In use")
-        self.status_label.setText(f"Now using the new model, {path.stem}.")
-        self.result_label.setText(  # loading it ends in modelChanged, which says it again
-            f"Model in use: <b>{percent(accuracy_of(self.result))}</b> test accuracy (the new one)"
+        self.use_button.setText("Loading…")
+        self.status_label.setText(f"Loading the new model, {path.stem}…")
+
+    def _on_model_changed(self, _model: object, source: str) -> None:
+        loading, self._loading = self._loading, None
+        self._show_result()
+        if loading is not None and same_file(source, loading):
+            self.status_label.setText(f"Now using the new model, {Path(loading).stem}.")
+            self.modelAdopted.emit(loading)
+
+    def _on_model_failed(self, message: str, source: str) -> None:
+        """The new model's file would not load (damaged since it was written): the model in
+        use stays, and the dialog says so rather than calling the new one in use."""
+        loading = self._loading
+        if loading is None or not same_file(source, loading):
+            return
+        self._loading = None
+        self.result_path = None
+        self.use_button.setText("Could not be used")
+        self.use_button.setEnabled(False)
+        self.result_label.setText(
+            f"New model: <b>{percent(accuracy_of(self.result))}</b> test accuracy, "
+            "but its file could not be loaded"
+            f"<br>Model in use: {percent(self.current_accuracy())} (unchanged)"
         )
-        self.modelAdopted.emit(str(path))
+        self.status_label.setText(NOT_IN_USE)
+        self._show_error(
+            f"The new model could not be loaded: {message.strip()}\n"
+            "Retrain to make another, or delete it under Model → My models."
+        )
 
     def shutdown(self) -> None:
         """Stop any run and wait for the child to end (the window is closing)."""

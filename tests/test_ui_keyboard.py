@@ -1,0 +1,120 @@
+"""The window and its dialogs with the keyboard alone: Tab follows the screen, Alt+letter
+reaches each control, Enter and Escape do what the button rows say."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QAbstractButton, QApplication, QScrollArea
+
+pytest_plugins = ["ui_helpers"]
+
+ALT = Qt.KeyboardModifier.AltModifier
+
+
+def tab_stops(qtbot, top, count: int) -> list:
+    """The widgets Tab visits from the one with focus now, in order."""
+    seen = []
+    for _ in range(count):
+        qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Tab)
+        seen.append(QApplication.focusWidget())
+    return seen
+
+
+def active(qtbot, widget) -> None:
+    widget.activateWindow()
+    qtbot.waitUntil(widget.isActiveWindow, timeout=3000)
+
+
+def test_main_window_tab_order_follows_the_screen_and_focus_shows(qtbot, window, mouse):
+    active(qtbot, window)
+    window.canvas.setFocus()
+    stops = tab_stops(qtbot, window, 5)
+    assert stops == [
+        window.why_check,
+        window.live_check,
+        window.predict_button,
+        window.clear_button,
+        window.canvas,
+    ]
+    # The canvas says it has the focus with its border, in the highlight colour.
+    edge = (0, window.canvas.height() // 2)
+    focused = window.canvas.grab().toImage().pixelColor(*edge)
+    window.why_check.setFocus()
+    unfocused = window.canvas.grab().toImage().pixelColor(*edge)
+    assert focused != unfocused
+
+
+def test_main_window_controls_have_keys(qtbot, window, mouse):
+    active(qtbot, window)
+    mnemonics = {
+        window.why_check: Qt.Key.Key_W,
+        window.live_check: Qt.Key.Key_L,
+        window.predict_button: Qt.Key.Key_P,
+        window.clear_button: Qt.Key.Key_C,
+    }
+    for button, key in mnemonics.items():
+        assert f"&{QApplication.translate('', chr(key)).upper()}" in button.text().upper()
+    before = window.why_check.isChecked()
+    qtbot.keyClick(window, Qt.Key.Key_W, ALT)  # clicks it, as a mouse would, on a timer
+    qtbot.waitUntil(lambda: window.why_check.isChecked() != before, timeout=3000)
+    mouse.draw(window.canvas, mouse.SEVEN)
+    qtbot.keyClick(window, Qt.Key.Key_C, ALT)
+    qtbot.waitUntil(lambda: window.canvas.is_empty, timeout=3000)
+
+
+def test_retrain_dialog_by_keyboard(qtbot, window, private_user_data):
+    window.training.retrain_action.trigger()
+    dialog = window.training.dialog
+    active(qtbot, dialog)
+    assert QApplication.focusWidget() is dialog.start_button  # Enter starts, as it says
+    qtbot.keyClick(dialog, Qt.Key.Key_E, ALT)
+    assert dialog.epochs_spin.hasFocus()
+    qtbot.keyClick(dialog, Qt.Key.Key_Z, ALT)
+    assert dialog.batch_spin.hasFocus()
+    qtbot.keyClick(dialog, Qt.Key.Key_W, ALT)
+    qtbot.waitUntil(dialog.download_radio.isChecked, timeout=3000)
+    # Every Tab stop is a control that shows it has the focus, never the scrolling area.
+    stops = tab_stops(qtbot, dialog, 20)
+    assert not any(isinstance(w, QScrollArea) for w in stops)
+    assert dialog.start_button in stops and dialog.close_button in stops
+    qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Escape)
+    assert not dialog.isVisible() and window.isVisible()
+
+
+def test_corrections_view_by_keyboard(qtbot, window, mouse):
+    for digit in (1, 2):
+        window.clear()
+        mouse.draw(window.canvas, mouse.SEVEN)
+        with qtbot.waitSignal(window.recognition.predictionReady, timeout=5000):
+            window.predict()
+        window.training.correct(digit)
+    view = window.training.show_corrections()
+    qtbot.addWidget(view)
+    active(qtbot, view)
+    view.list.setFocus()
+    qtbot.waitUntil(lambda: view.list.visualItemRect(view.list.item(1)).isValid(), timeout=3000)
+    qtbot.keyClick(view.list, Qt.Key.Key_Space)  # the newest, current once the list has focus
+    assert view.list.selectedItems()
+    stops = tab_stops(qtbot, view, 4)
+    assert stops[:3] == [view.relabel_button, view.label_combo, view.delete_button]
+    assert isinstance(stops[3], QAbstractButton) and "Close" in stops[3].text()
+    qtbot.keyClick(view, Qt.Key.Key_D, ALT)  # Delete
+    qtbot.waitUntil(lambda: window.training.corrections.count() == 1, timeout=3000)
+    qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Escape)
+    assert not view.isVisible()
+
+
+def test_quit_question_keys_never_stop_a_run_by_accident(qtbot, window, mouse):
+    mouse.draw(window.canvas, mouse.SEVEN)
+    with qtbot.waitSignal(window.recognition.predictionReady, timeout=5000):
+        window.predict()
+    window.training.correct(1)
+    learner = window.training.learner
+    learner.action.trigger()
+    window.close()
+    box = window.quit_box
+    active(qtbot, box)
+    qtbot.keyClick(box, Qt.Key.Key_Return)
+    assert window.isVisible() and learner.runner.running
+    learner.action.trigger()  # Stop learning my handwriting
+    qtbot.waitUntil(lambda: not learner.runner.running, timeout=10_000)
