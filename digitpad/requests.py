@@ -14,7 +14,7 @@ import math
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote, unquote, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit, urlunsplit
 
 from digitpad import best_params
 from digitpad import training_defaults as defaults
@@ -172,8 +172,8 @@ class SearchRequest:
 
     def environment(self) -> dict[str, str]:
         """Extra environment for the child: the shared database's password, if the URL had one."""
-        password = urlsplit(self.storage).password if self.storage else None
-        return {PASSWORD_ENV: unquote(password)} if password else {}
+        password = password_in(self.storage) if self.storage else None
+        return {PASSWORD_ENV: password} if password else {}
 
     def to_dict(self) -> dict[str, Any]:
         """What is remembered: everything but the password."""
@@ -229,14 +229,52 @@ def with_password(url: str, password: str) -> str:
     return urlunsplit(parts._replace(netloc=f"{user}:{quote(password, safe='')}@{host}"))
 
 
-def without_password(url: str) -> str:
-    """``url`` with its password removed (what is remembered, shown and put on a command line)."""
+def _userinfo(url: str) -> tuple[str, str, str] | None:
+    """``url`` as (``scheme://``, user info, the rest) split at its last ``@``, or None.
+
+    Not :func:`urlsplit`'s split: a password typed with ``/``, ``?`` or ``#`` in it
+    would end its netloc early and leave the password in the path, shown and remembered.
+    """
+    head, sep, tail = url.partition("://")
+    userinfo, at, rest = tail.rpartition("@")
+    if not sep or not at or ":" not in userinfo:
+        return None
+    return head + sep, userinfo, rest
+
+
+def _query_password(url: str, mask: str = "") -> tuple[str, str | None]:
+    """``url`` without a ``password=`` query parameter (libpq takes one), or with ``mask`` as
+    its value, and the password."""
     try:
         parts = urlsplit(url)
     except ValueError:
+        return url, None
+    pairs = parse_qsl(parts.query, keep_blank_values=True)
+    found = [v for k, v in pairs if k == "password"]
+    if not found:
+        return url, None
+    kept = [(k, mask if k == "password" else v) for k, v in pairs if mask or k != "password"]
+    return urlunsplit(parts._replace(query=urlencode(kept, safe="*"))), found[-1]
+
+
+def password_in(url: str) -> str | None:
+    """The password ``url`` carries (after the user, or as ``password=``), or None."""
+    split = _userinfo(url)
+    if split is not None:
+        return unquote(split[1].split(":", 1)[1]) or None
+    return _query_password(url)[1] or None
+
+
+def without_password(url: str, mask: str = "") -> str:
+    """``url`` with its password removed (what is remembered, shown and put on a command
+    line), or replaced by ``mask``; empty when ``url`` is not a URL at all."""
+    split = _userinfo(url)
+    if split is not None:
+        head, userinfo, rest = split
+        user = userinfo.split(":", 1)[0] + (f":{mask}" if mask else "")
+        url = f"{head}{user}@{rest}" if user else head + rest
+    try:
+        urlsplit(url)
+    except ValueError:
         return ""
-    userinfo, at, host = parts.netloc.rpartition("@")
-    if not at or ":" not in userinfo:
-        return url
-    user = userinfo.split(":", 1)[0]
-    return urlunsplit(parts._replace(netloc=f"{user}@{host}" if user else host))
+    return _query_password(url, mask)[0]

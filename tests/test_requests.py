@@ -132,3 +132,31 @@ def test_a_typed_password_joins_the_address_only_in_memory(tmp_path):
     assert request.environment() == {PASSWORD_ENV: "p@ss:/word"}
     assert "p@ss" not in " ".join(request.argv(tmp_path)) and request.problem() is None
     assert with_password("postgresql://ann:old@h/db", "") == "postgresql://ann:old@h/db"
+
+
+@pytest.mark.parametrize(
+    ("url", "password", "shown"),
+    [
+        # A password typed into the address with characters a URL ends its host part at.
+        ("postgresql://ann:pa/ss@h/db", "pa/ss", "postgresql://ann@h/db"),
+        ("postgresql://ann:pa?ss@h/db", "pa?ss", "postgresql://ann@h/db"),
+        ("postgresql://ann:pa#ss@h:5432/db", "pa#ss", "postgresql://ann@h:5432/db"),
+        # libpq also takes the password as a parameter of the address.
+        ("postgresql://ann@h/db?password=s3cret", "s3cret", "postgresql://ann@h/db"),
+        (
+            "postgresql://ann@h/db?sslmode=require&password=s3cret",
+            "s3cret",
+            "postgresql://ann@h/db?sslmode=require",
+        ),
+    ],
+)
+def test_a_password_anywhere_in_the_address_is_never_shown_or_remembered(
+    tmp_path, url, password, shown
+):
+    request = SearchRequest(folder=str(tmp_path), storage=url)
+    assert request.problem() is None
+    assert without_password(url) == shown
+    assert _option(request.argv(tmp_path), "--storage") == shown
+    assert request.environment() == {PASSWORD_ENV: password}
+    assert password not in str(request.to_dict())
+    assert password not in str(SearchRequest.from_dict(request.to_dict()))

@@ -365,3 +365,50 @@ def test_a_trial_that_ran_every_epoch_is_never_pruned():
     assert last == {"value": 0.9, "epoch": 3} and events[-1]["event"] == "epoch"
     with pytest.raises(optuna.TrialPruned):
         objective._on_progress(AlwaysPrune(), last, epoch(2))
+
+
+def test_resuming_a_finished_study_reports_the_test_score_of_its_retrained_best(
+    mnist_folder, storage, tmp_path, capsys
+):
+    args = [*common(mnist_folder, storage, tmp_path), "--trials", "1", "--study-name", "again"]
+    code, lines, err = run_cli(capsys, *args, "--progress", "jsonl")
+    assert code == 0, err
+    first = lines[-1]
+    assert first["test_accuracy"] is not None
+    (search.user_data_dir() / best_params.FILE_NAME).unlink()  # only the study remembers it
+
+    code, lines, err = run_cli(capsys, *args, "--progress", "jsonl")
+    assert code == 0, err
+    again = lines[-1]
+    assert again["final_by_another_worker"] and again["best_trial"] == first["best_trial"]
+    assert again["test_accuracy"] == first["test_accuracy"]
+    assert best_params.load(search.user_data_dir())["test_accuracy"] == first["test_accuracy"]
+
+
+def test_a_worker_that_does_not_retrain_keeps_the_test_score_already_saved(
+    mnist_folder, storage, tmp_path, capsys
+):
+    args = [*common(mnist_folder, storage, tmp_path), "--trials", "1", "--study-name", "kept"]
+    code, lines, err = run_cli(capsys, *args, "--progress", "jsonl")
+    assert code == 0, err
+    score = lines[-1]["test_accuracy"]
+    assert best_params.load(search.user_data_dir())["test_accuracy"] == score is not None
+
+    code, lines, err = run_cli(capsys, *args, "--no-final", "--progress", "jsonl")
+    assert code == 0, err
+    assert best_params.load(search.user_data_dir())["test_accuracy"] == score
+
+
+@pytest.mark.parametrize(
+    ("url", "password"),
+    [
+        ("postgresql://ann:pa/ss@h/db", "pa/ss"),
+        ("postgresql://ann:s3cr@t@h/db", "s3cr@t"),
+        ("postgresql://ann@h/db?password=s3cret", "s3cret"),
+        ("garbage:s3cret@h", "s3cret"),
+    ],
+)
+def test_a_storage_url_is_shown_without_its_password_wherever_it_is(url, password):
+    shown = search.redact(url)
+    assert password not in shown and "h" in shown
+    assert not any(part in shown for part in password.split("@") if len(part) > 1)

@@ -101,3 +101,26 @@ def test_escape_closes_the_dialog_and_stops_the_search_as_close_does(
         qtbot.keyClick(dialog, Qt.Key.Key_Escape)
     assert not dialog.isVisible() and not dialog.running and not dialog.lister.running
     assert window.search.busy() == ""
+
+
+def test_a_trial_running_when_the_search_is_cancelled_no_longer_says_it_runs(
+    window, qtbot, mnist_folder, tmp_path, monkeypatch
+):
+    monkeypatch.setenv("DIGITPAD_DATA_DIR", str(tmp_path / "userdata"))
+    menu_action(window, ACTION_TEXT).trigger()
+    dialog: SearchDialog = window.search.dialog
+    dialog.data_edit.setText(str(mnist_folder))
+    dialog.trials_spin.setValue(5)
+    dialog.epochs_spin.setValue(500)  # the first trial is still running when we cancel
+    dialog.study_edit.setText("stopped-mid-trial")
+    dialog.start_button.click()
+    wait_until_success(qtbot, dialog.runner, lambda: 0 in dialog.rows, timeout=90_000)
+    assert dialog.table.item(dialog.rows[0], 1).text() == "running"
+
+    with wait_success(qtbot, dialog.runner, dialog.runner.cancelled, timeout=30_000):
+        dialog.cancel_button.click()
+    state = dialog.table.item(dialog.rows[0], 1).text()
+    assert "running" not in state and "stopped" in state
+    storage = f"sqlite:///{tmp_path / 'userdata' / 'search.db'}"
+    study = optuna.load_study(study_name="stopped-mid-trial", storage=storage)
+    assert study.trials[0].state == optuna.trial.TrialState.FAIL  # not counted, as it says

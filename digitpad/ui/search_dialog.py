@@ -53,6 +53,8 @@ from digitpad.userdata import UserData
 from digitpad.words import plural
 
 ELSEWHERE = " on another computer"  # a trial another worker of a shared study ran
+RUNNING = "running"
+STOPPED = "stopped (not counted)"  # running when the search ended: the study fails it
 COLUMNS = ("Trial", "State", "Val. accuracy", "Epochs", "Parameters")
 
 
@@ -488,10 +490,10 @@ class SearchDialog(FitsTheScreen, QDialog):
                 f"{event.get('target_trials')} trials already finished. {event.get('data', '')}"
             )
         elif kind == "trial_started":
-            self._row(event["trial"], "running", None, 0, event.get("params") or {})
+            self._row(event["trial"], RUNNING, None, 0, event.get("params") or {})
         elif kind == "epoch" and "trial" in event:
             self._row(
-                event["trial"], "running", event.get("val_accuracy"), event.get("epoch", 0), None
+                event["trial"], RUNNING, event.get("val_accuracy"), event.get("epoch", 0), None
             )
         elif kind == "trial_finished":
             state = "complete" + _where(event)
@@ -573,8 +575,17 @@ class SearchDialog(FitsTheScreen, QDialog):
         # cancelled) the best trial shown can be retrained.
         self.retrain_button.setEnabled(not running and self.best_params is not None)
         if not running:
+            self._end_running_rows()
             self._on_study_chosen()  # a continued study keeps its network and epochs fixed
             self.list_studies()  # the study just run is now one to continue
+
+    def _end_running_rows(self) -> None:
+        """A trial still running when the search ends was stopped, and the study does not
+        count it: its row must not go on saying it runs."""
+        for row in self.rows.values():
+            item = self.table.item(row, 1)
+            if item is not None and item.text() == RUNNING:
+                self.table.setItem(row, 1, QTableWidgetItem(STOPPED))
 
     def _row(
         self, trial: int, state: str, value: float | None, epoch: int | None, params: dict | None

@@ -348,6 +348,9 @@ def _keep_best(result: dict) -> None:
 
     if not result.get("best_params"):
         return
+    test = result.get("test_accuracy")
+    if test is None:
+        test = _known_test_accuracy(best_params.load(user_data_dir()), result)
     try:
         path = best_params.save(
             user_data_dir(),
@@ -355,12 +358,25 @@ def _keep_best(result: dict) -> None:
             result["best_params"],
             study=result["study"],
             best_val_accuracy=result["best_val_accuracy"],
-            test_accuracy=result["test_accuracy"],
+            test_accuracy=test,
         )
     except OSError as exc:
         print(f"warning: could not keep the best parameters: {exc}", file=sys.stderr)  # noqa: T201
         return
     result["best_params_file"] = str(path)
+
+
+def _known_test_accuracy(kept: dict | None, result: dict) -> float | None:
+    """The test score already kept for this study's same best (retrained by another worker
+    of this computer, or by an earlier run), which a result without one must not erase."""
+    from digitpad import best_params
+
+    if not kept or (kept.get("study"), kept.get("arch")) != (result["study"], result["arch"]):
+        return None
+    if kept["params"] != best_params.clean(result["best_params"]):
+        return None
+    value = kept.get("test_accuracy")
+    return value if isinstance(value, (int, float)) and not isinstance(value, bool) else None
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -23,10 +23,10 @@ def default_study_name(arch: str) -> str:
 
 
 def redact(url: str) -> str:
-    """The storage URL without its password, for messages and results."""
-    try:
-        from sqlalchemy.engine import make_url
+    """The storage URL without its password, for messages and results: after the user (even
+    one typed with ``@``, ``/`` or ``#`` in it) or as a ``password=`` parameter."""
+    from digitpad.requests import without_password
 
-        return make_url(url).render_as_string(hide_password=True)
-    except Exception:
-        return url.split("@")[-1] if "@" in url else url
+    if "://" not in url:  # not a URL: whatever precedes an @ may be a password
+        return url.rpartition("@")[2]
+    return without_password(url, mask="***") or "(an address that is not a valid URL)"

@@ -25,6 +25,8 @@ from training.search.study import (
     claim_final,
     counts,
     open_study,
+    record_test_accuracy,
+    recorded_test_accuracy,
     release_final,
     storage_errors,
     take_over_stale,
@@ -266,6 +268,9 @@ class _Run:
             return
         if not claim_final(self.study, self.options):
             result["final_by_another_worker"] = True
+            result["test_accuracy"] = recorded_test_accuracy(
+                self.study, self.options, result["best_trial"]
+            )
             return
         try:
             trained = retrain(self.options, self.base, self.data, result, self.emit, self.stop)
@@ -275,5 +280,8 @@ class _Run:
                 result["cancelled"] = True
                 return
             raise
+        record_test_accuracy(
+            self.study, self.options, result["best_trial"], result["test_accuracy"]
+        )
         if self.options.out is not None:
             result["model"] = str(save_final(trained, self.data, result, self.options))

@@ -307,6 +307,22 @@ def release_final(study: Any, options: SearchOptions) -> None:
         optuna.delete_study(study_name=_claim_name(options), storage=study._storage)
 
 
+def record_test_accuracy(study: Any, options: SearchOptions, trial: int, value: float) -> None:
+    """Keep the retrained best's test score in the study, for the workers (and later runs)
+    that find the retrain already done and would otherwise report no score."""
+    study.set_user_attr(_claim_name(options), {"best_trial": trial, "test_accuracy": value})
+
+
+def recorded_test_accuracy(study: Any, options: SearchOptions, trial: int | None) -> float | None:
+    """The test score kept by :func:`record_test_accuracy` for best trial ``trial``, or None
+    (not retrained yet, or retrained when another trial was the best)."""
+    kept = study.user_attrs.get(_claim_name(options))
+    if not isinstance(kept, dict) or kept.get("best_trial") != trial:
+        return None
+    value = kept.get("test_accuracy")
+    return float(value) if isinstance(value, (int, float)) else None
+
+
 def _claim_name(options: SearchOptions) -> str:
     return f"{options.name}::final-retrain::{options.trials}"
 
