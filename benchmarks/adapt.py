@@ -33,7 +33,7 @@ from training import unipen
 from training.data import load_mnist
 from training.evaluate import evaluate, predict_labels
 
-UNIPEN = "/work/shared/data/unipen-digits/dev.json.gz"
+UNIPEN = "../shared/data/unipen-digits/dev.json.gz"
 
 
 def drawings(records: list[dict], seed: int) -> list[tuple[np.ndarray, int]]:

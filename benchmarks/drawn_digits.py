@@ -31,7 +31,7 @@ from digitpad.assets import bundled_model_path
 from digitpad.model_file import Model, load_model
 from training import drawn, unipen
 
-UNIPEN = "/work/shared/data/unipen-digits/dev.json.gz"
+UNIPEN = "../shared/data/unipen-digits/dev.json.gz"
 
 
 def seen_orgs(model: Model, orgs: list[str]) -> set[str]:

@@ -102,7 +102,7 @@ def our_epoch(images: np.ndarray, labels: np.ndarray, epochs: int) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", default="/work/shared/data/mnist")
+    parser.add_argument("--data", default="../shared/data/mnist")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--rounds", type=int, default=2, help="alternate ours and bare this often")

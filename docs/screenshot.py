@@ -26,7 +26,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--unipen", default="/work/shared/data/unipen-digits/dev.json.gz")
+    parser.add_argument("--unipen", default="../shared/data/unipen-digits/dev.json.gz")
     parser.add_argument("--org", default="gmd")
     parser.add_argument("--label", type=int, default=1)
     parser.add_argument("--index", type=int, default=0)

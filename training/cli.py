@@ -92,8 +92,8 @@ def _train_parser(sub: argparse._SubParsersAction) -> None:
         "--both-views",
         action=argparse.BooleanOptionalAction,
         default=d.both_views,
-        help="every epoch trains on each MNIST digit as it is and prepared (default: one of "
-        "the two, picked at random)",
+        help="every epoch trains on each MNIST digit as it is and prepared (the default); "
+        "--no-both-views trains on one of the two, picked at random",
     )
     p.add_argument("--unipen", help="UniPen JSON file to add rendered drawn digits from")
     p.add_argument("--unipen-renders", type=int, default=d.unipen_renders)

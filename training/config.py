@@ -56,7 +56,7 @@ class TrainConfig:
     # gmd left out: 95.9% against 95.8% for a warp per digit); 8 was 0.2 points worse on MNIST.
     warp_group: int = 4
     # Train on deskewed digits (digitpad.preprocess.deskew); the model file says so and the
-    # app deskews its input. +0.2-0.4 points for the FCNN (resources/README.md).
+    # app deskews its input. +0.2-0.6 points for the FCNN (resources/README.md).
     deskew: bool = True
     seed: int = 0
     device: str = "auto"
