@@ -412,3 +412,22 @@ def test_a_storage_url_is_shown_without_its_password_wherever_it_is(url, passwor
     shown = search.redact(url)
     assert password not in shown and "h" in shown
     assert not any(part in shown for part in password.split("@") if len(part) > 1)
+
+
+def test_a_resumed_study_is_counted_from_its_trials_so_far(mnist_folder, storage, tmp_path):
+    """The bar over trials is told of the study's finished trials before any new one runs,
+    so a resumed search does not show 0 of N while it waits for its first trial."""
+    options = search.SearchOptions(
+        data=mnist_folder,
+        trials=1,
+        epochs=1,
+        storage=storage,
+        device="cpu",
+        final=False,
+        cache=tmp_path / "cache",
+        study_name="resumed",
+    )
+    search.run_search(options)
+    seen: list[int] = []
+    search.run_search(options, on_trial_done=lambda study: seen.append(len(study.trials)))
+    assert seen and seen[0] == 1

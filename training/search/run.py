@@ -176,6 +176,7 @@ class _Run:
         )
         self.emit(self._started_event(existing))
         self._report_others()  # a resumed or shared study shows its trials so far
+        self.on_trial_done(self.study)  # and its bar starts at them, not at 0
 
     def _started_event(self, existing: dict[str, int]) -> dict:
         o = self.options
