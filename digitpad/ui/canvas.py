@@ -11,6 +11,7 @@ resizing (even with the pen down) re-render them.
 from __future__ import annotations
 
 import math
+from itertools import pairwise
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QEvent, QPointF, QRect, QRectF, QSize, Qt, Signal
@@ -25,6 +26,7 @@ from PySide6.QtGui import (
     QPaintEvent,
     QPalette,
     QPen,
+    QPointingDevice,
     QResizeEvent,
     QTabletEvent,
 )
@@ -40,6 +42,8 @@ REFERENCE_SIDE = 280.0
 
 # A turn sharper than this (in degrees) is kept as a corner; gentler ones are rounded.
 SHARP_TURN = 50.0
+# The eraser end of a pen removes the strokes within this many pixels of its tip.
+ERASER_REACH = 6.0
 
 
 def stroke_path(points: list[QPointF]) -> QPainterPath:
@@ -72,6 +76,21 @@ def grey_pixels(image: QImage) -> np.ndarray:
     return rows[:, : gray.width()].copy()
 
 
+def distance_to_segment(p: Point, a: Point, b: Point) -> float:
+    """How far ``p`` is from the segment ``a``–``b``."""
+    (px, py), (ax, ay), (bx, by) = p, a, b
+    dx, dy = bx - ax, by - ay
+    length2 = dx * dx + dy * dy
+    t = 0.0 if length2 == 0 else max(0.0, min(1.0, ((px - ax) * dx + (py - ay) * dy) / length2))
+    return math.hypot(px - (ax + t * dx), py - (ay + t * dy))
+
+
+def touches(stroke: list[Point], point: Point, reach: float) -> bool:
+    """Whether ``stroke`` (a dot or a polyline) passes within ``reach`` of ``point``."""
+    pairs = pairwise(stroke) if len(stroke) > 1 else [(stroke[0], stroke[0])]
+    return any(distance_to_segment(point, a, b) <= reach for a, b in pairs)
+
+
 def _turn(a: QPointF, b: QPointF, c: QPointF) -> float:
     """How far the direction a→b turns to b→c, in degrees (0 straight on, 180 back)."""
     first, second = b - a, c - b
@@ -98,6 +117,9 @@ class DrawingCanvas(QWidget):
         self._pen_width = pen_width
         self._strokes: list[list[Point]] = []
         self._current: list[Point] | None = None  # the stroke being drawn, canvas units
+        # A pen touches the tablet: the mouse events a platform may also send are ignored.
+        self._tablet_down = False
+        self._erased = False  # the eraser removed a stroke since it touched down
         self._picture: QImage | None = None
         # Paper, picture and finished strokes; the stroke being drawn goes on a copy of
         # it (the backing), so lifting the pen paints one stroke, not the whole drawing.
@@ -322,32 +344,64 @@ class DrawingCanvas(QWidget):
         self.changed.emit()
         self.strokeFinished.emit()
 
+    def _erase_at(self, pos: QPointF) -> None:
+        """Remove every finished stroke the eraser's tip touches."""
+        reach = (self._pen().widthF() / 2 + ERASER_REACH) / self._side()
+        point = self._to_units(pos)
+        kept = [stroke for stroke in self._strokes if not touches(stroke, point, reach)]
+        if len(kept) < len(self._strokes):
+            self._strokes = kept
+            self._erased = True
+            self._render_all()
+            self.changed.emit()
+
     def mousePressEvent(self, event: QMouseEvent) -> None:
-        if event.button() == Qt.MouseButton.LeftButton:
+        if self._tablet_down:
+            event.accept()  # the tablet event at the same place drew already
+        elif event.button() == Qt.MouseButton.LeftButton:
             self._begin(event.position())
             event.accept()
         else:
             super().mousePressEvent(event)
 
     def mouseMoveEvent(self, event: QMouseEvent) -> None:
-        if self._current is not None and event.buttons() & Qt.MouseButton.LeftButton:
+        if self._tablet_down:
+            event.accept()
+        elif self._current is not None and event.buttons() & Qt.MouseButton.LeftButton:
             self._extend(event.position())
             event.accept()
 
     def mouseReleaseEvent(self, event: QMouseEvent) -> None:
-        if event.button() == Qt.MouseButton.LeftButton:
+        if self._tablet_down:
+            event.accept()
+        elif event.button() == Qt.MouseButton.LeftButton:
             self._end(event.position())
             event.accept()
 
     def tabletEvent(self, event: QTabletEvent) -> None:
-        # Accepting stops Qt from also sending the mouse events it would synthesise.
+        """The pen's tip draws (at the chosen width: pressure is not used, as MNIST's strokes
+        have one width), its eraser end removes the strokes it touches, and its side buttons
+        do nothing, like the mouse's right button. Accepting every tablet event stops Qt from
+        also sending the mouse events it would synthesise."""
         kind = event.type()
-        if kind == QEvent.Type.TabletPress:
-            self._begin(event.position())
-        elif kind == QEvent.Type.TabletMove:
-            self._extend(event.position())
-        elif kind == QEvent.Type.TabletRelease:
-            self._end(event.position())
+        eraser = event.pointerType() == QPointingDevice.PointerType.Eraser
+        if kind == QEvent.Type.TabletPress and event.button() == Qt.MouseButton.LeftButton:
+            self._tablet_down, self._erased = True, False
+            if eraser:
+                self._erase_at(event.position())
+            else:
+                self._begin(event.position())
+        elif kind == QEvent.Type.TabletMove and self._tablet_down:
+            if eraser:
+                self._erase_at(event.position())
+            else:
+                self._extend(event.position())
+        elif kind == QEvent.Type.TabletRelease and self._tablet_down:
+            self._tablet_down = False
+            if not eraser:
+                self._end(event.position())
+            elif self._erased:
+                self.strokeFinished.emit()
         event.accept()
 
     # --- Qt plumbing -----------------------------------------------------------

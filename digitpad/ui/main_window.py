@@ -30,6 +30,7 @@ from digitpad import __version__
 from digitpad.networks import ARCHITECTURES
 from digitpad.ui.canvas import DrawingCanvas
 from digitpad.ui.colours import make_disabled_readable
+from digitpad.ui.dialog_fit import FitsTheScreen, scrolling
 from digitpad.ui.inference import Recognition
 from digitpad.ui.message_banner import MessageBanner
 from digitpad.ui.model_view import ModelInputView
@@ -72,8 +73,12 @@ def versions_text() -> str:
     )
 
 
-class MainWindow(QMainWindow):
-    """Canvas on the left; prediction, bars and the model's view on the right."""
+class MainWindow(FitsTheScreen, QMainWindow):
+    """Canvas on the left; prediction, bars and the model's view on the right.
+
+    It opens within the free area of its screen; where that is shorter than the side
+    panel (an 800×480 screen, large fonts) the panel scrolls, the canvas stays whole.
+    """
 
     # Emitted once, when the first model is ready to answer.
     modelReady = Signal()
@@ -157,9 +162,12 @@ class MainWindow(QMainWindow):
         side.addWidget(self.live_check)
         side.addLayout(buttons)
 
+        self.side_panel = scrolling(side, self)
+        self.side_panel.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.side_panel.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # Tab goes to what it holds
         body = QHBoxLayout()
         body.addWidget(self.canvas, 3)
-        body.addLayout(side, 2)
+        body.addWidget(self.side_panel, 2)
 
         central = QWidget(self)
         outer = QVBoxLayout(central)
@@ -562,7 +570,17 @@ class MainWindow(QMainWindow):
             # The theme changed while the app runs; after Qt has finished switching it.
             QTimer.singleShot(0, make_disabled_readable)
 
+    def _fit_side_panel_width(self) -> None:
+        """The panel never scrolls sideways: it is as wide as its contents need, and a
+        vertical scroll bar beside them."""
+        panel = self.side_panel
+        room = (
+            panel.widget().minimumSizeHint().width() + panel.verticalScrollBar().sizeHint().width()
+        )
+        panel.setMinimumWidth(room)
+
     def resizeEvent(self, event: QResizeEvent) -> None:
+        self._fit_side_panel_width()
         super().resizeEvent(event)
         if not fits(event.size(), self.minimumSizeHint()):
             # Only a window manager enforces the minimum size: without one (or with one that

@@ -53,12 +53,10 @@ class ModelInputView(QWidget):
     def _toward(self) -> QColor:
         return self.palette().color(QPalette.ColorRole.Highlight)
 
-    def _target(self) -> QRectF:
-        """The largest square of whole multiples of 28 px that fits, centred."""
-        side = min(self.width(), self.height())
-        cells = 28
-        side = max(cells, side // cells * cells)
-        return QRectF((self.width() - side) / 2, (self.height() - side) / 2, side, side)
+    def _target(self, ratio: float | None = None) -> QRectF:
+        """Where the picture goes at device pixel ``ratio`` (the widget's by default)."""
+        ratio = self.devicePixelRatioF() if ratio is None else ratio
+        return square_of_cells(self.width(), self.height(), ratio)
 
     def sizeHint(self) -> QSize:
         side = max(112, self.fontMetrics().height() * 7 // 28 * 28)
@@ -69,7 +67,8 @@ class ModelInputView(QWidget):
 
     def paintEvent(self, event: QPaintEvent) -> None:
         painter = QPainter(self)
-        target = self._target()
+        # The painter's scale, not the widget's: render() and grab() may paint at another.
+        target = self._target(painter.deviceTransform().m11())
         if self._image is None:
             palette = self.palette()
             painter.fillRect(target, palette.color(QPalette.ColorRole.AlternateBase))
@@ -87,6 +86,18 @@ class ModelInputView(QWidget):
 
 
 AGAINST = QColor(230, 60, 50)
+CELLS = 28
+
+
+def square_of_cells(width: float, height: float, ratio: float, cells: int = CELLS) -> QRectF:
+    """The largest centred square, in logical pixels, that is a whole number of device
+    pixels per cell and starts on a device pixel: at a fractional scale (150 %) a square of
+    whole logical multiples of 28 px gives cells of 4 and 5 device pixels, unevenly."""
+    device_side = max(cells, int(min(width, height) * ratio) // cells * cells)
+    side = device_side / ratio
+    left = round((width - side) / 2 * ratio) / ratio
+    top = round((height - side) / 2 * ratio) / ratio
+    return QRectF(left, top, side, side)
 
 
 def _tint(evidence: np.ndarray, toward: QColor) -> QImage:

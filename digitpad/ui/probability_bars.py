@@ -26,9 +26,23 @@ def percent(p: float) -> str:
     return f"{p:.1%}"
 
 
+# The widest texts a value column shows; the winner's is bold.
+WIDEST_VALUES = ("100.0%", ">99.9%", "<0.1%")
 # Built once: combining PySide's enum flags costs microseconds each, twenty times a paint.
-_RIGHT = Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight
+# Absolute: the paint mirrors rows itself for right-to-left layouts, and draws in LTR so
+# that "<0.1%" never reads "0.1%>".
+_RIGHT = (
+    Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignAbsolute
+)
+_LEFT = Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignAbsolute
 _WRAPPED = Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap
+
+
+def mirrored(rect: QRectF, width: float, rtl: bool) -> QRectF:
+    """``rect`` where a right-to-left layout puts it: reflected across the widget's width."""
+    if not rtl:
+        return rect
+    return QRectF(width - rect.right(), rect.top(), rect.width(), rect.height())
 
 
 class ProbabilityBars(QWidget):
@@ -90,7 +104,9 @@ class ProbabilityBars(QWidget):
         return QFontMetrics(self._bold_font()).horizontalAdvance("8") + 8
 
     def _value_width(self) -> int:
-        return self.fontMetrics().horizontalAdvance("100.0%") + 8
+        """Room for any value, the winner's in bold (wider than the plain "100.0%")."""
+        metrics = (self.fontMetrics(), QFontMetrics(self._bold_font()))
+        return max(m.horizontalAdvance(text) for m in metrics for text in WIDEST_VALUES) + 8
 
     def _row_rect(self, digit: int) -> QRectF:
         h = self._row_height()
@@ -108,6 +124,21 @@ class ProbabilityBars(QWidget):
         return QRectF(
             label_width, row.top() + pad, max(0.0, right - label_width), row.height() - 2 * pad
         )
+
+    def _rtl(self) -> bool:
+        return self.layoutDirection() == Qt.LayoutDirection.RightToLeft
+
+    def bar_rect(self, digit: int) -> QRectF | None:
+        """Where the filled bar of ``digit`` is drawn (mirrored in right-to-left layouts)."""
+        if self._values is None:
+            return None
+        track = self._track_rect(digit)
+        value = self._values[digit]
+        if track.width() * value < 1:
+            return None
+        bar = QRectF(track.topLeft(), track.size())
+        bar.setWidth(max(track.height() / 2, track.width() * value))
+        return mirrored(bar, self.width(), self._rtl())
 
     def digit_at(self, y: float) -> int | None:
         digit = int(y // self._row_height()) if self.height() > 0 else -1
@@ -131,6 +162,7 @@ class ProbabilityBars(QWidget):
     def paintEvent(self, event: QPaintEvent) -> None:
         painter = QPainter(self)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setLayoutDirection(Qt.LayoutDirection.LeftToRight)
         # Measured once a paint, not once a row: live prediction repaints this many times a second.
         label_width, value_width = self._label_width(), self._value_width()
         plain, bold = self.font(), self._bold_font()
@@ -145,6 +177,7 @@ class ProbabilityBars(QWidget):
         self, painter: QPainter, digit: int, label_width: int, value_width: int, font: QFont
     ) -> None:
         palette = self.palette()
+        rtl, width = self._rtl(), self.width()
         row = self._row_rect(digit)
         track = self._track_rect(digit, label_width, value_width)
         value = None if self._values is None else self._values[digit]
@@ -153,27 +186,29 @@ class ProbabilityBars(QWidget):
         radius = min(4.0, track.height() / 2)
         if value is not None:  # empty tracks would run through the message
             painter.setBrush(palette.color(QPalette.ColorRole.AlternateBase))
-            painter.drawRoundedRect(track, radius, radius)
+            painter.drawRoundedRect(mirrored(track, width, rtl), radius, radius)
         if value is not None and track.width() * value >= 1:
             bar = QRectF(track.topLeft(), track.size())
             bar.setWidth(max(track.height() / 2, track.width() * value))
             role = QPalette.ColorRole.Highlight if digit == self._winner else QPalette.ColorRole.Mid
             painter.setBrush(palette.color(role))
-            painter.drawRoundedRect(bar, radius, radius)
+            painter.drawRoundedRect(mirrored(bar, width, rtl), radius, radius)
 
         painter.setPen(palette.color(QPalette.ColorRole.WindowText))
         painter.setFont(font)
+        # The label beside its bar and the value at the outer edge: both rightwards in LTR.
+        align = _LEFT if rtl else _RIGHT
         label = QRectF(row.left(), row.top(), label_width - 4, row.height())
-        painter.drawText(label, _RIGHT, str(digit))
-        text = self.value_text(digit)
-        painter.drawText(QRectF(track.right(), row.top(), value_width, row.height()), _RIGHT, text)
+        painter.drawText(mirrored(label, width, rtl), align, str(digit))
+        value_box = QRectF(track.right(), row.top(), value_width, row.height())
+        painter.drawText(mirrored(value_box, width, rtl), align, self.value_text(digit))
 
     def _draw_message(self, painter: QPainter) -> None:
         painter.setFont(self.font())
         painter.setPen(self.palette().color(QPalette.ColorRole.PlaceholderText))
         track = self._track_rect(0)
         area = QRectF(track.left(), 0, track.width(), self.height())
-        painter.drawText(area, _WRAPPED, self._message)
+        painter.drawText(mirrored(area, self.width(), self._rtl()), _WRAPPED, self._message)
 
     # --- input ----------------------------------------------------------------------------
     def mousePressEvent(self, event: QMouseEvent) -> None:
