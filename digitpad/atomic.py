@@ -107,7 +107,5 @@ def replace_file(path: str | os.PathLike, data: bytes) -> None:
     path = Path(path)
     if not path.parent.is_dir():
         raise OSError(errno.ENOENT, "its folder does not exist", str(path))
-    if path.exists() and not path.is_file():
-        raise OSError(errno.EINVAL, "it is not a regular file", str(path))
-    with atomic_write(path) as handle:
+    with atomic_write(path) as handle:  # which refuses anything but a regular file
         handle.write(data)

@@ -143,7 +143,7 @@ class Corrections:
     def counts_by_label(self) -> dict[int, int]:
         counts = dict.fromkeys(range(10), 0)
         for path in self.paths():
-            counts[int(path.name[0])] += 1
+            counts[correction_label(path.name)] += 1
         return counts
 
     def save(self, image: np.ndarray | Image.Image, label: int) -> Path:
@@ -221,7 +221,7 @@ class Corrections:
             if prepared.is_blank:
                 continue
             images.append(np.round(prepared.image * 255).astype(np.uint8))
-            labels.append(int(path.name[0]))
+            labels.append(correction_label(path.name))
         if not images:
             return np.zeros((0, SIDE, SIDE), np.uint8), np.zeros(0, np.uint8)
         return np.stack(images), np.asarray(labels, np.uint8)

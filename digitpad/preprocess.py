@@ -111,8 +111,6 @@ def _pil_to_gray(image: Image.Image) -> np.ndarray:
 
 
 def _composite(gray: np.ndarray, alpha: np.ndarray) -> np.ndarray:
-    if alpha.sum() <= 0:
-        return np.ones_like(gray)
     return gray * alpha + transparent_backdrop(gray, alpha) * (1.0 - alpha)
 
 

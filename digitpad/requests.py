@@ -234,10 +234,12 @@ def _userinfo(url: str) -> tuple[str, str, str] | None:
 
     Not :func:`urlsplit`'s split: a password typed with ``/``, ``?`` or ``#`` in it
     would end its netloc early and leave the password in the path, shown and remembered.
+    A user name has no ``/``, so a file path with ``:`` and ``@`` in it (``sqlite:///C:/a@b``)
+    is no user info.
     """
     head, sep, tail = url.partition("://")
     userinfo, at, rest = tail.rpartition("@")
-    if not sep or not at or ":" not in userinfo:
+    if not sep or not at or ":" not in userinfo or "/" in userinfo.split(":", 1)[0]:
         return None
     return head + sep, userinfo, rest
 

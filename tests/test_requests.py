@@ -11,6 +11,7 @@ from digitpad.requests import (
     PASSWORD_ENV,
     SearchRequest,
     TrainRequest,
+    password_in,
     storage_problem,
     without_password,
 )
@@ -160,3 +161,12 @@ def test_a_password_anywhere_in_the_address_is_never_shown_or_remembered(
     assert request.environment() == {PASSWORD_ENV: password}
     assert password not in str(request.to_dict())
     assert password not in str(SearchRequest.from_dict(request.to_dict()))
+
+
+@pytest.mark.parametrize("url", ["sqlite:///C:/data@x/study.db", "sqlite:////home/a:b@c/study.db"])
+def test_a_file_path_with_a_colon_and_an_at_is_kept_whole(tmp_path, url):
+    """A path is no user info: nothing of it is taken out as a password."""
+    request = SearchRequest(folder=str(tmp_path), storage=url)
+    assert password_in(url) is None and without_password(url) == url
+    assert _option(request.argv(tmp_path), "--storage") == url
+    assert request.environment() == {}

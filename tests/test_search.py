@@ -400,18 +400,16 @@ def test_a_worker_that_does_not_retrain_keeps_the_test_score_already_saved(
 
 
 @pytest.mark.parametrize(
-    ("url", "password"),
+    ("url", "shown"),
     [
-        ("postgresql://ann:pa/ss@h/db", "pa/ss"),
-        ("postgresql://ann:s3cr@t@h/db", "s3cr@t"),
-        ("postgresql://ann@h/db?password=s3cret", "s3cret"),
-        ("garbage:s3cret@h", "s3cret"),
+        ("postgresql://ann:pa/ss@h/db", "postgresql://ann:***@h/db"),
+        ("postgresql://ann:s3cr@t@h/db", "postgresql://ann:***@h/db"),
+        ("postgresql://ann@h/db?password=s3cret", "postgresql://ann@h/db?password=***"),
+        ("garbage:s3cret@h", "h"),
     ],
 )
-def test_a_storage_url_is_shown_without_its_password_wherever_it_is(url, password):
-    shown = search.redact(url)
-    assert password not in shown and "h" in shown
-    assert not any(part in shown for part in password.split("@") if len(part) > 1)
+def test_a_storage_url_is_shown_without_its_password_wherever_it_is(url, shown):
+    assert search.redact(url) == shown
 
 
 def test_a_resumed_study_is_counted_from_its_trials_so_far(mnist_folder, storage, tmp_path):

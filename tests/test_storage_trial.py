@@ -129,7 +129,6 @@ def test_a_png_export_on_a_full_disk_keeps_the_earlier_export_whole(tmp_path, mo
     def full(*args, **kwargs):
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
-    monkeypatch.setattr(os, "sendfile", full)
     monkeypatch.setattr(os, "fsync", full)
     with pytest.raises(OSError) as raised:
         corrections.export_png(target)

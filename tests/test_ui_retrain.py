@@ -479,6 +479,22 @@ def test_a_result_renamed_or_deleted_in_my_models_is_followed_by_the_dialog(
     assert "deleted" in dialog.status_label.text()
 
 
+def test_a_result_deleted_outside_the_app_is_dropped_when_used(
+    qtbot, userdata, window, mnist_folder, dialog_for
+):
+    dialog = dialog_for(window, mnist_folder, epochs=1)
+    with wait_success(qtbot, dialog.runner, dialog.runner.finished, timeout=CHILD_MS):
+        assert dialog.start_training()
+    Path(dialog.result_path).unlink()
+    dialog.use_button.click()
+    assert "no longer at" in dialog.error_label.text()
+    assert dialog.result_path is None and not dialog.use_button.isVisible()
+    # A later change of model does not offer the vanished file again.
+    with qtbot.waitSignal(window.recognition.modelChanged, timeout=10_000):
+        window.choose_model("cnn")
+    assert not dialog.use_button.isVisible() and window.recognition.model_source == "cnn"
+
+
 def test_a_retrain_clears_only_its_own_leftovers_not_a_learning_runs_model(
     qtbot, userdata, window, mnist_folder, dialog_for
 ):

@@ -107,7 +107,7 @@ def comparison(new: float | None, current: float | None) -> tuple[str, str]:
 
 def same_file(a: str, b: str) -> bool:
     """Whether two model sources name one file (a bundled model's name is no file)."""
-    return Path(a).absolute() == Path(b).absolute()
+    return Path(a).resolve() == Path(b).resolve()
 
 
 def os_reason(exc: OSError) -> str:
@@ -592,6 +592,8 @@ class RetrainDialog(FitsTheScreen, QDialog):
             self.result_path = new
         if self._adopted is not None and same_file(self._adopted, old):
             self._adopted = new
+        if self._loading is not None and same_file(self._loading, old):
+            self._loading = new
 
     def _follow_delete(self, path: str) -> None:
         """The result's file is deleted: nothing is left to use, so the result goes too."""
@@ -660,11 +662,12 @@ class RetrainDialog(FitsTheScreen, QDialog):
         if not self.result_path or self._loading:
             return
         if not Path(self.result_path).is_file():
+            gone = self.result_path
+            self._follow_delete(gone)  # nothing is left to use: the result goes
             self._show_error(
-                f"The new model is no longer at {self.result_path}: it was moved or deleted "
+                f"The new model is no longer at {gone}: it was moved or deleted "
                 "outside DigitPad. Retrain to make another."
             )
-            self.use_button.hide()
             return
         try:
             path = self.store.adopt(self.result_path)
