@@ -26,13 +26,18 @@ _UMASK = _read_umask()
 STALE_SECONDS = 600
 
 
-def _remove_stale_temporaries(path: Path) -> None:
-    """Delete what killed writers of ``path`` left behind (our own pattern only)."""
-    now = time.time()
-    for leftover in path.parent.glob(f".{glob.escape(path.name)}.*.tmp"):
-        with contextlib.suppress(OSError):
-            if leftover.is_file() and now - leftover.stat().st_mtime > STALE_SECONDS:
-                leftover.unlink()
+def remove_stale_temporaries(folder: Path, names: str) -> int:
+    """Delete the temporaries that killed writers of files ``names`` (a glob) in ``folder``
+    left behind, and return how many. Stale means written long ago, or long "after" now
+    (the clock went back); a live writer's temporary is never that old."""
+    now, removed = time.time(), 0
+    with contextlib.suppress(OSError):
+        for leftover in folder.glob(f".{names}.*.tmp"):
+            with contextlib.suppress(OSError):
+                if leftover.is_file() and abs(now - leftover.stat().st_mtime) > STALE_SECONDS:
+                    leftover.unlink()
+                    removed += 1
+    return removed
 
 
 class atomic_write:  # noqa: N801 - used like open()
@@ -47,7 +52,7 @@ class atomic_write:  # noqa: N801 - used like open()
         refuse_non_regular(self.path)
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            _remove_stale_temporaries(self.path)
+            remove_stale_temporaries(self.path.parent, glob.escape(self.path.name))
             fd, tmp = tempfile.mkstemp(
                 prefix=f".{self.path.name}.", suffix=".tmp", dir=self.path.parent
             )

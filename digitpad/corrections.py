@@ -14,7 +14,6 @@ starts with a dot, which training ignores. No Qt here.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import errno
 import gzip
@@ -22,14 +21,13 @@ import itertools
 import os
 import re
 import shutil
-import time
 import warnings
 from pathlib import Path
 
 import numpy as np
 from PIL import Image
 
-from digitpad.atomic import STALE_SECONDS, atomic_write
+from digitpad.atomic import atomic_write, remove_stale_temporaries
 from digitpad.preprocess import SIDE, Prepared, prepare
 
 # A correction's whole file name: its digit, an underscore, anything, ".png".
@@ -46,8 +44,8 @@ def correction_label(name: str) -> int | None:
 
 
 _counter = itertools.count(1)
-# What a correction's atomic write leaves behind when the app is killed during it.
-TEMPORARY = ".[0-9]_*.png.*.tmp"
+# The names of corrections, whose atomic writes may leave temporaries when the app is killed.
+NAMES = "[0-9]_*.png"
 # Anything Pillow raises for a damaged or hostile PNG (as digitpad.images, for pictures).
 UNREADABLE = (
     OSError,
@@ -62,26 +60,6 @@ UNREADABLE = (
 
 class CorrectionError(Exception):
     """A drawing that cannot be saved or exported; the message says why in plain words."""
-
-
-def _stale(path: Path, now: float) -> bool:
-    """Whether ``path`` was last written long ago, or long "after" now (the clock went back)."""
-    return abs(now - path.stat().st_mtime) > STALE_SECONDS
-
-
-def remove_stale_temporaries(folder: Path) -> int:
-    """Delete the temporaries of saves killed midway; returns how many. Each correction has a
-    name of its own, so the next atomic write never sweeps its predecessor's leftovers."""
-    now, removed = time.time(), 0
-    with contextlib.suppress(OSError):
-        for leftover in folder.glob(TEMPORARY):
-            try:
-                if leftover.is_file() and _stale(leftover, now):
-                    leftover.unlink()
-                    removed += 1
-            except OSError:
-                continue
-    return removed
 
 
 def _reason(error: OSError) -> str:
@@ -162,7 +140,7 @@ class Corrections:
             raise CorrectionError("there is no digit in the drawing to save")
         stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S-%f")
         path = self.folder / f"{label}_{stamp}-{os.getpid()}-{next(_counter)}.png"
-        remove_stale_temporaries(self.folder)
+        remove_stale_temporaries(self.folder, NAMES)  # each has its own name: none sweeps another's
         try:
             with atomic_write(path) as handle:
                 picture.save(handle, "PNG")
