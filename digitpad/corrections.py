@@ -15,7 +15,6 @@ starts with a dot, which training ignores. No Qt here.
 from __future__ import annotations
 
 import datetime as dt
-import errno
 import gzip
 import itertools
 import os
@@ -29,6 +28,7 @@ from PIL import Image
 
 from digitpad.atomic import atomic_write, remove_stale_temporaries
 from digitpad.preprocess import SIDE, Prepared, prepare
+from digitpad.words import os_reason
 
 # A correction's whole file name: its digit, an underscore, anything, ".png".
 NAME = re.compile(r"([0-9])_.*\.png", re.IGNORECASE)
@@ -60,14 +60,6 @@ UNREADABLE = (
 
 class CorrectionError(Exception):
     """A drawing that cannot be saved or exported; the message says why in plain words."""
-
-
-def _reason(error: OSError) -> str:
-    """Why a save failed, in words; making a folder where a file (or a symlink loop) already
-    is fails with "File exists", which names nothing the user did."""
-    if error.errno == errno.EEXIST:
-        return "it is not a folder (a file or a broken link has its name)"
-    return error.strerror or str(error)
 
 
 def _read(path: Path) -> Prepared:
@@ -146,7 +138,7 @@ class Corrections:
                 picture.save(handle, "PNG")
         except OSError as exc:
             raise CorrectionError(
-                f"could not save the drawing in {self.folder}: {_reason(exc)}"
+                f"could not save the drawing in {self.folder}: {os_reason(exc)}"
             ) from None
         return path
 

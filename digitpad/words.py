@@ -1,8 +1,24 @@
-"""Counted words in messages, so that every one says "1 correction" and "2 corrections"."""
+"""Words the app's messages share: counted nouns ("1 correction", "2 corrections") and why a
+file operation failed, so that every message says them the same way."""
 
 from __future__ import annotations
+
+import errno
 
 
 def plural(count: object, word: str) -> str:
     """``count word``, with an ``s`` unless the count is one."""
     return f"{count} {word}" + ("" if count == 1 else "s")
+
+
+def os_reason(exc: OSError) -> str:
+    """Why a file operation failed, in words, with what to do where there is something to do
+    (no errno numbers, no paths: the message around it names the file)."""
+    if exc.errno == errno.EEXIST:  # a folder to make where a file or a broken link is
+        return "it is not a folder (a file or a broken link has its name)"
+    reason = exc.strerror or str(exc) or type(exc).__name__
+    if exc.errno == errno.ENOSPC:
+        reason += ". The disk is full: free some space and try again."
+    elif exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        reason += ". Check that you may write to that folder."
+    return reason

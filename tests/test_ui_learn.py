@@ -284,7 +284,8 @@ def test_learning_when_the_data_folder_cannot_be_written_says_so(
     learner.action.trigger()
     assert not learner.runner.running
     assert "Could not learn your handwriting" in window.banner.text()
-    assert "cannot be written" in window.banner.text()
+    assert "cannot write to DigitPad's data folder" in window.banner.text()
+    assert "it is not a folder" in window.banner.text()  # not "File exists"
     assert learner.action.isEnabled() and learner.action.text() == LEARN
     assert window.recognition.model_source == "fcnn"
 

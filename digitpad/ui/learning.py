@@ -17,7 +17,7 @@ from PySide6.QtGui import QAction
 
 from digitpad.networks import DEFAULT_ARCH
 from digitpad.ui.child_process import ChildProcess
-from digitpad.words import plural
+from digitpad.words import os_reason, plural
 
 LEARN = "&Learn my handwriting"
 # While it runs the same menu entry stops it: where the user started it, they find the way back.
@@ -89,9 +89,8 @@ class HandwritingLearner(QObject):
             out = self.store.pending_path(arch, "adapted")
         except OSError as exc:
             self.window.show_error(
-                "Could not learn your handwriting: DigitPad's data folder "
-                f"{self.userdata.root} cannot be written ({exc.strerror or exc}). "
-                "Check that you may write to it, and that the disk has free space."
+                "Could not learn your handwriting: cannot write to DigitPad's data folder "
+                f"{self.userdata.root}: {os_reason(exc)}"
             )
             return False
         args = [

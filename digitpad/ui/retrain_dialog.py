@@ -13,7 +13,6 @@ Like the search dialog it opens within the screen of its window
 
 from __future__ import annotations
 
-import errno
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -50,6 +49,7 @@ from digitpad.ui.dialog_fit import FitsTheScreen, scrolling
 from digitpad.ui.model_store import ModelStore
 from digitpad.ui.settings import Settings
 from digitpad.userdata import UserData
+from digitpad.words import os_reason
 
 
 def format_duration(seconds: float) -> str:
@@ -108,16 +108,6 @@ def comparison(new: float | None, current: float | None) -> tuple[str, str]:
 def same_file(a: str, b: str) -> bool:
     """Whether two model sources name one file (a bundled model's name is no file)."""
     return Path(a).resolve() == Path(b).resolve()
-
-
-def os_reason(exc: OSError) -> str:
-    """Why a file operation failed, in words (no errno numbers or paths already shown)."""
-    reason = exc.strerror or str(exc) or type(exc).__name__
-    if exc.errno == errno.ENOSPC:
-        reason += ". The disk is full: free some space and try again."
-    elif exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
-        reason += ". Check that you may write to that folder."
-    return reason
 
 
 # What a person can do about each kind of failure the child reports (training.events).

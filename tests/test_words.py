@@ -1,0 +1,34 @@
+"""The words every message shares: counted nouns and why a file operation failed."""
+
+from __future__ import annotations
+
+import errno
+import os
+
+import pytest
+
+from digitpad.words import os_reason, plural
+
+
+def test_counted_words_agree_with_their_number():
+    assert [plural(n, "correction") for n in (0, 1, 2)] == [
+        "0 corrections",
+        "1 correction",
+        "2 corrections",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("code", "says"),
+    [
+        (errno.EEXIST, "it is not a folder"),
+        (errno.ENOSPC, "The disk is full"),
+        (errno.EACCES, "Check that you may write to that folder"),
+        (errno.EROFS, "Check that you may write to that folder"),
+        (errno.EIO, os.strerror(errno.EIO)),
+    ],
+)
+def test_a_failed_file_operation_is_said_in_words_with_what_to_do(code, says):
+    reason = os_reason(OSError(code, os.strerror(code), "/some/file"))
+    assert says in reason
+    assert "Errno" not in reason and "/some/file" not in reason
