@@ -20,13 +20,13 @@ import itertools
 import os
 import re
 import shutil
-import warnings
 from pathlib import Path
 
 import numpy as np
 from PIL import Image
 
 from digitpad.atomic import atomic_write, remove_stale_temporaries
+from digitpad.images import ImageLoadError, load_image
 from digitpad.preprocess import SIDE, Prepared, prepare
 from digitpad.words import os_reason
 
@@ -46,16 +46,8 @@ def correction_label(name: str) -> int | None:
 _counter = itertools.count(1)
 # The names of corrections, whose atomic writes may leave temporaries when the app is killed.
 NAMES = "[0-9]_*.png"
-# Anything Pillow raises for a damaged or hostile PNG (as digitpad.images, for pictures).
-UNREADABLE = (
-    OSError,
-    ValueError,
-    SyntaxError,
-    EOFError,
-    MemoryError,
-    Image.DecompressionBombError,
-    Image.DecompressionBombWarning,
-)
+# Corrections are saved as PNG and read only as PNG, whatever else a file named so holds.
+FORMATS = ("PNG",)
 
 
 class CorrectionError(Exception):
@@ -63,11 +55,9 @@ class CorrectionError(Exception):
 
 
 def _read(path: Path) -> Prepared:
-    """``path`` prepared as the model sees it; raises what Pillow raises for a bad file."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("error", Image.DecompressionBombWarning)
-        with Image.open(path, formats=["PNG"]) as picture:  # never EPS &c.
-            return prepare(picture.convert("L"))
+    """``path`` prepared as the model sees it, read as training reads it (no bombs, no FIFOs,
+    PNG only); raises :class:`ImageLoadError` for a file that cannot be read."""
+    return prepare(load_image(path, FORMATS))
 
 
 def _copy(source: Path, target: Path) -> bool:
@@ -184,9 +174,9 @@ class Corrections:
         for path in self.paths():
             try:
                 prepared = _read(path)
-            except FileNotFoundError:
-                continue  # deleted behind the app's back since it was listed
-            except UNREADABLE as exc:
+            except ImageLoadError as exc:
+                if not path.exists():
+                    continue  # deleted behind the app's back since it was listed
                 raise CorrectionError(f"cannot read {path.name}: {exc}") from None
             if prepared.is_blank:
                 continue

@@ -25,8 +25,9 @@ class ImageLoadError(ValueError):
     """An image file that cannot be used; the message says why in plain words."""
 
 
-def load_image(path: str | os.PathLike) -> Image.Image:
-    """Open ``path`` as a still image no larger than :data:`WORKING_SIDE` on a side.
+def load_image(path: str | os.PathLike, formats: tuple[str, ...] = FORMATS) -> Image.Image:
+    """Open ``path`` as a still image no larger than :data:`WORKING_SIDE` on a side, if it is
+    in one of ``formats`` (Pillow's names) whatever its file name says.
 
     Only the header is read before the size check, so a 20000×20000 file is
     refused (or reduced while decoding) without exhausting memory.
@@ -38,7 +39,7 @@ def load_image(path: str | os.PathLike) -> Image.Image:
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             # Pillow's notes on damaged metadata ("Corrupt EXIF data") are no use to a user.
             warnings.simplefilter("ignore", UserWarning)
-            image = Image.open(path, formats=FORMATS)
+            image = Image.open(path, formats=formats)
             if image.width * image.height > MAX_PIXELS:
                 raise ImageLoadError(
                     f"{path.name} is {image.width}×{image.height} pixels, too large to open"
@@ -60,7 +61,8 @@ def load_image(path: str | os.PathLike) -> Image.Image:
         raise ImageLoadError(f"{path.name} declares more data than there is memory for") from None
     except UnidentifiedImageError:
         raise ImageLoadError(
-            f"{path.name} is not a picture DigitPad can open ({FORMAT_NAMES})"
+            f"{path.name} is not a picture DigitPad can open "
+            f"({FORMAT_NAMES if formats == FORMATS else ' or '.join(formats)})"
         ) from None
     except TypeError:  # Pillow's TIFF reader given a field of the wrong type (a fraction offset)
         raise ImageLoadError(f"{path.name} is damaged: a field has the wrong type") from None

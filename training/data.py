@@ -36,6 +36,7 @@ from pathlib import Path
 
 import numpy as np
 
+from digitpad.corrections import FORMATS as CORRECTION_FORMATS
 from digitpad.corrections import correction_label
 from digitpad.model_file import DAMAGED, npy_header
 from digitpad.preprocess import SIDE, deskew, prepare
@@ -316,7 +317,7 @@ def _load_correction_png(path: Path) -> np.ndarray:
     from digitpad.images import ImageLoadError, load_image
 
     try:
-        result = prepare(load_image(path))  # the app's own loader: no bombs, no FIFOs
+        result = prepare(load_image(path, CORRECTION_FORMATS))  # the app's own reader
     except (ImageLoadError, ValueError) as exc:
         raise DataError(f"cannot read correction {path}: {exc}") from None
     if result.image is None:
