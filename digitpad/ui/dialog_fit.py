@@ -74,7 +74,7 @@ def scrolling(body: QLayout, parent: QWidget) -> QScrollArea:
 
 
 class FitsTheScreen:
-    """Mixin for a :class:`QDialog`: it opens no larger than the free area of its window's
+    """Mixin for a dialog or the main window: it opens no larger than the free area of its
     screen, and inside it (Qt centres a dialog on its window, which may be near an edge)."""
 
     def setVisible(self, visible: bool) -> None:

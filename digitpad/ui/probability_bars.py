@@ -38,6 +38,15 @@ _LEFT = Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft | Qt.Alignmen
 _WRAPPED = Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap
 
 
+def filled(track: QRectF, value: float) -> QRectF | None:
+    """The part of ``track`` a probability ``value`` fills (left-aligned, at least round
+    at its end), or None when it would be under a pixel wide."""
+    if track.width() * value < 1:
+        return None
+    width = max(track.height() / 2, track.width() * value)
+    return QRectF(track.left(), track.top(), width, track.height())
+
+
 def mirrored(rect: QRectF, width: float, rtl: bool) -> QRectF:
     """``rect`` where a right-to-left layout puts it: reflected across the widget's width."""
     if not rtl:
@@ -132,13 +141,8 @@ class ProbabilityBars(QWidget):
         """Where the filled bar of ``digit`` is drawn (mirrored in right-to-left layouts)."""
         if self._values is None:
             return None
-        track = self._track_rect(digit)
-        value = self._values[digit]
-        if track.width() * value < 1:
-            return None
-        bar = QRectF(track.topLeft(), track.size())
-        bar.setWidth(max(track.height() / 2, track.width() * value))
-        return mirrored(bar, self.width(), self._rtl())
+        bar = filled(self._track_rect(digit), self._values[digit])
+        return None if bar is None else mirrored(bar, self.width(), self._rtl())
 
     def digit_at(self, y: float) -> int | None:
         digit = int(y // self._row_height()) if self.height() > 0 else -1
@@ -187,9 +191,8 @@ class ProbabilityBars(QWidget):
         if value is not None:  # empty tracks would run through the message
             painter.setBrush(palette.color(QPalette.ColorRole.AlternateBase))
             painter.drawRoundedRect(mirrored(track, width, rtl), radius, radius)
-        if value is not None and track.width() * value >= 1:
-            bar = QRectF(track.topLeft(), track.size())
-            bar.setWidth(max(track.height() / 2, track.width() * value))
+        bar = None if value is None else filled(track, value)
+        if bar is not None:
             role = QPalette.ColorRole.Highlight if digit == self._winner else QPalette.ColorRole.Mid
             painter.setBrush(palette.color(role))
             painter.drawRoundedRect(mirrored(bar, width, rtl), radius, radius)
