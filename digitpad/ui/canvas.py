@@ -44,6 +44,8 @@ REFERENCE_SIDE = 280.0
 SHARP_TURN = 50.0
 # The eraser end of a pen removes the strokes within this many pixels of its tip.
 ERASER_REACH = 6.0
+# The frame's width with keyboard focus, in pixels (1 without).
+FOCUS_FRAME = 3
 
 
 def stroke_path(points: list[QPointF]) -> QPainterPath:
@@ -91,6 +93,17 @@ def touches(stroke: list[Point], point: Point, reach: float) -> bool:
     return any(distance_to_segment(point, a, b) <= reach for a, b in pairs)
 
 
+def canvas_state(strokes: int, drawing: bool, picture: bool) -> str:
+    """What the canvas holds, in words for a screen reader, which cannot see the ink."""
+    if drawing:
+        return "Drawing"
+    if picture:
+        return "Shows an opened picture" + (f" and {strokes} strokes" if strokes else "")
+    if strokes:
+        return f"Has a drawing of {strokes} stroke" + ("" if strokes == 1 else "s")
+    return "Empty: draw a digit here, or drop a picture of one"
+
+
 def _turn(a: QPointF, b: QPointF, c: QPointF) -> float:
     """How far the direction a→b turns to b→c, in degrees (0 straight on, 180 back)."""
     first, second = b - a, c - b
@@ -132,11 +145,18 @@ class DrawingCanvas(QWidget):
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.setAcceptDrops(True)
         self.setAccessibleName("Drawing canvas")
+        self.changed.connect(self._describe)
+        self._describe()
 
     # --- state -----------------------------------------------------------
     @property
     def is_empty(self) -> bool:
         return not self._strokes and self._current is None and self._picture is None
+
+    @property
+    def is_drawing(self) -> bool:
+        """The pen is down: a stroke is being drawn."""
+        return self._current is not None
 
     @property
     def has_picture(self) -> bool:
@@ -423,10 +443,21 @@ class DrawingCanvas(QWidget):
         painter.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, "Draw a digit here")
 
     def _draw_frame(self, painter: QPainter) -> None:
-        role = QPalette.ColorRole.Highlight if self.hasFocus() else QPalette.ColorRole.Mid
-        painter.setPen(QPen(self.palette().color(role), 1))
+        """With focus the frame is thicker as well as highlighted: seen without colour."""
+        focused = self.hasFocus()
+        role = QPalette.ColorRole.Highlight if focused else QPalette.ColorRole.Mid
+        width = FOCUS_FRAME if focused else 1
+        painter.setPen(QPen(self.palette().color(role), width))
         painter.setBrush(Qt.BrushStyle.NoBrush)
-        painter.drawRect(QRectF(self.rect()).adjusted(0.5, 0.5, -0.5, -0.5))
+        inset = width / 2
+        painter.drawRect(QRectF(self.rect()).adjusted(inset, inset, -inset, -inset))
+
+    def _describe(self) -> None:
+        """Keep the accessible description in step with the drawing (set only on a change,
+        as each change is sent to a screen reader)."""
+        state = canvas_state(len(self._strokes), self.is_drawing, self.has_picture)
+        if self.accessibleDescription() != state:
+            self.setAccessibleDescription(state)
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         self._render_all()

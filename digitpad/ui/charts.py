@@ -38,6 +38,21 @@ class Series:
     points: list[tuple[float, float]] = field(default_factory=list)
 
 
+# Each series's line style in order: lines told apart without their colours.
+LINE_STYLES = (Qt.PenStyle.SolidLine, Qt.PenStyle.DashLine, Qt.PenStyle.DotLine)
+
+
+def chart_summary(series: list[Series], x_label: str, empty_message: str) -> str:
+    """The chart's latest values in words, for a screen reader that cannot see the lines."""
+    parts = []
+    for line in series:
+        if line.points:
+            x, y = line.points[-1]
+            value = f"{y:.1%}" if line.percent else f"{y:.4g}"
+            parts.append(f"{line.label} {value} at {x_label} {x:g}")
+    return "; ".join(parts) if parts else empty_message
+
+
 def nice_range(low: float, high: float) -> tuple[float, float, float]:
     """(low, high, step) rounded outwards to a readable step, about 4 ticks."""
     if not math.isfinite(low) or not math.isfinite(high):
@@ -174,6 +189,7 @@ class LineChart(QWidget):
         self._series: dict[str, Series] = {}
         self._x_max: float | None = None
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        self._describe()
 
     # --- data ---------------------------------------------------------------------------
     def add_series(
@@ -189,12 +205,16 @@ class LineChart(QWidget):
         self._series[key] = Series(
             label, paint if isinstance(paint, str) else QColor(paint), axis, percent
         )
+        labels = [series.label for series in self._series.values()]
+        self.setAccessibleName(f"Chart of {', '.join(labels)} by {self.x_label}")
+        self._describe()
         self.update()
 
     def append(self, key: str, x: float, y: float) -> None:
         if y is None or not math.isfinite(float(y)):
             return
         self._series[key].points.append((float(x), float(y)))
+        self._describe()
         self.update()
 
     def points(self, key: str) -> list[tuple[float, float]]:
@@ -208,7 +228,13 @@ class LineChart(QWidget):
     def clear(self) -> None:
         for series in self._series.values():
             series.points.clear()
+        self._describe()
         self.update()
+
+    def _describe(self) -> None:
+        summary = chart_summary(list(self._series.values()), self.x_label, self.empty_message)
+        if self.accessibleDescription() != summary:
+            self.setAccessibleDescription(summary)
 
     # --- painting -----------------------------------------------------------------------
     def placed(self) -> Layout | None:
@@ -251,11 +277,12 @@ class LineChart(QWidget):
         if layout.plot.width() < 20 or layout.plot.height() < 20:
             return
         self._draw_grid(painter, layout, grid, text, metrics.height())
+        styles = self._styles()
         for key, points in layout.lines.items():
             # One call per line and one for its dots (round 6 px points): the chart repaints
             # on every epoch while the user may be drawing, so it is kept to a few calls.
             paint = self._colour(self._series[key])
-            painter.setPen(QPen(paint, 2))
+            painter.setPen(QPen(paint, 2, styles[key]))
             painter.drawPolyline(points)
             dots = QPen(paint, 6)
             dots.setCapStyle(Qt.PenCapStyle.RoundCap)
@@ -297,10 +324,15 @@ class LineChart(QWidget):
             return colour(series.colour, self.palette())
         return series.colour
 
+    def _styles(self) -> dict[str, Qt.PenStyle]:
+        """Each series's line style, the same in the legend and the plot."""
+        return {key: LINE_STYLES[i % len(LINE_STYLES)] for i, key in enumerate(self._series)}
+
     def _draw_legend(self, painter: QPainter, metrics: QFontMetrics, text: QColor) -> None:
         x = 8.0
-        for series in self._series.values():
-            painter.setPen(QPen(self._colour(series), 3))
+        styles = self._styles()
+        for key, series in self._series.items():
+            painter.setPen(QPen(self._colour(series), 3, styles[key]))
             y = metrics.height() * 0.7
             painter.drawLine(QPointF(x, y), QPointF(x + 18, y))
             painter.setPen(text)

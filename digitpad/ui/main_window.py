@@ -13,7 +13,16 @@ from pathlib import Path
 
 import PySide6
 from PySide6.QtCore import QEvent, QSize, Qt, QTimer, Signal, qVersion
-from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QFont, QKeySequence, QResizeEvent
+from PySide6.QtGui import (
+    QAccessible,
+    QAccessibleAnnouncementEvent,
+    QAction,
+    QActionGroup,
+    QCloseEvent,
+    QFont,
+    QKeySequence,
+    QResizeEvent,
+)
 from PySide6.QtWidgets import (
     QCheckBox,
     QFileDialog,
@@ -57,6 +66,15 @@ def scaled_font(base: QFont, factor: float, bold: bool = False) -> QFont:
     font.setPointSizeF(base.pointSizeF() * factor)
     font.setBold(bold)
     return font
+
+
+def result_words(digit: int | None, confidence: float | None, reason: str = "") -> str:
+    """The answer as a screen reader says it: the large digit alone would be read as "7"
+    with no word of what it is or how sure."""
+    if digit is None:
+        return f"No digit recognised: {reason}" if reason else "No digit recognised"
+    sure = "" if confidence is None else f", {percent(confidence)} sure"
+    return f"Recognised digit: {digit}{sure}"
 
 
 def versions_text() -> str:
@@ -123,7 +141,8 @@ class MainWindow(FitsTheScreen, QMainWindow):
         self.result_label = QLabel("–", self)
         self.result_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.result_label.setFont(scaled_font(self.font(), 3.0, bold=True))
-        self.result_label.setAccessibleName("The digit recognised")
+        self.result_label.setAccessibleName(result_words(None, None))
+        self._announced = ""  # the answer last spoken, so an unchanged one is not repeated
         self.confidence_label = QLabel("", self)
         self.confidence_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.confidence_label.setFont(scaled_font(self.font(), 1.15))
@@ -456,6 +475,7 @@ class MainWindow(FitsTheScreen, QMainWindow):
         self.result_label.setText(str(prediction.digit))
         sure = prediction.confidence
         self.confidence_label.setText(f"{percent(sure)} sure")
+        self._tell(result_words(prediction.digit, sure))
         self.statusBar().showMessage(
             f"Looks like a {prediction.digit}{self._hint(prediction.digit)}"
         )
@@ -470,7 +490,16 @@ class MainWindow(FitsTheScreen, QMainWindow):
         self.result_label.setText("–")
         self.confidence_label.setText("")
         self.result_label.setToolTip(message)
+        self._tell(result_words(None, None, message))
         self.statusBar().showMessage(message)
+
+    def _tell(self, words: str) -> None:
+        """Name the answer for screen readers and announce it once the pen is lifted:
+        announcing each live prediction mid-stroke would talk over the user."""
+        self.result_label.setAccessibleName(words)
+        if words != self._announced and not self.canvas.is_drawing:
+            self._announced = words
+            QAccessible.updateAccessibility(QAccessibleAnnouncementEvent(self.result_label, words))
 
     def _save_settings(self) -> None:
         """Write the settings at once, so that a store that cannot be written is reported

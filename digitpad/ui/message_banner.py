@@ -4,9 +4,17 @@ from __future__ import annotations
 
 import re
 
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QColor, QPalette
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QToolButton, QWidget
+from PySide6.QtCore import QObject, Qt
+from PySide6.QtGui import QAccessible, QAccessibleEvent, QAccessibleInterface, QColor, QPalette
+from PySide6.QtWidgets import (
+    QAccessibleWidget,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QStyle,
+    QToolButton,
+    QWidget,
+)
 
 # Tints mixed into the window colour, so the strip reads well in light and dark themes.
 TINTS = {"error": QColor(220, 50, 47), "info": QColor(38, 139, 210)}
@@ -15,6 +23,27 @@ TINTS = {"error": QColor(220, 50, 47), "info": QColor(38, 139, 210)}
 LONGEST_WORD = 40
 _LONG_WORD = re.compile(rf"\S{{{LONGEST_WORD + 1},}}")
 _ZERO_WIDTH_SPACE = "\u200b"
+# What each level is called and shown with besides its tint, which not everyone can tell apart.
+LEVEL_WORDS = {"error": "Error", "info": "Notice"}
+LEVEL_ICONS = {
+    "error": QStyle.StandardPixmap.SP_MessageBoxCritical,
+    "info": QStyle.StandardPixmap.SP_MessageBoxInformation,
+}
+
+
+def spoken(text: str, level: str) -> str:
+    """The strip's message as a screen reader names it: its level first, as the tint says."""
+    return f"{LEVEL_WORDS.get(level, LEVEL_WORDS['info'])}: {text}"
+
+
+def _alert_interface(key: str, obj: QObject) -> QAccessibleInterface | None:
+    """Screen readers are told the strip is an alert (a plain frame would be a "border")."""
+    if isinstance(obj, MessageBanner):
+        return QAccessibleWidget(obj, QAccessible.Role.AlertMessage)
+    return None
+
+
+_factory_installed = False
 
 
 def breakable(text: str) -> str:
@@ -33,10 +62,15 @@ class MessageBanner(QFrame):
     """Shows one message until closed or replaced; ``level`` is ``"error"`` or ``"info"``."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
+        global _factory_installed
+        if not _factory_installed:
+            QAccessible.installFactory(_alert_interface)
+            _factory_installed = True
         super().__init__(parent)
         self._level = "info"
         self.setFrameShape(QFrame.Shape.StyledPanel)
         self.setAutoFillBackground(True)
+        self._icon = QLabel(self)
         self._label = QLabel(self)
         self._label.setWordWrap(True)
         self._label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -44,9 +78,11 @@ class MessageBanner(QFrame):
         self._close.setText("✕")
         self._close.setAutoRaise(True)
         self._close.setToolTip("Dismiss")
+        self._close.setAccessibleName("Dismiss the message")  # not "✕"
         self._close.clicked.connect(self.dismiss)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(8, 4, 4, 4)
+        layout.addWidget(self._icon, 0, Qt.AlignmentFlag.AlignTop)
         layout.addWidget(self._label, 1)
         layout.addWidget(self._close, 0, Qt.AlignmentFlag.AlignTop)
         self.hide()
@@ -62,11 +98,18 @@ class MessageBanner(QFrame):
         self._level = level
         self._label.setText(breakable(text))
         self._apply_tint()
-        self.setAccessibleDescription(text)
+        side = self.style().pixelMetric(QStyle.PixelMetric.PM_SmallIconSize, None, self)
+        icon = self.style().standardIcon(LEVEL_ICONS.get(level, LEVEL_ICONS["info"]), None, self)
+        self._icon.setPixmap(icon.pixmap(side, side))
+        self._icon.setAccessibleName(LEVEL_WORDS.get(level, LEVEL_WORDS["info"]))
+        self.setAccessibleName(spoken(text, level))
         self.show()
+        if level == "error":
+            QAccessible.updateAccessibility(QAccessibleEvent(self, QAccessible.Event.Alert))
 
     def dismiss(self) -> None:
         self._label.clear()
+        self.setAccessibleName("")
         self.hide()
 
     def _apply_tint(self) -> None:

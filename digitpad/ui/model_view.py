@@ -23,6 +23,7 @@ class ModelInputView(QWidget):
         self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Preferred)
         self.setToolTip("The 28×28 picture the network receives after preprocessing")
         self.setAccessibleName("What the model sees")
+        self.setAccessibleDescription(view_state(False, False))
 
     def pixels(self) -> np.ndarray | None:
         return self._pixels
@@ -39,16 +40,23 @@ class ModelInputView(QWidget):
             # copy(): the QImage must own its bytes once the array is gone.
             self._image = QImage(grey.data, w, h, w, QImage.Format.Format_Grayscale8).copy()
             self._pixels = grey
+        self._describe()
         self.update()
 
     def set_evidence(self, evidence: np.ndarray | None) -> None:
         """Tint each pixel by how it pushed the answer: the highlight colour towards the
         winner, red towards the runner-up, stronger where it pushed harder; None clears."""
         self._evidence = None if evidence is None else _tint(evidence, self._toward())
+        self._describe()
         self.update()
 
     def has_evidence(self) -> bool:
         return self._evidence is not None
+
+    def _describe(self) -> None:
+        state = view_state(self._image is not None, self._evidence is not None)
+        if self.accessibleDescription() != state:
+            self.setAccessibleDescription(state)
 
     def _toward(self) -> QColor:
         return self.palette().color(QPalette.ColorRole.Highlight)
@@ -86,6 +94,21 @@ class ModelInputView(QWidget):
 
 
 AGAINST = QColor(230, 60, 50)
+
+
+def view_state(shown: bool, tinted: bool) -> str:
+    """What the view shows, in words: a screen reader cannot see the picture or its tint."""
+    if not shown:
+        return "Empty: nothing has been recognised"
+    picture = "The 28×28 picture the network received after preprocessing"
+    if not tinted:
+        return picture
+    return (
+        f"{picture}, tinted in the highlight colour where pixels pushed towards the answer "
+        "and in red where they pushed towards the runner-up"
+    )
+
+
 CELLS = 28
 
 

@@ -38,6 +38,13 @@ _LEFT = Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft | Qt.Alignmen
 _WRAPPED = Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap
 
 
+def spoken(values: Sequence[float]) -> str:
+    """The bars as a screen reader says them, most likely first: a listener wants the
+    answer and its rivals, not ten numbers in digit order."""
+    order = sorted(range(len(values)), key=lambda d: (-values[d], d))
+    return ", ".join(f"{digit}: {percent(values[digit])}" for digit in order)
+
+
 def filled(track: QRectF, value: float) -> QRectF | None:
     """The part of ``track`` a probability ``value`` fills (left-aligned, at least round
     at its end), or None when it would be under a pixel wide."""
@@ -70,6 +77,7 @@ class ProbabilityBars(QWidget):
         self._message = "No prediction yet"
         self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Expanding)
         self.setAccessibleName("Probability of each digit")
+        self.setAccessibleDescription(self._message)
 
     # --- state ------------------------------------------------------------------
     def values(self) -> list[float] | None:
@@ -96,6 +104,7 @@ class ProbabilityBars(QWidget):
             f"Most likely {self._winner} ({percent(values[self._winner])}). "
             "Wrong? Click the right digit's bar, or press its number, to correct it."
         )
+        self.setAccessibleDescription(spoken(values))
         self.update()
 
     def clear(self, message: str) -> None:
@@ -103,6 +112,7 @@ class ProbabilityBars(QWidget):
         self._winner = None
         self._message = message
         self.setToolTip(message)
+        self.setAccessibleDescription(message)
         self.update()
 
     # --- geometry -------------------------------------------------------------------
