@@ -367,6 +367,13 @@ def test_bundle_carries_resources_icon_and_desktop_entry(bundle: Path) -> None:
         assert (internal / "models" / f"{arch}.npz").is_file()
     assert (internal / "icons" / "digitpad.png").is_file()
     if sys.platform.startswith("linux"):
-        desktop = (bundle / "DigitPad.desktop").read_text()
-        assert f"Exec={bundle.resolve()}/DigitPad" in desktop
+        desktop = (bundle / "DigitPad.desktop").read_text(encoding="utf-8")
+        assert f'Exec="{bundle.resolve()}/DigitPad"\n' in desktop
+        assert "MimeType" not in desktop  # the app takes no file to open
         assert (bundle / "digitpad.png").is_file()
+
+
+def test_no_link_in_the_bundle_dangles(bundle: Path) -> None:
+    """PyInstaller's top-level links to libraries the trimming left out go with them."""
+    dangling = [p for p in bundle.rglob("*") if p.is_symlink() and not p.exists()]
+    assert dangling == []
