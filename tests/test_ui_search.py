@@ -124,3 +124,15 @@ def test_a_trial_running_when_the_search_is_cancelled_no_longer_says_it_runs(
     storage = f"sqlite:///{tmp_path / 'userdata' / 'search.db'}"
     study = optuna.load_study(study_name="stopped-mid-trial", storage=storage)
     assert study.trials[0].state == optuna.trial.TrialState.FAIL  # not counted, as it says
+
+
+@pytest.mark.parametrize(("completed", "said"), [(1, "1 trial completed"), (3, "3 trials")])
+def test_the_finished_message_counts_trials_in_words(
+    window, tmp_path, monkeypatch, completed, said
+):
+    monkeypatch.setenv("DIGITPAD_DATA_DIR", str(tmp_path / "userdata"))
+    menu_action(window, ACTION_TEXT).trigger()
+    dialog: SearchDialog = window.search.dialog
+    done = {"trials_completed": completed, "trials_pruned": 0, "best_val_accuracy": 0.9}
+    dialog.runner.finished.emit("", done)
+    assert said in dialog.status_label.text() and "90" in dialog.status_label.text()

@@ -530,7 +530,7 @@ class SearchDialog(FitsTheScreen, QDialog):
             self.retrain_button.setEnabled(True)
         test = done.get("test_accuracy")
         self.status_label.setText(
-            f"Done: {done.get('trials_completed')} trials completed, "
+            f"Done: {plural(done.get('trials_completed'), 'trial')} completed, "
             f"{done.get('trials_pruned')} pruned. Best validation accuracy "
             f"{percent(done.get('best_val_accuracy'))}"
             + (
