@@ -335,3 +335,19 @@ def test_training_does_not_import_torch_for_bad_arguments(tmp_path):
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert done.stdout.strip().splitlines()[-1] == "False"
+
+
+def test_the_packaged_app_writes_its_cache_and_models_in_the_users_data_folder(
+    tmp_path, monkeypatch
+):
+    """A bundle may be started from its own folder, read-only or not: nothing goes there."""
+    from training.cli import build_parser, default_cache, default_out
+
+    assert default_cache() == Path("data") / "cache"
+    assert default_out("fcnn").parent == Path("runs")
+    monkeypatch.setenv("DIGITPAD_DATA_DIR", str(tmp_path / "mine"))
+    monkeypatch.setattr(sys, "frozen", True, raising=False)
+    assert default_cache() == tmp_path / "mine" / "cache"
+    assert default_out("cnn").parent == tmp_path / "mine" / "models"
+    args = build_parser().parse_args(["search", "--data", "d"])
+    assert Path(args.cache) == tmp_path / "mine" / "cache"

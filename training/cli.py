@@ -28,7 +28,33 @@ from training.priority import add_background_option, lower_priority
 from training.progress import JsonlReporter, Reporter, TqdmReporter, emit, report_error
 from training.stopping import SIGNALS, StopFlag
 
-DEFAULT_CACHE = Path("data") / "cache"
+
+def _frozen() -> bool:
+    return bool(getattr(sys, "frozen", False))
+
+
+def default_cache() -> Path:
+    """Where prepared arrays are kept between runs: ``data/cache`` in a source checkout; in
+    the packaged app, the user's data folder (the bundle's own folder, or wherever it was
+    started from, may be read-only, and a 180 MB cache does not belong there)."""
+    if _frozen():
+        from digitpad.userdata import UserData
+
+        return UserData.at().cache
+    return Path("data") / "cache"
+
+
+def default_out(arch: str) -> Path:
+    """The model file ``train`` writes without ``--out``: ``runs/`` in a source checkout, the
+    user's models in the packaged app (where My models lists them)."""
+    name = f"{arch}-{dt.datetime.now():%Y%m%d-%H%M%S}.npz"
+    if _frozen():
+        from digitpad.userdata import UserData
+
+        return UserData.at().models / name
+    return Path("runs") / name
+
+
 # Commands that never poll the stop flag: a signal stops them where they are.
 STOPPED_AT_ONCE = ("evaluate", "replay", "styles")
 # Each copy of every correction is held in memory: 1000 copies of 1000 drawings are 3 GB.
@@ -125,9 +151,13 @@ def _train_parser(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--distill-weight", type=float, default=d.distill_weight)
     p.add_argument("--distill-temperature", type=float, default=d.distill_temperature)
-    p.add_argument("--out", help="model file to write (default runs/<arch>-<time>.npz)")
     p.add_argument(
-        "--cache", default=str(DEFAULT_CACHE), help="folder for prepared and rendered arrays"
+        "--out",
+        help="model file to write (default runs/<arch>-<time>.npz; in the packaged app, "
+        "the user's models)",
+    )
+    p.add_argument(
+        "--cache", default=str(default_cache()), help="folder for prepared and rendered arrays"
     )
     p.add_argument("--progress", choices=("tqdm", "jsonl"), default="tqdm")
     add_background_option(p)
@@ -145,7 +175,7 @@ def _evaluate_parser(sub: argparse._SubParsersAction) -> None:
         action="store_true",
         help="feed the test images as they are, without the app's preprocessing",
     )
-    p.add_argument("--cache", default=str(DEFAULT_CACHE))
+    p.add_argument("--cache", default=str(default_cache()))
 
 
 def _adapt_parser(sub: argparse._SubParsersAction) -> None:
@@ -167,7 +197,7 @@ def _adapt_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--data", help="MNIST folder whose test set measures the adapted model")
     p.add_argument("--steps", type=int, default=AdaptSettings.steps)
     p.add_argument("--seed", type=int, default=AdaptSettings.seed)
-    p.add_argument("--cache", default=str(DEFAULT_CACHE))
+    p.add_argument("--cache", default=str(default_cache()))
     p.add_argument("--progress", choices=("tqdm", "jsonl"), default="tqdm")
     add_background_option(p)
 
@@ -252,11 +282,7 @@ def run_train(args: argparse.Namespace, argv: Sequence[str], stop: StopFlag) -> 
     # not cost a whole run.
     config = config_from_args(args)
     _check_weight(args.corrections_weight)
-    out = (
-        Path(args.out)
-        if args.out is not None
-        else (Path("runs") / f"{config.arch}-{dt.datetime.now():%Y%m%d-%H%M%S}.npz")
-    )
+    out = Path(args.out) if args.out is not None else default_out(config.arch)
     check_output_path(out)
     reporter: Reporter = JsonlReporter() if args.progress == "jsonl" else TqdmReporter()
     reporter.phase("starting", "Loading the training libraries…")

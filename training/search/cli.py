@@ -35,6 +35,12 @@ from training.stopping import StopFlag
 EXIT_ERROR = 1
 
 
+def _default_cache() -> str:
+    from training.cli import default_cache  # where train keeps its arrays, shared with it
+
+    return str(default_cache())
+
+
 def add_search_parser(subparsers: Any) -> argparse.ArgumentParser:
     """The ``search`` subcommand; dispatch with ``args.func(args)`` or ``args.func(args, stop)``
     (= :func:`search_main`)."""
@@ -121,7 +127,7 @@ def _add_study_options(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument(
         "--cache",
-        default=str(Path("data") / "cache"),
+        default=_default_cache(),
         help="folder for prepared arrays (as for train)",
     )
     p.add_argument(
