@@ -30,6 +30,12 @@ KEEP_MODELS = 8  # user models kept in the data folder besides the active one
 NAME = re.compile(r"^[\w][\w .,+()-]{0,59}$")  # what a model may be renamed to
 
 
+def same_file(a: str | os.PathLike, b: str | os.PathLike) -> bool:
+    """Whether two model sources name one file, through links and relative paths (a bundled
+    model's name is no file)."""
+    return Path(a).resolve() == Path(b).resolve()
+
+
 @dataclass(frozen=True)
 class UserModel:
     """One of the user's kept models, as the Model menu lists it."""
@@ -92,7 +98,7 @@ class ModelStore(QObject):
         candidate = Path(candidate)
         self.userdata.models.mkdir(parents=True, exist_ok=True)
         target = self.userdata.models / candidate.name
-        if candidate.resolve() != target.resolve():
+        if not same_file(candidate, target):
             os.replace(candidate, target)
         self._prune(keep=target)
         return target
@@ -138,7 +144,7 @@ class ModelStore(QObject):
             )
         path = Path(path)
         target = path.with_name(name + ".npz")
-        if target.exists() and target.resolve() != path.resolve():
+        if target.exists() and not same_file(target, path):
             raise ValueError(f"There is already a model called {name}")
         os.replace(path, target)
         if self._is_active(path):
@@ -159,7 +165,7 @@ class ModelStore(QObject):
 
     def _is_active(self, path: Path) -> bool:
         active = self.recognition.model_source
-        return active is not None and Path(active).resolve() == path.resolve()
+        return active is not None and same_file(active, path)
 
     def reset(self) -> None:
         """Go back to the model shipped with the app."""
@@ -182,6 +188,6 @@ class ModelStore(QObject):
         except OSError:
             return
         for old in models[KEEP_MODELS:]:
-            if active is None or Path(active).resolve() != old.resolve():
+            if active is None or not same_file(active, old):
                 with contextlib.suppress(OSError):
                     old.unlink(missing_ok=True)

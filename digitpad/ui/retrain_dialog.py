@@ -46,7 +46,7 @@ from digitpad.ui.charts import LineChart
 from digitpad.ui.child_process import ChildProcess
 from digitpad.ui.colours import ErrorLabel
 from digitpad.ui.dialog_fit import FitsTheScreen, scrolling
-from digitpad.ui.model_store import ModelStore
+from digitpad.ui.model_store import ModelStore, same_file
 from digitpad.ui.settings import Settings
 from digitpad.userdata import UserData
 from digitpad.words import os_reason
@@ -103,11 +103,6 @@ def comparison(new: float | None, current: float | None) -> tuple[str, str]:
             f"<b>It is {points:.1f} points less accurate than the model in use.</b> {kept}"
         )
     return "<br>".join(lines), "Use it anyway" if worse else "Use this model"
-
-
-def same_file(a: str, b: str) -> bool:
-    """Whether two model sources name one file (a bundled model's name is no file)."""
-    return Path(a).resolve() == Path(b).resolve()
 
 
 # What a person can do about each kind of failure the child reports (training.events).
