@@ -17,12 +17,17 @@ def menu_action(window, text: str):
     return next(a for a in window.model_menu.actions() if a.text() == text)
 
 
+def open_search(window, tmp_path, monkeypatch) -> SearchDialog:
+    """The Search dialog, opened from the menu, with the study database in ``tmp_path``."""
+    monkeypatch.setenv("DIGITPAD_DATA_DIR", str(tmp_path / "userdata"))
+    menu_action(window, ACTION_TEXT).trigger()
+    return window.search.dialog
+
+
 def test_search_from_the_menu_shows_trials_cancels_and_the_app_stays_usable(
     window, qtbot, mnist_folder, tmp_path, monkeypatch, mouse
 ):
-    monkeypatch.setenv("DIGITPAD_DATA_DIR", str(tmp_path / "userdata"))
-    menu_action(window, ACTION_TEXT).trigger()
-    dialog: SearchDialog = window.search.dialog
+    dialog = open_search(window, tmp_path, monkeypatch)
     assert dialog.isVisible()
     dialog.data_edit.setText(str(mnist_folder))
     dialog.trials_spin.setValue(1000)  # more than it will get to: we cancel
@@ -86,9 +91,7 @@ def test_escape_closes_the_dialog_and_stops_the_search_as_close_does(
     from PySide6.QtCore import Qt
     from PySide6.QtWidgets import QApplication
 
-    monkeypatch.setenv("DIGITPAD_DATA_DIR", str(tmp_path / "userdata"))
-    menu_action(window, ACTION_TEXT).trigger()
-    dialog: SearchDialog = window.search.dialog
+    dialog = open_search(window, tmp_path, monkeypatch)
     dialog.data_edit.setText(str(mnist_folder))
     dialog.trials_spin.setValue(1000)
     dialog.epochs_spin.setValue(1)
@@ -106,9 +109,7 @@ def test_escape_closes_the_dialog_and_stops_the_search_as_close_does(
 def test_a_trial_running_when_the_search_is_cancelled_no_longer_says_it_runs(
     window, qtbot, mnist_folder, tmp_path, monkeypatch
 ):
-    monkeypatch.setenv("DIGITPAD_DATA_DIR", str(tmp_path / "userdata"))
-    menu_action(window, ACTION_TEXT).trigger()
-    dialog: SearchDialog = window.search.dialog
+    dialog = open_search(window, tmp_path, monkeypatch)
     dialog.data_edit.setText(str(mnist_folder))
     dialog.trials_spin.setValue(5)
     dialog.epochs_spin.setValue(500)  # the first trial is still running when we cancel
@@ -130,9 +131,7 @@ def test_a_trial_running_when_the_search_is_cancelled_no_longer_says_it_runs(
 def test_the_finished_message_counts_trials_in_words(
     window, tmp_path, monkeypatch, completed, said
 ):
-    monkeypatch.setenv("DIGITPAD_DATA_DIR", str(tmp_path / "userdata"))
-    menu_action(window, ACTION_TEXT).trigger()
-    dialog: SearchDialog = window.search.dialog
+    dialog = open_search(window, tmp_path, monkeypatch)
     done = {"trials_completed": completed, "trials_pruned": 0, "best_val_accuracy": 0.9}
     dialog.runner.finished.emit("", done)
     assert said in dialog.status_label.text() and "90" in dialog.status_label.text()
