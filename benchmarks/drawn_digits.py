@@ -77,6 +77,25 @@ def print_orgs(by_org: dict, seen: set[str], mnist: dict[str, float], renders: i
         print(f"{placement}: mean over organisations {mean:.2%}, worst {worst:.2%} ({org})")
 
 
+def print_without_fragments(records: list[dict], clean: dict) -> None:
+    """The organisations whose lone stroke fragments were set aside, and the summaries after."""
+    kept = {id(r) for r in drawn.without_fragments(records)}
+    dropped: dict[str, int] = {}
+    for record in records:
+        if id(record) not in kept:
+            dropped[record["org"]] = dropped.get(record["org"], 0) + 1
+    if not dropped:
+        return
+    listed = ", ".join(f"{org} {n}" for org, n in sorted(dropped.items()))
+    print(f"\nlone stroke fragments labelled as digits set aside ({listed}):")
+    for org in sorted(dropped):
+        row = clean[org]
+        print(f"{org:<8}{row['centred'].accuracy:>10.2%}{row['anywhere'].accuracy:>10.2%}")
+    for placement in ("centred", "anywhere"):
+        mean, worst, org = drawn.summary(clean, placement)
+        print(f"{placement}: mean over organisations {mean:.2%}, worst {worst:.2%} ({org})")
+
+
 def print_styles(by_style: dict) -> None:
     print(f"\n{'style':<30}{'n':>6}{'accuracy':>10}")
     for name, tally in by_style.items():
@@ -105,17 +124,21 @@ def main() -> None:
         models = {org: load_model(folder / f"{org}.npz") for org in orgs}
         seen = {org for org, m in models.items() if org in seen_orgs(m, [org])}
         mnist = {org: float(m.meta.get("test_accuracy", float("nan"))) for org, m in models.items()}
-        by_org, by_style = drawn.leave_one_out(records, models.__getitem__, args.renders)
+        model_for = models.__getitem__
+        by_org, by_style = drawn.leave_one_out(records, model_for, args.renders)
         name = f"leave-one-out models in {folder} ({models[orgs[0]].arch})"
     else:
         path = args.model or bundled_model_path(args.arch)
         model = load_model(path)
         seen = seen_orgs(model, orgs)
         mnist = {}
-        by_org, by_style = drawn.leave_one_out(records, lambda _org: model, args.renders)
+        model_for = lambda _org: model  # noqa: E731
+        by_org, by_style = drawn.leave_one_out(records, model_for, args.renders)
         name = f"{path} ({model.arch})"
     print(f"{name}; {args.renders} render(s) per record and drawing")
     print_orgs(by_org, seen, mnist, args.renders)
+    clean = drawn.org_rows(drawn.without_fragments(records), model_for, args.renders)
+    print_without_fragments(records, clean)
     print_styles(by_style)
     print(
         json.dumps(
@@ -126,6 +149,10 @@ def main() -> None:
                 "by_org": {
                     org: {k: round(t.accuracy, 5) for k, t in row.items()}
                     for org, row in by_org.items()
+                },
+                "by_org_without_fragments": {
+                    org: {k: round(t.accuracy, 5) for k, t in row.items()}
+                    for org, row in clean.items()
                 },
                 "by_style": {
                     k: {"accuracy": round(t.accuracy, 5), "n": t.count} for k, t in by_style.items()

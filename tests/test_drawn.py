@@ -8,7 +8,7 @@ from test_styles import PLAIN
 
 from digitpad.model_file import validate
 from digitpad.networks import ARCHITECTURES
-from training import drawn
+from training import drawn, unipen
 
 
 def always(digit: int):
@@ -57,3 +57,25 @@ def test_blank_drawings_count_as_wrong():
     blank = [{"label": 7, "org": "syn", "writer": "w", "strokes": [[(0.5, 0.5)]]}]
     tally = drawn.score(always(7), blank, "centred", renders=2)
     assert tally == drawn.Tally(0, 2)
+
+
+def test_lone_strokes_labelled_as_digits_are_fragments_and_whole_digits_are_not():
+    def record(label, strokes):
+        return {"label": label, "org": "ibm", "writer": "w", "strokes": strokes}
+
+    bar = [[[0.5, 0.0], [0.5, 0.5], [0.51, 1.0]]]
+    base = [[[0.0, 0.5], [0.5, 0.55], [1.0, 0.5]]]
+    assert unipen.fragment(record(4, bar)) == "one straight stroke"
+    assert unipen.fragment(record(1, bar)) is None  # a 1 may be one straight stroke
+    assert unipen.fragment(record(1, base)) == "a 1 wider than tall"
+    assert all(unipen.fragment(record(k, strokes)) is None for k, strokes in PLAIN.items())
+    kept = drawn.without_fragments([record(4, bar), record(1, base), record(1, bar)])
+    assert [(r["label"], r["strokes"]) for r in kept] == [(1, bar)]
+
+
+def test_organisations_are_scored_again_without_their_fragments():
+    fragments = [{"label": 4, "org": "ibm", "writer": "w", "strokes": [[[0.5, 0], [0.5, 1]]]}]
+    fours = [{"label": 4, "org": "ibm", "writer": "w", "strokes": PLAIN[4]}] * 3
+    by_org = drawn.org_rows(fours + fragments, lambda _org: always(4), renders=1)
+    clean = drawn.org_rows(drawn.without_fragments(fours + fragments), lambda _org: always(4), 1)
+    assert (by_org["ibm"]["anywhere"].count, clean["ibm"]["anywhere"]) == (4, drawn.Tally(3, 3))

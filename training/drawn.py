@@ -12,6 +12,8 @@ Pure functions over UniPen records and model files, shared by
   each scored by the model that never saw the writer.
 
 A record that preprocessing calls blank counts as wrong: the user drew something.
+Records that are a lone stroke of a digit (:func:`training.unipen.fragment`) are
+scored as labelled; :func:`without_fragments` sets them aside for a second figure.
 """
 
 from __future__ import annotations
@@ -99,6 +101,22 @@ def combine(rows: Iterable[dict[str, Tally]]) -> dict[str, Tally]:
         for key, tally in row.items():
             total[key] = total.get(key, Tally()) + tally
     return total
+
+
+def without_fragments(records: Sequence[dict]) -> list[dict]:
+    """``records`` less the lone strokes of a digit that the source labels as the digit."""
+    return [r for r in records if unipen.fragment(r) is None]
+
+
+def org_rows(
+    records: Sequence[dict], model_for: Callable[[str], Model], renders: int = 2
+) -> dict[str, dict[str, Tally]]:
+    """Each organisation's :func:`org_row`, scored by ``model_for(org)``."""
+    orgs = sorted({r["org"] for r in records})
+    return {
+        org: org_row(model_for(org), [r for r in records if r["org"] == org], renders)
+        for org in orgs
+    }
 
 
 def leave_one_out(

@@ -142,6 +142,35 @@ def _number(value: object) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
+# A stroke whose ends lie this share of its length apart is a straight line.
+STRAIGHT = 0.9
+# A 1 is taller than wide: one whose height is under this share of its width is a base or
+# a flag alone.
+FLAT_ONE = 0.6
+
+
+def fragment(record: dict) -> str | None:
+    """Why ``record`` is a lone stroke of a digit rather than the digit, or None.
+
+    The source sometimes labels each stroke of a multi-stroke digit as a digit of
+    its own (about 5% of ``ibm``'s records, the data's README says), so that a "|"
+    is labelled 4 and a base line 1. Two shapes that no writer makes for the
+    labelled digit are recognised, by geometry alone so that no model decides what
+    counts: one straight stroke labelled anything but 1, and a 1 wider than tall.
+    """
+    strokes = [np.asarray(stroke, np.float64).reshape(-1, 2) for stroke in record["strokes"]]
+    points = np.concatenate(strokes)
+    label = int(record["label"])
+    if label != 1 and len(strokes) == 1 and len(points) > 1:
+        length = float(np.linalg.norm(np.diff(points, axis=0), axis=1).sum())
+        if np.linalg.norm(points[-1] - points[0]) >= STRAIGHT * length:
+            return "one straight stroke"
+    width, height = np.ptp(points, axis=0)
+    if label == 1 and height < FLAT_ONE * width:
+        return "a 1 wider than tall"
+    return None
+
+
 def split_by_org(records: Sequence[dict], held_out: Sequence[str]) -> tuple[list[dict], list[dict]]:
     """(training records, held-out records): whole contributors go to one side only."""
     held = set(held_out)
