@@ -100,6 +100,11 @@ def test_corrections_view_by_keyboard(qtbot, window, mouse):
     assert isinstance(stops[3], QAbstractButton) and "Close" in stops[3].text()
     qtbot.keyClick(view, Qt.Key.Key_D, ALT)  # Delete
     qtbot.waitUntil(lambda: window.training.corrections.count() == 1, timeout=3000)
+    # The drawing that took its place is current and selected: the keyboard carries on.
+    assert view.list.currentRow() == 0 and view.list.selectedItems() == [view.list.item(0)]
+    view.list.setFocus()
+    qtbot.keyClick(view.list, Qt.Key.Key_3)
+    assert [p.name[0] for p in window.training.corrections.paths()] == ["3"]
     qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Escape)
     assert not view.isVisible()
 

@@ -148,7 +148,12 @@ class CorrectionsView(QDialog):
         return changed
 
     def delete_selected(self) -> int:
-        """Remove the selected drawings; returns how many went."""
+        """Remove the selected drawings; returns how many went.
+
+        The drawing that takes the first removed one's place becomes the current and
+        selected one, as in a file manager, so the keyboard carries on from there.
+        """
+        rows = [self.list.row(item) for item in self.list.selectedItems()]
         gone = 0
         for item in self.list.selectedItems():
             path = Path(item.data(Qt.ItemDataRole.UserRole))
@@ -162,6 +167,8 @@ class CorrectionsView(QDialog):
         if gone:
             self.changed.emit()
             self.refresh()
+            if self.list.count():
+                self.list.setCurrentRow(min(min(rows), self.list.count() - 1))
         return gone
 
     def _update_buttons(self) -> None:
