@@ -35,6 +35,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from digitpad.ui.selftest import self_test_main
 
         return self_test_main(args)
+    if "--install-desktop-entry" in args or "--remove-desktop-entry" in args:
+        from digitpad.desktop_entry import main as desktop_entry_main
+
+        return desktop_entry_main(args)
     if "-h" in args or "--help" in args:
         print(USAGE)  # noqa: T201
         return 0
@@ -50,6 +54,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 USAGE = """usage: digitpad [--version | --self-test | -h]
+       digitpad --install-desktop-entry | --remove-desktop-entry   (Linux menus)
        digitpad predict [--model FILE | --arch fcnn|cnn] IMAGE...
        digitpad train|evaluate|search|adapt ... (see digitpad COMMAND --help)
 

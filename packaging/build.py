@@ -33,6 +33,7 @@ PACKAGING = Path(__file__).resolve().parent
 ROOT = PACKAGING.parent
 SPEC = PACKAGING / "DigitPad.spec"
 sys.path.insert(0, str(PACKAGING))
+sys.path.insert(1, str(ROOT))  # digitpad.desktop_entry, also from a checkout not installed
 
 from icon import app_icon  # noqa: E402
 
@@ -54,37 +55,17 @@ def folder_size(path: Path) -> int:
     return sum(p.stat().st_size for p in path.rglob("*") if p.is_file() and not p.is_symlink())
 
 
-def desktop_string(text: str) -> str:
-    """``text`` as a desktop entry string value: backslash, newline, tab and return escaped."""
-    escapes = {"\\": "\\\\", "\n": "\\n", "\t": "\\t", "\r": "\\r"}
-    return "".join(escapes.get(ch, ch) for ch in text)
-
-
-def desktop_exec(program: Path) -> str:
-    """The ``Exec`` value that runs ``program``: quoted, so a path with spaces stays one word.
-
-    The desktop entry spec: inside double quotes, ``"``, `````, ``$`` and ``\\`` take a
-    backslash, ``%`` is written ``%%``, and the whole is then escaped as a string value.
-    The app takes no file argument, so there is no ``%f``.
-    """
-    quoted = "".join("\\" + ch if ch in '"`$\\' else ch for ch in str(program))
-    return desktop_string('"' + quoted.replace("%", "%%") + '"')
-
-
 def write_desktop_file(bundle: Path, icon: Path) -> Path:
     """Copy the icon into the bundle and write ``DigitPad.desktop`` naming its paths.
 
-    The paths are where the bundle is built; a bundle moved elsewhere needs the
-    file's ``Exec`` and ``Icon`` lines changed to its new place.
+    The paths are where the bundle is built; a bundle moved elsewhere puts itself in
+    the menu with ``DigitPad --install-desktop-entry`` (``digitpad/desktop_entry.py``).
     """
+    from digitpad.desktop_entry import entry_text
+
     shutil.copy2(icon, bundle / "digitpad.png")
     app = bundle.resolve()
-    text = (
-        (PACKAGING / "digitpad.desktop")
-        .read_text(encoding="utf-8")
-        .replace("@EXEC@", desktop_exec(app / launcher_name()))
-        .replace("@ICON@", desktop_string(str(app / "digitpad.png")))
-    )
+    text = entry_text([app / launcher_name()], app / "digitpad.png")
     desktop = bundle / "DigitPad.desktop"
     desktop.write_text(text, encoding="utf-8")
     desktop.chmod(0o755)
