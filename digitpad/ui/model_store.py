@@ -15,19 +15,24 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import errno
 import os
 import re
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
 
+from digitpad.atomic import STALE_SECONDS
 from digitpad.networks import DEFAULT_ARCH
 from digitpad.userdata import UserData
 
 RESET_SOURCE = DEFAULT_ARCH
 KEEP_MODELS = 8  # user models kept in the data folder besides the active one
 NAME = re.compile(r"^[\w][\w .,+()-]{0,59}$")  # what a model may be renamed to
+# An empty pending file is a run's reserved name (another window's, maybe); no run lasts a day.
+RESERVATION_SECONDS = 24 * 3600
 
 
 def same_file(a: str | os.PathLike, b: str | os.PathLike) -> bool:
@@ -73,33 +78,54 @@ class ModelStore(QObject):
         self.userdata = userdata
         # (readable, accuracy) of each file as last modified: reading a model takes a while.
         self._accuracies: dict[tuple[Path, dt.datetime], tuple[bool, float | None]] = {}
+        self._reserved: set[Path] = set()  # pending names this store handed out
 
     def pending_path(self, arch: str, kind: str = "retrained") -> Path:
-        """Where the next retrain (or adaptation) writes its model (a fresh name each run)."""
-        self.userdata.pending_models.mkdir(parents=True, exist_ok=True)
-        stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-        return self.userdata.pending_models / f"{arch}-{kind}-{stamp}.npz"
+        """Where the next retrain (or adaptation) writes its model: a name no other run, in
+        this window or another DigitPad on the same data folder, writes or has kept.
+
+        The name is reserved by creating it empty, atomically, so two windows starting
+        a run in the same second never write one file and keep each other's model.
+        """
+        folder = self.userdata.pending_models
+        folder.mkdir(parents=True, exist_ok=True)
+        moment = dt.datetime.now()
+        for _ in range(3600):
+            name = f"{arch}-{kind}-{moment:%Y%m%d-%H%M%S}.npz"
+            if not (self.userdata.models / name).exists() and _reserve(folder / name):
+                self._reserved.add(folder / name)
+                return folder / name
+            moment += dt.timedelta(seconds=1)
+        raise FileExistsError(errno.EEXIST, "no free name for a new model", str(folder))
 
     def clear_pending(self, kind: str = "retrained") -> None:
         """Delete finished runs of ``kind`` that were never chosen (and their stray temporary
-        files); a run of the other kind, which may be writing its model now, is left alone.
+        files); a run of the other kind, or another window's run, which may be writing its
+        model now, is left alone.
 
         Best effort: a file that cannot be deleted now must not stop a new retrain.
         """
         folder = self.userdata.pending_models
         if folder.is_dir():
             for path in folder.iterdir():
-                if path.is_file() and f"-{kind}-" in path.name:
+                if f"-{kind}-" not in path.name or not path.is_file():
+                    continue
+                if path in self._reserved or not _maybe_live(path):
                     with contextlib.suppress(OSError):
                         path.unlink(missing_ok=True)
+                        self._reserved.discard(path)
 
     def keep(self, candidate: str | os.PathLike) -> Path:
         """Move ``candidate`` among the user's models (not in use yet); returns its new path."""
         candidate = Path(candidate)
+        if candidate.stat().st_size == 0:  # its reserved name, never written over
+            raise OSError(errno.ENODATA, "the run wrote no model", str(candidate))
         self.userdata.models.mkdir(parents=True, exist_ok=True)
         target = self.userdata.models / candidate.name
         if not same_file(candidate, target):
+            target = _free_name(target)
             os.replace(candidate, target)
+            self._reserved.discard(candidate)
         self._prune(keep=target)
         return target
 
@@ -152,13 +178,22 @@ class ModelStore(QObject):
         self.renamed.emit(str(path), str(target))
         return target
 
-    def delete(self, path: str | os.PathLike) -> None:
-        """Delete a kept model; the bundled one takes over if it was in use."""
+    def delete(self, path: str | os.PathLike) -> bool:
+        """Delete a kept model; the bundled one takes over if it was in use. False when it
+        was already gone (another DigitPad window, or another program, removed it).
+
+        The file goes first: a model that cannot be deleted stays in use.
+        """
         path = Path(path)
+        try:
+            path.unlink()
+            existed = True
+        except FileNotFoundError:
+            existed = False
         if self._is_active(path):
             self.reset()
-        path.unlink(missing_ok=True)
         self.deleted.emit(str(path))
+        return existed
 
     def in_use(self, path: str | os.PathLike) -> bool:
         return self._is_active(Path(path))
@@ -191,3 +226,36 @@ class ModelStore(QObject):
             if active is None or not same_file(active, old):
                 with contextlib.suppress(OSError):
                     old.unlink(missing_ok=True)
+
+
+def _reserve(path: Path) -> bool:
+    """Create ``path`` empty unless it exists; whether this call created it."""
+    try:
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o666))
+    except FileExistsError:
+        return False
+    return True
+
+
+def _maybe_live(path: Path) -> bool:
+    """Whether ``path`` may belong to a run still going in another window: its model's
+    temporary, being written now, or its reserved name, empty until the run ends."""
+    try:
+        info = path.stat()
+    except OSError:
+        return False
+    age = abs(time.time() - info.st_mtime)
+    if path.name.startswith("."):
+        return age < STALE_SECONDS
+    return info.st_size == 0 and age < RESERVATION_SECONDS
+
+
+def _free_name(target: Path) -> Path:
+    """``target``, or ``target`` numbered when a model of that name is already kept: keeping
+    a model never replaces another one."""
+    number = 2
+    free = target
+    while free.exists():
+        free = target.with_name(f"{target.stem}-{number}{target.suffix}")
+        number += 1
+    return free

@@ -201,6 +201,9 @@ class TrainingActions(QObject):
         except ValueError as exc:
             self._ask_new_name(path, name, f"{exc}.")
             return None
+        except FileNotFoundError:
+            self.window.show_error(f"Could not rename it: {gone_message(path)}")
+            return None
         except OSError as exc:
             self.window.show_error(f"Could not rename {path.stem}: {exc.strerror or exc}")
             return None
@@ -211,11 +214,15 @@ class TrainingActions(QObject):
     def delete_model(self, path: Path) -> bool:
         was_in_use = self.store.in_use(path)
         try:
-            self.store.delete(path)
+            existed = self.store.delete(path)
         except OSError as exc:
             self.window.show_error(f"Could not delete {path.stem}: {exc.strerror or exc}")
             return False
         now = f"; back to {label(DEFAULT_ARCH)} (bundled)" if was_in_use else ""
+        if not existed:
+            back = f" Back to {label(DEFAULT_ARCH)} (bundled)." if was_in_use else ""
+            self.window.show_error(f"Nothing to delete: {gone_message(path)}{back}")
+            return True
         self.window.statusBar().showMessage(f"Deleted {path.stem}{now}", 8000)
         return True
 
@@ -431,3 +438,12 @@ class TrainingActions(QObject):
             self.dialog.close()
         if self.view is not None:
             self.view.close()
+
+
+def gone_message(path: Path) -> str:
+    """Why a kept model cannot be renamed or deleted: its file has gone, most often through
+    another DigitPad window open on the same data folder."""
+    return (
+        f"{path.stem} is no longer in {path.parent}: another DigitPad window or another "
+        "program renamed or deleted it. Model → My models lists what is there now."
+    )
