@@ -373,6 +373,20 @@ def test_bundle_carries_resources_icon_and_desktop_entry(bundle: Path) -> None:
         assert (bundle / "digitpad.png").is_file()
 
 
+def test_the_launcher_puts_itself_in_the_applications_menu(
+    bundle: Path, app_env: dict[str, str], tmp_path: Path
+) -> None:
+    done = launch(bundle, "--install-desktop-entry", env=app_env, cwd=tmp_path)
+    if not sys.platform.startswith("linux"):
+        assert done.returncode == 2 and "Linux" in done.stderr
+        return
+    assert done.returncode == 0, done.stderr
+    text = (tmp_path / "share" / "applications" / "digitpad.desktop").read_text(encoding="utf-8")
+    assert f'\nExec="{bundle.resolve()}/DigitPad"\n' in text
+    icon = next(line for line in text.splitlines() if line.startswith("Icon="))[5:]
+    assert Path(icon).is_file() and Path(icon).is_relative_to(bundle.resolve())
+
+
 def test_no_link_in_the_bundle_dangles(bundle: Path) -> None:
     """PyInstaller's top-level links to libraries the trimming left out go with them."""
     dangling = [p for p in bundle.rglob("*") if p.is_symlink() and not p.exists()]
