@@ -1,4 +1,5 @@
-"""Training DigitPad's networks: data, augmentation, models, the loop and the CLI.
+"""Training DigitPad's networks: data, augmentation, models, the loop, adaptation, the
+search (:mod:`training.search`) and the CLI (:mod:`training.cli`).
 
 Everything here may import torch; the app (``digitpad/``) never imports this
 package. The only thing that crosses over is the model file, written through

@@ -1,8 +1,22 @@
-"""``python -m training train|evaluate``: the training process the app and people start.
+"""The training process the app and people start: python -m training COMMAND.
+
+The commands are ``train`` and ``evaluate``, ``adapt`` and ``replay`` (here), ``search``
+(:mod:`training.search.cli`) and ``styles`` (:mod:`training.contact_sheet`).
+``digitpad COMMAND`` runs ``train``, ``evaluate``, ``search`` and ``adapt`` too (how the
+app and the packaged launcher start them). The first line of this docstring is
+``python -m training --help``'s description.
 
 Every command ends with one JSON line on stdout (``event`` is ``done``,
-``error`` or ``cancelled``); errors are one readable line, never a traceback.
-SIGINT and SIGTERM stop training between two batches and no model is written.
+``error`` or ``cancelled``; ``search --status`` prints ``status``); errors are one
+readable line, never a traceback. SIGINT and SIGTERM stop training between two batches
+and no model is written.
+
+``train``'s arguments are checked before torch is imported, in two places: what decides
+the model in :class:`training.config.TrainConfig` (``config_from_args`` builds it, and its
+``__post_init__`` refuses bad values), the rest here (``--out``, ``--corrections-weight``).
+A new ``train`` option is an ``add_argument`` in ``_train_parser`` and, when it changes
+what the run produces, a field of ``TrainConfig`` set in ``config_from_args``; otherwise
+an argument of :func:`training.pipeline.train_and_save` passed by ``run_train``.
 """
 
 from __future__ import annotations

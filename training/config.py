@@ -1,9 +1,18 @@
-"""Training settings as data: one dataclass used by the CLI, the GUI dialog and the search.
+"""Training settings as data: one dataclass used by the ``train`` command and the search.
 
 The defaults are the original design's hyperparameters (Adam, lr ≈ 0.00107,
 batch 128, 40 epochs) plus what measured better here (cosine decay, milder
 augmentation); every other part of ``training/`` reads its settings
-from a :class:`TrainConfig` rather than from module globals.
+from a :class:`TrainConfig` rather than from module globals. The app never imports
+this module: the Retrain dialog's defaults are copied into
+``digitpad/training_defaults.py`` (``tests/test_corrections.py`` holds the two equal),
+and the dialog passes its values as command-line options.
+
+:class:`TrainConfig` is also the recipe recorded in every model file
+(``to_dict``/``from_dict``): a new field's default is what new runs do; when runs made
+before the field existed did otherwise, what they did goes in :data:`PREDATING`, which
+``from_dict`` fills in for recipes that lack the field.
+:data:`SEARCH_SPACE` is the search space, one :class:`Param` per field searched.
 """
 
 from __future__ import annotations
@@ -43,7 +52,7 @@ class TrainConfig:
     # Cosine decay measured +0.3 points over the design's constant rate (resources/README.md).
     schedule: str = "cosine"
     warmup_fraction: float = 0.0
-    # 0.1 gained 0.3-0.6 points on the MNIST test (10,000 images, three seeds) but cost 2.4
+    # 0.1 gained 0.1-0.6 points on the MNIST test (10,000 images, three seeds) but cost 2.4
     # points on continental writers never seen (gmd left out; resources/README.md): off.
     label_smoothing: float = 0.0
     # 0 turns augmentation off; 1 is rotation ±15°, scale ±15%, shear ±0.25, shift ±2.5 px.

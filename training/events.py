@@ -1,4 +1,6 @@
-"""What a training run tells the outside: progress reports and the stop that ends it.
+"""What a training run tells the outside: progress reports, the stop that ends it
+(:class:`Cancelled`), and the kind of an error (:func:`error_kind`, one of
+:data:`ERROR_KINDS`, by which the app picks its advice).
 
 Kept apart from the loop, and free of torch, so the command line can check its
 arguments and report errors without loading torch.

@@ -93,7 +93,10 @@ class Trainable:
     adapt_layers: tuple[str, ...] = ()
 
 
-# Adding an architecture: a module above, an entry here, and one in digitpad/networks.py.
+# Adding an architecture: a module above, an entry here, and one in digitpad/networks.py
+# (docs/ARCHITECTURE.md). A size no other architecture has also needs a TrainConfig field
+# of that name (TrainConfig.sizes reads it), its train option in training/cli.py, and a
+# line in from_params below; a search over it, an entry in config.SEARCH_SPACE.
 REGISTRY: dict[str, Trainable] = {
     "fcnn": Trainable(lambda c: FCNN(c.hidden, c.dropout), light_step=True),
     "cnn": Trainable(

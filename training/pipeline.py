@@ -1,7 +1,9 @@
 """One training run end to end: gather data, train, measure, and write the model file.
 
-Kept apart from the CLI so a GUI worker or a search can run the same steps with
-its own reporter and stop flag.
+Kept apart from the CLI, which only parses and checks arguments: ``run_train`` calls
+:func:`train_and_save` with its reporter and stop flag. The search shares the pieces
+rather than the whole: :func:`gather_training_data` (its data, as ``train`` gathers it)
+and :func:`build_meta` (the metadata of the model it retrains).
 """
 
 from __future__ import annotations

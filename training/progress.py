@@ -3,10 +3,15 @@
 JSON lines mode prints one object per line on stdout, each with an ``event``:
 ``phase`` (``phase`` is ``starting``, ``data``, ``evaluating`` or ``saving``, with
 a ``message`` for people; ``data`` also has ``step`` and ``steps``), ``start``
-(config, sample counts; training begins), ``progress (about every 0.5 s: epoch, step,
-fraction of the run done, loss), ``epoch`` (train loss, test accuracy),
-``done`` (model path, accuracy) or ``error`` (message and ``kind``, one of
-``events.ERROR_KINDS``), flushed at once.
+(config, sample counts; training begins), ``progress`` (about every 0.5 s: epoch, step,
+fraction of the run done, loss), ``epoch`` (train loss, test accuracy), and last one of
+``done`` (model path, accuracy), ``error`` (message and ``kind``, one of
+``events.ERROR_KINDS``) or ``cancelled``, each flushed at once. The search adds its own
+events (``search_started``, ``trial_started``, ``trial_finished``, ``trial_pruned``,
+``final_started``: ``training/search/run.py``, ``trial.py`` and ``final.py``). The app
+reads these lines (``digitpad/ui/child_process.py`` turns them into Qt signals, which
+the retrain, search and learning parts read): an event or field renamed here must
+change there too.
 """
 
 from __future__ import annotations

@@ -11,6 +11,14 @@ write, never so far that the digit reads as another one.
 
 Styles are data: :data:`STYLES` is the whole list, and ``python -m training
 styles`` draws a contact sheet of every one (``docs/styles.png``).
+
+Adding a style: an edit function and an entry in :data:`STYLES` (its weight decides
+how often its digit is rewritten, see :func:`restyle_chance`), then :data:`VERSION`
+raised. The contact sheet, ``training/drawn.py``'s per-style scores and
+``tests/test_styles.py``'s check that every style edits a plain digit pick it up by
+themselves. Not by themselves: a test of what the new edit draws, README's table of
+styles and the weights it lists, and ``docs/styles.png`` (``python -m training styles
+--unipen FILE`` from the repository's root).
 """
 
 from __future__ import annotations
@@ -21,7 +29,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-# Bump when an edit changes, so cached renders made with the old edits are not reused.
+# Raise when a style is added or removed, or an edit or a weight changes: rendered UniPen
+# digits are cached under this number (training/unipen.py), so old renders are not reused.
 VERSION = 5
 
 Point = tuple[float, float]
