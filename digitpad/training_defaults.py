@@ -2,7 +2,7 @@
 
 The app never imports ``training`` (see ``tests/test_architecture.py``), so the
 dialog cannot read :class:`training.config.TrainConfig` directly. These values
-are copied from it, and ``tests/test_ui_retrain.py`` fails if the two ever
+are copied from it, and ``tests/test_corrections.py`` fails if the two ever
 disagree: change ``training/config.py`` first, then these.
 """
 

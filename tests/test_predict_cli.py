@@ -13,23 +13,11 @@ from PIL import Image
 
 from digitpad.assets import bundled_model_path
 from digitpad.model_file import load_model
+from digitpad.selftest import DRAWINGS
 from digitpad.strokes import render_strokes
 
-ONE = [[[0.45, 0.0], [0.5, 1.0]]]
-SEVEN = [[[0.05, 0.05], [0.95, 0.05], [0.4, 1.0]]]
-ZERO = [
-    [
-        [0.5, 0.0],
-        [0.15, 0.2],
-        [0.05, 0.5],
-        [0.15, 0.85],
-        [0.5, 1.0],
-        [0.85, 0.85],
-        [0.95, 0.5],
-        [0.85, 0.15],
-        [0.5, 0.0],
-    ]
-]
+# The self-test's drawings: strokes in a unit square, as a person draws them.
+ONE, SEVEN, ZERO = DRAWINGS[1], DRAWINGS[7], DRAWINGS[0]
 
 
 def run_predict(*args: str) -> tuple[int, list[dict]]:

@@ -3,7 +3,7 @@
 No per-sample DataLoader: the whole training set is one tensor, each epoch is a
 seeded permutation, and augmentation runs on the batch. Progress goes to a
 callback and cancellation is a ``should_stop()`` callable checked between
-batches, so the CLI, a GUI worker or a search can all drive the same function.
+batches, so the ``train`` command and a search trial drive the same function.
 """
 
 from __future__ import annotations

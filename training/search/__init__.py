@@ -33,6 +33,7 @@ The modules, one concern each:
 - :mod:`~training.search.trial`: one trial, asked, trained and told
 - :mod:`~training.search.run`: :func:`run_search`, the loop over trials
 - :mod:`~training.search.final`: retraining the best and saving it
+- :mod:`~training.search.errors`: :class:`SearchError` and its kinds
 - :mod:`~training.search.cli`: the ``search`` subcommand and ``--status``
 """
 
