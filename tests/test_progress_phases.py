@@ -49,3 +49,20 @@ def test_the_dialog_shows_the_phases_and_the_whole_wait(window, qtbot, mnist_fol
     assert dialog.progress_bar.maximum() == 1000 and dialog.progress_bar.value() == 1000
     # The speed is remembered for the next run's first estimate.
     assert window.settings.training_rate("fcnn") == dialog.result["samples_per_second"]
+
+
+def test_a_person_sees_the_phases_above_a_bar_that_ends_the_run(capsys):
+    from training.events import Progress
+    from training.progress import TqdmReporter
+
+    reporter = TqdmReporter()
+    reporter.phase("data", "Preparing the data…")
+    reporter.start(epochs=1, steps_per_epoch=2)
+    reporter.progress(Progress(1, 1, 1, 2, 0.5))
+    reporter.phase("evaluating", "Checking the new model on the test set…")
+    reporter.progress(Progress(1, 1, 2, 2, 0.4, {"test_accuracy": 0.9}))
+    reporter.close()
+    lines = [line for line in capsys.readouterr().err.replace("\r", "\n").splitlines() if line]
+    assert lines[0] == "Preparing the data…"
+    assert "Checking the new model on the test set…" in lines
+    assert "100%" in lines[-1]  # the bar's last state is the last thing printed

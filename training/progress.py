@@ -128,8 +128,12 @@ class TqdmReporter(Reporter):
         self._done = 0
 
     def phase(self, name: str, message: str, **fields: Any) -> None:
-        if name != "training":
+        if name == "training":
+            return
+        if self._bar is None:
             sys.stderr.write(message + "\n")
+        else:  # above the bar, which stays the last line and ends at 100%
+            self._bar.write(message, file=sys.stderr)
 
     def start(self, **info: Any) -> None:
         from tqdm import tqdm
