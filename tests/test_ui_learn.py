@@ -404,3 +404,47 @@ def test_learning_from_200_corrections_while_a_retrain_runs(
     assert Path(dialog.result_path).is_file() and Path(path).is_file()
     assert window.recognition.model_source == path
     assert "no recorded test accuracy" in dialog.result_label.text()
+
+
+def adapted_model(folder: Path) -> Path:
+    """A model file as Learn my handwriting writes it (the bundled FCNN, marked adapted)."""
+    from digitpad.model_file import save_model
+
+    model = load_model(bundled_model_path("fcnn"))
+    path = folder / "fcnn-adapted-20260101-000000.npz"
+    save_model(path, "fcnn", model.params, {**model.meta, "adapted": {"corrections": 3}})
+    return path
+
+
+def finish_learning(qtbot, window, folder: Path) -> str:
+    """The learning child reports its model; the window adopts it. The adopted path."""
+    learner = window.training.learner
+    with qtbot.waitSignal(window.recognition.modelChanged, timeout=10_000):
+        learner.runner.finished.emit(str(adapted_model(folder)), {"corrections": 3})
+    return window.recognition.model_source
+
+
+def test_the_learned_notice_goes_once_the_bundled_model_is_back(qtbot, window, tmp_path):
+    path = finish_learning(qtbot, window, tmp_path)
+    assert "now uses your own model" in window.banner.text(), "kept while its model loads"
+    assert "adapted" in path
+
+    with qtbot.waitSignal(window.recognition.modelChanged, timeout=10_000):
+        window.training.reset_action.trigger()
+
+    assert window.recognition.model_source == "fcnn"
+    assert window.banner.text() == "", "it would say DigitPad uses the user's model"
+
+
+def test_the_learned_notice_goes_when_another_model_is_chosen(qtbot, window, tmp_path):
+    finish_learning(qtbot, window, tmp_path)
+    with qtbot.waitSignal(window.recognition.modelChanged, timeout=10_000):
+        window.model_actions["cnn"].trigger()
+    assert window.banner.text() == ""
+
+
+def test_other_notices_stay_when_the_model_changes(qtbot, window):
+    window.banner.show_message("The retrain has finished.", "info")
+    with qtbot.waitSignal(window.recognition.modelChanged, timeout=10_000):
+        window.model_actions["cnn"].trigger()
+    assert window.banner.text() == "The retrain has finished."

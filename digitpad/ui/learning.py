@@ -149,7 +149,7 @@ class HandwritingLearner(QObject):
         skipped = done.get("skipped")
         if isinstance(skipped, list) and skipped:
             message += "\n" + left_out_message(skipped)
-        self.window.banner.show_message(message, "info")
+        self.window.banner.show_message(message, "info", about=str(kept))
         self.learned.emit(str(kept))
 
     def _on_failed(self, message: str, kind: str = "bug") -> None:

@@ -522,6 +522,15 @@ class MainWindow(FitsTheScreen, QMainWindow):
         if self.banner.level() == "error":
             self.banner.dismiss()
 
+    def _dismiss_notice_of_other_model(self, source: str) -> None:
+        """A notice that a model is now in use ("DigitPad now uses your own model") turns
+        false once the user resets or switches to another one: take it down then."""
+        from digitpad.ui.model_store import same_file  # after the window is up
+
+        about = self.banner.about()
+        if about is not None and not same_file(about, source):
+            self.banner.dismiss()
+
     def report_unexpected(self, error: BaseException) -> None:
         """An error nothing else caught (already logged with its traceback): say so, carry on."""
         self.show_error(f"Something went wrong: {error}. DigitPad carries on.")
@@ -560,6 +569,7 @@ class MainWindow(FitsTheScreen, QMainWindow):
             self.modelReady.emit()
         else:
             self.dismiss_error()  # the first load may be a fallback whose reason must stay
+            self._dismiss_notice_of_other_model(source)
 
     def _on_model_failed(self, message: str, source: str) -> None:
         self._add_training_actions()  # Reset and Retrain are the way out of a broken model

@@ -68,6 +68,7 @@ class MessageBanner(QFrame):
             _factory_installed = True
         super().__init__(parent)
         self._level = "info"
+        self._about: str | None = None  # the model a notice speaks of, while it is in use
         self.setFrameShape(QFrame.Shape.StyledPanel)
         self.setAutoFillBackground(True)
         self._icon = QLabel(self)
@@ -94,8 +95,15 @@ class MessageBanner(QFrame):
     def level(self) -> str:
         return self._level
 
-    def show_message(self, text: str, level: str = "error") -> None:
+    def about(self) -> str | None:
+        """The model source the message describes as in use, or None."""
+        return self._about
+
+    def show_message(self, text: str, level: str = "error", about: str | None = None) -> None:
+        """Show ``text``; ``about`` names the model it says is in use, so that the window
+        can take it down once another model is (it would then say the opposite of the truth)."""
         self._level = level
+        self._about = about
         self._label.setText(breakable(text))
         self._apply_tint()
         side = self.style().pixelMetric(QStyle.PixelMetric.PM_SmallIconSize, None, self)
@@ -108,6 +116,7 @@ class MessageBanner(QFrame):
             QAccessible.updateAccessibility(QAccessibleEvent(self, QAccessible.Event.Alert))
 
     def dismiss(self) -> None:
+        self._about = None
         self._label.clear()
         self.setAccessibleName("")
         self.hide()
