@@ -135,18 +135,32 @@ def run(argv: Sequence[str]) -> int:
     if report:
         _StartupReport(report, window)
 
+    received: list[int] = []
+    watchers: list = []
+
+    def on_signal(number: int) -> None:
+        received.append(number)
+        window.quit_without_asking()
+        app.quit()  # also when a dialog of its own is still open
+
     def start() -> None:
         # After the first frame, which then waits for neither the log file nor the model
         # (whose loading thread would compete with it for the interpreter); nothing is
         # logged before, and anything printed goes to the console as usual.
         window.log_path = setup_logging(UserData.at(app_data_root()).logs)
+        from digitpad.ui.signals import SignalWatcher  # nothing runs that needs it before
+
+        watchers.append(SignalWatcher(on_signal, window))
         window.start()
         if damaged:
             window.show_error(damaged)
 
     after_first_frame(window, start)
     app.aboutToQuit.connect(window.shutdown)  # a quit that does not close the window
-    return leave(app.exec())
+    code = app.exec()
+    for watcher in watchers:
+        watcher.close()
+    return leave(128 + received[0] if received else code)
 
 
 def leave(code: int) -> int:

@@ -658,12 +658,15 @@ class MainWindow(FitsTheScreen, QMainWindow):
         quit_button = box.addButton("Quit and stop it", QMessageBox.ButtonRole.DestructiveRole)
         keep = box.addButton("Keep running", QMessageBox.ButtonRole.RejectRole)
         box.setDefaultButton(keep)  # Enter must not stop a run
-        box.buttonClicked.connect(lambda button: button is quit_button and self._quit_anyway())
+        box.buttonClicked.connect(
+            lambda button: button is quit_button and self.quit_without_asking()
+        )
         box.finished.connect(box.deleteLater)
         box.open()
         self.quit_box = box
 
-    def _quit_anyway(self) -> None:
+    def quit_without_asking(self) -> None:
+        """Close as Quit does, stopping whatever runs (the user said so, or the session ends)."""
         self._quit_confirmed = True
         self.close()
 
