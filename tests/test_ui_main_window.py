@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QSize, Qt
+from PySide6.QtCore import QPoint, QSize, Qt
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 pytest_plugins = ["ui_helpers"]
@@ -341,3 +341,28 @@ def test_tab_visits_the_controls_in_the_order_they_stand(window):
             order.append(widget)
     wanted = [window.why_check, window.live_check, window.predict_button, window.clear_button]
     assert [w for w in order if w in wanted] == wanted
+
+
+def test_the_bar_clicked_to_correct_is_marked_until_the_next_answer(window, qtbot, mouse):
+    mouse.draw(window.canvas, mouse.SEVEN)
+    with qtbot.waitSignal(window.recognition.predictionReady, timeout=5000):
+        window.predict()
+    wrong = 9 if window.bars.winner() != 9 else 8
+    row = window.bars.height() / 10 * (wrong + 0.5)
+    before = window.bars.grab().toImage()
+    qtbot.mouseClick(window.bars, Qt.MouseButton.LeftButton, pos=QPoint(5, int(row)))
+    assert window.bars.saved() == wrong
+    assert f"Saved as a {wrong}." in window.bars.accessibleDescription()
+    # The outline is drawn in that row: its edge now has the highlight colour.
+    after = window.bars.grab().toImage()
+    highlight = window.bars.palette().highlight().color().name()
+    edge = [after.pixelColor(x, int(row - window.bars.height() / 20) + 1) for x in range(20, 60)]
+    was = [before.pixelColor(x, int(row - window.bars.height() / 20) + 1) for x in range(20, 60)]
+    assert highlight in {c.name() for c in edge} and highlight not in {c.name() for c in was}
+    window.training.undo_last()
+    assert window.bars.saved() is None
+    qtbot.mouseClick(window.bars, Qt.MouseButton.LeftButton, pos=QPoint(5, int(row)))
+    mouse.draw(window.canvas, mouse.SEVEN)  # another stroke: a new answer, nothing saved yet
+    with qtbot.waitSignal(window.recognition.predictionReady, timeout=5000):
+        window.predict()
+    assert window.bars.saved() is None

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from PySide6.QtCore import QRectF, QSize, Qt, Signal
-from PySide6.QtGui import QFont, QFontMetrics, QMouseEvent, QPainter, QPaintEvent, QPalette
+from PySide6.QtGui import QFont, QFontMetrics, QMouseEvent, QPainter, QPaintEvent, QPalette, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 DIGITS = 10
@@ -65,7 +65,8 @@ class ProbabilityBars(QWidget):
     """Shows ``probabilities`` for 0–9, the most likely digit highlighted.
 
     Without probabilities the bars are empty and ``message`` is shown instead.
-    Clicking a bar emits ``digitClicked(digit)``.
+    Clicking a bar emits ``digitClicked(digit)``; the digit the drawing was then saved
+    as (:meth:`set_saved`) is outlined, where the click was, until the next answer.
     """
 
     digitClicked = Signal(int)
@@ -74,6 +75,7 @@ class ProbabilityBars(QWidget):
         super().__init__(parent)
         self._values: list[float] | None = None
         self._winner: int | None = None
+        self._saved: int | None = None
         self._message = "No prediction yet"
         self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Expanding)
         self.setAccessibleName("Probability of each digit")
@@ -89,6 +91,17 @@ class ProbabilityBars(QWidget):
     def message(self) -> str:
         return self._message
 
+    def saved(self) -> int | None:
+        return self._saved
+
+    def set_saved(self, digit: int | None) -> None:
+        """Mark ``digit`` as the label this drawing was saved with (None: no longer saved)."""
+        self._saved = digit
+        spoken_values = spoken(self._values) if self._values is not None else self._message
+        saved = "" if digit is None else f" Saved as a {digit}."
+        self.setAccessibleDescription(spoken_values + saved)
+        self.update()
+
     def value_text(self, digit: int) -> str:
         """What the bar of ``digit`` says beside it."""
         return "–" if self._values is None else percent(self._values[digit])
@@ -99,6 +112,7 @@ class ProbabilityBars(QWidget):
             raise ValueError(f"expected {DIGITS} probabilities, got {len(values)}")
         self._values = values
         self._winner = max(range(DIGITS), key=values.__getitem__) if winner is None else winner
+        self._saved = None
         self._message = ""
         self.setToolTip(
             f"Most likely {self._winner} ({percent(values[self._winner])}). "
@@ -110,6 +124,7 @@ class ProbabilityBars(QWidget):
     def clear(self, message: str) -> None:
         self._values = None
         self._winner = None
+        self._saved = None
         self._message = message
         self.setToolTip(message)
         self.setAccessibleDescription(message)
@@ -206,6 +221,13 @@ class ProbabilityBars(QWidget):
             role = QPalette.ColorRole.Highlight if digit == self._winner else QPalette.ColorRole.Mid
             painter.setBrush(palette.color(role))
             painter.drawRoundedRect(mirrored(bar, width, rtl), radius, radius)
+
+        if digit == self._saved and value is not None:
+            outline = QPen(palette.color(QPalette.ColorRole.Highlight), 2)
+            outline.setStyle(Qt.PenStyle.DashLine)  # told apart from the answer without colour
+            painter.setPen(outline)
+            painter.setBrush(Qt.BrushStyle.NoBrush)
+            painter.drawRoundedRect(row.adjusted(1, 1, -1, -1), radius + 2, radius + 2)
 
         painter.setPen(palette.color(QPalette.ColorRole.WindowText))
         painter.setFont(font)

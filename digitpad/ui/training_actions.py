@@ -297,6 +297,7 @@ class TrainingActions(QObject):
             return None
         self._last = path
         self._saved = [p for p in self._saved if p.is_file()] + [path]
+        self.window.bars.set_saved(digit)
         if again:
             bar.showMessage(f"Changed this drawing's correction to {digit}", 8000)
             return path
@@ -348,6 +349,7 @@ class TrainingActions(QObject):
             return False
         if path == self._last:
             self._last = None
+            self.window.bars.set_saved(None)
         self.window.statusBar().showMessage(f"Removed the last correction ({path.name[0]})", 5000)
         self.refresh_count()
         return True
