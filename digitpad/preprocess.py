@@ -15,7 +15,7 @@ import numpy as np
 from PIL import Image
 
 # Bump whenever what prepare() produces changes: training's caches of prepared arrays follow.
-VERSION = 2
+VERSION = 3
 SIDE = 28
 BOX = 20
 # Working resolution for stroke-width normalisation: 4× the 20 px box.
@@ -26,8 +26,11 @@ INK_THRESHOLD = 0.2
 MIN_INK_FRACTION = 2e-4
 MIN_EXTENT_FRACTION = 0.03
 MAX_PIXELS = 60_000_000
-# A compact, filled mark smaller than this fraction of the picture is a dot, not a digit.
+# A compact, filled mark smaller than this fraction of the picture is a dot, not a digit:
+# filled means ink over more than DOT_FILL of its box. A round dot fills π/4 ≈ 0.785 of
+# it; a small slashed 0 or 8 drawn with a broad pen 0.6-0.75, and is a digit.
 DOT_FRACTION = 0.15
+DOT_FILL = 0.75
 # Ink still 2·FILLED+1 px thick (at WORK scale, ≈ 4 MNIST strokes) once the strokes are
 # thinned to MNIST's width is a filled area, not a stroke.
 FILLED = 14
@@ -285,7 +288,7 @@ def prepare(image: Image.Image | np.ndarray) -> Prepared:
     crop = np.s_[top:bottom, left:right]
     fill = np.count_nonzero(mask[crop]) / (extent_h * extent_w)
     aspect = min(extent_h, extent_w) / max(extent_h, extent_w)
-    if fill > 0.6 and aspect > 0.6 and max(extent_h, extent_w) < DOT_FRACTION * max(h, w):
+    if fill > DOT_FILL and aspect > 0.6 and max(extent_h, extent_w) < DOT_FRACTION * max(h, w):
         return Prepared(None, "a dot or a filled shape, not a digit")
 
     # Longest side to WORK px, normalise the stroke, then down to the 20 px box.

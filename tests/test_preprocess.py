@@ -104,6 +104,13 @@ def test_blank_or_dot_is_reported_not_guessed(image, reason):
         prepared.normalised()
 
 
+def test_a_small_digit_in_a_broad_pen_is_read_not_called_a_dot():
+    oval = [[0.5 + 0.4 * np.sin(t), 0.5 - 0.5 * np.cos(t)] for t in np.linspace(0, 6.3, 40)]
+    slashed_zero = [oval, [[0.85, 0.0], [0.15, 1.0]]]
+    prepared = prepare(render_strokes(slashed_zero, 280, (0.2, 0.8, 0.1), 8))
+    assert not prepared.is_blank, prepared.blank_reason
+
+
 def test_normalised_uses_mean_and_std():
     prepared = prepare(render_strokes(SEVEN))
     x = prepared.normalised(0.5, 0.5)
