@@ -8,6 +8,10 @@ fresh ones, never corrected, as 3, while it still reads plain digits right.
 
 from __future__ import annotations
 
+import errno
+import json
+import os
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -16,10 +20,11 @@ from PySide6.QtCore import QPoint, Qt
 pytest_plugins = ["ui_helpers"]
 
 from conftest import alive  # noqa: E402
-from ui_helpers import wait_success  # noqa: E402
+from ui_helpers import random_model, wait_success  # noqa: E402
 
 from digitpad.assets import bundled_model_path  # noqa: E402
 from digitpad.model_file import load_model  # noqa: E402
+from digitpad.ui import child_process  # noqa: E402
 from digitpad.ui.learning import LEARN, STOP, learned_message  # noqa: E402
 from digitpad.userdata import UserData  # noqa: E402
 
@@ -112,20 +117,103 @@ def test_learn_my_handwriting_from_corrections(qtbot, window, mouse, private_use
     assert Path(path).is_file()
 
 
-def test_learning_failure_is_said_and_changes_nothing(
+def use_my_model(qtbot, window, private_user_data) -> Path:
+    """A kept model of the user's (a small random FCNN, as an adapted one records no
+    accuracy) in use in the window; its path."""
+    models = UserData(private_user_data).models
+    models.mkdir(parents=True, exist_ok=True)
+    path = random_model(models / "mine.npz", accuracy=None)
+    with qtbot.waitSignal(window.recognition.modelChanged, timeout=10_000):
+        window.choose_model(str(path))
+    return path
+
+
+def test_learning_adapts_the_loaded_model_when_its_file_has_gone(
+    qtbot, window, mouse, private_user_data
+):
+    mine = use_my_model(qtbot, window, private_user_data)
+    read(window, qtbot, mouse, mouse.ONE)
+    click_bar(window, qtbot, 1)
+    mine.unlink()  # another DigitPad window on the same data folder deleted it
+
+    path = learn(qtbot, window.training.learner)
+
+    model = load_model(path)
+    assert model.meta["sizes"] == {"hidden": 16}, "adapted from the model in use, not bundled"
+    source = Path(model.meta["adapted"]["from"])
+    assert source.name == "mine.npz"
+    assert not source.parent.exists(), "its copy goes once the learning has ended"
+    qtbot.waitUntil(lambda: window.recognition.model_source == path, timeout=10_000)
+
+
+def test_a_model_renamed_while_learning_starts_is_said_with_what_to_do(
+    qtbot, window, mouse, private_user_data, monkeypatch
+):
+    mine = use_my_model(qtbot, window, private_user_data)
+    read(window, qtbot, mouse, mouse.ONE)
+    click_bar(window, qtbot, 1)
+    learner = window.training.learner
+    start = learner.runner.start
+
+    def rename_then_start(*args, **kwargs) -> None:
+        """Model → My models renames it after learning chose its file, before the child
+        reads it."""
+        assert window.training.rename_model(mine, "renamed") is not None
+        start(*args, **kwargs)
+
+    monkeypatch.setattr(learner.runner, "start", rename_then_start)
+    with qtbot.waitSignal(learner.runner.failed, timeout=CHILD_MS) as blocker:
+        learner.action.trigger()
+    assert blocker.args[1] == "model"
+    text = window.banner.text()
+    assert window.banner.level() == "error"
+    assert text.startswith("Could not learn your handwriting: the model in use (mine) was ")
+    assert "renamed or deleted" in text and "Model → My models" in text
+    assert "Reset to bundled model" in text and "learn again" in text
+    assert "does not exist" not in text
+    assert [p.name for p in UserData(private_user_data).models.glob("*.npz")] == ["renamed.npz"]
+    assert learner.action.isEnabled() and learner.action.text() == LEARN
+
+
+def fake_child(monkeypatch, *events: dict, status: int = 1) -> None:
+    """The learning child, replaced by one that prints ``events`` and exits with ``status``."""
+    lines = "".join(json.dumps(event) + "\n" for event in events)
+    script = f"import sys; sys.stdout.write({lines!r}); sys.exit({status})"
+    monkeypatch.setattr(
+        child_process, "entry_command", lambda _args: (sys.executable, ["-c", script])
+    )
+
+
+def test_a_full_disk_while_learning_is_said_with_the_folder_and_advice(
     qtbot, window, mouse, private_user_data, monkeypatch
 ):
     read(window, qtbot, mouse, mouse.ONE)
     click_bar(window, qtbot, 1)
+    full = {"event": "error", "message": "[Errno 28] No space left on device", "kind": "disk"}
+    fake_child(monkeypatch, full)
     learner = window.training.learner
-    # The model to adapt has gone by the time the child looks for it.
-    monkeypatch.setattr(learner, "source", lambda: str(private_user_data / "gone.npz"))
-    with qtbot.waitSignal(learner.runner.failed, timeout=CHILD_MS) as blocker:
+    with qtbot.waitSignal(learner.runner.failed, timeout=10_000):
         learner.action.trigger()
-    assert "gone.npz" in blocker.args[0]
+    text = window.banner.text()
+    assert "Could not learn your handwriting: No space left on device" in text
+    assert "Errno" not in text
+    assert f"DigitPad's data folder {private_user_data}" in text
+    assert "free space" in text  # the Retrain dialog's advice for a disk error
     assert window.recognition.model_source == "fcnn"
-    assert window.banner.isVisible() and "Could not learn" in window.banner.text()
-    assert learner.action.isEnabled()
+
+
+def test_an_adapted_model_that_cannot_be_kept_is_said_in_words(
+    qtbot, window, private_user_data, tmp_path
+):
+    gone = tmp_path / "fcnn-adapted-20260101-000000.npz"  # removed before it could be kept
+    window.training.learner.runner.finished.emit(str(gone), {"corrections": 1})
+    text = window.banner.text()
+    assert text.startswith(
+        f"Could not learn your handwriting: the adapted model {gone.name} could not be kept in "
+        f"{UserData(private_user_data).models}: {os.strerror(errno.ENOENT)}"
+    )
+    assert "Errno" not in text
+    assert window.recognition.model_source == "fcnn"
 
 
 def test_damaged_corrections_are_left_out_of_learning_and_named(

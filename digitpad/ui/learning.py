@@ -5,24 +5,41 @@ starts it, shows its progress in the status bar, and swaps the adapted model
 in through the model store when it is done, which also keeps it as the
 user's model (Model → Reset to bundled model goes back). Nothing here imports
 torch or blocks the window.
+
+The child reads the model in use from its file. When that file was renamed or
+deleted since the window loaded it (another DigitPad window on the same data
+folder, or Model → My models), the model still loaded is the one in use, so a
+copy of it in a temporary folder is adapted instead; a file that goes while the
+child starts is said as such, with what to do.
 """
 
 from __future__ import annotations
 
 import contextlib
+import re
+import shutil
+import tempfile
 import time
+from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QAction
 
 from digitpad.networks import DEFAULT_ARCH
 from digitpad.ui.child_process import ChildProcess
+from digitpad.ui.settings import BUNDLED_MODELS
 from digitpad.words import os_reason, plural
 
 LEARN = "&Learn my handwriting"
 # While it runs the same menu entry stops it: where the user started it, they find the way back.
 STOP = "Stop &learning my handwriting"
 STOP_HINT = "Model → Stop learning my handwriting stops it"
+FAILED = "Could not learn your handwriting"
+# Python's own form of an OS error, which the child reports when the error names no file.
+ERRNO = re.compile(r"\[Errno -?\d+\]\s*")
+# The kinds whose Retrain dialog advice fits learning too (the others are about MNIST,
+# which learning never reads).
+ADVISED_KINDS = ("disk", "model")
 
 
 class HandwritingLearner(QObject):
@@ -45,6 +62,8 @@ class HandwritingLearner(QObject):
         self.action = QAction(LEARN, window)
         self.action.triggered.connect(self._toggle)
         self._started = 0.0
+        self._model_file = ""  # what the running child was given as --model
+        self._copy_folder: Path | None = None  # the loaded model's copy, when adapted from one
 
     def refresh(self, count: int) -> None:
         """Offer learning when there are corrections, and stopping while it runs."""
@@ -88,15 +107,19 @@ class HandwritingLearner(QObject):
             self.store.clear_pending("adapted")  # left by a run that was stopped
             out = self.store.pending_path(arch, "adapted")
         except OSError as exc:
-            self.window.show_error(
-                "Could not learn your handwriting: cannot write to DigitPad's data folder "
-                f"{self.userdata.root}: {os_reason(exc)}"
+            self._say_failure(
+                f"cannot write to DigitPad's data folder {self.userdata.root}: {os_reason(exc)}"
             )
             return False
+        model_file = self._model_to_adapt()
+        if model_file is None:
+            self._discard_pending()
+            return False
+        self._model_file = model_file
         args = [
             "adapt",
             "--model",
-            self.source(),
+            model_file,
             "--corrections",
             str(self.corrections.folder),
             "--out",
@@ -115,12 +138,47 @@ class HandwritingLearner(QObject):
         )
         return True
 
+    def _model_to_adapt(self) -> str | None:
+        """The --model to give the child: the model in use's own file, or a copy of the model
+        still loaded when that file has gone; None when the copy could not be written (said)."""
+        source = self.source()
+        model = self.window.recognition.model
+        if source in BUNDLED_MODELS or model is None or Path(source).is_file():
+            return source
+        try:
+            return str(self._copy_loaded(model, Path(source).name))
+        except OSError as exc:
+            self._forget_copy()
+            self._say_failure(
+                "the model in use was renamed or deleted and could not be copied to the "
+                f"temporary folder {tempfile.gettempdir()}: {os_reason(exc)}"
+            )
+            return None
+
+    def _copy_loaded(self, model, name: str) -> Path:
+        """Write the loaded model where the child can read it, under its file's old name
+        (which the adapted model records as where it came from)."""
+        from digitpad.model_file import save_model
+
+        self._forget_copy()
+        self._copy_folder = Path(tempfile.mkdtemp(prefix="digitpad-learning-"))
+        path = self._copy_folder / name
+        save_model(path, model.arch, model.params, model.meta)
+        return path
+
+    def _forget_copy(self) -> None:
+        """The copy is needed only until the child has ended."""
+        if self._copy_folder is not None:
+            shutil.rmtree(self._copy_folder, ignore_errors=True)
+            self._copy_folder = None
+
     def _on_progress(self, fraction: float, _eta: float, _epoch: int) -> None:
         self.window.statusBar().showMessage(
             f"Learning your handwriting… {fraction:.0%} ({STOP_HINT})"
         )
 
     def _on_cancelled(self) -> None:
+        self._forget_copy()
         self._discard_pending()
         self.refresh(self.corrections.count())
         self.window.statusBar().showMessage(
@@ -133,14 +191,18 @@ class HandwritingLearner(QObject):
             self.store.clear_pending("adapted")
 
     def _on_finished(self, path: str, done: dict) -> None:
+        self._forget_copy()
         self.refresh(self.corrections.count())
         if not path:
-            self._on_failed("The learning process ended without writing a model.")
+            self._say_failure("the learning process ended without writing a model.")
             return
         try:
             kept = self.store.adopt(path)
         except OSError as exc:
-            self._on_failed(f"The adapted model could not be kept: {exc}")
+            self._say_failure(
+                f"the adapted model {Path(path).name} could not be kept in "
+                f"{self.userdata.models}: {os_reason(exc)}"
+            )
             return
         waited = time.monotonic() - self._started
         # In the strip, not the status bar: loading the new model and predicting the drawing
@@ -153,11 +215,26 @@ class HandwritingLearner(QObject):
         self.learned.emit(str(kept))
 
     def _on_failed(self, message: str, kind: str = "bug") -> None:
+        """The child failed: say why in words, and what to do, chosen by the error's kind."""
+        if kind == "model" and self._model_file_gone():
+            text = model_gone_message(self._model_file)
+        else:
+            text = child_failure(message, kind, self.userdata.root)
+        self._forget_copy()
+        self._say_failure(text)
+
+    def _model_file_gone(self) -> bool:
+        """Whether the model file the child was given has gone (a bundled model never goes)."""
+        model_file = self._model_file
+        return model_file not in BUNDLED_MODELS and not Path(model_file).exists()
+
+    def _say_failure(self, text: str) -> None:
         self.refresh(self.corrections.count())
-        self.window.show_error(f"Could not learn your handwriting: {message}")
+        self.window.show_error(f"{FAILED}: {text}")
 
     def shutdown(self) -> None:
         self.runner.stop()
+        self._forget_copy()
         self._discard_pending()
 
 
@@ -166,6 +243,28 @@ def action_text(running: bool, count: int) -> str:
     if running:
         return STOP
     return LEARN if count else f"{LEARN} (correct a drawing first)"
+
+
+def model_gone_message(model_file: str) -> str:
+    """The model in use lost its file while learning started (another window, My models)."""
+    return (
+        f"the model in use ({Path(model_file).stem}) was renamed or deleted before learning "
+        "could read it. Choose one under Model → My models (or Model → Reset to bundled "
+        "model) and learn again."
+    )
+
+
+def child_failure(message: str, kind: str, data_folder: Path) -> str:
+    """The child's message without Python's "[Errno N]" form, naming the data folder it
+    writes in when a disk error names no file, with the Retrain dialog's advice for its kind."""
+    from digitpad.ui.retrain_dialog import HINTS  # the one owner of advice by kind
+
+    text = message.strip()
+    bare = ERRNO.sub("", text)
+    if bare != text and kind == "disk":
+        bare = f"{bare} (in DigitPad's data folder {data_folder})"
+    hint = HINTS.get(kind) if kind in ADVISED_KINDS else None
+    return f"{bare.rstrip('.')}. {hint}" if hint else bare
 
 
 def learned_message(count: object, seconds: float) -> str:
