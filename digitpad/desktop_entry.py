@@ -17,6 +17,9 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 FILE_NAME = "digitpad.desktop"
+OPTIONS = ("--install-desktop-entry", "--remove-desktop-entry")
+# The systems whose menus read XDG desktop entries.
+XDG_PLATFORMS = ("linux", "freebsd", "openbsd", "netbsd", "dragonfly")
 TEMPLATE = """[Desktop Entry]
 Type=Application
 Version=1.5
@@ -62,9 +65,14 @@ def entry_text(command: Sequence[str | os.PathLike], icon: Path) -> str:
 
 
 def this_program() -> list[str]:
-    """The command that starts this copy of the app: the frozen launcher, or Python -m."""
-    program = str(Path(sys.executable).resolve())
-    return [program] if getattr(sys, "frozen", False) else [program, "-m", "digitpad"]
+    """The command that starts this copy of the app: the frozen launcher, or Python -m.
+
+    A virtual environment's ``python`` is a link to the base interpreter, which has
+    neither DigitPad nor Qt: the link itself is named, not where it leads.
+    """
+    if getattr(sys, "frozen", False):
+        return [str(Path(sys.executable).resolve())]
+    return [os.path.abspath(sys.executable), "-m", "digitpad"]
 
 
 def applications_dir(env: Mapping[str, str] = os.environ) -> Path:
@@ -101,8 +109,13 @@ def remove(folder: Path) -> bool:
 
 def main(args: Sequence[str]) -> int:
     """``--install-desktop-entry`` or ``--remove-desktop-entry``: one line saying what was done."""
-    if not sys.platform.startswith("linux"):
-        print("digitpad: desktop entries are for Linux menus", file=sys.stderr)  # noqa: T201
+    if not sys.platform.startswith(XDG_PLATFORMS):
+        print("digitpad: desktop entries are for Linux and BSD menus", file=sys.stderr)  # noqa: T201
+        return 2
+    extra = [word for word in args if word not in OPTIONS]
+    if extra:
+        option = next(word for word in args if word in OPTIONS)
+        print(f"digitpad: unexpected {extra[0]!r} with {option}", file=sys.stderr)  # noqa: T201
         return 2
     from digitpad.assets import icon_path
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -50,6 +51,18 @@ def run(*args: str, data_home: Path) -> subprocess.CompletedProcess:
     )
 
 
+XDG = pytest.mark.skipif(
+    not sys.platform.startswith(desktop_entry.XDG_PLATFORMS), reason="XDG menus only"
+)
+
+
+def exec_words(text: str) -> list[str]:
+    """The Exec line's command, unquoted as a menu would (the paths here need no escapes)."""
+    line = next(line for line in text.splitlines() if line.startswith("Exec="))
+    return shlex.split(line[len("Exec=") :])
+
+
+@XDG
 def test_install_writes_an_entry_that_starts_this_copy_and_remove_takes_it_out(
     tmp_path: Path,
 ) -> None:
@@ -57,8 +70,12 @@ def test_install_writes_an_entry_that_starts_this_copy_and_remove_takes_it_out(
     entry = tmp_path / "applications" / "digitpad.desktop"
     assert done.returncode == 0 and done.stdout.strip() == f"installed {entry}"
     text = entry.read_text(encoding="utf-8")
-    python = str(Path(sys.executable).resolve())
-    assert f'\nExec="{python}" "-m" "digitpad"\n' in text
+    # The menu starts it from the home folder, with none of this shell's settings.
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
+    started = subprocess.run(
+        [*exec_words(text), "--version"], cwd=tmp_path, env=env, capture_output=True, text=True
+    )
+    assert started.returncode == 0 and started.stdout.startswith("DigitPad "), started.stderr
     icon = next(line for line in text.splitlines() if line.startswith("Icon="))[5:]
     assert Path(icon).is_file()
     # Run again (after moving a bundle): the entry is replaced, not duplicated.
@@ -71,6 +88,7 @@ def test_install_writes_an_entry_that_starts_this_copy_and_remove_takes_it_out(
     assert again.returncode == 0 and "no entry" in again.stdout
 
 
+@XDG
 def test_an_applications_folder_that_cannot_be_made_is_one_clear_line(tmp_path: Path) -> None:
     blocker = tmp_path / "file"
     blocker.write_text("not a folder")
@@ -78,3 +96,12 @@ def test_an_applications_folder_that_cannot_be_made_is_one_clear_line(tmp_path: 
     assert done.returncode == 1
     assert done.stderr.startswith("digitpad: could not write ") and "Traceback" not in done.stderr
     assert done.stderr.count("\n") == 1
+
+
+def test_other_systems_and_stray_words_are_refused_in_one_line(monkeypatch, capsys) -> None:
+    monkeypatch.setattr(sys, "platform", "win32")
+    assert desktop_entry.main(["--install-desktop-entry"]) == 2
+    assert "Linux" in capsys.readouterr().err
+    monkeypatch.setattr(sys, "platform", "linux")
+    assert desktop_entry.main(["--install-desktop-entry", "now"]) == 2
+    assert "unexpected 'now' with --install-desktop-entry" in capsys.readouterr().err
