@@ -9,13 +9,23 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from digitpad.ui.signals import SignalWatcher
 
 pytest_plugins = ["ui_helpers"]
+# Windows has no way to send a signal that a process may handle: os.kill ends it.
+pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
 
 
-def test_a_signal_wakes_the_event_loop_and_the_old_handler_comes_back(qtbot):
-    before = signal.getsignal(signal.SIGTERM)
+def wakeup_fd() -> int:
+    fd = signal.set_wakeup_fd(-1)
+    signal.set_wakeup_fd(fd)
+    return fd
+
+
+def test_a_signal_wakes_the_event_loop_and_everything_comes_back(qtbot):
+    before, fd = signal.getsignal(signal.SIGTERM), wakeup_fd()
     got: list[int] = []
     watcher = SignalWatcher(got.append)
     try:
@@ -23,7 +33,22 @@ def test_a_signal_wakes_the_event_loop_and_the_old_handler_comes_back(qtbot):
         qtbot.waitUntil(lambda: got == [signal.SIGTERM], timeout=3000)
     finally:
         watcher.close()
-    assert signal.getsignal(signal.SIGTERM) is before
+    # Else the next signal would write a byte into whatever file takes the socket's number.
+    assert signal.getsignal(signal.SIGTERM) is before and wakeup_fd() == fd
+
+
+def test_a_signal_ignored_at_the_start_stays_ignored(qtbot):
+    before = signal.signal(signal.SIGHUP, signal.SIG_IGN)  # as nohup starts it
+    got: list[int] = []
+    watcher = SignalWatcher(got.append)
+    try:
+        assert signal.getsignal(signal.SIGHUP) is signal.SIG_IGN
+        os.kill(os.getpid(), signal.SIGHUP)
+        os.kill(os.getpid(), signal.SIGTERM)
+        qtbot.waitUntil(lambda: got == [signal.SIGTERM], timeout=3000)
+    finally:
+        watcher.close()
+        signal.signal(signal.SIGHUP, before)
 
 
 def test_a_signal_stops_a_running_child_without_asking(qtbot, window, mouse):

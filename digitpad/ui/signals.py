@@ -33,15 +33,20 @@ class SignalWatcher(QObject):
             end.setblocking(False)
         self._previous_fd = signal.set_wakeup_fd(self._writer.fileno(), warn_on_full_buffer=False)
         # A handler of Python's own, or the default action would end the process; the
-        # wake-up byte, not the handler, carries the signal to the event loop.
-        self._previous = {number: signal.signal(number, _ignore) for number in HANDLED}
+        # wake-up byte, not the handler, carries the signal to the event loop. A signal
+        # ignored when the app started (nohup, a background job) stays ignored.
+        self._previous = {
+            number: signal.signal(number, _ignore)
+            for number in HANDLED
+            if signal.getsignal(number) is not signal.SIG_IGN
+        }
         self._notifier = QSocketNotifier(self._reader.fileno(), QSocketNotifier.Type.Read, self)
         self._notifier.activated.connect(self._read)
 
     def _read(self) -> None:
         with contextlib.suppress(BlockingIOError, InterruptedError):
             for number in self._reader.recv(64):
-                if number in HANDLED:
+                if number in self._previous:
                     self._on_signal(number)
 
     def close(self) -> None:
