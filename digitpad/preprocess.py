@@ -26,11 +26,14 @@ INK_THRESHOLD = 0.2
 MIN_INK_FRACTION = 2e-4
 MIN_EXTENT_FRACTION = 0.03
 MAX_PIXELS = 60_000_000
-# A compact, filled mark smaller than this fraction of the picture is a dot, not a digit:
-# filled means ink over more than DOT_FILL of its box. A round dot fills π/4 ≈ 0.785 of
-# it; a small slashed 0 or 8 drawn with a broad pen 0.6-0.75, and is a digit.
+# A compact, solid mark smaller than this fraction of the picture is a dot, not a digit.
 DOT_FRACTION = 0.15
-DOT_FILL = 0.75
+# Solid: its ink covers more than this share of the ellipse with the same spread (1 for a
+# filled disc, or a tap that slipped into a short dash, at any angle); a small 0, 7 or
+# slashed 0 drawn with a broad pen covers 0.45-0.8 and is a digit.
+DOT_SOLID = 0.9
+# Compact: its narrowest spread is at least this share of its widest (a line is not).
+DOT_ROUND = 0.6
 # Ink still 2·FILLED+1 px thick (at WORK scale, ≈ 4 MNIST strokes) once the strokes are
 # thinned to MNIST's width is a filled area, not a stroke.
 FILLED = 14
@@ -273,6 +276,23 @@ class _LazyInk:
         return self._ink(np.asarray(small, dtype=np.float32))
 
 
+def _is_dot(mask: np.ndarray, size: float) -> bool:
+    """Whether the ink in ``mask`` is one solid, roundish blob shorter than ``size``, at
+    whatever angle it lies.
+
+    Measured against the ellipse of the same second moments (its axes are four
+    standard deviations long) rather than the bounding box, which a dash at 45°
+    fills only half of and overstates the length of.
+    """
+    ys, xs = np.nonzero(mask)
+    if len(xs) < 3:
+        return True
+    spread = np.linalg.eigvalsh(np.cov(np.vstack([xs, ys]).astype(np.float64)))
+    narrow, wide = np.maximum(spread, 1 / 12)  # a one-pixel line still has a pixel's width
+    solid = len(xs) / (4 * np.pi * np.sqrt(narrow * wide))
+    return 4 * np.sqrt(wide) < size and solid > DOT_SOLID and np.sqrt(narrow / wide) > DOT_ROUND
+
+
 def prepare(image: Image.Image | np.ndarray) -> Prepared:
     """Any image of one digit → :class:`Prepared` (28×28, MNIST-like), or blank with a reason."""
     ink, mask = _find_ink(image)
@@ -286,9 +306,8 @@ def prepare(image: Image.Image | np.ndarray) -> Prepared:
     if max(extent_h, extent_w) < MIN_EXTENT_FRACTION * max(h, w):
         return Prepared(None, "too small to be a digit")
     crop = np.s_[top:bottom, left:right]
-    fill = np.count_nonzero(mask[crop]) / (extent_h * extent_w)
-    aspect = min(extent_h, extent_w) / max(extent_h, extent_w)
-    if fill > DOT_FILL and aspect > 0.6 and max(extent_h, extent_w) < DOT_FRACTION * max(h, w):
+    dot_size = DOT_FRACTION * max(h, w)
+    if max(extent_h, extent_w) < 1.5 * dot_size and _is_dot(mask[crop], dot_size):
         return Prepared(None, "a dot or a filled shape, not a digit")
 
     # Longest side to WORK px, normalise the stroke, then down to the 20 px box.

@@ -111,6 +111,17 @@ def test_a_small_digit_in_a_broad_pen_is_read_not_called_a_dot():
     assert not prepared.is_blank, prepared.blank_reason
 
 
+@pytest.mark.parametrize("slip", [0.0, 0.25, 0.5])  # in pen widths
+@pytest.mark.parametrize("pen", [12, 18, 24])
+def test_a_tap_that_slips_is_a_dot_at_every_angle(slip, pen):
+    reasons = set()
+    for angle in np.radians([0, 30, 45, 90, 135]):
+        step = slip * pen / 280
+        dash = [[[0.5, 0.5], [0.5 + step * np.cos(angle), 0.5 + step * np.sin(angle)]]]
+        reasons.add(prepare(render_strokes(dash, 280, (0.5, 0.5, 1.0), pen)).blank_reason)
+    assert reasons == {"a dot or a filled shape, not a digit"}
+
+
 def test_normalised_uses_mean_and_std():
     prepared = prepare(render_strokes(SEVEN))
     x = prepared.normalised(0.5, 0.5)
