@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import datetime as dt
 import errno
+import os
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 import pytest
@@ -141,12 +143,21 @@ def test_a_retrain_in_one_window_leaves_the_other_windows_run_alone(tmp_path):
     writing.write_bytes(b"half a model, being written")
     leftover = userdata.pending_models / "fcnn-retrained-20200101-000000.npz"
     random_model(leftover)
+    an_hour_ago = time.time() - 3600
+    os.utime(leftover, (an_hour_ago, an_hour_ago))
+    # Written by its child, not yet kept: the window keeps it once the child has exited.
+    written = other.pending_path("fcnn")
+    random_model(written)
     one.clear_pending()
-    assert reserved.is_file() and writing.is_file() and not leftover.exists()
+    assert reserved.is_file() and writing.is_file() and written.is_file()
+    assert not leftover.exists()
     mine = one.pending_path("fcnn")
+    stopped = mine.with_name(f".{mine.name}.def456.tmp")  # its child was stopped mid-write
+    stopped.write_bytes(b"half a model")
     assert mine != reserved
-    one.clear_pending()  # its own reserved name goes, the other window's stays
-    assert not mine.exists() and reserved.is_file()
+    one.clear_pending()  # its own run goes, with its temporary; the other window's stay
+    assert not mine.exists() and not stopped.exists()
+    assert reserved.is_file() and written.is_file()
 
 
 def test_keeping_a_model_never_replaces_one_kept_under_that_name(qtbot, two_windows):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import time
 from pathlib import Path
 
 import numpy as np
@@ -505,6 +506,8 @@ def test_a_retrain_clears_only_its_own_leftovers_not_a_learning_runs_model(
     learning.write_bytes(b"the adapted model being written")
     stale = pending / "fcnn-retrained-20260101-110000.npz"
     stale.write_bytes(b"an old retrain nobody chose")
+    an_hour_ago = time.time() - 3600  # a model written minutes ago may be another window's
+    os.utime(stale, (an_hour_ago, an_hour_ago))
     dialog = dialog_for(window, mnist_folder, epochs=50)
     with wait_success(qtbot, dialog.runner, dialog.runner.started, timeout=CHILD_MS):
         assert dialog.start_training()

@@ -106,14 +106,25 @@ class ModelStore(QObject):
         Best effort: a file that cannot be deleted now must not stop a new retrain.
         """
         folder = self.userdata.pending_models
-        if folder.is_dir():
-            for path in folder.iterdir():
-                if f"-{kind}-" not in path.name or not path.is_file():
-                    continue
-                if path in self._reserved or not _maybe_live(path):
-                    with contextlib.suppress(OSError):
-                        path.unlink(missing_ok=True)
-                        self._reserved.discard(path)
+        if not folder.is_dir():
+            return
+        going = [  # decided before deleting: a run's temporary is known by its name
+            path
+            for path in folder.iterdir()
+            if f"-{kind}-" in path.name
+            and path.is_file()
+            and (self._mine(path) or not _maybe_live(path))
+        ]
+        for path in going:
+            with contextlib.suppress(OSError):
+                path.unlink(missing_ok=True)
+                self._reserved.discard(path)
+
+    def _mine(self, path: Path) -> bool:
+        """Whether ``path`` is a run of this window's, or the temporary one of them wrote."""
+        return path in self._reserved or any(
+            path.name.startswith(f".{reserved.name}.") for reserved in self._reserved
+        )
 
     def keep(self, candidate: str | os.PathLike) -> Path:
         """Move ``candidate`` among the user's models (not in use yet); returns its new path."""
@@ -238,16 +249,16 @@ def _reserve(path: Path) -> bool:
 
 
 def _maybe_live(path: Path) -> bool:
-    """Whether ``path`` may belong to a run still going in another window: its model's
-    temporary, being written now, or its reserved name, empty until the run ends."""
+    """Whether ``path`` may belong to a run of another window's: its reserved name, empty
+    until the run ends; its model's temporary, being written now; or its model, written
+    but not yet kept (the window keeps it once the child has exited)."""
     try:
         info = path.stat()
     except OSError:
         return False
     age = abs(time.time() - info.st_mtime)
-    if path.name.startswith("."):
-        return age < STALE_SECONDS
-    return info.st_size == 0 and age < RESERVATION_SECONDS
+    empty = info.st_size == 0 and not path.name.startswith(".")
+    return age < (RESERVATION_SECONDS if empty else STALE_SECONDS)
 
 
 def _free_name(target: Path) -> Path:
