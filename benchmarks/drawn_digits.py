@@ -78,11 +78,11 @@ def print_orgs(by_org: dict, seen: set[str], mnist: dict[str, float], renders: i
 
 
 def print_without_fragments(records: list[dict], clean: dict) -> None:
-    """The organisations whose lone stroke fragments were set aside, and the summaries after."""
-    kept = {id(r) for r in drawn.without_fragments(records)}
+    """The organisations whose lone stroke fragments were set aside, and the summaries after
+    (their other records are drawn again, with new random placements)."""
     dropped: dict[str, int] = {}
     for record in records:
-        if id(record) not in kept:
+        if unipen.fragment(record):
             dropped[record["org"]] = dropped.get(record["org"], 0) + 1
     if not dropped:
         return
@@ -132,12 +132,18 @@ def main() -> None:
         model = load_model(path)
         seen = seen_orgs(model, orgs)
         mnist = {}
-        model_for = lambda _org: model  # noqa: E731
+
+        def model_for(_org: str) -> Model:
+            return model
+
         by_org, by_style = drawn.leave_one_out(records, model_for, args.renders)
         name = f"{path} ({model.arch})"
     print(f"{name}; {args.renders} render(s) per record and drawing")
     print_orgs(by_org, seen, mnist, args.renders)
-    clean = drawn.org_rows(drawn.without_fragments(records), model_for, args.renders)
+    # Only the organisations with fragments are drawn again (new random placements too).
+    fragmented = {r["org"] for r in records if unipen.fragment(r)}
+    kept = [r for r in drawn.without_fragments(records) if r["org"] in fragmented]
+    clean = {**by_org, **drawn.org_rows(kept, model_for, args.renders)}
     print_without_fragments(records, clean)
     print_styles(by_style)
     print(

@@ -69,6 +69,7 @@ def test_lone_strokes_labelled_as_digits_are_fragments_and_whole_digits_are_not(
     assert unipen.fragment(record(1, bar)) is None  # a 1 may be one straight stroke
     assert unipen.fragment(record(1, base)) == "a 1 wider than tall"
     assert all(unipen.fragment(record(k, strokes)) is None for k, strokes in PLAIN.items())
+    assert unipen.fragment(record(4, [])) is None and unipen.fragment(record(4, [[]])) is None
     kept = drawn.without_fragments([record(4, bar), record(1, base), record(1, bar)])
     assert [(r["label"], r["strokes"]) for r in kept] == [(1, bar)]
 

@@ -159,7 +159,9 @@ def fragment(record: dict) -> str | None:
     counts: one straight stroke labelled anything but 1, and a 1 wider than tall.
     """
     strokes = [np.asarray(stroke, np.float64).reshape(-1, 2) for stroke in record["strokes"]]
-    points = np.concatenate(strokes)
+    points = np.concatenate(strokes) if strokes else np.zeros((0, 2))
+    if not len(points):
+        return None  # nothing to draw: a blank render, scored as such
     label = int(record["label"])
     if label != 1 and len(strokes) == 1 and len(points) > 1:
         length = float(np.linalg.norm(np.diff(points, axis=0), axis=1).sum())
