@@ -203,16 +203,31 @@ def test_a_full_disk_while_learning_is_said_with_the_folder_and_advice(
 
 
 def test_an_adapted_model_that_cannot_be_kept_is_said_in_words(
-    qtbot, window, private_user_data, tmp_path
+    qtbot, window, private_user_data, tmp_path, monkeypatch
 ):
-    gone = tmp_path / "fcnn-adapted-20260101-000000.npz"  # removed before it could be kept
-    window.training.learner.runner.finished.emit(str(gone), {"corrections": 1})
+    made = random_model(tmp_path / "fcnn-adapted-20260101-000000.npz")
+    learner = window.training.learner
+
+    def full_disk(path):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
+
+    monkeypatch.setattr(learner.store, "adopt", full_disk)
+    learner.runner.finished.emit(str(made), {"corrections": 1})
     text = window.banner.text()
     assert text.startswith(
-        f"Could not learn your handwriting: the adapted model {gone.name} could not be kept in "
-        f"{UserData(private_user_data).models}: {os.strerror(errno.ENOENT)}"
+        f"Could not learn your handwriting: the adapted model {made.name} could not be kept in "
+        f"{UserData(private_user_data).models}: {os.strerror(errno.ENOSPC)}"
     )
     assert "Errno" not in text
+    assert window.recognition.model_source == "fcnn"
+
+
+def test_a_run_that_left_its_reserved_name_empty_wrote_no_model(qtbot, window, tmp_path):
+    reserved = tmp_path / "fcnn-adapted-20260101-000000.npz"
+    reserved.touch()  # the name a run reserves, never written over
+    window.training.learner.runner.finished.emit(str(reserved), {"corrections": 1})
+    text = window.banner.text()
+    assert "ended without writing a model" in text and "disk" not in text
     assert window.recognition.model_source == "fcnn"
 
 

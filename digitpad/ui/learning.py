@@ -27,6 +27,7 @@ from PySide6.QtGui import QAction
 
 from digitpad.networks import DEFAULT_ARCH
 from digitpad.ui.child_process import ChildProcess
+from digitpad.ui.model_store import written
 from digitpad.ui.settings import BUNDLED_MODELS
 from digitpad.words import os_reason, plural
 
@@ -193,7 +194,7 @@ class HandwritingLearner(QObject):
     def _on_finished(self, path: str, done: dict) -> None:
         self._forget_copy()
         self.refresh(self.corrections.count())
-        if not path:
+        if not written(path):
             self._say_failure("the learning process ended without writing a model.")
             return
         try:

@@ -41,6 +41,15 @@ def same_file(a: str | os.PathLike, b: str | os.PathLike) -> bool:
     return Path(a).resolve() == Path(b).resolve()
 
 
+def written(path: str | os.PathLike) -> bool:
+    """Whether a run wrote its model at ``path``: its name is reserved as an empty file
+    until then (see :meth:`ModelStore.pending_path`)."""
+    try:
+        return bool(path) and Path(path).is_file() and Path(path).stat().st_size > 0
+    except OSError:
+        return False
+
+
 @dataclass(frozen=True)
 class UserModel:
     """One of the user's kept models, as the Model menu lists it."""

@@ -46,7 +46,7 @@ from digitpad.ui.charts import LineChart
 from digitpad.ui.child_process import ChildProcess
 from digitpad.ui.colours import ErrorLabel
 from digitpad.ui.dialog_fit import FitsTheScreen, scrolling
-from digitpad.ui.model_store import ModelStore, same_file
+from digitpad.ui.model_store import ModelStore, same_file, written
 from digitpad.ui.settings import Settings
 from digitpad.userdata import UserData
 from digitpad.words import os_reason
@@ -509,7 +509,7 @@ class RetrainDialog(FitsTheScreen, QDialog):
     def _on_finished(self, path: str, result: dict) -> None:
         self._set_running(False)
         self.progress_bar.setValue(1000)
-        if not path or not Path(path).is_file():
+        if not written(path):
             self._on_failed("the training process finished but wrote no model file")
             return
         try:
