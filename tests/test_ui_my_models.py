@@ -64,11 +64,16 @@ def test_use_rename_and_delete(userdata, window, qtbot):
     assert window.recognition.model_source == str(userdata.models / "fcnn-retrained-2.npz")
     assert "In use" in submenu(window, "fcnn-retrained-2")
 
-    # Renaming the model in use keeps it in use under its new name (and remembers that).
+    # Renaming the model in use keeps it in use under its new name (and remembers that),
+    # and a notice that it is in use stays true.
+    in_use = str(userdata.models / "fcnn-retrained-2.npz")
+    window.banner.show_message("DigitPad now uses your own model.", "info", about=in_use)
     with qtbot.waitSignal(window.recognition.modelChanged, timeout=5000):
         renamed = window.training.rename_model(userdata.models / "fcnn-retrained-2.npz", "Mine")
     assert renamed == userdata.models / "Mine.npz" and renamed.is_file()
     assert window.recognition.model_source == str(renamed)
+    assert window.banner.isVisible() and window.banner.about() == str(renamed)
+    window.banner.dismiss()
     assert window.settings.model == str(renamed)
     assert any(t.startswith("Mine — 97.34%") for t in entries(window))
 

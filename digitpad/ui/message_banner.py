@@ -99,6 +99,10 @@ class MessageBanner(QFrame):
         """The model source the message describes as in use, or None."""
         return self._about
 
+    def set_about(self, source: str) -> None:
+        """The model the message speaks of goes by another name now (renamed in use)."""
+        self._about = source
+
     def show_message(self, text: str, level: str = "error", about: str | None = None) -> None:
         """Show ``text``; ``about`` names the model it says is in use, so that the window
         can take it down once another model is (it would then say the opposite of the truth)."""

@@ -21,7 +21,7 @@ from PySide6.QtWidgets import QFileDialog, QMenu, QMessageBox, QToolButton
 from digitpad.corrections import CorrectionError, Corrections
 from digitpad.networks import DEFAULT_ARCH, label
 from digitpad.ui.learning import HandwritingLearner
-from digitpad.ui.model_store import ModelStore
+from digitpad.ui.model_store import ModelStore, same_file
 from digitpad.ui.settings import app_data_root
 from digitpad.userdata import UserData
 from digitpad.words import plural
@@ -39,6 +39,7 @@ class TrainingActions(QObject):
         self.userdata = userdata or UserData.at(app_data_root())
         self.corrections = Corrections(self.userdata.corrections)
         self.store = ModelStore(window.recognition, self.userdata, self)
+        self.store.renamed.connect(self._notice_follows_rename)
         self.dialog: RetrainDialog | None = None
         # How far a retrain whose dialog was closed has got; a click opens the dialog again.
         self.background_button = QToolButton(window)
@@ -192,6 +193,12 @@ class TrainingActions(QObject):
             sub.addAction("Delete…").triggered.connect(
                 lambda _=False, p=model.path: self._confirm_delete_model(p)
             )
+
+    def _notice_follows_rename(self, old: str, new: str) -> None:
+        """A notice that a model is in use stays true when that model is renamed."""
+        about = self.window.banner.about()
+        if about is not None and same_file(about, old):
+            self.window.banner.set_about(new)
 
     def rename_model(self, path: Path, name: str) -> Path | None:
         """Rename a kept model; a name it cannot have is said in the prompt, asked again
