@@ -14,6 +14,7 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from types import TracebackType
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QEvent, QObject, QTimer
 from PySide6.QtGui import QIcon
@@ -32,6 +33,9 @@ from digitpad.ui.settings import (
     settings_file,
 )
 from digitpad.userdata import UserData
+
+if TYPE_CHECKING:
+    from digitpad.ui.signals import SignalWatcher
 
 ORGANISATION = "DigitPad"
 APPLICATION = "DigitPad"
@@ -100,6 +104,8 @@ def create_application(argv: Sequence[str] = ()) -> QApplication:
     """The QApplication with the names QSettings uses and the app icon."""
     QApplication.setOrganizationName(ORGANISATION)
     QApplication.setApplicationName(APPLICATION)
+    # Wayland matches windows to their menu entry by this name (digitpad/desktop_entry.py).
+    QApplication.setDesktopFileName("digitpad")
     app = QApplication.instance() or QApplication([sys.argv[0], *argv])
     icon = icon_path()
     if icon.is_file():
@@ -136,7 +142,7 @@ def run(argv: Sequence[str]) -> int:
         _StartupReport(report, window)
 
     received: list[int] = []
-    watchers: list = []
+    watchers: list[SignalWatcher] = []
 
     def on_signal(number: int) -> None:
         received.append(number)
