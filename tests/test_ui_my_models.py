@@ -58,6 +58,17 @@ def test_a_model_without_a_recorded_accuracy_is_listed_as_such_and_can_be_used(
     assert window.recognition.model_source == str(userdata.models / "mine-adapted.npz")
 
 
+def test_a_model_learned_here_is_your_model_in_the_list_as_in_the_status_bar(
+    userdata, window, qtbot
+):
+    learned = random_model(userdata.models / "fcnn-adapted-20261207-033518.npz", accuracy=None)
+    learned.touch()  # the newest
+    assert entries(window)[0].startswith("Your model — accuracy not measured, ")
+    with qtbot.waitSignal(window.recognition.modelChanged, timeout=5000):
+        submenu(window, "Your model")["Use"].trigger()
+    assert window.recognition.model_source == str(learned)
+
+
 def test_use_rename_and_delete(userdata, window, qtbot):
     with qtbot.waitSignal(window.recognition.modelChanged, timeout=5000):
         submenu(window, "fcnn-retrained-2")["Use"].trigger()

@@ -8,7 +8,6 @@ and the window passes results to the bars and the model-input view.
 from __future__ import annotations
 
 import logging
-import re
 from pathlib import Path
 
 import PySide6
@@ -51,8 +50,6 @@ PEN_WIDTHS = {"Thin": 8.0, "Medium": 18.0, "Thick": 30.0}  # on a 280 px canvas
 IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.bmp *.gif *.tif *.tiff *.webp);;All files (*)"
 MODEL_FILTER = "DigitPad models (*.npz);;All files (*)"
 MODEL_LABELS = {name: f"{arch.label} (bundled)" for name, arch in ARCHITECTURES.items()}
-# The name Learn my handwriting gives a model (ModelStore.pending_path), until the user renames it.
-GENERATED_ADAPTED = re.compile(r"^\w+-adapted-\d{8}-\d{6}$")
 
 SPACING = 8  # between the parts of the side panel, in pixels
 MIN_CANVAS = 240  # the canvas never shrinks below this square
@@ -692,5 +689,6 @@ def model_name(source: str, adapted: bool) -> str:
     and one adapted here "Your model" until the user gives it a name of their own."""
     if source in MODEL_LABELS:
         return MODEL_LABELS[source]
-    stem = Path(source).stem
-    return "Your model" if adapted and GENERATED_ADAPTED.match(stem) else stem
+    from digitpad.ui.model_store import display_name  # once a model has loaded
+
+    return display_name(source) if adapted else Path(source).stem

@@ -31,6 +31,8 @@ from digitpad.userdata import UserData
 RESET_SOURCE = DEFAULT_ARCH
 KEEP_MODELS = 8  # user models kept in the data folder besides the active one
 NAME = re.compile(r"^[\w][\w .,+()-]{0,59}$")  # what a model may be renamed to
+# The name pending_path gives a model Learn my handwriting makes.
+GENERATED_ADAPTED = re.compile(r"^\w+-adapted-\d{8}-\d{6}(-\d+)?$")
 # An empty pending file is a run's reserved name (another window's, maybe); no run lasts a day.
 RESERVATION_SECONDS = 24 * 3600
 
@@ -39,6 +41,13 @@ def same_file(a: str | os.PathLike, b: str | os.PathLike) -> bool:
     """Whether two model sources name one file, through links and relative paths (a bundled
     model's name is no file)."""
     return Path(a).resolve() == Path(b).resolve()
+
+
+def display_name(path: str | os.PathLike) -> str:
+    """What the window calls a kept model: its file name, but "Your model" for one that
+    Learn my handwriting made and the user has not named (its name is a time stamp)."""
+    stem = Path(path).stem
+    return "Your model" if GENERATED_ADAPTED.match(stem) else stem
 
 
 def written(path: str | os.PathLike) -> bool:
@@ -61,7 +70,7 @@ class UserModel:
 
     @property
     def name(self) -> str:
-        return self.path.stem
+        return display_name(self.path)
 
     @property
     def title(self) -> str:
