@@ -15,7 +15,7 @@ import numpy as np
 from PIL import Image
 
 # Bump whenever what prepare() produces changes: training's caches of prepared arrays follow.
-VERSION = 3
+VERSION = 4
 SIDE = 28
 BOX = 20
 # Working resolution for stroke-width normalisation: 4× the 20 px box.
@@ -42,6 +42,8 @@ FILLED = 14
 THIN_MARGIN = 2
 # Fewer erased pixels than this (at WORK scale) are specks, not a stroke worth keeping.
 MIN_ERASED = 24
+# Ink fainter than this in the 20 px box is not seen (it would not show at 28×28 either).
+VISIBLE = 0.01
 # Largest horizontal shear deskew() applies (pixels of shift per pixel of height).
 MAX_SKEW = 1.0
 
@@ -290,7 +292,32 @@ def _is_dot(mask: np.ndarray, size: float) -> bool:
     spread = np.linalg.eigvalsh(np.cov(np.vstack([xs, ys]).astype(np.float64)))
     narrow, wide = np.maximum(spread, 1 / 12)  # a one-pixel line still has a pixel's width
     solid = len(xs) / (4 * np.pi * np.sqrt(narrow * wide))
-    return 4 * np.sqrt(wide) < size and solid > DOT_SOLID and np.sqrt(narrow / wide) > DOT_ROUND
+    blob = 4 * np.sqrt(wide) < size and solid > DOT_SOLID and np.sqrt(narrow / wide) > DOT_ROUND
+    return blob and not _has_hole(mask)  # a small 0, 6, 8 or 9 in a broad pen keeps its holes
+
+
+def _has_hole(mask: np.ndarray, side: int = 64) -> bool:
+    """Whether the ink encloses background (two pixels or more) that no path from the edge
+    reaches; looked at no larger than ``side`` pixels, where a flood fill takes a moment."""
+    step = max(1, -(-max(mask.shape) // side))
+    if step > 1:  # any ink in a step×step cell inks it: small gaps close, holes stay
+        h, w = (-(-n // step) * step for n in mask.shape)
+        grid = np.zeros((h, w), bool)
+        grid[: mask.shape[0], : mask.shape[1]] = mask
+        mask = grid.reshape(h // step, step, w // step, step).any(axis=(1, 3))
+    background = ~np.pad(mask, 1)
+    reached = np.zeros_like(background)
+    reached[0, :] = reached[-1, :] = reached[:, 0] = reached[:, -1] = True
+    while True:
+        grown = reached.copy()
+        grown[1:] |= reached[:-1]
+        grown[:-1] |= reached[1:]
+        grown[:, 1:] |= reached[:, :-1]
+        grown[:, :-1] |= reached[:, 1:]
+        grown &= background
+        if np.array_equal(grown, reached):
+            return np.count_nonzero(background & ~reached) >= 2
+        reached = grown
 
 
 def prepare(image: Image.Image | np.ndarray) -> Prepared:
@@ -325,12 +352,14 @@ def prepare(image: Image.Image | np.ndarray) -> Prepared:
         work = np.minimum(work / peak, 1.0)
     fit_w, fit_h = round((ww + 2 * pad) * BOX / WORK), round((wh + 2 * pad) * BOX / WORK)
     box = np.clip(_fit(work, fit_w, fit_h), 0, 1)
+    if not (box > VISIBLE).any():  # specks scattered over a large picture: none survives
+        return Prepared(None, "nothing drawn")
     return Prepared(_centre_by_mass(box))
 
 
 def _centre_by_mass(box: np.ndarray) -> np.ndarray:
     """Paste the ink of ``box`` into 28×28 so its centre of mass lands on the centre."""
-    visible = box > 0.01
+    visible = box > VISIBLE
     rows, cols = np.flatnonzero(visible.any(axis=1)), np.flatnonzero(visible.any(axis=0))
     box = box[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1][:SIDE, :SIDE]
     total = box.sum()

@@ -122,6 +122,24 @@ def test_a_tap_that_slips_is_a_dot_at_every_angle(slip, pen):
     assert reasons == {"a dot or a filled shape, not a digit"}
 
 
+@pytest.mark.parametrize("pen", [6, 7, 8])
+def test_a_tiny_eight_keeps_its_holes_and_is_no_dot(pen):
+    def oval(cy, rx, ry):
+        return [[0.5 + rx * np.sin(t), cy - ry * np.cos(t)] for t in np.linspace(0, 6.3, 30)]
+
+    eight = [oval(0.27, 0.22, 0.25) + oval(0.73, 0.27, 0.25)]
+    prepared = prepare(render_strokes(eight, 280, (0.5, 0.5, 0.07), pen))  # 20 px tall
+    assert not prepared.is_blank, prepared.blank_reason
+
+
+@pytest.mark.parametrize("side", [560, 2000])
+def test_specks_scattered_over_a_large_picture_are_nothing_drawn(side):
+    rng = np.random.default_rng(0)
+    picture = np.full((side, side), 255, np.uint8)
+    picture[rng.integers(0, side, 80), rng.integers(0, side, 80)] = 0
+    assert prepare(picture).blank_reason == "nothing drawn"
+
+
 def test_normalised_uses_mean_and_std():
     prepared = prepare(render_strokes(SEVEN))
     x = prepared.normalised(0.5, 0.5)
