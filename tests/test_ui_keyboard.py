@@ -7,6 +7,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QAbstractButton, QApplication, QScrollArea
 
 pytest_plugins = ["ui_helpers"]
+from ui_helpers import start_learning  # noqa: E402
 
 ALT = Qt.KeyboardModifier.AltModifier
 
@@ -110,12 +111,7 @@ def test_corrections_view_by_keyboard(qtbot, window, mouse):
 
 
 def test_quit_question_keys_never_stop_a_run_by_accident(qtbot, window, mouse):
-    mouse.draw(window.canvas, mouse.SEVEN)
-    with qtbot.waitSignal(window.recognition.predictionReady, timeout=5000):
-        window.predict()
-    window.training.correct(1)
-    learner = window.training.learner
-    learner.action.trigger()
+    learner = start_learning(window, qtbot, mouse)
     window.close()
     box = window.quit_box
     active(qtbot, box)

@@ -14,6 +14,8 @@ import pytest
 from digitpad.ui.signals import SignalWatcher
 
 pytest_plugins = ["ui_helpers"]
+from ui_helpers import start_learning  # noqa: E402
+
 # Windows has no way to send a signal that a process may handle: os.kill ends it.
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
 
@@ -52,12 +54,7 @@ def test_a_signal_ignored_at_the_start_stays_ignored(qtbot):
 
 
 def test_a_signal_stops_a_running_child_without_asking(qtbot, window, mouse):
-    mouse.draw(window.canvas, mouse.SEVEN)
-    with qtbot.waitSignal(window.recognition.predictionReady, timeout=5000):
-        window.predict()
-    window.training.correct(1)
-    learner = window.training.learner
-    learner.action.trigger()
+    learner = start_learning(window, qtbot, mouse)
     assert learner.runner.running
     watcher = SignalWatcher(lambda _number: window.quit_without_asking())
     try:

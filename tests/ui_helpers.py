@@ -241,3 +241,14 @@ def quit_and_stop(window) -> None:
     box = getattr(window, "quit_box", None)
     if window.isVisible() and box is not None and box.isVisible():
         next(b for b in box.buttons() if b.text() == "Quit and stop it").click()
+
+
+def start_learning(window, qtbot, mouse: type[Mouse]):
+    """Correct one drawing and start Learn my handwriting: a child runs; its learner."""
+    mouse.draw(window.canvas, mouse.SEVEN)
+    with qtbot.waitSignal(window.recognition.predictionReady, timeout=5000):
+        window.predict()
+    window.training.correct(1)
+    learner = window.training.learner
+    learner.action.trigger()
+    return learner
