@@ -33,6 +33,13 @@ Categories=Education;Science;Graphics;
 Keywords=digit;handwriting;MNIST;neural network;
 StartupWMClass=DigitPad
 """
+# GLib's GDesktopAppInfo (GNOME's menu, and others built on GLib) looks for the Exec
+# line's program before turning its "%%" back into "%", finds no such program and drops
+# the entry: `gio launch` says "Unable to load application information" (GLib 2.74).
+GLIB_PERCENT = (
+    "menus built on GLib, such as GNOME's, do not show an entry whose program's path "
+    "has a '%' in it; move the folder to a path without one and run this again"
+)
 
 
 class DesktopEntryError(Exception):
@@ -117,6 +124,9 @@ def main(args: Sequence[str]) -> int:
         option = next(word for word in args if word in OPTIONS)
         print(f"digitpad: unexpected {extra[0]!r} with {option}", file=sys.stderr)  # noqa: T201
         return 2
+    if all(option in args for option in OPTIONS):
+        print(f"digitpad: {' and '.join(OPTIONS)} together: choose one", file=sys.stderr)  # noqa: T201
+        return 2
     from digitpad.assets import icon_path
 
     folder = applications_dir()
@@ -125,7 +135,10 @@ def main(args: Sequence[str]) -> int:
             done = remove(folder)
             print(f"removed {folder / FILE_NAME}" if done else f"no entry in {folder}")  # noqa: T201
         else:
-            print(f"installed {install(folder, this_program(), icon_path())}")  # noqa: T201
+            command = this_program()
+            print(f"installed {install(folder, command, icon_path())}")  # noqa: T201
+            if "%" in command[0]:
+                print(f"digitpad: warning: {GLIB_PERCENT}", file=sys.stderr)  # noqa: T201
     except DesktopEntryError as exc:
         print(f"digitpad: {exc}", file=sys.stderr)  # noqa: T201
         return 1

@@ -105,3 +105,38 @@ def test_other_systems_and_stray_words_are_refused_in_one_line(monkeypatch, caps
     monkeypatch.setattr(sys, "platform", "linux")
     assert desktop_entry.main(["--install-desktop-entry", "now"]) == 2
     assert "unexpected 'now' with --install-desktop-entry" in capsys.readouterr().err
+
+
+@XDG
+def test_install_and_remove_together_are_refused_and_change_nothing(
+    tmp_path: Path, monkeypatch, capsys
+) -> None:
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path))
+    assert desktop_entry.main(["--install-desktop-entry"]) == 0
+    entry = tmp_path / "applications" / "digitpad.desktop"
+    capsys.readouterr()
+    for args in (
+        ["--install-desktop-entry", "--remove-desktop-entry"],
+        ["--remove-desktop-entry", "--install-desktop-entry"],
+    ):
+        assert desktop_entry.main(args) == 2
+        out, err = capsys.readouterr()
+        assert out == "" and "choose one" in err and err.count("\n") == 1
+        assert entry.is_file()  # not silently removed
+
+
+@XDG
+@pytest.mark.parametrize(("folder", "warned"), [("100% mine", True), ("Mes Apps", False)])
+def test_a_percent_in_the_programs_path_is_warned_of(
+    tmp_path: Path, monkeypatch, capsys, folder: str, warned: bool
+) -> None:
+    # GLib's menus look for the program "…/100%%/DigitPad" (gio launch: "Unable to load
+    # application information"), so the entry would be written and never shown.
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    program = str(tmp_path / folder / "DigitPad")
+    monkeypatch.setattr(desktop_entry, "this_program", lambda: [program])
+    assert desktop_entry.main(["--install-desktop-entry"]) == 0
+    out, err = capsys.readouterr()
+    assert out.startswith("installed ")
+    assert ("'%'" in err and "warning" in err) is warned
+    assert (tmp_path / "data" / "applications" / "digitpad.desktop").is_file()
