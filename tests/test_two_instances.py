@@ -204,3 +204,19 @@ def test_a_model_in_use_that_cannot_be_deleted_stays_in_use(qtbot, two_windows, 
         assert not window.training.delete_model(model)
     assert window.recognition.model_source == str(model) and model.is_file()
     assert "Could not delete mine: Read-only file system" in window.banner.text()
+
+
+def test_a_window_leaves_no_empty_reservation_behind_when_it_closes(tmp_path):
+    """A run that failed or was stopped wrote nothing: its reserved name must not wait a
+    day in the folder for another window to sweep it."""
+    userdata = UserData(tmp_path / "data").ensure()
+    mine, other = ModelStore(None, userdata), ModelStore(None, userdata)
+    failed = mine.pending_path("fcnn")
+    killed = failed.with_name(f".{failed.name}.abc123.tmp")
+    killed.write_bytes(b"half a model")
+    kept_later = mine.pending_path("fcnn", "adapted")
+    random_model(kept_later)  # written: the window keeps it, it is not for this to delete
+    others = other.pending_path("fcnn", "adapted")
+    mine.release_unwritten()
+    assert not failed.exists() and not killed.exists()
+    assert kept_later.is_file() and others.is_file()

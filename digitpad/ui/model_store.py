@@ -138,6 +138,19 @@ class ModelStore(QObject):
                 path.unlink(missing_ok=True)
                 self._reserved.discard(path)
 
+    def release_unwritten(self) -> None:
+        """Delete the names this window reserved that no model was written to, and their
+        temporaries: its children have stopped, and another window would wait a day."""
+        folder = self.userdata.pending_models
+        if not folder.is_dir():
+            return
+        for path in list(folder.iterdir()):
+            unwritten = path in self._reserved and not written(path)
+            if unwritten or (path.name.startswith(".") and self._mine(path)):
+                with contextlib.suppress(OSError):
+                    path.unlink(missing_ok=True)
+        self._reserved = {path for path in self._reserved if path.exists()}
+
     def _mine(self, path: Path) -> bool:
         """Whether ``path`` is a run of this window's, or the temporary one of them wrote."""
         return path in self._reserved or any(

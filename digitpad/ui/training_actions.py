@@ -447,6 +447,7 @@ class TrainingActions(QObject):
             self.dialog.close()
         if self.view is not None:
             self.view.close()
+        self.store.release_unwritten()
 
 
 def gone_message(path: Path) -> str:
