@@ -69,7 +69,8 @@ def two_windows(qtbot, tmp_path, models_dir, monkeypatch):
         windows.append(win)
     yield windows
     for win in windows:
-        win.close()
+        win.quit_without_asking()  # see ui_helpers.window
+        win.shutdown()
         win.deleteLater()
     QApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
 

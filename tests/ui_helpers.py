@@ -125,7 +125,10 @@ def window(qtbot, settings: Settings, models_dir: Path) -> Iterator[MainWindow]:
     with qtbot.waitSignal(win.modelReady, timeout=10_000):
         win.start()
     yield win
-    win.close()
+    # Stop what runs even when a test left a child going (a plain close would ask first
+    # and leave the recognition thread running for the garbage collector to abort on).
+    win.quit_without_asking()
+    win.shutdown()
     # Delete the Qt side now, while the QApplication exists, not at interpreter exit.
     win.deleteLater()
     QApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
