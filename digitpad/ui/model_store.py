@@ -140,16 +140,18 @@ class ModelStore(QObject):
 
     def release_unwritten(self) -> None:
         """Delete the names this window reserved that no model was written to, and their
-        temporaries: its children have stopped, and another window would wait a day."""
-        folder = self.userdata.pending_models
-        if not folder.is_dir():
-            return
-        for path in list(folder.iterdir()):
-            unwritten = path in self._reserved and not written(path)
-            if unwritten or (path.name.startswith(".") and self._mine(path)):
-                with contextlib.suppress(OSError):
-                    path.unlink(missing_ok=True)
-        self._reserved = {path for path in self._reserved if path.exists()}
+        temporaries: its children have stopped, and another window would wait a day.
+
+        Best effort, as it runs while the window closes: a folder that cannot be read
+        must not stop the rest of the shutdown.
+        """
+        with contextlib.suppress(OSError):
+            for path in list(self.userdata.pending_models.iterdir()):
+                unwritten = path in self._reserved and not written(path)
+                if unwritten or (path.name.startswith(".") and self._mine(path)):
+                    with contextlib.suppress(OSError):
+                        path.unlink(missing_ok=True)
+        self._reserved = {path for path in self._reserved if _exists(path)}
 
     def _mine(self, path: Path) -> bool:
         """Whether ``path`` is a run of this window's, or the temporary one of them wrote."""
@@ -277,6 +279,13 @@ def _reserve(path: Path) -> bool:
     except FileExistsError:
         return False
     return True
+
+
+def _exists(path: Path) -> bool:
+    try:
+        return path.exists()
+    except OSError:
+        return True  # cannot tell: keep it reserved
 
 
 def _maybe_live(path: Path) -> bool:
