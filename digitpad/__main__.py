@@ -46,6 +46,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if unknown:
         print(f"digitpad: unknown command {unknown[0]!r}\n\n{USAGE}", file=sys.stderr)  # noqa: T201
         return 2
+    stray = [word for word in args if _unknown_option(word)]
+    if stray:
+        print(f"digitpad: unknown option {stray[0]!r}\n\n{USAGE}", file=sys.stderr)  # noqa: T201
+        return 2
     problem = no_display_reason(args)
     if problem:
         print(f"digitpad: {problem}", file=sys.stderr)  # noqa: T201
@@ -60,15 +64,56 @@ USAGE = """usage: digitpad [--version | --self-test | -h]
 
 Without a command, opens the window (Qt's own options, such as -platform, pass through)."""
 
-# Qt's command-line options that take a value (the value is not a command).
-QT_VALUE_OPTIONS = ("-platform", "-style", "-stylesheet", "-display", "-qwindowgeometry")
+# Qt's command-line options (QGuiApplication's, QApplication's and the X11 plugin's), which
+# pass through to Qt; those in the first set take a value (the next word, or after "=").
+QT_VALUE_OPTIONS = frozenset(
+    [
+        "platform",
+        "platformpluginpath",
+        "platformtheme",
+        "plugin",
+        "qwindowgeometry",
+        "qwindowicon",
+        "qwindowtitle",
+        "session",
+        "style",
+        "stylesheet",
+        "display",
+        "geometry",
+        "name",
+        "title",
+        "visual",
+        "ncols",
+        "cmap",
+        "im",
+        "dialogs",
+        "qmljsdebugger",
+    ]
+)
+QT_FLAGS = frozenset(["reverse", "widgetcount", "nograb", "dograb", "sync", "testability"])
+
+
+def _qt_option(word: str) -> str | None:
+    """The name of the Qt option ``word`` is (Qt takes one dash or two), or None."""
+    if not word.startswith("-"):
+        return None
+    name, _, _ = word.lstrip("-").partition("=")
+    return name if name in QT_VALUE_OPTIONS or name in QT_FLAGS else None
 
 
 def _unknown_word(args: list[str], index: int) -> bool:
     """Whether ``args[index]`` is neither an option nor the value of one of Qt's options."""
     if args[index].startswith("-"):
         return False
-    return index == 0 or args[index - 1] not in QT_VALUE_OPTIONS
+    before = args[index - 1] if index else ""
+    return "=" in before or _qt_option(before) not in QT_VALUE_OPTIONS
+
+
+def _unknown_option(word: str) -> bool:
+    """Whether ``word`` looks like an option but is none of Qt's (Qt would ignore a typo
+    such as ``--sefl-test`` and open the window as if nothing was asked)."""
+    # macOS once passed Finder-launched apps a process serial number as -psn_...
+    return word.startswith("-") and not word.startswith("-psn_") and _qt_option(word) is None
 
 
 def no_display_reason(args: Sequence[str]) -> str | None:

@@ -78,3 +78,31 @@ def test_starting_from_source_loads_no_multiprocessing():
     imported = {line.rsplit("|", 1)[-1].strip() for line in result.stderr.splitlines()}
     assert "digitpad" in imported
     assert "multiprocessing" not in imported
+
+
+@pytest.mark.parametrize("word", ["--bogus", "--sefl-test", "-x", "--predict"])
+def test_an_unknown_option_is_named_and_opens_nothing(word, gui, capsys):
+    assert entry.main(["-platform", "offscreen", word]) == 2
+    err = capsys.readouterr().err
+    assert f"unknown option {word!r}" in err and "usage:" in err
+    assert gui == []
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["-platform", "offscreen", "-reverse"],
+        ["--platform", "offscreen", "--style=Fusion"],
+        ["-platform", "offscreen", "-qwindowtitle", "Pad", "-nograb"],
+        ["-platform", "offscreen", "-psn_0_12345"],
+    ],
+)
+def test_qt_options_pass_through_to_the_window(args, gui, monkeypatch):
+    monkeypatch.setenv("QT_QPA_PLATFORM", "offscreen")
+    assert entry.main(args) == 0
+    assert gui == [args]
+
+
+def test_a_word_after_a_qt_option_given_with_its_value_is_a_command(gui, capsys):
+    assert entry.main(["--style=Fusion", "typo"]) == 2
+    assert "unknown command 'typo'" in capsys.readouterr().err
