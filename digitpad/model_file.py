@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from digitpad.atomic import atomic_write
-from digitpad.networks import ARCHITECTURES, NUM_CLASSES
+from digitpad.networks import ARCHITECTURES, NUM_CLASSES, shifted, softmax
 
 FORMAT = "digitpad-model"
 FORMAT_VERSION = 1
@@ -111,7 +111,18 @@ class Model:
         return f"{self.arch.upper()}{acc_text}"
 
     def logits(self, batch: np.ndarray) -> np.ndarray:
+        """The network's logits for a batch of normalised N×28×28 inputs."""
         return ARCHITECTURES[self.arch].forward(self.params, batch)
+
+    def probabilities(self, images: np.ndarray) -> np.ndarray:
+        """N×10 class probabilities of N×28×28 prepared digits in [0, 1] (deskewed already
+        where :attr:`deskew` asks): the mean of the network's over the architecture's
+        shifts of each digit, all in one batch. What the app shows and every figure measures."""
+        shifts = ARCHITECTURES[self.arch].shifts
+        copies = np.concatenate([shifted(images, rows, cols) for rows, cols in shifts])
+        x = ((copies - self.mean) / self.std).astype(np.float32, copy=False)
+        p = softmax(self.logits(x))
+        return p.reshape(len(shifts), len(images), -1).mean(axis=0)
 
 
 def validate(arch: str, params: dict[str, np.ndarray], meta: dict) -> Model:

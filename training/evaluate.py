@@ -40,8 +40,7 @@ def predict_labels(
     skew = model.deskew and not upright
     for i in range(0, len(images), batch_size):
         part = images[i : i + batch_size]
-        x = (((deskew(part) if skew else part) - model.mean) / model.std).astype(np.float32)
-        out[i : i + batch_size] = model.logits(x).argmax(axis=1)
+        out[i : i + batch_size] = model.probabilities(deskew(part) if skew else part).argmax(axis=1)
     return out
 
 
