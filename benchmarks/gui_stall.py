@@ -16,6 +16,7 @@ import tempfile
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
+from bytecode import compile_app
 from PySide6.QtCore import QSettings, QTimer
 from scribble import Scribbler
 
@@ -30,6 +31,7 @@ def main() -> None:
     parser.add_argument("--why", action="store_true", help="with 'Why this answer' on")
     parser.add_argument("--arch", default="fcnn", help="the bundled model to draw with")
     args = parser.parse_args()
+    compile_app()  # what the first strokes import lazily loads from bytecode, as installed
     app = create_application([])
     with tempfile.TemporaryDirectory() as tmp:
         settings = Settings(QSettings(os.path.join(tmp, "s.ini"), QSettings.Format.IniFormat))

@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import PySide6
 from PySide6.QtCore import QEvent, QSize, Qt, QTimer, Signal, qVersion
 from PySide6.QtGui import (
-    QAccessible,
-    QAccessibleAnnouncementEvent,
     QAction,
     QActionGroup,
     QCloseEvent,
@@ -24,11 +23,9 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import (
     QCheckBox,
-    QFileDialog,
     QHBoxLayout,
     QLabel,
     QMainWindow,
-    QMessageBox,
     QPushButton,
     QVBoxLayout,
     QWidget,
@@ -40,11 +37,14 @@ from digitpad.ui.canvas import DrawingCanvas
 from digitpad.ui.colours import make_disabled_readable
 from digitpad.ui.dialog_fit import FitsTheScreen, scrolling
 from digitpad.ui.inference import Recognition
-from digitpad.ui.message_banner import MessageBanner
+from digitpad.ui.message_banner import MessageBanner, install_alert_role
 from digitpad.ui.model_view import ModelInputView
 from digitpad.ui.probability_bars import ProbabilityBars, percent
 from digitpad.ui.settings import BUNDLED_MODELS, DEFAULT_MODEL, Settings, SettingsError
 from digitpad.words import plural
+
+if TYPE_CHECKING:
+    from PySide6.QtWidgets import QMessageBox
 
 PEN_WIDTHS = {"Thin": 8.0, "Medium": 18.0, "Thick": 30.0}  # on a 280 px canvas
 IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.bmp *.gif *.tif *.tiff *.webp);;All files (*)"
@@ -313,6 +313,7 @@ class MainWindow(FitsTheScreen, QMainWindow):
     def start(self) -> None:
         """Load the model chosen last time; called once the window is on screen."""
         self.recognition.load_model(self.settings.model)
+        install_alert_role()
 
     def predict(self) -> None:
         if self.recognition.model is None:
@@ -378,6 +379,8 @@ class MainWindow(FitsTheScreen, QMainWindow):
         """A non-modal About box (so nothing blocks and tests can find and close it)."""
         import html
 
+        from PySide6.QtWidgets import QMessageBox
+
         in_use = self.model_label.text() or "none yet"
         data = self.training.userdata.root if self.training is not None else None
         box = QMessageBox(
@@ -413,12 +416,16 @@ class MainWindow(FitsTheScreen, QMainWindow):
         return path
 
     def _choose_image(self) -> None:
+        from PySide6.QtWidgets import QFileDialog
+
         start = self.settings.file_folder
         path, _ = QFileDialog.getOpenFileName(self, "Open an image of a digit", start, IMAGE_FILTER)
         if self._chosen(path):
             self.open_image(path)
 
     def _choose_save_path(self) -> None:
+        from PySide6.QtWidgets import QFileDialog
+
         start = str(Path(self.settings.file_folder) / "digit.png")
         path, _ = QFileDialog.getSaveFileName(
             self, "Save drawing as PNG", start, "PNG images (*.png)"
@@ -427,6 +434,8 @@ class MainWindow(FitsTheScreen, QMainWindow):
             self.save_drawing(path if path.lower().endswith(".png") else path + ".png")
 
     def _choose_model_file(self) -> None:
+        from PySide6.QtWidgets import QFileDialog
+
         start = self.settings.file_folder
         path, _ = QFileDialog.getOpenFileName(self, "Load a model file", start, MODEL_FILTER)
         if self._chosen(path):
@@ -492,10 +501,13 @@ class MainWindow(FitsTheScreen, QMainWindow):
 
     def _tell(self, words: str) -> None:
         """Name the answer for screen readers and announce it once the pen is lifted:
-        announcing each live prediction mid-stroke would talk over the user."""
+        announcing each live prediction mid-stroke would talk over the user, and a window
+        not yet on screen has no one to tell."""
         self.result_label.setAccessibleName(words)
-        if words != self._announced and not self.canvas.is_drawing:
+        if words != self._announced and not self.canvas.is_drawing and self.isVisible():
             self._announced = words
+            from PySide6.QtGui import QAccessible, QAccessibleAnnouncementEvent
+
             QAccessible.updateAccessibility(QAccessibleAnnouncementEvent(self.result_label, words))
 
     def _save_settings(self) -> None:
@@ -645,6 +657,8 @@ class MainWindow(FitsTheScreen, QMainWindow):
         return self.training.busy() or self.search.busy()
 
     def _ask_to_quit(self, busy: str) -> None:
+        from PySide6.QtWidgets import QMessageBox
+
         box = QMessageBox(
             QMessageBox.Icon.Question,
             "Quit DigitPad?",

@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Qt
-from PySide6.QtGui import QAccessible, QAccessibleEvent, QAccessibleInterface, QColor, QPalette
+from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import (
-    QAccessibleWidget,
     QFrame,
     QHBoxLayout,
     QLabel,
-    QStyle,
     QToolButton,
     QWidget,
 )
+
+if TYPE_CHECKING:
+    from PySide6.QtGui import QAccessibleInterface
 
 # Tints mixed into the window colour, so the strip reads well in light and dark themes.
 TINTS = {"error": QColor(220, 50, 47), "info": QColor(38, 139, 210)}
@@ -25,10 +27,9 @@ _LONG_WORD = re.compile(rf"\S{{{LONGEST_WORD + 1},}}")
 _ZERO_WIDTH_SPACE = "\u200b"
 # What each level is called and shown with besides its tint, which not everyone can tell apart.
 LEVEL_WORDS = {"error": "Error", "info": "Notice"}
-LEVEL_ICONS = {
-    "error": QStyle.StandardPixmap.SP_MessageBoxCritical,
-    "info": QStyle.StandardPixmap.SP_MessageBoxInformation,
-}
+# Names in QStyle.StandardPixmap: QStyle is looked up when a message first shows, as making
+# its dozen enums costs the window's first frame about 4 ms.
+LEVEL_ICONS = {"error": "SP_MessageBoxCritical", "info": "SP_MessageBoxInformation"}
 
 
 def spoken(text: str, level: str) -> str:
@@ -39,11 +40,26 @@ def spoken(text: str, level: str) -> str:
 def _alert_interface(key: str, obj: QObject) -> QAccessibleInterface | None:
     """Screen readers are told the strip is an alert (a plain frame would be a "border")."""
     if isinstance(obj, MessageBanner):
+        from PySide6.QtGui import QAccessible
+        from PySide6.QtWidgets import QAccessibleWidget
+
         return QAccessibleWidget(obj, QAccessible.Role.AlertMessage)
     return None
 
 
 _factory_installed = False
+
+
+def install_alert_role() -> None:
+    """Have screen readers told that every strip is an alert; once is enough. Called once
+    the window is on screen (QAccessible's enums cost its first frame about 2 ms) and, in
+    case that comes later, before a strip first shows."""
+    global _factory_installed
+    if not _factory_installed:
+        from PySide6.QtGui import QAccessible
+
+        QAccessible.installFactory(_alert_interface)
+        _factory_installed = True
 
 
 def breakable(text: str) -> str:
@@ -62,10 +78,6 @@ class MessageBanner(QFrame):
     """Shows one message until closed or replaced; ``level`` is ``"error"`` or ``"info"``."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
-        global _factory_installed
-        if not _factory_installed:
-            QAccessible.installFactory(_alert_interface)
-            _factory_installed = True
         super().__init__(parent)
         self._level = "info"
         self._about: str | None = None  # the model a notice speaks of, while it is in use
@@ -106,17 +118,23 @@ class MessageBanner(QFrame):
     def show_message(self, text: str, level: str = "error", about: str | None = None) -> None:
         """Show ``text``; ``about`` names the model it says is in use, so that the window
         can take it down once another model is (it would then say the opposite of the truth)."""
+        install_alert_role()
         self._level = level
         self._about = about
         self._label.setText(breakable(text))
         self._apply_tint()
+        from PySide6.QtWidgets import QStyle
+
         side = self.style().pixelMetric(QStyle.PixelMetric.PM_SmallIconSize, None, self)
-        icon = self.style().standardIcon(LEVEL_ICONS.get(level, LEVEL_ICONS["info"]), None, self)
+        pixmap = getattr(QStyle.StandardPixmap, LEVEL_ICONS.get(level, LEVEL_ICONS["info"]))
+        icon = self.style().standardIcon(pixmap, None, self)
         self._icon.setPixmap(icon.pixmap(side, side))
         self._icon.setAccessibleName(LEVEL_WORDS.get(level, LEVEL_WORDS["info"]))
         self.setAccessibleName(spoken(text, level))
         self.show()
         if level == "error":
+            from PySide6.QtGui import QAccessible, QAccessibleEvent
+
             QAccessible.updateAccessibility(QAccessibleEvent(self, QAccessible.Event.Alert))
 
     def dismiss(self) -> None:
