@@ -15,7 +15,7 @@ import numpy as np
 from PIL import Image
 
 # Bump whenever what prepare() produces changes: training's caches of prepared arrays follow.
-VERSION = 4
+VERSION = 5
 SIDE = 28
 BOX = 20
 # Working resolution for stroke-width normalisation: 4× the 20 px box.
@@ -34,6 +34,14 @@ DOT_FRACTION = 0.15
 DOT_SOLID = 0.9
 # Compact: its narrowest spread is at least this share of its widest (a line is not).
 DOT_ROUND = 0.6
+# Two marks with an empty gap of at least SIDE_BY_SIDE_GAP of the drawing's height between
+# them, each at least SIDE_BY_SIDE_HEIGHT of its height and SIDE_BY_SIDE_INK of its ink, are
+# two digits written side by side (or a digit and a fragment of another), not one. Among the
+# 11,654 UniPen digits, drawn, one is (a 4 of two strokes apart); among MNIST's 10,000 test
+# images one (a 4 beside a piece of its neighbour), of its 60,000 training images four.
+SIDE_BY_SIDE_GAP = 0.1
+SIDE_BY_SIDE_HEIGHT = 0.6
+SIDE_BY_SIDE_INK = 0.2
 # Ink still 2·FILLED+1 px thick (at WORK scale, ≈ 4 MNIST strokes) once the strokes are
 # thinned to MNIST's width is a filled area, not a stroke.
 FILLED = 14
@@ -296,6 +304,27 @@ def _is_dot(mask: np.ndarray, size: float) -> bool:
     return blob and not _has_hole(mask)  # a small 0, 6, 8 or 9 in a broad pen keeps its holes
 
 
+def _side_by_side(mask: np.ndarray, cols: np.ndarray) -> bool:
+    """Whether the ink of ``mask`` (cropped to it; ``cols`` its inked columns, in order)
+    falls into two marks side by side, apart by the widest empty run of columns."""
+    if len(cols) < 2:
+        return False
+    gaps = np.diff(cols)
+    widest = int(gaps.argmax())
+    height = mask.shape[0]
+    if gaps[widest] - 1 < SIDE_BY_SIDE_GAP * height:
+        return False
+    parts = mask[:, : cols[widest] + 1], mask[:, cols[widest + 1] :]
+    inks = [np.count_nonzero(part) for part in parts]
+    if min(inks) < SIDE_BY_SIDE_INK * sum(inks):
+        return False
+    for part in parts:
+        rows = np.flatnonzero(part.any(axis=1))
+        if rows[-1] - rows[0] + 1 < SIDE_BY_SIDE_HEIGHT * height:
+            return False
+    return True
+
+
 def _has_hole(mask: np.ndarray, side: int = 64) -> bool:
     """Whether the ink encloses background (two pixels or more) that no path from the edge
     reaches; looked at no larger than ``side`` pixels, where a flood fill takes a moment."""
@@ -336,6 +365,8 @@ def prepare(image: Image.Image | np.ndarray) -> Prepared:
     dot_size = DOT_FRACTION * max(h, w)
     if max(extent_h, extent_w) < 1.5 * dot_size and _is_dot(mask[crop], dot_size):
         return Prepared(None, "a dot or a filled shape, not a digit")
+    if _side_by_side(mask[crop], cols - left):
+        return Prepared(None, "two marks side by side; draw one digit at a time")
 
     # Longest side to WORK px, normalise the stroke, then down to the 20 px box.
     scale = WORK / max(extent_h, extent_w)

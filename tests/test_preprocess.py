@@ -234,3 +234,41 @@ def test_thin_stroke_beside_a_filled_area_keeps_full_contrast(pen, size):
     image = prepare(render_strokes(FILLED_SQUARE + line, 280, (0.5, 0.5, size), pen)).image
     below_blob = image[19:24]
     assert below_blob.max(axis=1).min() > 0.9
+
+
+def _oval(cx: float, cy: float, rx: float, ry: float) -> list[list[float]]:
+    return [[cx + rx * np.sin(t), cy - ry * np.cos(t)] for t in np.linspace(0, 6.3, 40)]
+
+
+SIDE_BY_SIDE = "two marks side by side; draw one digit at a time"
+
+
+@pytest.mark.parametrize(
+    ("box", "pen"),
+    [((0.5, 0.5, 0.8), 8), ((0.5, 0.5, 0.8), 18), ((0.5, 0.5, 0.8), 28), ((0.3, 0.7, 0.3), 8)],
+)
+def test_two_digits_side_by_side_are_not_read_as_one(box, pen):
+    one_zero = [[[0.1, 0.0], [0.1, 1.0]], _oval(0.7, 0.5, 0.25, 0.5)]
+    seven_seven = [[[0.0, 0.0], [0.35, 0.0], [0.1, 1.0]], [[0.65, 0.0], [1.0, 0.0], [0.75, 1.0]]]
+    for strokes in (one_zero, seven_seven):
+        assert prepare(render_strokes(strokes, 280, box, pen)).blank_reason == SIDE_BY_SIDE
+
+
+@pytest.mark.parametrize(
+    "strokes",
+    [
+        # a 4 of two strokes that touch, a 5 whose flag is apart, a crossed 7, a flagged 1
+        [[[0.6, 0.0], [0.0, 0.6], [1.0, 0.6]], [[0.7, 0.2], [0.7, 1.0]]],
+        [
+            [[0.3, 0.0], [0.2, 0.45], [0.6, 0.4], [0.75, 0.7], [0.5, 1.0], [0.1, 0.9]],
+            [[0.4, 0.0], [0.9, 0.0]],
+        ],
+        [[[0.0, 0.0], [1.0, 0.0], [0.4, 1.0]], [[0.3, 0.5], [0.9, 0.5]]],
+        [[[0.2, 0.3], [0.6, 0.0], [0.6, 1.0]]],
+        # a digit beside a short stray mark: read as it is, mark and all
+        [_oval(0.35, 0.5, 0.3, 0.5)[0:40], [[0.95, 0.4], [0.95, 0.6]]],
+    ],
+)
+def test_one_digit_in_several_strokes_is_read(strokes):
+    prepared = prepare(render_strokes(strokes, 280, (0.5, 0.5, 0.6), 18))
+    assert not prepared.is_blank, prepared.blank_reason

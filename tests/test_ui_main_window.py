@@ -45,6 +45,20 @@ def test_clearly_drawn_one_is_recognised_live_without_pressing_predict(window, q
     qtbot.waitUntil(lambda: window.bars.winner() == 1, timeout=3000)
 
 
+def test_two_digits_drawn_side_by_side_are_refused_not_guessed(window, qtbot, mouse):
+    window.live_action.setChecked(False)
+    oval = [[0.75 + 0.2 * np.sin(t), 0.5 - 0.45 * np.cos(t)] for t in np.linspace(0, 6.3, 24)]
+    mouse.draw(window.canvas, [[[0.15, 0.05], [0.15, 0.95]], oval])  # "10"
+    predicted(window, qtbot, window.predict_button.click)
+    assert window.bars.values() is None
+    assert "two marks side by side" in window.bars.message()
+    assert "two marks side by side" in window.result_label.accessibleName()
+    window.clear_button.click()
+    mouse.draw(window.canvas, [[[0.45, 0.05], [0.45, 0.95]]])  # the 1 alone is read
+    predicted(window, qtbot, window.predict_button.click)
+    assert window.bars.winner() == 1
+
+
 def test_live_prediction_updates_the_bars_while_drawing(window, qtbot, mouse):
     canvas = window.canvas
     points = [mouse.to_canvas(canvas, 0.2 + 0.6 * t / 40, 0.1 + 0.8 * t / 40) for t in range(41)]
