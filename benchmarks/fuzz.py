@@ -208,7 +208,6 @@ class ModelTarget:
         import numpy as np
 
         from digitpad.model_file import ModelFileError, load_model
-        from digitpad.networks import softmax
         from digitpad.preprocess import deskew
 
         self.path.write_bytes(data)
@@ -217,8 +216,7 @@ class ModelTarget:
         except ModelFileError as exc:
             return _refusal(exc, self.folder)
         pictures = deskew(self.pictures) if model.deskew else self.pictures
-        x = ((pictures - model.mean) / model.std).astype(np.float32)
-        probabilities = softmax(model.logits(x))
+        probabilities = model.probabilities(pictures.astype(np.float32))
         _expect(probabilities.shape == (3, 10), f"probabilities of shape {probabilities.shape}")
         _expect(bool(np.all(np.isfinite(probabilities))), "probabilities that are not finite")
         _expect(bool(np.all((probabilities >= 0) & (probabilities <= 1))), "probabilities ∉ [0,1]")

@@ -31,7 +31,8 @@ def main() -> None:
     parser.add_argument("--why", action="store_true", help="with 'Why this answer' on")
     parser.add_argument("--arch", default="fcnn", help="the bundled model to draw with")
     args = parser.parse_args()
-    compile_app()  # what the first strokes import lazily loads from bytecode, as installed
+    if not compile_app():  # what the first strokes import lazily loads from bytecode
+        print("note: some of the app's bytecode could not be written; it compiles when imported")
     app = create_application([])
     with tempfile.TemporaryDirectory() as tmp:
         settings = Settings(QSettings(os.path.join(tmp, "s.ini"), QSettings.Format.IniFormat))

@@ -65,39 +65,24 @@ USAGE = """usage: digitpad [--version | --self-test | -h]
 Without a command, opens the window (Qt's own options, such as -platform, pass through)."""
 
 # Qt's command-line options (QGuiApplication's, QApplication's and the X11 plugin's), which
-# pass through to Qt; those in the first set take a value (the next word, or after "=").
+# pass through to Qt, with one dash or two. These take the next word as their value:
 QT_VALUE_OPTIONS = frozenset(
-    [
-        "platform",
-        "platformpluginpath",
-        "platformtheme",
-        "plugin",
-        "qwindowgeometry",
-        "qwindowicon",
-        "qwindowtitle",
-        "session",
-        "style",
-        "stylesheet",
-        "display",
-        "geometry",
-        "name",
-        "title",
-        "visual",
-        "ncols",
-        "cmap",
-        "im",
-        "dialogs",
-        "qmljsdebugger",
-    ]
+    {"platform", "platformpluginpath", "platformtheme", "plugin", "qwindowgeometry"}
+    | {"qwindowicon", "qwindowtitle", "session", "style", "stylesheet", "display", "geometry"}
+    | {"name", "title", "visual", "icon"}
 )
+# These take theirs after "=" (-style=fusion):
+QT_EQUALS_OPTIONS = frozenset(["style", "stylesheet", "qmljsdebugger"])
 QT_FLAGS = frozenset(["reverse", "widgetcount", "nograb", "dograb", "sync", "testability"])
 
 
 def _qt_option(word: str) -> str | None:
-    """The name of the Qt option ``word`` is (Qt takes one dash or two), or None."""
+    """The name of the Qt option ``word`` is, or None."""
     if not word.startswith("-"):
         return None
-    name, _, _ = word.lstrip("-").partition("=")
+    name, equals, _ = word.lstrip("-").partition("=")
+    if equals:
+        return name if name in QT_EQUALS_OPTIONS else None
     return name if name in QT_VALUE_OPTIONS or name in QT_FLAGS else None
 
 
@@ -121,7 +106,7 @@ def no_display_reason(args: Sequence[str]) -> str | None:
 
     Qt would abort the process with a core dump and a message about plugins.
     """
-    if not sys.platform.startswith("linux") or "-platform" in args:
+    if not sys.platform.startswith("linux") or any(_qt_option(w) == "platform" for w in args):
         return None
     env = os.environ
     if env.get("QT_QPA_PLATFORM") or env.get("DISPLAY") or env.get("WAYLAND_DISPLAY"):

@@ -116,10 +116,15 @@ class Model:
 
     def probabilities(self, images: np.ndarray) -> np.ndarray:
         """N×10 class probabilities of N×28×28 prepared digits in [0, 1] (deskewed already
-        where :attr:`deskew` asks): the mean of the network's over the architecture's
-        shifts of each digit, all in one batch. What the app shows and every figure measures."""
+        where :attr:`deskew` asks): the network's softmax averaged over the architecture's
+        moves of each digit, all in one batch. What the app shows and every figure measures."""
         shifts = ARCHITECTURES[self.arch].shifts
-        copies = np.concatenate([shifted(images, rows, cols) for rows, cols in shifts])
+        if len(images) == 0:
+            return np.zeros((0, NUM_CLASSES), np.float32)
+        if shifts == ((0, 0),):
+            copies = images
+        else:
+            copies = np.concatenate([shifted(images, rows, cols) for rows, cols in shifts])
         x = ((copies - self.mean) / self.std).astype(np.float32, copy=False)
         p = softmax(self.logits(x))
         return p.reshape(len(shifts), len(images), -1).mean(axis=0)

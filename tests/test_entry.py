@@ -106,3 +106,18 @@ def test_qt_options_pass_through_to_the_window(args, gui, monkeypatch):
 def test_a_word_after_a_qt_option_given_with_its_value_is_a_command(gui, capsys):
     assert entry.main(["--style=Fusion", "typo"]) == 2
     assert "unknown command 'typo'" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("word", ["-platform=offscreen", "--qmljsdebugger", "-ncols=8"])
+def test_a_qt_option_in_a_form_qt_does_not_read_is_refused(word, gui, capsys):
+    assert entry.main(["-platform", "offscreen", word]) == 2
+    assert f"unknown option {word!r}" in capsys.readouterr().err
+    assert gui == []
+
+
+def test_a_platform_given_with_two_dashes_opens_without_a_display(gui, monkeypatch):
+    monkeypatch.setattr(entry.sys, "platform", "linux")
+    for name in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM"):
+        monkeypatch.delenv(name, raising=False)
+    assert entry.main(["--platform", "offscreen"]) == 0
+    assert gui == [["--platform", "offscreen"]]

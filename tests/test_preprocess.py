@@ -266,9 +266,27 @@ def test_two_digits_side_by_side_are_not_read_as_one(box, pen):
         [[[0.0, 0.0], [1.0, 0.0], [0.4, 1.0]], [[0.3, 0.5], [0.9, 0.5]]],
         [[[0.2, 0.3], [0.6, 0.0], [0.6, 1.0]]],
         # a digit beside a short stray mark: read as it is, mark and all
-        [_oval(0.35, 0.5, 0.3, 0.5)[0:40], [[0.95, 0.4], [0.95, 0.6]]],
+        [_oval(0.35, 0.5, 0.3, 0.5), [[0.95, 0.4], [0.95, 0.6]]],
     ],
 )
 def test_one_digit_in_several_strokes_is_read(strokes):
     prepared = prepare(render_strokes(strokes, 280, (0.5, 0.5, 0.6), 18))
     assert not prepared.is_blank, prepared.blank_reason
+
+
+@pytest.mark.parametrize(("apart", "refused"), [(0.2, False), (0.26, True)])
+def test_two_marks_are_two_digits_only_a_tenth_of_their_height_apart(apart, refused):
+    """Two strokes 0.075 and 0.13 of the drawing's height apart (18 px pen, 187 px tall)."""
+    bars = [[[0.0, 0.0], [0.0, 1.0]], [[apart, 0.0], [apart, 1.0]]]
+    reason = prepare(render_strokes(bars, 280, (0.5, 0.5, 0.6), 18)).blank_reason
+    assert (reason == SIDE_BY_SIDE) is refused
+
+
+def test_a_mark_beside_a_digit_is_no_second_digit_if_short_or_light():
+    rings = [_oval(0.75, 0.5, 0.25, 0.5), _oval(0.75, 0.5, 0.17, 0.4), _oval(0.75, 0.5, 0.09, 0.3)]
+    tall_line = [[0.0, 0.0], [0.0, 1.0]]  # as tall as the rings, under a fifth of the ink
+    square = [[0.0, 0.3], [0.25, 0.3], [0.25, 0.7], [0.0, 0.7]]
+    scribble = square + [[x, 0.5 + (y - 0.5) * 0.8] for x, y in square] * 2  # dense, 46% tall
+    for strokes in ([tall_line, *rings], [scribble, _oval(0.75, 0.5, 0.2, 0.5)]):
+        prepared = prepare(render_strokes(strokes, 280, (0.5, 0.5, 0.6), 18))
+        assert prepared.blank_reason != SIDE_BY_SIDE

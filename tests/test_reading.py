@@ -8,6 +8,7 @@ import pytest
 
 from digitpad.model_file import validate
 from digitpad.networks import ARCHITECTURES, shifted, softmax
+from digitpad.preprocess import deskew, prepare
 from digitpad.recognizer import predict
 from digitpad.strokes import render_strokes
 from training.evaluate import predict_labels
@@ -77,12 +78,25 @@ def test_a_digit_one_pixel_from_where_the_fcnn_learned_it_still_counts():
     assert read[3] > 0.19
 
 
+@pytest.mark.parametrize("upright", [False, True])
 @pytest.mark.parametrize("arch", sorted(ARCHITECTURES))
-def test_the_app_and_the_figures_read_the_same_way(arch):
-    model = _random_model(arch, seed=3)
-    drawing = render_strokes([[[0.3, 0.2], [0.7, 0.2], [0.4, 0.9]]], 280, (0.5, 0.5, 0.6), 16)
+def test_the_app_and_the_figures_read_the_same_way(arch, upright):
+    """The window (``predict``) and every figure (``predict_labels``, given the digit as
+    prepared, before any deskewing) agree, for models trained upright or not."""
+    plain = _random_model(arch, seed=3)
+    model = validate(arch, plain.params, {**plain.meta, "deskew": upright})
+    drawing = render_strokes([[[0.2, 0.1], [0.8, 0.3], [0.3, 0.9]]], 280, (0.5, 0.5, 0.6), 16)
+    seen = prepare(drawing).image
     result = predict(model, drawing)
-    np.testing.assert_allclose(
-        result.probabilities, model.probabilities(result.model_input[None])[0], rtol=1e-6
-    )
-    assert predict_labels(model, result.model_input[None])[0] == result.digit
+    expected = model.probabilities((deskew(seen) if upright else seen)[None])[0]
+    np.testing.assert_allclose(result.probabilities, expected, rtol=1e-6)
+    assert predict_labels(model, seen[None])[0] == result.digit == int(expected.argmax())
+
+
+def test_odd_batches_read_without_error():
+    fcnn, cnn = _random_model("fcnn"), _random_model("cnn")
+    for model in (fcnn, cnn):
+        assert model.probabilities(np.zeros((0, 28, 28), np.float32)).shape == (0, 10)
+    one = np.random.default_rng(4).random((1, 28, 28)).astype(np.float32)
+    assert fcnn.probabilities(one).shape == (1, 10)
+    assert not shifted(one, 28, 0).any() and not shifted(one, 0, -40).any()

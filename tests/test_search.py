@@ -429,3 +429,21 @@ def test_a_resumed_study_is_counted_from_its_trials_so_far(mnist_folder, storage
     seen: list[int] = []
     search.run_search(options, on_trial_done=lambda study: seen.append(len(study.trials)))
     assert seen and seen[0] == 1
+
+
+def test_the_searched_model_records_its_test_score_as_the_app_reads_it(
+    mnist_folder, storage, tmp_path, capsys
+):
+    from digitpad.model_file import load_model
+    from training.cli import main as training_main
+
+    out = tmp_path / "best.npz"
+    args = common(mnist_folder, storage, tmp_path)
+    code, lines, err = run_cli(
+        capsys, *args, "--trials", "1", "--study-name", "r", "--out", str(out)
+    )
+    assert code == 0, err
+    evaluate = ["evaluate", "--data", str(mnist_folder), "--model", str(out)]
+    assert training_main([*evaluate, "--cache", str(tmp_path / "cache")]) == 0
+    read = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line[:1] == "{"]
+    assert load_model(out).test_accuracy == lines[-1]["test_accuracy"] == read[-1]["accuracy"]

@@ -146,3 +146,41 @@ def test_chart_lines_differ_in_style_not_only_colour(qtbot):
     for key in ("a", "b", "c"):
         chart.add_series(key, key, "loss")
     assert len(set(chart._styles().values())) == 3
+
+
+ROLE_WITH_A_SCREEN_READER = """
+import os, sys
+from PySide6.QtCore import QSettings
+from PySide6.QtGui import QAccessible
+from digitpad.ui.app import create_application
+from digitpad.ui.main_window import MainWindow
+from digitpad.ui.settings import Settings
+
+app = create_application([])
+QAccessible.setActive(True)  # a screen reader is running: Qt makes interfaces as widgets appear
+window = MainWindow(Settings(QSettings(sys.argv[1], QSettings.Format.IniFormat)))
+window.show()
+app.processEvents()
+window.show_error("something went wrong")
+print(QAccessible.queryAccessibleInterface(window.banner).role().name)
+sys.stdout.flush()
+os._exit(0)
+"""
+
+
+def test_the_strip_is_an_alert_when_a_screen_reader_was_running_first(tmp_path):
+    """Qt keeps the first interface it made for a widget: with a screen reader running, one is
+    made while the window is built, so the strip's role must be settled before then."""
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "XDG_CONFIG_HOME": str(tmp_path)}
+    result = subprocess.run(
+        [sys.executable, "-c", ROLE_WITH_A_SCREEN_READER, str(tmp_path / "s.ini")],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.stdout.strip() == "AlertMessage", result.stderr

@@ -13,7 +13,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from digitpad.model_file import validate
+from digitpad.model_file import Model, validate
 from digitpad.networks import INPUT_SIDE, NUM_CLASSES, cnn_layers
 from training.config import TrainConfig
 
@@ -119,6 +119,13 @@ def export(model: nn.Module, config: TrainConfig, meta: dict) -> dict[str, np.nd
     }
     validate(config.arch, params, {**meta, "sizes": config.sizes})
     return params
+
+
+def as_app_model(model: nn.Module, config: TrainConfig) -> Model:
+    """The trained network as the app will load it (normalisation 0.5/0.5, deskewed input as
+    ``config`` says), to score it with the app's own reading (:mod:`training.evaluate`)."""
+    meta = {"normalization": {"mean": 0.5, "std": 0.5}, "deskew": config.deskew}
+    return validate(config.arch, export(model, config, meta), {**meta, "sizes": config.sizes})
 
 
 def from_params(arch: str, sizes: dict, params: dict[str, np.ndarray]) -> nn.Module:

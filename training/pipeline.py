@@ -21,7 +21,7 @@ from training.config import TrainConfig
 from training.data import Digits, load_corrections, load_mnist
 from training.evaluate import evaluate
 from training.loop import Cancelled, resolve_device, to_tensor, train
-from training.models import Ensemble, export, from_params
+from training.models import Ensemble, as_app_model, from_params
 from training.progress import Reporter
 
 LABELS = list(range(10))
@@ -215,12 +215,9 @@ def train_and_save(
     if should_stop():
         raise Cancelled()
     reporter.phase("evaluating", "Checking the new model on the test set…")
-    # Measure the exported weights with the app's NumPy forward pass.
-    probe_meta = {"normalization": {"mean": 0.5, "std": 0.5}, "deskew": config.deskew}
-    params = export(result.model, config, probe_meta)
-    from digitpad.model_file import validate
-
-    app_model = validate(config.arch, params, {**probe_meta, "sizes": config.sizes})
+    # Measure the exported weights as the app reads them (NumPy, over the FCNN's moves).
+    app_model = as_app_model(result.model, config)
+    params = app_model.params
 
     def app_accuracy(digits: Digits) -> float:
         # Deskewed through the cache rather than again by the model's own forward pass.

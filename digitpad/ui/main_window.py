@@ -37,7 +37,7 @@ from digitpad.ui.canvas import DrawingCanvas
 from digitpad.ui.colours import make_disabled_readable
 from digitpad.ui.dialog_fit import FitsTheScreen, scrolling
 from digitpad.ui.inference import Recognition
-from digitpad.ui.message_banner import MessageBanner, install_alert_role
+from digitpad.ui.message_banner import MessageBanner
 from digitpad.ui.model_view import ModelInputView
 from digitpad.ui.probability_bars import ProbabilityBars, percent
 from digitpad.ui.settings import BUNDLED_MODELS, DEFAULT_MODEL, Settings, SettingsError
@@ -313,7 +313,6 @@ class MainWindow(FitsTheScreen, QMainWindow):
     def start(self) -> None:
         """Load the model chosen last time; called once the window is on screen."""
         self.recognition.load_model(self.settings.model)
-        install_alert_role()
 
     def predict(self) -> None:
         if self.recognition.model is None:

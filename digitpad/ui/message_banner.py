@@ -50,10 +50,10 @@ def _alert_interface(key: str, obj: QObject) -> QAccessibleInterface | None:
 _factory_installed = False
 
 
-def install_alert_role() -> None:
-    """Have screen readers told that every strip is an alert; once is enough. Called once
-    the window is on screen (QAccessible's enums cost its first frame about 2 ms) and, in
-    case that comes later, before a strip first shows."""
+def _install_alert_role() -> None:
+    """Have screen readers told that every strip is an alert. Before the first strip is
+    built: Qt keeps the interface it first makes for a widget, and with a screen reader
+    running it makes one as soon as the window is built."""
     global _factory_installed
     if not _factory_installed:
         from PySide6.QtGui import QAccessible
@@ -78,6 +78,7 @@ class MessageBanner(QFrame):
     """Shows one message until closed or replaced; ``level`` is ``"error"`` or ``"info"``."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
+        _install_alert_role()
         super().__init__(parent)
         self._level = "info"
         self._about: str | None = None  # the model a notice speaks of, while it is in use
@@ -118,7 +119,6 @@ class MessageBanner(QFrame):
     def show_message(self, text: str, level: str = "error", about: str | None = None) -> None:
         """Show ``text``; ``about`` names the model it says is in use, so that the window
         can take it down once another model is (it would then say the opposite of the truth)."""
-        install_alert_role()
         self._level = level
         self._about = about
         self._label.setText(breakable(text))
