@@ -265,6 +265,8 @@ def test_two_digits_side_by_side_are_not_read_as_one(box, pen):
         ],
         [[[0.0, 0.0], [1.0, 0.0], [0.4, 1.0]], [[0.3, 0.5], [0.9, 0.5]]],
         [[[0.2, 0.3], [0.6, 0.0], [0.6, 1.0]]],
+        # a 4 whose "L" stops short of its stem, by 15% of its height
+        [[[0.35, 0.0], [0.0, 0.65], [0.55, 0.65]], [[0.7, 0.2], [0.7, 1.0]]],
         # a digit beside a short stray mark: read as it is, mark and all
         [_oval(0.35, 0.5, 0.3, 0.5), [[0.95, 0.4], [0.95, 0.6]]],
     ],
@@ -274,9 +276,10 @@ def test_one_digit_in_several_strokes_is_read(strokes):
     assert not prepared.is_blank, prepared.blank_reason
 
 
-@pytest.mark.parametrize(("apart", "refused"), [(0.2, False), (0.26, True)])
-def test_two_marks_are_two_digits_only_a_tenth_of_their_height_apart(apart, refused):
-    """Two strokes 0.075 and 0.13 of the drawing's height apart (18 px pen, 187 px tall)."""
+@pytest.mark.parametrize(("apart", "refused"), [(0.12, False), (0.16, True)])
+def test_two_marks_are_two_digits_only_with_space_between_them(apart, refused):
+    """Two strokes with one and eight empty columns between them (18 px pen, 187 px tall:
+    2% of the height is 3.7 columns)."""
     bars = [[[0.0, 0.0], [0.0, 1.0]], [[apart, 0.0], [apart, 1.0]]]
     reason = prepare(render_strokes(bars, 280, (0.5, 0.5, 0.6), 18)).blank_reason
     assert (reason == SIDE_BY_SIDE) is refused
