@@ -367,8 +367,6 @@ def prepare(image: Image.Image | np.ndarray) -> Prepared:
     dot_size = DOT_FRACTION * max(h, w)
     if max(extent_h, extent_w) < 1.5 * dot_size and _is_dot(mask[crop], dot_size):
         return Prepared(None, "a dot or a filled shape, not a digit")
-    if _side_by_side(mask[crop], cols - left):
-        return Prepared(None, "two marks side by side; draw one digit at a time")
 
     # Longest side to WORK px, normalise the stroke, then down to the 20 px box.
     scale = WORK / max(extent_h, extent_w)
@@ -387,6 +385,8 @@ def prepare(image: Image.Image | np.ndarray) -> Prepared:
     box = np.clip(_fit(work, fit_w, fit_h), 0, 1)
     if not (box > VISIBLE).any():  # specks scattered over a large picture: none survives
         return Prepared(None, "nothing drawn")
+    if _side_by_side(mask[crop], cols - left):
+        return Prepared(None, "two marks side by side; draw one digit at a time")
     return Prepared(_centre_by_mass(box))
 
 
