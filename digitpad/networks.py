@@ -60,9 +60,10 @@ def _fcnn_shapes(sizes: dict) -> dict[str, tuple[int, ...]]:
 
 
 # A fully connected network has no tolerance of its own for where the strokes fall: reading
-# the digit as it is and moved by one pixel each way, and averaging, is worth +0.11 points on
-# MNIST images it never saw (diagonal or two-pixel moves as well: less) and +0.2 on unseen
-# writers, for about 0.04 ms a drawing, most of it making the copies. The CNN would gain
+# the digit as it is and moved by one pixel each way, and averaging, is worth +0.06 points on
+# MNIST images it never saw (five models, each better; diagonal or two-pixel moves as well:
+# less; benchmarks/reading_moves.py) and +0.18 on unseen writers, for about 0.04 ms a
+# drawing, most of it making the copies. The CNN would gain
 # 0.06 points on MNIST's test set at three times its latency, and reads the digit as it is.
 ONE_PIXEL_SHIFTS = ((0, 0), (1, 0), (-1, 0), (0, 1), (0, -1))
 
