@@ -4,7 +4,7 @@ Models trained on MNIST's first 10,000 training images (``--model``, made by
 ``python -m training train --data ../shared/data/mnist --seed N --out runs/first10k-N.npz``)
 read training images 10,000-29,999 of the full set, prepared as the app
 prepares drawings: as they are, and averaged over each set of moves below; the
-last line is the mean over the models.
+line before the JSON is the mean over the models.
 Neither MNIST's test set nor any drawing of the figures reported elsewhere is
 looked at, so the choice (``digitpad.networks.ONE_PIXEL_SHIFTS``) does not
 flatter them.
@@ -42,7 +42,10 @@ def accuracies(model_path: str, images: np.ndarray, labels: np.ndarray) -> dict[
         images = deskew(images)
 
     def read(moved: np.ndarray) -> np.ndarray:
-        return softmax(model.logits(((moved - model.mean) / model.std).astype(np.float32)))
+        x = ((moved - model.mean) / model.std).astype(np.float32)
+        return np.concatenate(
+            [softmax(model.logits(x[i : i + 2000])) for i in range(0, len(x), 2000)]
+        )
 
     alone = read(images)
     figures = {}

@@ -2,7 +2,8 @@
 
 Each UniPen record is drawn alone, and beside another record with 0.15-0.5 of
 their height of space between them, on the 280 px canvas with the app's thin,
-medium and thick pens (8, 18 and 28 px), and passed through
+medium and thick pens (8, 18 and 30 px), as written and slanted (sheared by
+0.3, as italic handwriting leans), and passed through
 ``digitpad.preprocess.prepare``. A pair refused is right; a single digit
 refused is a digit the app would not read. With ``--mnist DIR``, MNIST's test
 and training images are counted too.
@@ -22,7 +23,7 @@ from digitpad.strokes import render_strokes
 from training import unipen
 
 UNIPEN = "../shared/data/unipen-digits/dev.json.gz"
-PENS = {"thin": 8.0, "medium": 18.0, "thick": 28.0}
+PENS = {"thin": 8.0, "medium": 18.0, "thick": 30.0}  # the app's pens (main_window)
 REFUSAL = "two marks side by side"
 Strokes = list[list[list[float]]]
 
@@ -42,12 +43,20 @@ def side_by_side(left: Strokes, right: Strokes, space: float) -> Strokes:
     return unit(left + [[[x + shift, y] for x, y in stroke] for stroke in right])
 
 
+def slanted(strokes: Strokes, lean: float = 0.3) -> Strokes:
+    """``strokes`` leaning right, their tops moved by ``lean`` of their height."""
+    return unit([[[x + lean * (1 - y), y] for x, y in stroke] for stroke in strokes])
+
+
 def says_two(picture) -> bool:
     return (prepare(picture).blank_reason or "").startswith(REFUSAL)
 
 
-def refused(strokes: Strokes, pen: float) -> bool:
-    return says_two(render_strokes(strokes, 280, (0.5, 0.5, 0.85), pen))
+def judged(strokes: Strokes, pen: float) -> tuple[bool, bool]:
+    """(refused as two marks, drawn with an empty column inside its ink)."""
+    picture = render_strokes(strokes, 280, (0.5, 0.5, 0.85), pen)
+    inked = np.flatnonzero((np.asarray(picture) < 128).any(axis=0))
+    return says_two(picture), bool(len(inked) and len(inked) < inked[-1] - inked[0] + 1)
 
 
 def main() -> None:
@@ -61,20 +70,28 @@ def main() -> None:
     chosen = [(rng.choice(len(records), 2), rng.uniform(0.15, 0.5)) for _ in range(args.pairs)]
     figures: dict[str, dict] = {}
     for name, pen in PENS.items():
-        singles = sum(refused(unit(r["strokes"]), pen) for r in records)
-        pairs = sum(
-            refused(side_by_side(records[a]["strokes"], records[b]["strokes"], space), pen)
-            for (a, b), space in chosen
-        )
-        figures[name] = {
-            "pen": pen,
-            "pairs_refused": pairs / len(chosen),
-            "singles_refused": singles,
-        }
-        print(
-            f"{name:6s} pen {pen:4.0f} px: pairs refused {pairs / len(chosen):6.1%} of "
-            f"{len(chosen)}, single digits refused {singles} of {len(records)}"
-        )
+        for lean in ("as written", "slanted"):
+            shape = slanted if lean == "slanted" else unit
+            singles = sum(judged(shape(r["strokes"]), pen)[0] for r in records)
+            pairs = np.array(
+                [
+                    judged(
+                        shape(side_by_side(records[a]["strokes"], records[b]["strokes"], g)), pen
+                    )
+                    for (a, b), g in chosen
+                ]
+            )
+            refused, open_gap = pairs.mean(axis=0)
+            figures[f"{name}, {lean}"] = {
+                "pairs_refused": float(refused),
+                "pairs_with_an_empty_column": float(open_gap),
+                "singles_refused": singles,
+            }
+            print(
+                f"{name:6s} pen {pen:2.0f} px, {lean:10s}: pairs refused {refused:6.1%} of "
+                f"{len(chosen)} ({open_gap:6.1%} drawn with an empty column between them), "
+                f"single digits refused {singles} of {len(records)}"
+            )
     if args.mnist:
         from training.data import load_mnist
 

@@ -69,7 +69,7 @@ Without a command, opens the window (Qt's own options, such as -platform, pass t
 QT_VALUE_OPTIONS = frozenset(
     {"platform", "platformpluginpath", "platformtheme", "plugin", "qwindowgeometry"}
     | {"qwindowicon", "qwindowtitle", "session", "style", "stylesheet", "display", "geometry"}
-    | {"name", "title", "visual", "icon"}
+    | {"name", "title", "visual", "icon", "qmljsdebugger"}
 )
 # These take theirs after "=" (-style=fusion):
 QT_EQUALS_OPTIONS = frozenset(["style", "stylesheet", "qmljsdebugger"])

@@ -108,7 +108,7 @@ def test_a_word_after_a_qt_option_given_with_its_value_is_a_command(gui, capsys)
     assert "unknown command 'typo'" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("word", ["-platform=offscreen", "--qmljsdebugger", "-ncols=8"])
+@pytest.mark.parametrize("word", ["-platform=offscreen", "-reverse=yes", "-ncols=8"])
 def test_a_qt_option_in_a_form_qt_does_not_read_is_refused(word, gui, capsys):
     assert entry.main(["-platform", "offscreen", word]) == 2
     assert f"unknown option {word!r}" in capsys.readouterr().err

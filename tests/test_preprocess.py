@@ -293,3 +293,14 @@ def test_a_mark_beside_a_digit_is_no_second_digit_if_short_or_light():
     for strokes in ([tall_line, *rings], [scribble, _oval(0.75, 0.5, 0.2, 0.5)]):
         prepared = prepare(render_strokes(strokes, 280, (0.5, 0.5, 0.6), 18))
         assert prepared.blank_reason != SIDE_BY_SIDE
+
+
+@pytest.mark.parametrize("pen", [8, 18])
+def test_two_slanted_digits_with_no_empty_column_between_them_are_two(pen):
+    """Italic 77: as drawn, the top of the second 7 overhangs the foot of the first."""
+    sevens = [[[0.0, 0.0], [0.35, 0.0], [0.1, 1.0]], [[0.5, 0.0], [0.85, 0.0], [0.6, 1.0]]]
+    italic = [[[x + 0.35 * (1 - y), y] for x, y in stroke] for stroke in sevens]
+    picture = render_strokes(italic, 280, (0.5, 0.5, 0.8), pen)
+    inked = np.flatnonzero((np.asarray(picture) < 128).any(axis=0))
+    assert len(inked) == inked[-1] - inked[0] + 1  # no empty column as drawn
+    assert prepare(picture).blank_reason == SIDE_BY_SIDE
