@@ -15,7 +15,7 @@ import numpy as np
 from PIL import Image
 
 # Bump whenever what prepare() produces changes: training's caches of prepared arrays follow.
-VERSION = 6
+VERSION = 7
 SIDE = 28
 BOX = 20
 # Working resolution for stroke-width normalisation: 4× the 20 px box.
