@@ -206,7 +206,8 @@ def test_old_models_that_cannot_be_deleted_do_not_undo_keeping_the_new_one(store
     userdata = store.userdata
     now = time.time()
     for i in range(KEEP_MODELS + 2):
-        old = model_at(userdata.models / f"old-{i}.npz", seed=i)
+        # Named as a run names its model: only those make room (renamed ones never do).
+        old = model_at(userdata.models / f"fcnn-retrained-2026010{i % 10}-12000{i // 10}.npz", i)
         os.utime(old, (now - 1000 + i, now - 1000 + i))
     candidate = model_at(store.pending_path("fcnn"), seed=9)
     monkeypatch.setattr(Path, "unlink", _fail_with(errno.EACCES))

@@ -19,6 +19,7 @@ import errno
 import os
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,9 +30,12 @@ from digitpad.networks import DEFAULT_ARCH
 from digitpad.userdata import UserData
 
 RESET_SOURCE = DEFAULT_ARCH
-KEEP_MODELS = 8  # user models kept in the data folder besides the active one
+# Unnamed models kept in the data folder besides the new one; older ones go (see _prune).
+KEEP_MODELS = 8
 NAME = re.compile(r"^[\w][\w .,+()-]{0,59}$")  # what a model may be renamed to
-# The name pending_path gives a model Learn my handwriting makes.
+# The names pending_path gives (numbered by _free_name when kept beside a namesake): a model
+# still called so is one the user never named.
+GENERATED = re.compile(r"^\w+-(retrained|adapted)-\d{8}-\d{6}(-\d+)?$")
 GENERATED_ADAPTED = re.compile(r"^\w+-adapted-\d{8}-\d{6}(-\d+)?$")
 # An empty pending file is a run's reserved name (another window's, maybe); no run lasts a day.
 RESERVATION_SECONDS = 24 * 3600
@@ -90,10 +94,18 @@ class ModelStore(QObject):
     renamed = Signal(str, str)  # old path, new path
     deleted = Signal(str)  # path
 
-    def __init__(self, recognition, userdata: UserData, parent: QObject | None = None) -> None:
+    def __init__(
+        self,
+        recognition,
+        userdata: UserData,
+        parent: QObject | None = None,
+        remembered: Callable[[], str] | None = None,
+    ) -> None:
         super().__init__(parent)
         self.recognition = recognition
         self.userdata = userdata
+        # The model the settings name for the next start: another window's choice, maybe.
+        self._remembered = remembered or (lambda: "")
         # (readable, accuracy) of each file as last modified: reading a model takes a while.
         self._accuracies: dict[tuple[Path, dt.datetime], tuple[bool, float | None]] = {}
         self._reserved: set[Path] = set()  # pending names this store handed out
@@ -251,23 +263,30 @@ class ModelStore(QObject):
         self.recognition.load_model(RESET_SOURCE)
 
     def _prune(self, keep: Path) -> None:
-        """Delete the oldest user models beyond :data:`KEEP_MODELS`, never the active one.
+        """Delete the oldest unnamed models beyond :data:`KEEP_MODELS`, so that retraining
+        week after week does not fill the disk.
 
+        A model the user renamed is theirs and stays, whatever its age, and so do
+        the one in use and the one the settings name (another window's choice).
         Best effort: the new model is already kept and loading, so a model that
         cannot be deleted (or read) is left for the next time rather than reported
         as a failure to keep the new one.
         """
-        active = self.recognition.model_source
+        protected = [self.recognition.model_source, self._remembered()]
         try:
             models = sorted(
-                (p for p in self.userdata.models.glob("*.npz") if p != keep),
+                (
+                    p
+                    for p in self.userdata.models.glob("*.npz")
+                    if p != keep and GENERATED.match(p.stem)
+                ),
                 key=lambda p: p.stat().st_mtime,
                 reverse=True,
             )
         except OSError:
             return
         for old in models[KEEP_MODELS:]:
-            if active is None or not same_file(active, old):
+            if not any(source and same_file(source, old) for source in protected):
                 with contextlib.suppress(OSError):
                     old.unlink(missing_ok=True)
 

@@ -10,6 +10,7 @@ closes; the window itself keeps no training logic.
 
 from __future__ import annotations
 
+import contextlib
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -22,7 +23,7 @@ from digitpad.corrections import CorrectionError, Corrections
 from digitpad.networks import DEFAULT_ARCH, label
 from digitpad.ui.learning import HandwritingLearner
 from digitpad.ui.model_store import ModelStore, same_file
-from digitpad.ui.settings import app_data_root
+from digitpad.ui.settings import SettingsError, app_data_root
 from digitpad.userdata import UserData
 from digitpad.words import plural
 
@@ -38,7 +39,7 @@ class TrainingActions(QObject):
         self.window = window
         self.userdata = userdata or UserData.at(app_data_root())
         self.corrections = Corrections(self.userdata.corrections)
-        self.store = ModelStore(window.recognition, self.userdata, self)
+        self.store = ModelStore(window.recognition, self.userdata, self, self._remembered_model)
         self.store.renamed.connect(self._notice_follows_rename)
         self.dialog: RetrainDialog | None = None
         # How far a retrain whose dialog was closed has got; a click opens the dialog again.
@@ -269,6 +270,13 @@ class TrainingActions(QObject):
         box.finished.connect(box.deleteLater)
         box.open()
         self.delete_box = box
+
+    def _remembered_model(self) -> str:
+        """The model the settings name for the next start, read again from the file, so that
+        another window's choice is seen too (and never pruned)."""
+        with contextlib.suppress(SettingsError):
+            self.window.settings.sync()
+        return self.window.settings.model
 
     def reset_model(self) -> None:
         self.window.statusBar().showMessage("Going back to the bundled model…")
