@@ -11,6 +11,11 @@ def plural(count: object, word: str) -> str:
     return f"{count} {word}" + ("" if count == 1 else "s")
 
 
+def a_digit(digit: object) -> str:
+    """``"a 7"``, but ``"an 8"``: the article a digit takes when read aloud."""
+    return f"{'an' if str(digit) == '8' else 'a'} {digit}"
+
+
 def os_reason(exc: OSError) -> str:
     """Why a file operation failed, in words, with what to do where there is something to do
     (no errno numbers, no paths: the message around it names the file)."""

@@ -290,7 +290,8 @@ def test_the_last_corrections_can_be_undone_one_by_one(qtbot, window, mouse):
     assert actions.undo_action.isEnabled() and actions.corrections.count() == 2
     actions.undo_action.trigger()
     assert [p.name[0] for p in actions.corrections.paths()] == ["1"]
-    assert "Removed the last correction (2)" in window.statusBar().currentMessage()
+    said = window.statusBar().currentMessage()
+    assert "Removed the last correction (a drawing saved as a 2)" in said
     actions.undo_action.trigger()
     assert actions.corrections.count() == 0 and not actions.undo_action.isEnabled()
     assert not actions.undo_last()
@@ -332,6 +333,87 @@ def test_corrections_view_relabels_and_deletes_single_drawings(qtbot, window, mo
     view.delete_button.click()
     assert actions.corrections.count() == 2 and view.list.count() == 2
     assert "2 corrected drawings saved" in actions.count_action.text()
+
+
+def active(qtbot, widget) -> None:
+    widget.activateWindow()
+    qtbot.waitUntil(widget.isActiveWindow, timeout=3000)
+
+
+def test_a_drawing_relabelled_under_show_all_is_still_saved_once(qtbot, window, mouse):
+    """Relabelled in the list, then corrected again in the window: one file, the last label."""
+    actions = window.training
+    read(window, qtbot, mouse, mouse.SEVEN)
+    click_bar(window, qtbot, 3)
+    assert "Saved as a 3" in window.statusBar().currentMessage()
+    view = actions.show_corrections()
+    qtbot.addWidget(view)
+    view.list.item(0).setSelected(True)
+    assert view.label_combo.currentText() == "3"  # the box starts from the digit saved
+    active(qtbot, view)  # number keys are the window's too, while it is the active one
+    qtbot.keyClick(view.list, Qt.Key.Key_5)
+    assert view.list.item(0).text() == "5"
+    assert window.bars.saved() == 5  # the window outlines the label it has now
+    view.close()
+    active(qtbot, window)  # as closing the list does on a desktop
+    qtbot.keyClick(window, Qt.Key.Key_8)
+    assert [p.name[0] for p in actions.corrections.paths()] == ["8"]
+    assert "Changed this drawing's correction to 8" in window.statusBar().currentMessage()
+    actions.undo_action.trigger()  # Undo follows the file too
+    assert actions.corrections.count() == 0
+    assert "(a drawing saved as an 8)" in window.statusBar().currentMessage()
+
+
+def test_a_drawing_deleted_under_show_all_is_saved_again_by_a_new_press(qtbot, window, mouse):
+    actions = window.training
+    read(window, qtbot, mouse, mouse.SEVEN)
+    click_bar(window, qtbot, 3)
+    view = actions.show_corrections()
+    qtbot.addWidget(view)
+    view.list.item(0).setSelected(True)
+    active(qtbot, view)  # Delete is also the window's Clear, while that is the active one
+    qtbot.keyClick(view.list, Qt.Key.Key_Delete)  # one drawing: no question
+    assert actions.corrections.count() == 0 and window.bars.saved() is None
+    view.close()
+    active(qtbot, window)
+    qtbot.keyClick(window, Qt.Key.Key_4)
+    assert [p.name[0] for p in actions.corrections.paths()] == ["4"]
+    assert "Saved as a 4 — 1 correction" in window.statusBar().currentMessage()
+
+
+def test_deleting_several_corrections_under_show_all_asks_first(qtbot, window, mouse):
+    actions = window.training
+    for strokes, digit in ((mouse.SEVEN, 1), (mouse.ONE, 2), (mouse.SEVEN, 8)):
+        read(window, qtbot, mouse, strokes)
+        click_bar(window, qtbot, digit)
+    view = actions.show_corrections()
+    qtbot.addWidget(view)
+    view.list.selectAll()
+    active(qtbot, view)
+    qtbot.keyClick(view.list, Qt.Key.Key_Delete)
+    box = view.delete_box
+    assert box.isVisible() and "Delete the 3 selected drawings?" in box.text()
+    qtbot.keyClick(box, Qt.Key.Key_Return)  # Enter is Cancel: nothing goes
+    assert actions.corrections.count() == 3 and view.list.count() == 3
+    view.list.selectAll()
+    view.delete_button.click()
+    next(b for b in view.delete_box.buttons() if "Yes" in b.text()).click()
+    assert actions.corrections.count() == 0 and view.list.count() == 0
+
+
+def test_delete_all_corrections_asks_with_cancel_the_default(qtbot, window, mouse):
+    actions = window.training
+    read(window, qtbot, mouse, mouse.SEVEN)
+    click_bar(window, qtbot, 8)
+    assert "Saved as an 8" in window.statusBar().currentMessage()
+    actions.delete_action.trigger()
+    box = actions.delete_box
+    assert "Delete all 1 corrected drawings?" in box.text()
+    qtbot.keyClick(box, Qt.Key.Key_Return)
+    assert actions.corrections.count() == 1
+    actions.delete_action.trigger()
+    next(b for b in actions.delete_box.buttons() if "Yes" in b.text()).click()
+    assert actions.corrections.count() == 0
 
 
 def test_corrections_view_marks_a_damaged_drawing(qtbot, window, mouse, private_user_data):

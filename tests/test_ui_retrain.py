@@ -23,6 +23,7 @@ from digitpad.recognizer import predict  # noqa: E402
 from digitpad.ui.main_window import MainWindow  # noqa: E402
 from digitpad.ui.retrain_dialog import NOT_FINISHED, comparison, percent  # noqa: E402
 from digitpad.userdata import ENV_VAR, UserData  # noqa: E402
+from digitpad.words import a_digit  # noqa: E402
 
 CHILD_MS = 180_000
 CPU = ["--device", "cpu"]
@@ -229,7 +230,7 @@ def test_corrections_from_keys_and_bars_then_retraining_learns_them(
         assert (
             window.statusBar()
             .currentMessage()
-            .startswith(f"Saved as a {label} — {i + 1} correction{'s' if i else ''}")
+            .startswith(f"Saved as {a_digit(label)} — {i + 1} correction{'s' if i else ''}")
         )
     wrong = sum(
         predict(bundled, image).digit != label

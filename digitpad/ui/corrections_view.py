@@ -28,16 +28,20 @@ from PySide6.QtWidgets import (
 )
 
 from digitpad.corrections import CorrectionError, Corrections
-from digitpad.words import plural
+from digitpad.words import a_digit, plural
 
 THUMB = 72
 BATCH = 8  # thumbnails decoded per turn of the event loop: a few ms, never a stall
 
 
 class CorrectionsView(QDialog):
-    """The list of corrections; ``changed`` fires after any relabel or delete."""
+    """The list of corrections; ``changed`` fires after any relabel or delete, and
+    ``relabelled`` and ``removed`` name the files, so that the window, which remembers
+    the file its drawing on screen was saved as, follows them."""
 
     changed = Signal()
+    relabelled = Signal(str, str)  # old path, new path
+    removed = Signal(str)  # path
 
     def __init__(self, corrections: Corrections, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -61,7 +65,7 @@ class CorrectionsView(QDialog):
             lambda: self.relabel(int(self.label_combo.currentText()))
         )
         self.delete_button = QPushButton("&Delete", self)
-        self.delete_button.clicked.connect(self.delete_selected)
+        self.delete_button.clicked.connect(self.ask_delete_selected)
         close = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
         close.rejected.connect(self.reject)
 
@@ -93,7 +97,7 @@ class CorrectionsView(QDialog):
             item = QListWidgetItem(path.name[0], self.list)
             item.setData(Qt.ItemDataRole.UserRole, str(path))
             item.setTextAlignment(Qt.AlignmentFlag.AlignHCenter)
-            item.setToolTip(f"Saved as a {path.name[0]}")
+            item.setToolTip(f"Saved as {a_digit(path.name[0])}")
             self._pending.append(item)
         count = len(paths)
         self.summary.setText(
@@ -141,11 +145,29 @@ class CorrectionsView(QDialog):
                 break
             item.setData(Qt.ItemDataRole.UserRole, str(new))
             item.setText(str(digit))
-            item.setToolTip(f"Saved as a {digit}")
+            item.setToolTip(f"Saved as {a_digit(digit)}")
             changed += 1
+            self.relabelled.emit(str(path), str(new))
         if changed:
             self.changed.emit()
         return changed
+
+    def ask_delete_selected(self) -> None:
+        """Delete the selected drawing, or, once asked (no is the default), the selected
+        drawings: Ctrl+A and Delete must not empty the list by accident, with no undo."""
+        count = len(self.list.selectedItems())
+        self.delete_box = None
+        if count <= 1:
+            self.delete_selected()
+            return
+        from digitpad.ui.confirm import confirm
+
+        self.delete_box = confirm(
+            self,
+            "Delete corrections",
+            f"Delete the {count} selected drawings? This cannot be undone.",
+            self.delete_selected,
+        )
 
     def delete_selected(self) -> int:
         """Remove the selected drawings; returns how many went.
@@ -164,6 +186,7 @@ class CorrectionsView(QDialog):
                 break
             self.list.takeItem(self.list.row(item))
             gone += 1
+            self.removed.emit(str(path))
         if gone:
             self.changed.emit()
             self.refresh()
@@ -172,9 +195,12 @@ class CorrectionsView(QDialog):
         return gone
 
     def _update_buttons(self) -> None:
-        chosen = bool(self.list.selectedItems())
-        self.relabel_button.setEnabled(chosen)
-        self.delete_button.setEnabled(chosen)
+        selected = self.list.selectedItems()
+        self.relabel_button.setEnabled(bool(selected))
+        self.delete_button.setEnabled(bool(selected))
+        labels = {item.text()[0] for item in selected}
+        if len(labels) == 1:  # the digit they are saved as, to change from there
+            self.label_combo.setCurrentText(labels.pop())
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         """Number keys relabel and Delete removes, while the list has the focus."""
@@ -185,6 +211,6 @@ class CorrectionsView(QDialog):
                 self.relabel(int(text))
                 return True
             if key.key() in (Qt.Key.Key_Delete, Qt.Key.Key_Backspace):
-                self.delete_selected()
+                self.ask_delete_selected()
                 return True
         return super().eventFilter(watched, event)

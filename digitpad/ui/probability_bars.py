@@ -13,6 +13,8 @@ from PySide6.QtCore import QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QFont, QFontMetrics, QMouseEvent, QPainter, QPaintEvent, QPalette, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
+from digitpad.words import a_digit
+
 DIGITS = 10
 
 
@@ -98,7 +100,7 @@ class ProbabilityBars(QWidget):
         """Mark ``digit`` as the label this drawing was saved with (None: no longer saved)."""
         self._saved = digit
         spoken_values = spoken(self._values) if self._values is not None else self._message
-        saved = "" if digit is None else f" Saved as a {digit}."
+        saved = "" if digit is None else f" Saved as {a_digit(digit)}."
         self.setAccessibleDescription(spoken_values + saved)
         self.update()
 

@@ -17,15 +17,16 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QFileDialog, QMenu, QMessageBox, QToolButton
+from PySide6.QtWidgets import QFileDialog, QMenu, QToolButton
 
 from digitpad.corrections import CorrectionError, Corrections
 from digitpad.networks import DEFAULT_ARCH, label
+from digitpad.ui.confirm import confirm
 from digitpad.ui.learning import HandwritingLearner
 from digitpad.ui.model_store import ModelStore, same_file
 from digitpad.ui.settings import SettingsError, app_data_root
 from digitpad.userdata import UserData
-from digitpad.words import plural
+from digitpad.words import a_digit, plural
 
 if TYPE_CHECKING:
     from digitpad.ui.retrain_dialog import RetrainDialog
@@ -252,24 +253,12 @@ class TrainingActions(QObject):
         self.rename_dialog = dialog
 
     def _confirm_delete_model(self, path: Path) -> None:
-        box = QMessageBox(
-            QMessageBox.Icon.Question,
-            "Delete model",
-            f"Delete {path.stem}? This cannot be undone."
-            + (
-                " It is the model in use: the bundled FCNN takes over."
-                if self.store.in_use(path)
-                else ""
-            ),
-            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
-            self.window,
+        question = f"Delete {path.stem}? This cannot be undone."
+        if self.store.in_use(path):
+            question += " It is the model in use: the bundled FCNN takes over."
+        self.delete_box = confirm(
+            self.window, "Delete model", question, lambda: self.delete_model(path)
         )
-        yes = box.button(QMessageBox.StandardButton.Yes)
-        box.setDefaultButton(QMessageBox.StandardButton.Cancel)  # Enter must not delete
-        box.buttonClicked.connect(lambda button: button is yes and self.delete_model(path))
-        box.finished.connect(box.deleteLater)
-        box.open()
-        self.delete_box = box
 
     def _remembered_model(self) -> str:
         """The model the settings name for the next start, read again from the file, so that
@@ -308,7 +297,7 @@ class TrainingActions(QObject):
             else:
                 path = self.corrections.save(self.window.canvas.image(), digit)
         except CorrectionError as exc:
-            self.window.show_error(f"The drawing was not saved as a {digit}: {exc}")
+            self.window.show_error(f"The drawing was not saved as {a_digit(digit)}: {exc}")
             return None
         self._last = path
         self._saved = [p for p in self._saved if p.is_file()] + [path]
@@ -317,7 +306,7 @@ class TrainingActions(QObject):
             bar.showMessage(f"Changed this drawing's correction to {digit}", 8000)
             return path
         count = self.corrections.count()
-        message = f"Saved as a {digit} — {plural(count, 'correction')}"
+        message = f"Saved as {a_digit(digit)} — {plural(count, 'correction')}"
         if self.window.bars.winner() == digit:  # nothing was wrong: say so, and the way back
             message += " (the model had read it right; Model → Corrections → Undo removes it)"
         bar.showMessage(message, 8000)
@@ -342,6 +331,8 @@ class TrainingActions(QObject):
         if self.view is None:
             self.view = CorrectionsView(self.corrections, self.window)
             self.view.changed.connect(self.refresh_count)
+            self.view.relabelled.connect(self._follow_relabel)
+            self.view.removed.connect(self._follow_removal)
         else:
             self.view.refresh()
         self.view.show()
@@ -350,6 +341,23 @@ class TrainingActions(QObject):
 
     def _forget_last(self) -> None:
         self._last = None
+
+    def _follow_relabel(self, old: str, new: str) -> None:
+        """A drawing relabelled under Show all…: a press for the drawing on screen, or Undo,
+        acts on its new file (rather than saving the drawing a second time)."""
+        old_path, new_path = Path(old), Path(new)
+        self._saved = [new_path if p == old_path else p for p in self._saved]
+        if self._last == old_path:
+            self._last = new_path
+            self.window.bars.set_saved(int(new_path.name[0]))
+
+    def _follow_removal(self, path: str) -> None:
+        """A drawing deleted under Show all…: the one on screen is no longer saved."""
+        gone = Path(path)
+        self._saved = [p for p in self._saved if p != gone]
+        if self._last == gone:
+            self._last = None
+            self.window.bars.set_saved(None)
 
     def undo_last(self) -> bool:
         """Delete the correction saved last in this session (a press on the wrong digit)."""
@@ -365,7 +373,9 @@ class TrainingActions(QObject):
         if path == self._last:
             self._last = None
             self.window.bars.set_saved(None)
-        self.window.statusBar().showMessage(f"Removed the last correction ({path.name[0]})", 5000)
+        self.window.statusBar().showMessage(
+            f"Removed the last correction (a drawing saved as {a_digit(path.name[0])})", 5000
+        )
         self.refresh_count()
         return True
 
@@ -430,13 +440,12 @@ class TrainingActions(QObject):
 
     def _confirm_delete(self) -> None:
         count = self.corrections.count()
-        answer = QMessageBox.question(
+        self.delete_box = confirm(
             self.window,
             "Delete corrections",
             f"Delete all {count} corrected drawings? This cannot be undone.",
+            self.delete_all,
         )
-        if answer == QMessageBox.StandardButton.Yes:
-            self.delete_all()
 
     # --- window lifetime -----------------------------------------------------------------------
     def busy(self) -> str:
