@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QEvent, QObject, QTimer
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication, QWidget
 
@@ -107,6 +107,10 @@ def create_application(argv: Sequence[str] = ()) -> QApplication:
     # Wayland matches windows to their menu entry by this name (digitpad/desktop_entry.py).
     QApplication.setDesktopFileName("digitpad")
     app = QApplication.instance() or QApplication([sys.argv[0], *argv])
+    # Every pen position is part of the drawing: X11's platform plugin otherwise merges the
+    # mouse moves that queue up while the window is busy, and a quick 7 loses its corner.
+    # Set after the application exists, since that plugin turns merging on as it starts.
+    app.setAttribute(Qt.ApplicationAttribute.AA_CompressHighFrequencyEvents, False)
     icon = icon_path()
     if icon.is_file():
         app.setWindowIcon(QIcon(str(icon)))
