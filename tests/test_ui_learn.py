@@ -340,6 +340,36 @@ def active(qtbot, widget) -> None:
     qtbot.waitUntil(widget.isActiveWindow, timeout=3000)
 
 
+def test_with_live_prediction_off_a_new_drawing_asks_for_predict_before_a_correction(
+    qtbot, window, mouse
+):
+    window.live_action.setChecked(False)
+    mouse.draw(window.canvas, mouse.SEVEN)
+    assert window.bars.message() == "Press Predict (Enter) to read this drawing"
+    qtbot.keyClick(window, Qt.Key.Key_7)
+    assert window.training.corrections.count() == 0
+    assert "Press Predict (Enter) to read the drawing first" in window.statusBar().currentMessage()
+    with qtbot.waitSignal(window.recognition.predictionReady, timeout=5000):
+        window.predict_button.click()
+    qtbot.keyClick(window, Qt.Key.Key_7)
+    assert window.training.corrections.count() == 1
+    mouse.draw(window.canvas, mouse.ONE)  # one more stroke: the answer shown is old now
+    assert window.bars.message() == "Press Predict (Enter) to read this drawing"
+
+
+def test_a_drawing_refused_as_no_digit_says_why_it_cannot_be_corrected(qtbot, window, mouse):
+    with qtbot.waitSignal(window.recognition.predictionReady, timeout=5000):
+        mouse.draw(window.canvas, [[(0.5, 0.5), (0.51, 0.5)]])  # a dot
+    assert window.refusal and "dot" in window.refusal
+    qtbot.keyClick(window, Qt.Key.Key_0)
+    said = window.statusBar().currentMessage()
+    assert said.startswith(f"There is no answer to correct: {window.refusal}")
+    assert window.training.corrections.count() == 0
+    window.clear_button.click()
+    qtbot.keyClick(window, Qt.Key.Key_0)
+    assert "Draw a digit and let it be read first" in window.statusBar().currentMessage()
+
+
 def test_a_drawing_relabelled_under_show_all_is_still_saved_once(qtbot, window, mouse):
     """Relabelled in the list, then corrected again in the window: one file, the last label."""
     actions = window.training

@@ -14,7 +14,7 @@ from PySide6.QtCore import QPoint, Qt
 
 pytest_plugins = ["ui_helpers"]
 from conftest import alive  # noqa: E402
-from ui_helpers import BUNDLED_FCNN, wait_success  # noqa: E402
+from ui_helpers import BUNDLED_FCNN, random_model, wait_success  # noqa: E402
 
 from digitpad import best_params  # noqa: E402
 from digitpad import training_defaults as defaults  # noqa: E402
@@ -332,10 +332,41 @@ def test_a_retrain_whose_dialog_was_closed_shows_in_the_window(
     assert seen and "Retraining…" in seen[-1] and "%" in seen[-1]
     assert not button.isVisible()
     assert window.banner.level() == "info" and "retrain has finished" in window.banner.text()
-    # Opened again, the dialog still offers the new model.
+    # Opened again, the dialog still offers the new model, and the notice is old news.
     window.training.open_retrain()
     assert dialog.isVisible() and dialog.use_button.isVisible()
+    assert window.banner.text() == ""
     dialog.close()
+
+
+class FinishedUnseen:
+    """A retrain dialog, closed, whose run has finished and kept its model at ``path``."""
+
+    def __init__(self, path: Path) -> None:
+        self.result_path, self.result = path, {"accuracy": 0.97}
+
+    def isVisible(self) -> bool:  # noqa: N802 (Qt's name)
+        return False
+
+
+@pytest.mark.parametrize("then", ["used", "deleted", "renamed, then used"])
+def test_the_retrain_finished_notice_goes_once_its_model_is_used_or_deleted(qtbot, window, then):
+    actions = window.training
+    kept = random_model(actions.userdata.models / "fcnn-retrained-20261207-101010.npz")
+    other = random_model(actions.userdata.models / "other.npz", seed=1)
+    actions._background_ended(FinishedUnseen(kept), None)
+    assert "The retrain has finished (97.00% test accuracy)" in window.banner.text()
+    with qtbot.waitSignal(window.recognition.modelChanged, timeout=10_000):
+        window.choose_model(str(other))  # another model: the notice still holds
+    assert "The retrain has finished" in window.banner.text()
+    if then == "deleted":
+        actions.delete_model(kept)
+    else:
+        if then.startswith("renamed"):
+            kept = actions.rename_model(kept, "my retrain")
+        with qtbot.waitSignal(window.recognition.modelChanged, timeout=10_000):
+            window.choose_model(str(kept))
+    assert window.banner.text() == ""
 
 
 @pytest.mark.parametrize(

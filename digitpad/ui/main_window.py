@@ -41,7 +41,7 @@ from digitpad.ui.message_banner import MessageBanner
 from digitpad.ui.model_view import ModelInputView
 from digitpad.ui.probability_bars import ProbabilityBars, percent
 from digitpad.ui.settings import BUNDLED_MODELS, DEFAULT_MODEL, Settings, SettingsError
-from digitpad.words import plural
+from digitpad.words import a_digit, plural
 
 if TYPE_CHECKING:
     from PySide6.QtWidgets import QMessageBox
@@ -52,6 +52,8 @@ MODEL_FILTER = "DigitPad models (*.npz);;All files (*)"
 MODEL_LABELS = {name: f"{arch.label} (bundled)" for name, arch in ARCHITECTURES.items()}
 
 SPACING = 8  # between the parts of the side panel, in pixels
+# What the panel says of a drawing made with live prediction off, until Predict is pressed.
+AWAITING_PREDICT = "Press Predict (Enter) to read this drawing"
 MIN_CANVAS = 240  # the canvas never shrinks below this square
 
 log = logging.getLogger(__name__)
@@ -107,6 +109,10 @@ class MainWindow(FitsTheScreen, QMainWindow):
         self._opening_image: str | None = None
         self._about: QMessageBox | None = None
         self._settings_failed = False
+        # A drawing changed since the last answer, with live prediction off; and why the last
+        # drawing read was refused (no digit in it), until the next stroke.
+        self.awaiting_predict = False
+        self.refusal: str | None = None
         self._quit_confirmed = False  # the user said yes to stopping a running child
         # The log file errors are recorded in; the banner says where it is.
         self.log_path: Path | None = None
@@ -157,6 +163,8 @@ class MainWindow(FitsTheScreen, QMainWindow):
         self.clear_button = QPushButton("&Clear", self)
         self.clear_button.setToolTip("Empty the canvas (Esc or Delete)")
         self.model_label = QLabel(self)
+        # A long message in the status line ends where the model's name begins: keep a gap.
+        self.model_label.setContentsMargins(self.fontMetrics().averageCharWidth() * 3, 0, 0, 0)
         self.statusBar().addPermanentWidget(self.model_label)
 
         seen = QLabel("What the model sees", self)
@@ -445,14 +453,19 @@ class MainWindow(FitsTheScreen, QMainWindow):
         if self.canvas.is_empty:
             self.recognition.cancel()
             self._opened_image = None
+            self.awaiting_predict, self.refusal = False, None
             self._show_empty("Nothing drawn")
         elif self.canvas.has_picture:
             return  # an opened picture was recognised from its file, not from the screen
         elif self.live_action.isChecked() and self.recognition.model is not None:
             self.recognition.schedule(self.canvas.snapshot)
+        elif not self.awaiting_predict:  # the answer on show, if any, is an older drawing's
+            self.awaiting_predict = True
+            self._show_empty(AWAITING_PREDICT)
 
     def _on_stroke_finished(self) -> None:
         self.dismiss_error()  # a new drawing: an old error no longer describes the screen
+        self.refusal = None
         if self.live_action.isChecked() and self.recognition.model is not None:
             self.recognition.predict(self.canvas.snapshot())
 
@@ -471,6 +484,8 @@ class MainWindow(FitsTheScreen, QMainWindow):
             self.predict()
 
     def _show_prediction(self, prediction) -> None:
+        self.awaiting_predict = False
+        self.refusal = prediction.reason if prediction.digit is None else None
         if prediction.digit is None:
             self._show_empty(f"Nothing to recognise: {prediction.reason}")
             return
@@ -482,7 +497,7 @@ class MainWindow(FitsTheScreen, QMainWindow):
         self.confidence_label.setText(f"{percent(sure)} sure")
         self._tell(result_words(prediction.digit, sure))
         self.statusBar().showMessage(
-            f"Looks like a {prediction.digit}{self._hint(prediction.digit)}"
+            f"Looks like {a_digit(prediction.digit)}{self._hint(prediction.digit)}"
         )
 
     def _hint(self, digit: int) -> str:

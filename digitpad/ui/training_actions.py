@@ -42,6 +42,11 @@ class TrainingActions(QObject):
         self.corrections = Corrections(self.userdata.corrections)
         self.store = ModelStore(window.recognition, self.userdata, self, self._remembered_model)
         self.store.renamed.connect(self._notice_follows_rename)
+        self.store.deleted.connect(self._retire_finished_notice)
+        window.recognition.modelChanged.connect(
+            lambda _model, source: self._retire_finished_notice(source)
+        )
+        self._finished_notice: tuple[str, str] | None = None  # its text, its model's path
         self.dialog: RetrainDialog | None = None
         # How far a retrain whose dialog was closed has got; a click opens the dialog again.
         self.background_button = QToolButton(window)
@@ -133,6 +138,7 @@ class TrainingActions(QObject):
             )
             self._watch_in_background(self.dialog)
         self.background_button.hide()
+        self._retire_finished_notice()
         self.dialog.refresh_corrections()
         if not self.dialog.isVisible():
             self.dialog.forget_result()
@@ -167,11 +173,24 @@ class TrainingActions(QObject):
             result = dialog.result or {}
             accuracy = result.get("accuracy", result.get("test_accuracy"))
             scored = f" ({accuracy:.2%} test accuracy)" if isinstance(accuracy, float) else ""
-            self.window.banner.show_message(
+            text = (
                 f"The retrain has finished{scored}. Model → Retrain… shows it and lets you "
-                "use it; it is kept under Model → My models either way.",
-                "info",
+                "use it; it is kept under Model → My models either way."
             )
+            self.window.banner.show_message(text, "info")
+            self._finished_notice = (text, str(dialog.result_path))
+
+    def _retire_finished_notice(self, source: str | None = None) -> None:
+        """Take down "The retrain has finished" once it is old news: the dialog it points to
+        is opened, or its model is used or deleted (``source``, when given, must be it)."""
+        if self._finished_notice is None:
+            return
+        text, path = self._finished_notice
+        if source is not None and not same_file(source, path):
+            return
+        self._finished_notice = None
+        if self.window.banner.text() == text:
+            self.window.banner.dismiss()
 
     # --- the user's models -------------------------------------------------------------------
     def refresh_models(self) -> None:
@@ -201,6 +220,8 @@ class TrainingActions(QObject):
         about = self.window.banner.about()
         if about is not None and same_file(about, old):
             self.window.banner.set_about(new)
+        if self._finished_notice is not None and same_file(self._finished_notice[1], old):
+            self._finished_notice = (self._finished_notice[0], new)
 
     def rename_model(self, path: Path, name: str) -> Path | None:
         """Rename a kept model; a name it cannot have is said in the prompt, asked again
@@ -284,10 +305,7 @@ class TrainingActions(QObject):
         """
         bar = self.window.statusBar()
         if not self.can_correct():
-            bar.showMessage(
-                "Draw a digit and let it be recognised first, then press its number to correct it.",
-                5000,
-            )
+            bar.showMessage(self._why_not_correctable(), 5000)
             return None
         # One correction per drawing: pressing another digit for the same one relabels it.
         again = self._last is not None and self._last.is_file()
@@ -312,6 +330,19 @@ class TrainingActions(QObject):
         bar.showMessage(message, 8000)
         self.refresh_count()
         return path
+
+    def _why_not_correctable(self) -> str:
+        window = self.window
+        if window.canvas.is_empty:
+            return "Draw a digit and let it be read first, then press its number to correct it."
+        if window.refusal:
+            return (
+                f"There is no answer to correct: {window.refusal}. "
+                "Clear, draw one digit, then press its number if it is read wrong."
+            )
+        return (
+            "Press Predict (Enter) to read the drawing first, then press the right digit's number."
+        )
 
     def hint(self, digit: int) -> str:
         """For the first half minute of the first session (remembered in the settings), every
