@@ -91,6 +91,31 @@ def test_adapt_learns_a_new_way_of_writing_and_keeps_the_rest(corrections, tmp_p
     assert after >= before - 0.01  # ordinary digits are still read
 
 
+def plain_ones(count: int, seed: int) -> list[Image.Image]:
+    rng = np.random.default_rng(seed)
+    out = []
+    for _ in range(count):
+        x, lean = rng.uniform(0.45, 0.55), rng.uniform(-0.08, 0.08)
+        box = (rng.uniform(0.35, 0.65), rng.uniform(0.35, 0.65), rng.uniform(0.4, 0.8))
+        out.append(render_strokes([[(x + lean, 0.1), (x - lean, 0.9)]], 280, box, 16))
+    return out
+
+
+def test_one_slip_does_not_teach_the_model_to_misread_a_whole_digit(tmp_path):
+    """A plain 1 saved as a 7 by a stray key, then learned from: fresh plain 1s still read 1.
+    Twenty drawings saying the same thing do teach it (the test above)."""
+    base = load_model(bundled_model_path("fcnn"))
+    folder = tmp_path / "corrections"
+    folder.mkdir()
+    plain_ones(1, seed=1)[0].save(folder / "7_slip.png")
+    fresh = plain_ones(50, seed=2)
+    assert (reads(base, fresh) == 1).mean() >= 0.95
+    out = tmp_path / "mine.npz"
+    args = ["adapt", "--model", "fcnn", "--corrections", str(folder), "--out", str(out)]
+    assert main([*args, "--progress", "jsonl"]) == 0
+    assert (reads(load_model(out), fresh) == 1).mean() >= 0.95
+
+
 def test_adapt_measures_on_mnist_when_given(corrections, tmp_path, mnist_folder, capsys):
     out = tmp_path / "mine.npz"
     code = main(

@@ -35,8 +35,17 @@ from training.data import DataError, Digits, check_npz
 from training.loop import Cancelled, distill_loss
 from training.models import REGISTRY, export, from_params
 
-# The share of each batch that is the user's corrections; the rest is replay.
+# The share of each batch that is the user's corrections once there are FULL_SHARE_AT of them;
+# the rest is replay. Fewer corrections get a share in proportion: one drawing is little
+# evidence, and a single slip (a plain 1 saved as a 7) must not teach the model to misread
+# every plain 1 (at the full share it did: fresh plain 1s read right 100% → 25%).
 CORRECTION_SHARE = 0.5
+FULL_SHARE_AT = 20
+
+
+def correction_share(count: int) -> float:
+    """The share of each batch given to ``count`` corrections."""
+    return CORRECTION_SHARE * min(1.0, count / FULL_SHARE_AT)
 REPLAY_FIELDS = ("images", "labels")
 
 
@@ -136,7 +145,7 @@ def _fine_tune(
     )
     x_user, y_user = _tensor(corrections.images, model), torch.from_numpy(corrections.labels)
     x_replay, y_replay = _tensor(replay.images, model), torch.from_numpy(replay.labels)
-    n_user = max(1, round(settings.batch_size * CORRECTION_SHARE))
+    n_user = max(1, round(settings.batch_size * correction_share(len(x_user))))
     n_replay = settings.batch_size - n_user
     net.train()
     for step in range(1, settings.steps + 1):
