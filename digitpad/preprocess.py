@@ -24,6 +24,22 @@ WORK = 80
 TARGET_STROKE = 7.5
 INK_THRESHOLD = 0.2
 MIN_INK_FRACTION = 2e-4
+# A faint pen (see _faint): its strength is the ink at this top fraction of the pixels; it
+# must reach FAINT_MIN of the grey range and FAINT_CLEAR times the background's grain, its
+# strokes may cover at most FAINT_COVER of the picture, and below FAINT_FLOOR of its
+# strength is no ink.
+FAINT_TOP = 0.002
+FAINT_MIN = 0.04
+FAINT_CLEAR = 20.0
+FAINT_COVER = 0.25
+FAINT_FLOOR = 0.15
+# A picture is looked at for a pale pen when half the ink threshold finds this many times
+# the pixels the threshold does (a black stroke's soft edges add a fraction), or when at
+# least PALE_PIXELS of its 64×64 sample are ink and none reaches FULL_STRENGTH. Ink of full
+# strength (every MNIST digit, every stroke the canvas draws) is read as it is.
+FAINT_SPREAD = 3.0
+PALE_PIXELS = 8
+FULL_STRENGTH = 0.9
 MIN_EXTENT_FRACTION = 0.03
 MAX_PIXELS = 60_000_000
 # A compact, solid mark smaller than this fraction of the picture is a dot, not a digit.
@@ -253,10 +269,17 @@ def _fit(image: np.ndarray, width: int, height: int) -> np.ndarray:
 
 
 def _find_ink(image: Image.Image | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(ink map, mask) for the whole picture; 8-bit grey input skips float conversion."""
+    """(ink map, mask) for the whole picture; 8-bit grey input skips float conversion.
+
+    Ink is what differs from the background by INK_THRESHOLD of the grey range. A
+    picture with none of that, or with a pale pen's (:func:`_pale`, judged on a 64×64
+    sample, which costs a live prediction next to nothing), is looked at again for a
+    faint pen (:func:`_faint`).
+    """
     array = np.asarray(image) if isinstance(image, Image.Image) and image.mode == "L" else image
     if isinstance(array, np.ndarray) and array.dtype == np.uint8 and array.ndim == 2 and array.size:
-        sub = array[:: max(1, array.shape[0] // 64), :: max(1, array.shape[1] // 64)]
+        sub_at = _sample(array.shape)
+        sub = array[sub_at]
         background = int(np.median(sub))
         dark_ink = background >= 128
         span = background if dark_ink else 255 - background
@@ -264,9 +287,61 @@ def _find_ink(image: Image.Image | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
             return np.zeros((1, 1), np.float32), np.zeros(array.shape, bool)
         cut = INK_THRESHOLD * span
         mask = (array < background - cut) if dark_ink else (array > background + cut)
-        return _LazyInk(array, background, span, dark_ink), mask
+        ink = _LazyInk(array, background, span, dark_ink)
+        if not _too_little(mask) and not _pale(ink[sub_at]):
+            return ink, mask
     ink = ink_map(to_gray(image))
-    return ink, ink > INK_THRESHOLD
+    mask = ink > INK_THRESHOLD
+    if _too_little(mask) or _pale(ink[_sample(ink.shape)]):
+        return _faint(ink) or (ink, mask)
+    return ink, mask
+
+
+def _too_little(mask: np.ndarray) -> bool:
+    """Fewer inked pixels than a digit has: nothing drawn (or nothing dark enough)."""
+    return np.count_nonzero(mask) < max(1.0, MIN_INK_FRACTION * mask.size)
+
+
+def _sample(shape: tuple[int, ...]) -> tuple[slice, slice]:
+    """About 64×64 pixels spread evenly over a picture of ``shape``."""
+    return np.s_[:: max(1, shape[0] // 64), :: max(1, shape[1] // 64)]
+
+
+def _pale(sample: np.ndarray) -> bool:
+    """Whether the ink in ``sample`` (a 64×64 sample of the ink map) is a pale pen's: its
+    darkest falls short of FULL_STRENGTH, or far more of it passes half the threshold than
+    the threshold (a pen near the threshold, of which only specks would count as ink; a dark
+    stroke gains only its soft edges there)."""
+    inked = np.count_nonzero(sample > INK_THRESHOLD)
+    if np.count_nonzero(sample > INK_THRESHOLD / 2) > FAINT_SPREAD * inked:
+        return True
+    return inked >= PALE_PIXELS and float(sample.max()) < FULL_STRENGTH
+
+
+def _faint(ink: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """A faint pen's ink (a light grey, a hard pencil, a pale scan) at full strength, or None.
+
+    The faint ink's own strength (a high percentile, so that a speck of dust does
+    not set it) becomes the range, and what is below FAINT_FLOOR of it (a compressed
+    picture's ringing around faint strokes) is none. Accepted only where that
+    strength stands far above the background's grain (FAINT_CLEAR times its spread)
+    and the strokes cover no more than FAINT_COVER of the picture, as strokes do and
+    shading across a photo does not.
+    """
+    flat = ink.ravel()
+    rank = max(1, int(FAINT_TOP * flat.size))
+    strength = float(np.partition(flat, flat.size - rank)[flat.size - rank])
+    # The background's grain: its noise is clipped at 0 on the paper's side, so its spread
+    # is read from the upper quartile (0.674 standard deviations for normal noise).
+    grain = float(np.percentile(ink[_sample(ink.shape)], 75)) / 0.6745
+    if not FAINT_MIN <= strength < FULL_STRENGTH or strength < FAINT_CLEAR * max(grain, 1 / 512):
+        return None  # nothing clear of the grain, or ink of full strength: read it as it is
+    floor = FAINT_FLOOR * strength
+    ink = np.clip((ink - floor) / (strength - floor), 0.0, 1.0)
+    mask = ink > INK_THRESHOLD
+    if _too_little(mask) or np.count_nonzero(mask) > FAINT_COVER * mask.size:
+        return None
+    return ink, mask
 
 
 class _LazyInk:
@@ -376,7 +451,7 @@ def prepare(image: Image.Image | np.ndarray) -> Prepared:
     """Any image of one digit → :class:`Prepared` (28×28, MNIST-like), or blank with a reason."""
     ink, mask = _find_ink(image)
     h, w = mask.shape
-    if np.count_nonzero(mask) < max(1.0, MIN_INK_FRACTION * h * w):
+    if _too_little(mask):
         return Prepared(None, "nothing drawn")
     rows = np.flatnonzero(mask.any(axis=1))
     cols = np.flatnonzero(mask.any(axis=0))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -138,6 +140,44 @@ def test_specks_scattered_over_a_large_picture_are_nothing_drawn(side):
     picture = np.full((side, side), 255, np.uint8)
     picture[rng.integers(0, side, 80), rng.integers(0, side, 80)] = 0
     assert prepare(picture).blank_reason == "nothing drawn"
+
+
+def faint(image: np.ndarray, grey: int) -> np.ndarray:
+    """``image`` (black ink on white) redrawn with a pen of ``grey`` (255 is white)."""
+    return (255 - (255 - image.astype(np.float32)) * (255 - grey) / 255).astype(np.uint8)
+
+
+def jpeg(image: np.ndarray, quality: int = 75) -> np.ndarray:
+    buffer = io.BytesIO()
+    Image.fromarray(image).save(buffer, "JPEG", quality=quality)
+    return np.asarray(Image.open(buffer).convert("L"))
+
+
+@pytest.mark.parametrize("grey", [120, 200, 225, 235])
+@pytest.mark.parametrize(("save", "alike"), [(np.asarray, 0.98), (jpeg, 0.9)], ids=["png", "jpeg"])
+def test_a_pale_or_faint_pen_is_prepared_as_a_black_one(grey, save, alike):
+    black = render_strokes(SEVEN, 280, (0.5, 0.5, 0.7), 14)
+    prepared = prepare(save(faint(np.asarray(black), grey)))
+    assert not prepared.is_blank, prepared.blank_reason
+    assert similarity(prepared.image, prepare(black).image) > alike
+
+
+@pytest.mark.parametrize(
+    "paper",
+    [
+        lambda rng, y, x: 230 + rng.normal(0, 3, x.shape),  # grain
+        lambda rng, y, x: 200 + rng.normal(0, 8, x.shape),  # a dim, grainy photo
+        lambda rng, y, x: 240 - 40 * x + rng.normal(0, 2, x.shape),  # light from one side
+        lambda rng, y, x: 235 - 100 * ((x - 0.5) ** 2 + (y - 0.5) ** 2) + rng.normal(0, 2, x.shape),
+    ],
+    ids=["grain", "dim photo", "shading", "vignette"],
+)
+@pytest.mark.parametrize("save", [np.asarray, jpeg])
+def test_blank_paper_is_nothing_drawn_however_it_was_lit(paper, save):
+    rng = np.random.default_rng(0)
+    y, x = np.mgrid[0:400, 0:400] / 400
+    picture = np.clip(paper(rng, y, x), 0, 255).astype(np.uint8)
+    assert prepare(save(picture)).blank_reason == "nothing drawn"
 
 
 def test_normalised_uses_mean_and_std():
