@@ -46,6 +46,8 @@ FULL_SHARE_AT = 20
 def correction_share(count: int) -> float:
     """The share of each batch given to ``count`` corrections."""
     return CORRECTION_SHARE * min(1.0, count / FULL_SHARE_AT)
+
+
 REPLAY_FIELDS = ("images", "labels")
 
 
