@@ -534,11 +534,15 @@ class MainWindow(FitsTheScreen, QMainWindow):
                 self._settings_failed = True
                 self.show_error(f"{exc}.")
 
-    def show_error(self, message: str) -> None:
-        """Log ``message`` and show it in the banner, saying where the log is."""
+    def show_error(self, message: str, name_the_log: bool = False) -> None:
+        """Log ``message`` and show it in the banner. Where the log is goes in the banner's
+        tooltip (and Help → About): a long path as a third line would push the buttons
+        out of a small window. ``name_the_log`` puts it in the text, for errors whose
+        message alone does not say what happened (a bug)."""
         log.warning("%s", message)
-        where = f"\nDetails are in the log: {self.log_path}" if self.log_path else ""
-        self.banner.show_message(message + where, "error")
+        where = f"Details are in the log: {self.log_path}" if self.log_path else ""
+        text = f"{message}\n{where}" if name_the_log and where else message
+        self.banner.show_message(text, "error", details=where)
         self.statusBar().clearMessage()  # said once, in the strip, not again beside the model
 
     def dismiss_error(self) -> None:
@@ -556,7 +560,7 @@ class MainWindow(FitsTheScreen, QMainWindow):
 
     def report_unexpected(self, error: BaseException) -> None:
         """An error nothing else caught (already logged with its traceback): say so, carry on."""
-        self.show_error(f"Something went wrong: {error}. DigitPad carries on.")
+        self.show_error(f"Something went wrong: {error}. DigitPad carries on.", name_the_log=True)
 
     def _on_model_changed(self, model, source: str) -> None:
         first = self.model_label.text() == ""

@@ -108,6 +108,10 @@ class MessageBanner(QFrame):
     def level(self) -> str:
         return self._level
 
+    def details(self) -> str:
+        """What the message's tooltip adds (where the log is), or ""."""
+        return self._label.toolTip() if self.text() else ""
+
     def about(self) -> str | None:
         """The model source the message describes as in use, or None."""
         return self._about
@@ -116,12 +120,16 @@ class MessageBanner(QFrame):
         """The model the message speaks of goes by another name now (renamed in use)."""
         self._about = source
 
-    def show_message(self, text: str, level: str = "error", about: str | None = None) -> None:
-        """Show ``text``; ``about`` names the model it says is in use, so that the window
-        can take it down once another model is (it would then say the opposite of the truth)."""
+    def show_message(
+        self, text: str, level: str = "error", about: str | None = None, details: str = ""
+    ) -> None:
+        """Show ``text``, with ``details`` as its tooltip; ``about`` names the model it says
+        is in use, so that the window can take it down once another model is (it would then
+        say the opposite of the truth)."""
         self._level = level
         self._about = about
         self._label.setText(breakable(text))
+        self._label.setToolTip(details)
         self._apply_tint()
         from PySide6.QtWidgets import QStyle
 
@@ -140,6 +148,7 @@ class MessageBanner(QFrame):
     def dismiss(self) -> None:
         self._about = None
         self._label.clear()
+        self._label.setToolTip("")
         self.setAccessibleName("")
         self.hide()
 
