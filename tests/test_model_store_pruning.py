@@ -95,7 +95,13 @@ def test_another_windows_choice_is_kept(qtbot, tmp_path, models_dir):
     store = window.training.store
     store.keep(random_model(store.pending_path("fcnn"), seed=99))
     assert theirs.is_file()
-    assert not old[1].exists()  # the oldest of the others made room
+    assert not old[1].exists()  # the oldest of the others made room, and the window says so
+    said = window.statusBar().currentMessage()
+    assert said.startswith("Deleted the oldest unnamed model to make room; rename a model")
+    window.training.refresh_models()
+    hint = window.training.models_menu.actions()[-1]
+    assert "unnamed models are kept; rename one to keep it" in hint.text()
+    assert not hint.isEnabled()
     window.quit_without_asking()
     window.shutdown()
 

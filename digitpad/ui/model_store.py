@@ -93,6 +93,7 @@ class ModelStore(QObject):
 
     renamed = Signal(str, str)  # old path, new path
     deleted = Signal(str)  # path
+    pruned = Signal(int)  # how many old unnamed models made room for a new one
 
     def __init__(
         self,
@@ -285,10 +286,15 @@ class ModelStore(QObject):
             )
         except OSError:
             return
+        gone = 0
         for old in models[KEEP_MODELS:]:
             if not any(source and same_file(source, old) for source in protected):
                 with contextlib.suppress(OSError):
-                    old.unlink(missing_ok=True)
+                    old.unlink()
+                    gone += 1
+                    self.deleted.emit(str(old))
+        if gone:
+            self.pruned.emit(gone)
 
 
 def _reserve(path: Path) -> bool:

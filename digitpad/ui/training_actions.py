@@ -23,7 +23,7 @@ from digitpad.corrections import CorrectionError, Corrections
 from digitpad.networks import DEFAULT_ARCH, label
 from digitpad.ui.confirm import confirm
 from digitpad.ui.learning import HandwritingLearner
-from digitpad.ui.model_store import ModelStore, same_file
+from digitpad.ui.model_store import KEEP_MODELS, ModelStore, same_file
 from digitpad.ui.settings import SettingsError, app_data_root
 from digitpad.userdata import UserData
 from digitpad.words import a_digit, plural
@@ -43,6 +43,7 @@ class TrainingActions(QObject):
         self.store = ModelStore(window.recognition, self.userdata, self, self._remembered_model)
         self.store.renamed.connect(self._notice_follows_rename)
         self.store.deleted.connect(self._retire_finished_notice)
+        self.store.pruned.connect(self._say_pruned)
         window.recognition.modelChanged.connect(
             lambda _model, source: self._retire_finished_notice(source)
         )
@@ -180,6 +181,14 @@ class TrainingActions(QObject):
             self.window.banner.show_message(text, "info")
             self._finished_notice = (text, str(dialog.result_path))
 
+    def _say_pruned(self, count: int) -> None:
+        which = "the oldest unnamed model" if count == 1 else f"the {count} oldest unnamed models"
+        self.window.statusBar().showMessage(
+            f"Deleted {which} to make room; rename a model under Model → My models to keep "
+            "it for good",
+            10000,
+        )
+
     def _retire_finished_notice(self, source: str | None = None) -> None:
         """Take down "The retrain has finished" once it is old news: the dialog it points to
         is opened, or its model is used or deleted (``source``, when given, must be it)."""
@@ -214,6 +223,11 @@ class TrainingActions(QObject):
             sub.addAction("Delete…").triggered.connect(
                 lambda _=False, p=model.path: self._confirm_delete_model(p)
             )
+        self.models_menu.addSeparator()
+        hint = self.models_menu.addAction(
+            f"The {KEEP_MODELS} newest unnamed models are kept; rename one to keep it for good"
+        )
+        hint.setEnabled(False)
 
     def _notice_follows_rename(self, old: str, new: str) -> None:
         """A notice that a model is in use stays true when that model is renamed."""
