@@ -587,6 +587,21 @@ def test_an_adapted_model_damaged_afterwards_is_said_and_the_old_one_kept(
     assert "Could not load the model" in window.banner.text()
 
 
+def test_a_model_that_fails_to_load_names_the_adapted_one_kept_as_the_menu_does(
+    qtbot, window, mouse, tmp_path
+):
+    read(window, qtbot, mouse, mouse.SEVEN)
+    click_bar(window, qtbot, 1)
+    path = learn(qtbot, window.training.learner)
+    qtbot.waitUntil(lambda: window.recognition.model_source == path, timeout=10_000)
+    broken = tmp_path / "broken.npz"
+    broken.write_bytes(b"not a model")
+    with qtbot.waitSignal(window.recognition.modelFailed, timeout=10_000):
+        window.choose_model(str(broken))
+    assert "Still using Your model." in window.banner.text()
+    assert window.model_label.text().startswith("Your model")
+
+
 def test_learning_from_200_corrections_while_a_retrain_runs(
     qtbot, window, mouse, private_user_data, mnist_folder
 ):

@@ -612,10 +612,11 @@ class MainWindow(FitsTheScreen, QMainWindow):
             self._falling_back = True
             self.recognition.load_model(DEFAULT_MODEL)
             return
+        model = self.recognition.model
         keeping = (
             "No model is loaded."
-            if current is None
-            else (f"Still using {MODEL_LABELS.get(current, Path(current).name)}.")
+            if current is None or model is None
+            else f"Still using {model_name(current, 'adapted' in model.meta)}."  # as the menu
         )
         self.show_error(f"Could not load the model: {message}\n{keeping}")
 
