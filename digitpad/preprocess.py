@@ -15,7 +15,7 @@ import numpy as np
 from PIL import Image
 
 # Bump whenever what prepare() produces changes: training's caches of prepared arrays follow.
-VERSION = 7
+VERSION = 8
 SIDE = 28
 BOX = 20
 # Working resolution for stroke-width normalisation: 4× the 20 px box.
@@ -25,14 +25,14 @@ TARGET_STROKE = 7.5
 INK_THRESHOLD = 0.2
 MIN_INK_FRACTION = 2e-4
 # A faint pen (see _faint): its strength is the ink at this top fraction of the pixels; it
-# must reach FAINT_MIN of the grey range and FAINT_CLEAR times the background's grain, its
-# strokes may cover at most FAINT_COVER of the picture, and below FAINT_FLOOR of its
-# strength is no ink.
+# must reach FAINT_MIN of the grey range and FAINT_CLEAR times the background's grain; its
+# strokes are where it passes FAINT_CUT of its strength, covering at most FAINT_COVER of
+# the picture.
 FAINT_TOP = 0.002
 FAINT_MIN = 0.04
 FAINT_CLEAR = 20.0
 FAINT_COVER = 0.25
-FAINT_FLOOR = 0.15
+FAINT_CUT = 0.32
 # A picture is looked at for a pale pen when half the ink threshold finds this many times
 # the pixels the threshold does (a black stroke's soft edges add a fraction), or when at
 # least PALE_PIXELS of its 64×64 sample are ink and none reaches FULL_STRENGTH. Ink of full
@@ -40,6 +40,13 @@ FAINT_FLOOR = 0.15
 FAINT_SPREAD = 3.0
 PALE_PIXELS = 8
 FULL_STRENGTH = 0.9
+# Faint ink is looked for only in pictures at least this many pixels a side, and taken for
+# a digit only where it reaches across less than FAINT_REACH of the picture's width and
+# height (see _strokes_alone).
+FAINT_MIN_SIDE = 16
+FAINT_REACH = 0.95
+# The pen's strength is read from about this many pixels a side, spread over the picture.
+STRENGTH_SAMPLE = 256
 MIN_EXTENT_FRACTION = 0.03
 MAX_PIXELS = 60_000_000
 # A compact, solid mark smaller than this fraction of the picture is a dot, not a digit.
@@ -274,7 +281,7 @@ def _find_ink(image: Image.Image | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     Ink is what differs from the background by INK_THRESHOLD of the grey range. A
     picture with none of that, or with a pale pen's (:func:`_pale`, judged on a 64×64
     sample, which costs a live prediction next to nothing), is looked at again for a
-    faint pen (:func:`_faint`).
+    faint pen (:func:`_faint_u8`, :func:`_faint`).
     """
     array = np.asarray(image) if isinstance(image, Image.Image) and image.mode == "L" else image
     if isinstance(array, np.ndarray) and array.dtype == np.uint8 and array.ndim == 2 and array.size:
@@ -288,8 +295,9 @@ def _find_ink(image: Image.Image | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         cut = INK_THRESHOLD * span
         mask = (array < background - cut) if dark_ink else (array > background + cut)
         ink = _LazyInk(array, background, span, dark_ink)
-        if not _too_little(mask) and not _pale(ink[sub_at]):
-            return ink, mask
+        if _too_little(mask) or _pale(ink[sub_at]):
+            return _faint_u8(array, ink, ink[sub_at]) or (ink, mask)
+        return ink, mask
     ink = ink_map(to_gray(image))
     mask = ink > INK_THRESHOLD
     if _too_little(mask) or _pale(ink[_sample(ink.shape)]):
@@ -302,9 +310,17 @@ def _too_little(mask: np.ndarray) -> bool:
     return np.count_nonzero(mask) < max(1.0, MIN_INK_FRACTION * mask.size)
 
 
-def _sample(shape: tuple[int, ...]) -> tuple[slice, slice]:
-    """About 64×64 pixels spread evenly over a picture of ``shape``."""
-    return np.s_[:: max(1, shape[0] // 64), :: max(1, shape[1] // 64)]
+def _sample(shape: tuple[int, ...], side: int = 64) -> tuple[slice, slice]:
+    """About ``side``×``side`` pixels spread evenly over a picture of ``shape``."""
+    return np.s_[:: max(1, shape[0] // side), :: max(1, shape[1] // side)]
+
+
+def _strongest(ink: np.ndarray) -> float:
+    """The ink reached by the strongest FAINT_TOP of ``ink`` (a sample of an ink map):
+    the pen's strength, which a speck of dust does not set."""
+    flat = ink.ravel()
+    rank = max(1, int(FAINT_TOP * flat.size))
+    return float(np.partition(flat, flat.size - rank)[flat.size - rank])
 
 
 def _pale(sample: np.ndarray) -> bool:
@@ -318,36 +334,73 @@ def _pale(sample: np.ndarray) -> bool:
     return inked >= PALE_PIXELS and float(sample.max()) < FULL_STRENGTH
 
 
+def _faint_u8(
+    array: np.ndarray, ink: _LazyInk, sample: np.ndarray
+) -> tuple[_LazyInk, np.ndarray] | None:
+    """:func:`_faint` for an 8-bit picture, read through ``ink`` (its ink at the usual
+    range): no float copy of a large picture, which only its crop ever needs."""
+    if min(array.shape) < FAINT_MIN_SIDE:
+        return None
+    strength = _faint_strength(_strongest(ink[_sample(array.shape, STRENGTH_SAMPLE)]), sample)
+    if strength is None:
+        return None
+    faint = _LazyInk(array, ink.background, strength * ink.span, ink.dark_ink)
+    cut = FAINT_CUT * faint.span
+    mask = (array < ink.background - cut) if ink.dark_ink else (array > ink.background + cut)
+    return (faint, mask) if _strokes_alone(mask) else None
+
+
 def _faint(ink: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
     """A faint pen's ink (a light grey, a hard pencil, a pale scan) at full strength, or None.
 
     The faint ink's own strength (a high percentile, so that a speck of dust does
-    not set it) becomes the range, and what is below FAINT_FLOOR of it (a compressed
-    picture's ringing around faint strokes) is none. Accepted only where that
-    strength stands far above the background's grain (FAINT_CLEAR times its spread)
-    and the strokes cover no more than FAINT_COVER of the picture, as strokes do and
-    shading across a photo does not.
+    not set it) becomes the range, which keeps the ink linear in the grey level, as
+    it is for a black pen; its strokes are where it passes FAINT_CUT of that range
+    (above a compressed picture's ringing around faint strokes). See
+    :func:`_faint_strength` and :func:`_strokes_alone` for when it is ink at all.
     """
-    flat = ink.ravel()
-    rank = max(1, int(FAINT_TOP * flat.size))
-    strength = float(np.partition(flat, flat.size - rank)[flat.size - rank])
-    # The background's grain: its noise is clipped at 0 on the paper's side, so its spread
-    # is read from the upper quartile (0.674 standard deviations for normal noise).
-    grain = float(np.percentile(ink[_sample(ink.shape)], 75)) / 0.6745
-    if not FAINT_MIN <= strength < FULL_STRENGTH or strength < FAINT_CLEAR * max(grain, 1 / 512):
-        return None  # nothing clear of the grain, or ink of full strength: read it as it is
-    floor = FAINT_FLOOR * strength
-    ink = np.clip((ink - floor) / (strength - floor), 0.0, 1.0)
-    mask = ink > INK_THRESHOLD
-    if _too_little(mask) or np.count_nonzero(mask) > FAINT_COVER * mask.size:
+    if min(ink.shape) < FAINT_MIN_SIDE:
         return None
-    return ink, mask
+    strongest = _strongest(ink[_sample(ink.shape, STRENGTH_SAMPLE)])
+    strength = _faint_strength(strongest, ink[_sample(ink.shape)])
+    if strength is None:
+        return None
+    ink = np.clip(ink / strength, 0.0, 1.0)
+    mask = ink > FAINT_CUT
+    return (ink, mask) if _strokes_alone(mask) else None
+
+
+def _faint_strength(strength: float, sample: np.ndarray) -> float | None:
+    """``strength``, a faint pen's strongest ink as a share of the grey range, if it is
+    one: it must reach FAINT_MIN, stand FAINT_CLEAR times clear of the paper's grain
+    (read from ``sample``, the ink map's 64×64 sample) and fall short of full strength
+    (ink of full strength is read as it is); else None."""
+    # The paper's noise is clipped at 0 on its own side of the ink map, so its spread is
+    # read from the upper quartile (0.674 standard deviations for normal noise).
+    grain = float(np.percentile(sample, 75)) / 0.6745
+    if not FAINT_MIN <= strength < FULL_STRENGTH or strength < FAINT_CLEAR * max(grain, 1 / 512):
+        return None
+    return strength
+
+
+def _strokes_alone(mask: np.ndarray) -> bool:
+    """Whether faint ink in ``mask`` could be a digit's strokes: enough of it, covering at
+    most FAINT_COVER of the picture (shading across a photo covers more) and reaching
+    across less than FAINT_REACH of its width and height (a frame, ruled lines, specks
+    strewn over the paper reach across; a digit has a margin)."""
+    if _too_little(mask) or np.count_nonzero(mask) > FAINT_COVER * mask.size:
+        return False
+    for axis in (0, 1):
+        inked = np.flatnonzero(mask.any(axis=axis))
+        if inked[-1] - inked[0] + 1 >= FAINT_REACH * mask.shape[1 - axis]:
+            return False
+    return True
 
 
 class _LazyInk:
     """Ink of an 8-bit picture, converted to float only where it is sliced (the crop)."""
 
-    def __init__(self, array: np.ndarray, background: int, span: int, dark_ink: bool) -> None:
+    def __init__(self, array: np.ndarray, background: float, span: float, dark_ink: bool) -> None:
         self.array, self.background, self.span, self.dark_ink = array, background, span, dark_ink
 
     def __getitem__(self, key) -> np.ndarray:

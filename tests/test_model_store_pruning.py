@@ -61,7 +61,7 @@ def test_the_model_the_settings_name_is_kept(tmp_path):
     userdata = UserData(tmp_path / "data").ensure()
     old = kept_models(userdata.models, generated(KEEP_MODELS + 2))
     remembered = old[1]
-    store = ModelStore(Recognition("fcnn"), userdata, remembered=lambda: str(remembered))
+    store = ModelStore(Recognition("fcnn"), userdata, protected=lambda: [str(remembered)])
     store.keep(random_model(store.pending_path("fcnn"), seed=99))
     assert remembered.is_file()
     assert not old[0].exists() and old[2].is_file()  # the oldest other one made room

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import tracemalloc
 
 import numpy as np
 import pytest
@@ -178,6 +179,53 @@ def test_blank_paper_is_nothing_drawn_however_it_was_lit(paper, save):
     y, x = np.mgrid[0:400, 0:400] / 400
     picture = np.clip(paper(rng, y, x), 0, 255).astype(np.uint8)
     assert prepare(save(picture)).blank_reason == "nothing drawn"
+
+
+def framed(grey: int) -> np.ndarray:
+    picture = np.full((280, 280), 255, np.uint8)
+    picture[[0, -1], :] = picture[:, [0, -1]] = grey
+    return picture
+
+
+def ruled(grey: int) -> np.ndarray:
+    picture = np.full((280, 280), 255, np.uint8)
+    picture[::20, :] = grey
+    return picture
+
+
+def specks(grey: int) -> np.ndarray:
+    rng = np.random.default_rng(0)
+    picture = np.full((280, 280), 255, np.uint8)
+    for y, x in rng.integers(0, 278, (60, 2)):
+        picture[y : y + 2, x : x + 2] = grey
+    return picture
+
+
+def tiny(grey: int) -> np.ndarray:
+    picture = np.full((5, 5), 255, np.uint8)
+    picture[2, 1:4] = grey
+    return picture
+
+
+@pytest.mark.parametrize("grey", [225, 240])
+@pytest.mark.parametrize("make", [framed, ruled, specks, tiny])
+def test_faint_lines_on_clean_paper_are_no_digit(make, grey):
+    """A faint frame, ruled lines, specks strewn over the page or a tiny thumbnail: on
+    paper with no grain at all, faint ink is read only where it could be strokes."""
+    picture = make(grey)
+    for version in (picture, 255 - picture, np.stack([picture] * 3, axis=-1)):
+        assert prepare(version).blank_reason == "nothing drawn"
+
+
+def test_faint_ink_on_a_large_picture_is_found_without_a_float_copy_of_it():
+    black = np.asarray(render_strokes(SEVEN, 3000, (0.5, 0.5, 0.6), 120))
+    pale = faint(black, 225)
+    tracemalloc.start()
+    prepared = prepare(pale)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert similarity(prepared.image, prepare(black).image) > 0.98
+    assert peak < 4 * black.nbytes  # a float32 copy alone would be 4x the picture
 
 
 def test_normalised_uses_mean_and_std():

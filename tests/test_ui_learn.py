@@ -370,6 +370,17 @@ def test_a_drawing_refused_as_no_digit_says_why_it_cannot_be_corrected(qtbot, wi
     assert "Draw a digit and let it be read first" in window.statusBar().currentMessage()
 
 
+def test_a_refusal_is_forgotten_once_the_drawing_changes_without_a_new_answer(qtbot, window, mouse):
+    window.live_action.setChecked(False)
+    mouse.draw(window.canvas, [[(0.25, 0.1), (0.25, 0.9)], [(0.75, 0.1), (0.75, 0.9)]])  # "11"
+    with qtbot.waitSignal(window.recognition.predictionReady, timeout=5000):
+        window.predict()
+    assert window.refusal == "two marks side by side; draw one digit at a time"
+    window.canvas.undo()  # the second 1 goes: a 1 is left, not read yet
+    qtbot.keyClick(window, Qt.Key.Key_7)
+    assert "Press Predict (Enter) to read the drawing first" in window.statusBar().currentMessage()
+
+
 def test_a_drawing_relabelled_under_show_all_is_still_saved_once(qtbot, window, mouse):
     """Relabelled in the list, then corrected again in the window: one file, the last label."""
     actions = window.training
@@ -441,9 +452,15 @@ def test_delete_all_corrections_asks_with_cancel_the_default(qtbot, window, mous
     assert "Delete all 1 corrected drawings?" in box.text()
     qtbot.keyClick(box, Qt.Key.Key_Return)
     assert actions.corrections.count() == 1
+    view = actions.show_corrections()
+    qtbot.addWidget(view)
     actions.delete_action.trigger()
     next(b for b in actions.delete_box.buttons() if "Yes" in b.text()).click()
     assert actions.corrections.count() == 0
+    assert view.list.count() == 0 and window.bars.saved() is None  # both follow
+    assert not actions.undo_action.isEnabled()
+    qtbot.keyClick(window, Qt.Key.Key_3)  # the drawing on screen is saved anew
+    assert [p.name[0] for p in actions.corrections.paths()] == ["3"]
 
 
 def test_corrections_view_marks_a_damaged_drawing(qtbot, window, mouse, private_user_data):
@@ -585,6 +602,24 @@ def test_an_adapted_model_damaged_afterwards_is_said_and_the_old_one_kept(
         window.choose_model(path)
     assert window.recognition.model_source == "fcnn"
     assert "Could not load the model" in window.banner.text()
+
+
+def test_old_models_deleted_to_make_room_for_the_learned_one_are_said_in_the_strip(
+    qtbot, window, mouse
+):
+    from digitpad.ui.model_store import KEEP_MODELS
+
+    models = window.training.userdata.models
+    models.mkdir(parents=True, exist_ok=True)
+    for i in range(KEEP_MODELS + 1):
+        old = random_model(models / f"fcnn-retrained-2026010{i}-120000.npz", seed=i)
+        os.utime(old, (1e9 + i, 1e9 + i))
+    read(window, qtbot, mouse, mouse.SEVEN)
+    click_bar(window, qtbot, 1)
+    path = learn(qtbot, window.training.learner)
+    qtbot.waitUntil(lambda: window.recognition.model_source == path, timeout=10_000)
+    assert "Deleted the oldest unnamed model to make room" in window.banner.text()
+    assert not (models / "fcnn-retrained-20260100-120000.npz").exists()
 
 
 def test_a_model_that_fails_to_load_names_the_adapted_one_kept_as_the_menu_does(

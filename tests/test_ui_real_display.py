@@ -1,10 +1,13 @@
 """Drawing on a real X display (a virtual one, Xvfb), with the pointer moved from outside by
 xdotool, as a person's mouse moves it: what the offscreen platform of the other tests
 cannot show. The window is kept busy 30 ms in every 35, as it is beside a retrain on a
-small machine, and a quick stroke must still keep every position the pointer passed."""
+small machine, and a quick stroke must still keep (nearly: 50 of 52, for a slow machine)
+every position the pointer passed; X11's merging would keep a dozen."""
 
 from __future__ import annotations
 
+import json
+import os
 import shutil
 import subprocess
 import sys
@@ -33,11 +36,19 @@ APP = textwrap.dedent(r"""
         print(json.dumps([len(stroke) for stroke in canvas.strokes()]))
         app.quit()
 
+    def ready():
+        if canvas.windowHandle().isExposed():  # on screen: the pointer can reach it
+            watch.stop()
+            Path(sys.argv[1]).touch()
+            timer.start(35)
+
     timer = QTimer()
     timer.timeout.connect(busy)
+    watch = QTimer()
+    watch.timeout.connect(ready)
+    watch.start(20)
     canvas.strokeFinished.connect(finished)
-    QTimer.singleShot(300, lambda: (Path(sys.argv[1]).touch(), timer.start(35)))
-    QTimer.singleShot(30_000, app.quit)
+    QTimer.singleShot(60_000, app.quit)
     app.exec()
 """)
 
@@ -46,7 +57,8 @@ DRIVER = textwrap.dedent(r"""
     set -e
     "$PYTHON" -c "$APP" "$READY" > "$OUT" &
     app=$!
-    for _ in $(seq 300); do [ -e "$READY" ] && break; sleep 0.05; done
+    for _ in $(seq 600); do [ -e "$READY" ] && break; sleep 0.05; done
+    [ -e "$READY" ] || { echo "the canvas never came on screen" >&2; kill "$app"; exit 1; }
     xdotool mousemove 40 40 mousedown 1
     for x in $(seq 48 8 248); do xdotool mousemove "$x" 40; done
     for i in $(seq 1 25); do xdotool mousemove $((248 - i * 4)) $((40 + i * 8)); done
@@ -60,7 +72,7 @@ def test_a_quick_stroke_keeps_every_position_while_the_window_is_busy(tmp_path: 
         assert shutil.which(tool), f"{tool} is missing: install Debian's xvfb and xdotool"
     out = tmp_path / "strokes.json"
     env = {
-        "PATH": "/usr/bin:/bin",
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         "HOME": str(tmp_path),
         "DIGITPAD_DATA_DIR": str(tmp_path / "data"),
         "QT_QPA_PLATFORM": "xcb",
@@ -76,5 +88,7 @@ def test_a_quick_stroke_keeps_every_position_while_the_window_is_busy(tmp_path: 
         check=True,
         timeout=120,
     )
-    (points,) = [int(n) for n in out.read_text().strip("[]\n").split(",")]
+    said = out.read_text().strip()
+    assert said, "the stroke never finished: the press or the release did not arrive"
+    (points,) = json.loads(said)
     assert points >= 50, f"{points} of 52 positions kept"

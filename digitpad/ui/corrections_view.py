@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 )
 
 from digitpad.corrections import CorrectionError, Corrections
+from digitpad.ui.confirm import confirm
 from digitpad.words import a_digit, plural
 
 THUMB = 72
@@ -82,6 +83,7 @@ class CorrectionsView(QDialog):
         layout.addLayout(actions)
         layout.addWidget(close)
         self._pending: list[QListWidgetItem] = []
+        self.delete_box = None  # the question before deleting several (tests answer it)
         self._loader = QTimer(self)
         self._loader.setInterval(0)
         self._loader.timeout.connect(self._load_some)
@@ -160,8 +162,6 @@ class CorrectionsView(QDialog):
         if count <= 1:
             self.delete_selected()
             return
-        from digitpad.ui.confirm import confirm
-
         self.delete_box = confirm(
             self,
             "Delete corrections",

@@ -27,7 +27,7 @@ from PySide6.QtGui import QAction
 
 from digitpad.networks import DEFAULT_ARCH
 from digitpad.ui.child_process import ChildProcess
-from digitpad.ui.model_store import written
+from digitpad.ui.model_store import pruned_message, written
 from digitpad.ui.settings import BUNDLED_MODELS
 from digitpad.words import os_reason, plural
 
@@ -212,6 +212,8 @@ class HandwritingLearner(QObject):
         skipped = done.get("skipped")
         if isinstance(skipped, list) and skipped:
             message += "\n" + left_out_message(skipped)
+        if self.store.last_pruned:
+            message += "\n" + pruned_message(self.store.last_pruned)
         self.window.banner.show_message(message, "info", about=str(kept))
         self.learned.emit(str(kept))
 

@@ -460,7 +460,7 @@ class MainWindow(FitsTheScreen, QMainWindow):
         elif self.live_action.isChecked() and self.recognition.model is not None:
             self.recognition.schedule(self.canvas.snapshot)
         elif not self.awaiting_predict:  # the answer on show, if any, is an older drawing's
-            self.awaiting_predict = True
+            self.awaiting_predict, self.refusal = True, None
             self._show_empty(AWAITING_PREDICT)
 
     def _on_stroke_finished(self) -> None:

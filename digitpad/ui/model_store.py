@@ -19,7 +19,7 @@ import errno
 import os
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -35,10 +35,17 @@ KEEP_MODELS = 8
 NAME = re.compile(r"^[\w][\w .,+()-]{0,59}$")  # what a model may be renamed to
 # The names pending_path gives (numbered by _free_name when kept beside a namesake): a model
 # still called so is one the user never named.
-GENERATED = re.compile(r"^\w+-(retrained|adapted)-\d{8}-\d{6}(-\d+)?$")
-GENERATED_ADAPTED = re.compile(r"^\w+-adapted-\d{8}-\d{6}(-\d+)?$")
+GENERATED = re.compile(r"^\w+-(?P<kind>retrained|adapted)-\d{8}-\d{6}(-\d+)?$")
 # An empty pending file is a run's reserved name (another window's, maybe); no run lasts a day.
 RESERVATION_SECONDS = 24 * 3600
+
+
+def pruned_message(count: int) -> str:
+    """What the window says when keeping a model deleted ``count`` old unnamed ones."""
+    which = "the oldest unnamed model" if count == 1 else f"the {count} oldest unnamed models"
+    return (
+        f"Deleted {which} to make room; rename a model under Model → My models to keep it for good."
+    )
 
 
 def same_file(a: str | os.PathLike, b: str | os.PathLike) -> bool:
@@ -51,7 +58,8 @@ def display_name(path: str | os.PathLike) -> str:
     """What the window calls a kept model: its file name, but "Your model" for one that
     Learn my handwriting made and the user has not named (its name is a time stamp)."""
     stem = Path(path).stem
-    return "Your model" if GENERATED_ADAPTED.match(stem) else stem
+    generated = GENERATED.match(stem)
+    return "Your model" if generated and generated["kind"] == "adapted" else stem
 
 
 def written(path: str | os.PathLike) -> bool:
@@ -100,16 +108,18 @@ class ModelStore(QObject):
         recognition,
         userdata: UserData,
         parent: QObject | None = None,
-        remembered: Callable[[], str] | None = None,
+        protected: Callable[[], Iterable[str]] | None = None,
     ) -> None:
         super().__init__(parent)
         self.recognition = recognition
         self.userdata = userdata
-        # The model the settings name for the next start: another window's choice, maybe.
-        self._remembered = remembered or (lambda: "")
+        # Models that must not make room besides the one in use: the one the settings name
+        # for the next start (another window's choice, maybe), a result not yet used.
+        self._protected = protected or (lambda: ())
         # (readable, accuracy) of each file as last modified: reading a model takes a while.
         self._accuracies: dict[tuple[Path, dt.datetime], tuple[bool, float | None]] = {}
         self._reserved: set[Path] = set()  # pending names this store handed out
+        self.last_pruned = 0  # old models the last keep() deleted to make room
 
     def pending_path(self, arch: str, kind: str = "retrained") -> Path:
         """Where the next retrain (or adaptation) writes its model: a name no other run, in
@@ -268,12 +278,14 @@ class ModelStore(QObject):
         week after week does not fill the disk.
 
         A model the user renamed is theirs and stays, whatever its age, and so do
-        the one in use and the one the settings name (another window's choice).
+        the one in use and those ``protected`` names (the one the settings name,
+        another window's choice maybe; a retrain's result not yet used). Another
+        window's model in use is not known here: that window keeps its copy loaded.
         Best effort: the new model is already kept and loading, so a model that
         cannot be deleted (or read) is left for the next time rather than reported
         as a failure to keep the new one.
         """
-        protected = [self.recognition.model_source, self._remembered()]
+        protected = [self.recognition.model_source, *self._protected()]
         try:
             models = sorted(
                 (
@@ -285,6 +297,7 @@ class ModelStore(QObject):
                 reverse=True,
             )
         except OSError:
+            self.last_pruned = 0
             return
         gone = 0
         for old in models[KEEP_MODELS:]:
@@ -293,6 +306,7 @@ class ModelStore(QObject):
                     old.unlink()
                     gone += 1
                     self.deleted.emit(str(old))
+        self.last_pruned = gone
         if gone:
             self.pruned.emit(gone)
 

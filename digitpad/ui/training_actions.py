@@ -23,7 +23,7 @@ from digitpad.corrections import CorrectionError, Corrections
 from digitpad.networks import DEFAULT_ARCH, label
 from digitpad.ui.confirm import confirm
 from digitpad.ui.learning import HandwritingLearner
-from digitpad.ui.model_store import KEEP_MODELS, ModelStore, same_file
+from digitpad.ui.model_store import KEEP_MODELS, ModelStore, pruned_message, same_file
 from digitpad.ui.settings import SettingsError, app_data_root
 from digitpad.userdata import UserData
 from digitpad.words import a_digit, plural
@@ -40,7 +40,7 @@ class TrainingActions(QObject):
         self.window = window
         self.userdata = userdata or UserData.at(app_data_root())
         self.corrections = Corrections(self.userdata.corrections)
-        self.store = ModelStore(window.recognition, self.userdata, self, self._remembered_model)
+        self.store = ModelStore(window.recognition, self.userdata, self, self._kept_for_now)
         self.store.renamed.connect(self._notice_follows_rename)
         self.store.deleted.connect(self._retire_finished_notice)
         self.store.pruned.connect(self._say_pruned)
@@ -80,6 +80,7 @@ class TrainingActions(QObject):
         self.show_action = QAction("&Show all…", window)
         self.show_action.triggered.connect(self.show_corrections)
         self.view = None
+        self.delete_box = None  # the question before a delete (tests answer it)
         self.undo_action = QAction("&Undo last correction", window)
         self.undo_action.triggered.connect(self.undo_last)
         self.delete_action = QAction("&Delete all…", window)
@@ -182,12 +183,7 @@ class TrainingActions(QObject):
             self._finished_notice = (text, str(dialog.result_path))
 
     def _say_pruned(self, count: int) -> None:
-        which = "the oldest unnamed model" if count == 1 else f"the {count} oldest unnamed models"
-        self.window.statusBar().showMessage(
-            f"Deleted {which} to make room; rename a model under Model → My models to keep "
-            "it for good",
-            10000,
-        )
+        self.window.statusBar().showMessage(pruned_message(count), 10000)
 
     def _retire_finished_notice(self, source: str | None = None) -> None:
         """Take down "The retrain has finished" once it is old news: the dialog it points to
@@ -225,7 +221,7 @@ class TrainingActions(QObject):
             )
         self.models_menu.addSeparator()
         hint = self.models_menu.addAction(
-            f"The {KEEP_MODELS} newest unnamed models are kept; rename one to keep it for good"
+            f"The {KEEP_MODELS + 1} newest unnamed models are kept; rename one to keep it for good"
         )
         hint.setEnabled(False)
 
@@ -295,12 +291,16 @@ class TrainingActions(QObject):
             self.window, "Delete model", question, lambda: self.delete_model(path)
         )
 
-    def _remembered_model(self) -> str:
-        """The model the settings name for the next start, read again from the file, so that
-        another window's choice is seen too (and never pruned)."""
+    def _kept_for_now(self) -> list[str]:
+        """Models that must not make room for a new one: the one the settings name for the
+        next start, read again from the file so that another window's choice is seen too,
+        and a retrain's result the dialog still offers."""
         with contextlib.suppress(SettingsError):
             self.window.settings.sync()
-        return self.window.settings.model
+        kept = [self.window.settings.model]
+        if self.dialog is not None and self.dialog.result_path is not None:
+            kept.append(self.dialog.result_path)
+        return kept
 
     def reset_model(self) -> None:
         self.window.statusBar().showMessage("Going back to the bundled model…")
@@ -461,6 +461,11 @@ class TrainingActions(QObject):
 
     def delete_all(self) -> int:
         count = self.corrections.delete_all()
+        self._saved = [path for path in self._saved if path.is_file()]
+        if self._last is not None and not self._last.is_file():
+            self._follow_removal(str(self._last))
+        if self.view is not None:
+            self.view.refresh()
         self.refresh_count()
         deleted = f"Deleted {plural(count, 'correction')}"
         left = self.corrections.count()
