@@ -30,7 +30,7 @@ MIN_INK_FRACTION = 2e-4
 # the picture.
 FAINT_TOP = 0.002
 FAINT_MIN = 0.04
-FAINT_CLEAR = 20.0
+FAINT_CLEAR = 8.0
 FAINT_COVER = 0.25
 FAINT_CUT = 0.32
 # A picture is looked at for a pale pen when half the ink threshold finds this many times
@@ -48,6 +48,9 @@ FAINT_REACH = 0.95
 # The pen's strength is read from about this many pixels a side, spread over the picture.
 STRENGTH_SAMPLE = 256
 MIN_EXTENT_FRACTION = 0.03
+# Nor is a mark fewer pixels tall and wide than this: a digit shrunk to a thumbnail of a few
+# pixels has lost its shape, and a guess at it would be a confident one (MNIST's are 20).
+MIN_EXTENT_PIXELS = 6
 MAX_PIXELS = 60_000_000
 # A compact, solid mark smaller than this fraction of the picture is a dot, not a digit.
 DOT_FRACTION = 0.15
@@ -510,7 +513,7 @@ def prepare(image: Image.Image | np.ndarray) -> Prepared:
     cols = np.flatnonzero(mask.any(axis=0))
     top, bottom, left, right = rows[0], rows[-1] + 1, cols[0], cols[-1] + 1
     extent_h, extent_w = bottom - top, right - left
-    if max(extent_h, extent_w) < MIN_EXTENT_FRACTION * max(h, w):
+    if max(extent_h, extent_w) < max(MIN_EXTENT_FRACTION * max(h, w), MIN_EXTENT_PIXELS):
         return Prepared(None, "too small to be a digit")
     crop = np.s_[top:bottom, left:right]
     dot_size = DOT_FRACTION * max(h, w)

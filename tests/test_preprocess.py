@@ -97,6 +97,7 @@ def test_sixteen_bit_image_matches_eight_bit():
         (np.zeros((280, 280), np.uint8), "nothing drawn"),
         (np.full((1, 1), 0, np.uint8), "nothing drawn"),
         (render_strokes([[[0.5, 0.5]]], 280, (0.5, 0.5, 0.1), 18), "dot"),
+        (render_strokes(SEVEN, 280, (0.5, 0.5, 0.8), 28).resize((5, 5)), "too small"),
     ],
 )
 def test_blank_or_dot_is_reported_not_guessed(image, reason):

@@ -15,12 +15,13 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pytest
 from PySide6.QtCore import QPoint, Qt
 
 pytest_plugins = ["ui_helpers"]
 
 from conftest import alive  # noqa: E402
-from ui_helpers import random_model, wait_success  # noqa: E402
+from ui_helpers import random_model, trigger_learning, wait_success  # noqa: E402
 
 from digitpad.assets import bundled_model_path  # noqa: E402
 from digitpad.model_file import load_model  # noqa: E402
@@ -67,7 +68,7 @@ def learn(qtbot, learner) -> str:
     """Start learning; the adapted model's path. Fails at once, with the message, if
     learning fails."""
     with wait_success(qtbot, learner.runner, learner.learned, timeout=CHILD_MS) as blocker:
-        learner.action.trigger()
+        trigger_learning(learner)
         # One run at a time: while it runs the same entry stops it.
         assert learner.action.isEnabled() and learner.action.text() == STOP
     assert learner.action.text() == LEARN
@@ -163,7 +164,7 @@ def test_a_model_renamed_while_learning_starts_is_said_with_what_to_do(
 
     monkeypatch.setattr(learner.runner, "start", rename_then_start)
     with qtbot.waitSignal(learner.runner.failed, timeout=CHILD_MS) as blocker:
-        learner.action.trigger()
+        trigger_learning(learner)
     assert blocker.args[1] == "model"
     text = window.banner.text()
     assert window.banner.level() == "error"
@@ -193,7 +194,7 @@ def test_a_full_disk_while_learning_is_said_with_the_folder_and_advice(
     fake_child(monkeypatch, full)
     learner = window.training.learner
     with qtbot.waitSignal(learner.runner.failed, timeout=10_000):
-        learner.action.trigger()
+        trigger_learning(learner)
     text = window.banner.text()
     assert "Could not learn your handwriting: No space left on device" in text
     assert "Errno" not in text
@@ -252,6 +253,44 @@ def test_damaged_corrections_are_left_out_of_learning_and_named(
     assert "8_garbage.png" in text and "2_empty.png" in text
 
 
+def test_a_correction_that_overrules_a_sure_answer_is_asked_about_before_learning(
+    qtbot, window, mouse
+):
+    """A 7 read as a 7 at 99% and saved as a 1 is a stray key as likely as a new style:
+    learning asks first, Cancel by default; once answered, it does not ask again."""
+    learner = window.training.learner
+    read(window, qtbot, mouse, mouse.SEVEN)
+    assert window.bars.winner() == 7
+    click_bar(window, qtbot, 1)
+    learner.action.trigger()
+    box = learner.question
+    assert box.isVisible() and not learner.runner.running
+    assert box.text().startswith("One of your corrections (a 7 saved as a 1) overrules")
+    qtbot.keyClick(box, Qt.Key.Key_Return)  # Enter is Cancel
+    assert not learner.runner.running
+    path = learn(qtbot, learner)  # trigger_learning answers Yes
+    qtbot.waitUntil(lambda: window.recognition.model_source == path, timeout=10_000)
+    with qtbot.waitSignal(window.recognition.modelChanged, timeout=10_000):
+        window.training.reset_action.trigger()
+    learner.action.trigger()  # the same corrections again: answered already
+    assert learner.question is None and learner.runner.running
+    qtbot.waitUntil(lambda: not learner.runner.running, timeout=CHILD_MS)
+
+
+@pytest.mark.parametrize("second", [None, 7])
+def test_corrections_that_agree_with_the_answer_are_learned_without_a_question(
+    qtbot, window, mouse, second
+):
+    learner = window.training.learner
+    read(window, qtbot, mouse, mouse.SEVEN)
+    click_bar(window, qtbot, 1 if second else 7)
+    if second is not None:
+        qtbot.keyClick(window, Qt.Key.Key_7)  # changed their mind: the answer was right
+    learner.action.trigger()
+    assert learner.question is None and learner.runner.running
+    qtbot.waitUntil(lambda: not learner.runner.running, timeout=CHILD_MS)
+
+
 def test_learning_without_corrections_says_what_to_do(window):
     learner = window.training.learner
     assert not learner.start()
@@ -275,10 +314,13 @@ def test_confirming_the_answer_shown_is_saved_and_said_to_be_no_correction(qtbot
     shown = read(window, qtbot, mouse, mouse.SEVEN)
     click_bar(window, qtbot, shown)
     assert window.training.corrections.count() == 1
-    assert "the model had read it right" in window.statusBar().currentMessage()
+    said = window.statusBar().currentMessage()
+    assert "(it was read right; Model → Corrections → Undo)" in said
+    # Whole at the default window size: the status line shows it unclipped.
+    assert window.statusBar().fontMetrics().horizontalAdvance(said) < 780 - 200
     read(window, qtbot, mouse, mouse.SEVEN)
     click_bar(window, qtbot, (shown + 1) % 10)
-    assert "read it right" not in window.statusBar().currentMessage()
+    assert "it was read right" not in window.statusBar().currentMessage()
 
 
 def test_the_last_corrections_can_be_undone_one_by_one(qtbot, window, mouse):
@@ -393,7 +435,7 @@ def test_a_drawing_relabelled_under_show_all_is_still_saved_once(qtbot, window, 
     assert view.label_combo.currentText() == "3"  # the box starts from the digit saved
     active(qtbot, view)  # number keys are the window's too, while it is the active one
     qtbot.keyClick(view.list, Qt.Key.Key_5)
-    assert view.list.item(0).text() == "5"
+    assert view.list.item(0).text() == "5" and view.label_combo.currentText() == "5"
     assert window.bars.saved() == 5  # the window outlines the label it has now
     view.close()
     active(qtbot, window)  # as closing the list does on a desktop
@@ -513,7 +555,7 @@ def test_learning_when_the_data_folder_cannot_be_written_says_so(
     pending.parent.mkdir(parents=True, exist_ok=True)
     pending.write_text("not a folder")
     learner = window.training.learner
-    learner.action.trigger()
+    trigger_learning(learner)
     assert not learner.runner.running
     assert "Could not learn your handwriting" in window.banner.text()
     assert "cannot write to DigitPad's data folder" in window.banner.text()
@@ -525,7 +567,7 @@ def test_learning_when_the_data_folder_cannot_be_written_says_so(
 def start_learning(qtbot, learner) -> int:
     """Start learning from the Model menu and wait until the child is at work; its pid."""
     with wait_success(qtbot, learner.runner, learner.runner.progress, timeout=CHILD_MS):
-        learner.action.trigger()
+        trigger_learning(learner)
     return learner.runner.pid()
 
 

@@ -246,6 +246,15 @@ def quit_and_stop(window) -> None:
         next(b for b in box.buttons() if b.text() == "Quit and stop it").click()
 
 
+def trigger_learning(learner) -> None:
+    """Model → Learn my handwriting, answering Yes when it asks about corrections that overrule
+    an answer the model was sure of (most tests save a 7 it reads well as another digit)."""
+    learner.action.trigger()
+    box = learner.question
+    if box is not None and box.isVisible():
+        next(b for b in box.buttons() if "Yes" in b.text()).click()
+
+
 def start_learning(window, qtbot, mouse: type[Mouse]):
     """Correct one drawing and start Learn my handwriting: a child runs; its learner."""
     mouse.draw(window.canvas, mouse.SEVEN)
@@ -253,5 +262,5 @@ def start_learning(window, qtbot, mouse: type[Mouse]):
         window.predict()
     window.training.correct(1)
     learner = window.training.learner
-    learner.action.trigger()
+    trigger_learning(learner)
     return learner

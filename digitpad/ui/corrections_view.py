@@ -151,6 +151,7 @@ class CorrectionsView(QDialog):
             changed += 1
             self.relabelled.emit(str(path), str(new))
         if changed:
+            self.label_combo.setCurrentText(str(digit))  # what they are saved as now
             self.changed.emit()
         return changed
 

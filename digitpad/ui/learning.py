@@ -20,6 +20,7 @@ import re
 import shutil
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
@@ -29,7 +30,7 @@ from digitpad.networks import DEFAULT_ARCH
 from digitpad.ui.child_process import ChildProcess
 from digitpad.ui.model_store import pruned_message, written
 from digitpad.ui.settings import BUNDLED_MODELS
-from digitpad.words import os_reason, plural
+from digitpad.words import a_digit, os_reason, plural
 
 LEARN = "&Learn my handwriting"
 # While it runs the same menu entry stops it: where the user started it, they find the way back.
@@ -43,18 +44,41 @@ ERRNO = re.compile(r"\[Errno -?\d+\]\s*")
 ADVISED_KINDS = ("disk", "model")
 
 
+def doubt_question(doubts: list[tuple[int, int]]) -> str:
+    """Asked before learning from corrections that overrule answers the model was sure of:
+    one slip (a 1 saved as a 7 by a stray key) would teach it to misread that way."""
+    saved, read = doubts[0]
+    example = f"{a_digit(read)} saved as {a_digit(saved)}"
+    which = (
+        f"One of your corrections ({example})"
+        if len(doubts) == 1
+        else f"{len(doubts)} of your corrections (such as {example})"
+    )
+    return (
+        f"{which} overrule{'s' if len(doubts) == 1 else ''} an answer the model was sure of. "
+        "If it is your way of writing, learning teaches it; if it was a slip, it would teach "
+        "the model to misread. Learn from them as they are? (Model → Corrections → Show all… "
+        "relabels or deletes a slip.)"
+    )
+
+
 class HandwritingLearner(QObject):
     """Owns the "Learn my handwriting" action and its child process."""
 
     # The adapted model is in use: its path.
     learned = Signal(str)
 
-    def __init__(self, window, store, corrections, userdata) -> None:
+    def __init__(self, window, store, corrections, userdata, doubts=None) -> None:
         super().__init__(window)
         self.window = window
         self.store = store
         self.corrections = corrections
         self.userdata = userdata
+        # (saved as, read as) of the corrections that overrule an answer the model was sure
+        # of: a deliberate new style, or a slip (see _toggle). Cleared once learned from.
+        self.doubts: Callable[[], list[tuple[int, int]]] = doubts or list
+        self.accept_doubts: Callable[[], None] = lambda: None
+        self.question = None  # asked before learning from doubtful corrections (tests answer)
         self.runner = ChildProcess(self, name="learning")
         self.runner.progress.connect(self._on_progress)
         self.runner.finished.connect(self._on_finished)
@@ -80,8 +104,21 @@ class HandwritingLearner(QObject):
     def _toggle(self) -> None:
         if self.runner.running:
             self.stop()
-        else:
+            return
+        self.question = None
+        doubts = self.doubts()
+        if not doubts:
             self.start()
+            return
+        from digitpad.ui.confirm import confirm
+
+        self.question = confirm(
+            self.window, "Learn my handwriting", doubt_question(doubts), self._learn_anyway
+        )
+
+    def _learn_anyway(self) -> None:
+        self.accept_doubts()
+        self.start()
 
     def stop(self) -> None:
         """Stop a learning run: the child is asked to end and nothing it wrote is kept."""

@@ -32,6 +32,10 @@ if TYPE_CHECKING:
     from digitpad.ui.retrain_dialog import RetrainDialog
 
 
+# An answer this sure that a correction overrules may be a slip: asked before learning.
+SURE = 0.9
+
+
 class TrainingActions(QObject):
     """Owns the retrain dialog, the model store and the corrections of one window."""
 
@@ -62,7 +66,10 @@ class TrainingActions(QObject):
         self.retrain_action.triggered.connect(self.open_retrain)
         self.reset_action = QAction("Reset to &bundled model", window)
         self.reset_action.triggered.connect(self.reset_model)
-        self.learner = HandwritingLearner(window, self.store, self.corrections, self.userdata)
+        self.learner = HandwritingLearner(
+            window, self.store, self.corrections, self.userdata, self._doubts
+        )
+        self.learner.accept_doubts = lambda: self._overruled.clear()
         menu.addAction(self.retrain_action)
         menu.addAction(self.learner.action)
         menu.addAction(self.reset_action)
@@ -81,6 +88,10 @@ class TrainingActions(QObject):
         self.show_action.triggered.connect(self.show_corrections)
         self.view = None
         self.delete_box = None  # the question before a delete (tests answer it)
+        # This session's corrections that overrule an answer the model was sure of: the digit
+        # it read. Asked about before learning (a stray key, or a new way of writing).
+        self._overruled: dict[Path, int] = {}
+        self._last_before: Path | None = None
         self.undo_action = QAction("&Undo last correction", window)
         self.undo_action.triggered.connect(self.undo_last)
         self.delete_action = QAction("&Delete all…", window)
@@ -323,6 +334,7 @@ class TrainingActions(QObject):
             return None
         # One correction per drawing: pressing another digit for the same one relabels it.
         again = self._last is not None and self._last.is_file()
+        self._last_before = self._last
         try:
             if again:
                 path = self.corrections.relabel(self._last, digit)
@@ -334,13 +346,17 @@ class TrainingActions(QObject):
         self._last = path
         self._saved = [p for p in self._saved if p.is_file()] + [path]
         self.window.bars.set_saved(digit)
+        self._overruled.pop(self._last_before if again else path, None)
+        read, sure = self.window.bars.winner(), self._confidence()
+        if read is not None and read != digit and sure >= SURE:
+            self._overruled[path] = read
         if again:
             bar.showMessage(f"Changed this drawing's correction to {digit}", 8000)
             return path
         count = self.corrections.count()
         message = f"Saved as {a_digit(digit)} — {plural(count, 'correction')}"
         if self.window.bars.winner() == digit:  # nothing was wrong: say so, and the way back
-            message += " (the model had read it right; Model → Corrections → Undo removes it)"
+            message += " (it was read right; Model → Corrections → Undo)"
         bar.showMessage(message, 8000)
         self.refresh_count()
         return path
@@ -387,11 +403,25 @@ class TrainingActions(QObject):
     def _forget_last(self) -> None:
         self._last = None
 
+    def _confidence(self) -> float:
+        values = self.window.bars.values()
+        return 0.0 if values is None else float(max(values))
+
+    def _doubts(self) -> list[tuple[int, int]]:
+        """(saved as, read as) of this session's corrections, still saved, that overrule an
+        answer the model was SURE of: asked about before learning from them."""
+        return [
+            (int(path.name[0]), read) for path, read in self._overruled.items() if path.is_file()
+        ]
+
     def _follow_relabel(self, old: str, new: str) -> None:
         """A drawing relabelled under Show all…: a press for the drawing on screen, or Undo,
         acts on its new file (rather than saving the drawing a second time)."""
         old_path, new_path = Path(old), Path(new)
         self._saved = [new_path if p == old_path else p for p in self._saved]
+        read = self._overruled.pop(old_path, None)
+        if read is not None and read != int(new_path.name[0]):
+            self._overruled[new_path] = read
         if self._last == old_path:
             self._last = new_path
             self.window.bars.set_saved(int(new_path.name[0]))
@@ -400,6 +430,7 @@ class TrainingActions(QObject):
         """A drawing deleted under Show all…: the one on screen is no longer saved."""
         gone = Path(path)
         self._saved = [p for p in self._saved if p != gone]
+        self._overruled.pop(gone, None)
         if self._last == gone:
             self._last = None
             self.window.bars.set_saved(None)
