@@ -277,6 +277,17 @@ def test_a_correction_that_overrules_a_sure_answer_is_asked_about_before_learnin
     qtbot.waitUntil(lambda: not learner.runner.running, timeout=CHILD_MS)
 
 
+def test_the_question_names_one_overruled_answer_and_counts_the_rest():
+    from digitpad.ui.learning import doubt_question
+
+    one = doubt_question([(1, 7)])
+    assert one.startswith("One of your corrections (a 7 saved as a 1) overrules an answer")
+    assert "Learn from it as it is?" in one
+    two = doubt_question([(8, 3), (1, 7)])
+    assert two.startswith("2 of your corrections (such as a 3 saved as an 8) overrule answers")
+    assert "Learn from them as they are?" in two
+
+
 @pytest.mark.parametrize("second", [None, 7])
 def test_corrections_that_agree_with_the_answer_are_learned_without_a_question(
     qtbot, window, mouse, second

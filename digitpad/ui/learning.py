@@ -49,16 +49,18 @@ def doubt_question(doubts: list[tuple[int, int]]) -> str:
     one slip (a 1 saved as a 7 by a stray key) would teach it to misread that way."""
     saved, read = doubts[0]
     example = f"{a_digit(read)} saved as {a_digit(saved)}"
+    them = "it as it is" if len(doubts) == 1 else "them as they are"
     which = (
         f"One of your corrections ({example})"
         if len(doubts) == 1
         else f"{len(doubts)} of your corrections (such as {example})"
     )
     return (
-        f"{which} overrule{'s' if len(doubts) == 1 else ''} an answer the model was sure of. "
+        f"{which} {'overrules an answer' if len(doubts) == 1 else 'overrule answers'} the model "
+        "was sure of. "
         "If it is your way of writing, learning teaches it; if it was a slip, it would teach "
-        "the model to misread. Learn from them as they are? (Model → Corrections → Show all… "
-        "relabels or deletes a slip.)"
+        f"the model to misread. Learn from {them}? "
+        "(Model → Corrections → Show all… relabels or deletes a slip.)"
     )
 
 
