@@ -33,6 +33,9 @@ FAINT_MIN = 0.04
 FAINT_CLEAR = 8.0
 FAINT_COVER = 0.25
 FAINT_CUT = 0.32
+# ... and at least FAINT_SOLID of its strokes' pixels reach 0.6 of that strength (a pen's
+# strokes 0.54-1.0 in trials, pencil included; coffee stains 0.12-0.16).
+FAINT_SOLID = 0.35
 # A picture is looked at for a pale pen when half the ink threshold finds this many times
 # the pixels the threshold does (a black stroke's soft edges add a fraction), or when at
 # least PALE_PIXELS of its 64×64 sample are ink and none reaches FULL_STRENGTH. Ink of full
@@ -350,7 +353,9 @@ def _faint_u8(
     faint = _LazyInk(array, ink.background, strength * ink.span, ink.dark_ink)
     cut = FAINT_CUT * faint.span
     mask = (array < ink.background - cut) if ink.dark_ink else (array > ink.background + cut)
-    return (faint, mask) if _strokes_alone(mask) else None
+    if not _strokes_alone(mask) or not _pen_like(faint._ink(array[mask].astype(np.float32))):
+        return None
+    return faint, mask
 
 
 def _faint(ink: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
@@ -370,7 +375,7 @@ def _faint(ink: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
         return None
     ink = np.clip(ink / strength, 0.0, 1.0)
     mask = ink > FAINT_CUT
-    return (ink, mask) if _strokes_alone(mask) else None
+    return (ink, mask) if _strokes_alone(mask) and _pen_like(ink[mask]) else None
 
 
 def _faint_strength(strength: float, sample: np.ndarray) -> float | None:
@@ -384,6 +389,13 @@ def _faint_strength(strength: float, sample: np.ndarray) -> float | None:
     if not FAINT_MIN <= strength < FULL_STRENGTH or strength < FAINT_CLEAR * max(grain, 1 / 512):
         return None
     return strength
+
+
+def _pen_like(inked: np.ndarray) -> bool:
+    """Whether faint ink values (``inked``, those of its strokes, at the pen's strength 1)
+    are a pen's: most of a stroke is near the pen's full strength, its soft edges are few.
+    A stain's ink fades from a darker rim into a paler middle: its ring reads as a 0."""
+    return bool(np.count_nonzero(inked >= 0.6) >= FAINT_SOLID * inked.size)
 
 
 def _strokes_alone(mask: np.ndarray) -> bool:

@@ -218,6 +218,21 @@ def test_faint_lines_on_clean_paper_are_no_digit(make, grey):
         assert prepare(version).blank_reason == "nothing drawn"
 
 
+def test_a_faint_stain_is_no_zero_but_a_faint_pen_drawn_zero_is_read():
+    """A dried drop of coffee: a darker rim fading into a paler middle. Its ring has a 0's
+    outline, but not a pen's strokes, which are near their full strength across."""
+    rng = np.random.default_rng(0)
+    y, x = np.mgrid[0:280, 0:280]
+    r = np.hypot(y - 140, x - 140)
+    paper = 245 + rng.normal(0, 2, r.shape)
+    stain = np.where(r < 35, 15.0, 0.0) + 15 * np.exp(-(((r - 35) / 4) ** 2))
+    assert prepare(np.clip(paper - stain, 0, 255).astype(np.uint8)).blank_reason == "nothing drawn"
+    oval = [[0.5 + 0.35 * np.sin(t), 0.5 - 0.45 * np.cos(t)] for t in np.linspace(0, 6.3, 40)]
+    zero = np.asarray(render_strokes([oval], 280, (0.5, 0.5, 0.5), 10)).astype(np.float64)
+    pale = np.clip(paper - (255 - zero) * 30 / 255, 0, 255).astype(np.uint8)
+    assert not prepare(pale).is_blank
+
+
 def test_faint_ink_on_a_large_picture_is_found_without_a_float_copy_of_it():
     black = np.asarray(render_strokes(SEVEN, 3000, (0.5, 0.5, 0.6), 120))
     pale = faint(black, 225)
