@@ -268,6 +268,9 @@ def test_a_correction_that_overrules_a_sure_answer_is_asked_about_before_learnin
     assert box.text().startswith("One of your corrections (a 7 saved as a 1) overrules")
     qtbot.keyClick(box, Qt.Key.Key_Return)  # Enter is Cancel
     assert not learner.runner.running
+    learner.action.trigger()  # cancelled: asked again
+    assert learner.question.isVisible() and not learner.runner.running
+    learner.question.close()
     path = learn(qtbot, learner)  # trigger_learning answers Yes
     qtbot.waitUntil(lambda: window.recognition.model_source == path, timeout=10_000)
     with qtbot.waitSignal(window.recognition.modelChanged, timeout=10_000):

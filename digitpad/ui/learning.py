@@ -104,10 +104,10 @@ class HandwritingLearner(QObject):
         )
 
     def _toggle(self) -> None:
+        self.question = None
         if self.runner.running:
             self.stop()
             return
-        self.question = None
         doubts = self.doubts()
         if not doubts:
             self.start()
@@ -119,8 +119,8 @@ class HandwritingLearner(QObject):
         )
 
     def _learn_anyway(self) -> None:
-        self.accept_doubts()
-        self.start()
+        if self.start():  # answered for: not asked again (unless it could not start)
+            self.accept_doubts()
 
     def stop(self) -> None:
         """Stop a learning run: the child is asked to end and nothing it wrote is kept."""

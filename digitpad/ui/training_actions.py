@@ -347,8 +347,8 @@ class TrainingActions(QObject):
         self._saved = [p for p in self._saved if p.is_file()] + [path]
         self.window.bars.set_saved(digit)
         self._overruled.pop(self._last_before if again else path, None)
-        read, sure = self.window.bars.winner(), self._confidence()
-        if read is not None and read != digit and sure >= SURE:
+        read = self.window.bars.winner()
+        if read is not None and read != digit and self._confidence(read) >= SURE:
             self._overruled[path] = read
         if again:
             bar.showMessage(f"Changed this drawing's correction to {digit}", 8000)
@@ -403,9 +403,9 @@ class TrainingActions(QObject):
     def _forget_last(self) -> None:
         self._last = None
 
-    def _confidence(self) -> float:
+    def _confidence(self, digit: int) -> float:
         values = self.window.bars.values()
-        return 0.0 if values is None else float(max(values))
+        return 0.0 if values is None else float(values[digit])
 
     def _doubts(self) -> list[tuple[int, int]]:
         """(saved as, read as) of this session's corrections, still saved, that overrule an
