@@ -175,8 +175,7 @@ def transparent_backdrop(gray: np.ndarray, alpha: np.ndarray) -> float:
 
 def ink_map(gray: np.ndarray) -> np.ndarray:
     """Ink strength in [0, 1] whatever the polarity: the background (the median) maps to 0."""
-    step_y, step_x = max(1, gray.shape[0] // 64), max(1, gray.shape[1] // 64)
-    background = float(np.median(gray[::step_y, ::step_x]))
+    background = float(np.median(gray[_sample(gray.shape)]))
     if background >= 0.5:
         ink = background - gray
         span = background
@@ -301,8 +300,9 @@ def _find_ink(image: Image.Image | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         cut = INK_THRESHOLD * span
         mask = (array < background - cut) if dark_ink else (array > background + cut)
         ink = _LazyInk(array, background, span, dark_ink)
-        if _too_little(mask) or _pale(ink[sub_at]):
-            return _faint_u8(array, ink, ink[sub_at]) or (ink, mask)
+        sample = ink[sub_at]
+        if _too_little(mask) or _pale(sample):
+            return _faint_u8(array, ink, sample) or (ink, mask)
         return ink, mask
     ink = ink_map(to_gray(image))
     mask = ink > INK_THRESHOLD

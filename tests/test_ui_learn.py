@@ -64,6 +64,15 @@ def click_bar(window, qtbot, digit: int) -> None:
     )
 
 
+def learned_in_use(qtbot, window, mouse) -> str:
+    """A 7 saved as a 1, learned from: the adapted model's path, once it is in use."""
+    read(window, qtbot, mouse, mouse.SEVEN)
+    click_bar(window, qtbot, 1)
+    path = learn(qtbot, window.training.learner)
+    qtbot.waitUntil(lambda: window.recognition.model_source == path, timeout=10_000)
+    return path
+
+
 def learn(qtbot, learner) -> str:
     """Start learning; the adapted model's path. Fails at once, with the message, if
     learning fails."""
@@ -370,13 +379,21 @@ def test_the_first_answers_ever_say_how_to_correct_them_then_never_again(
     assert "Wrong?" not in window.statusBar().currentMessage()
 
 
-def test_corrections_view_relabels_and_deletes_single_drawings(qtbot, window, mouse):
-    actions = window.training
-    for strokes, digit in ((mouse.SEVEN, 1), (mouse.ONE, 1), (mouse.SEVEN, 7)):
+def corrected_then_listed(qtbot, window, mouse, corrections):
+    """Each (strokes, digit) drawn, read and saved as ``digit``; then Show all…, open."""
+    for strokes, digit in corrections:
         read(window, qtbot, mouse, strokes)
         click_bar(window, qtbot, digit)
-    view = actions.show_corrections()
+    view = window.training.show_corrections()
     qtbot.addWidget(view)
+    return view
+
+
+def test_corrections_view_relabels_and_deletes_single_drawings(qtbot, window, mouse):
+    actions = window.training
+    view = corrected_then_listed(
+        qtbot, window, mouse, ((mouse.SEVEN, 1), (mouse.ONE, 1), (mouse.SEVEN, 7))
+    )
     assert view.isVisible() and view.list.count() == 3
     qtbot.waitUntil(lambda: not view.list.item(2).icon().isNull(), timeout=3000)
     # The oldest (a 7 saved as 1 by mistake) is last: relabel it with a key press.
@@ -480,11 +497,9 @@ def test_a_drawing_deleted_under_show_all_is_saved_again_by_a_new_press(qtbot, w
 
 def test_deleting_several_corrections_under_show_all_asks_first(qtbot, window, mouse):
     actions = window.training
-    for strokes, digit in ((mouse.SEVEN, 1), (mouse.ONE, 2), (mouse.SEVEN, 8)):
-        read(window, qtbot, mouse, strokes)
-        click_bar(window, qtbot, digit)
-    view = actions.show_corrections()
-    qtbot.addWidget(view)
+    view = corrected_then_listed(
+        qtbot, window, mouse, ((mouse.SEVEN, 1), (mouse.ONE, 2), (mouse.SEVEN, 8))
+    )
     view.list.selectAll()
     active(qtbot, view)
     qtbot.keyClick(view.list, Qt.Key.Key_Delete)
@@ -642,10 +657,7 @@ def test_learning_twice_in_a_row_starts_from_the_adapted_model(
 def test_an_adapted_model_damaged_afterwards_is_said_and_the_old_one_kept(
     qtbot, window, mouse, private_user_data
 ):
-    read(window, qtbot, mouse, mouse.SEVEN)
-    click_bar(window, qtbot, 1)
-    path = learn(qtbot, window.training.learner)
-    qtbot.waitUntil(lambda: window.recognition.model_source == path, timeout=10_000)
+    path = learned_in_use(qtbot, window, mouse)
     with qtbot.waitSignal(window.recognition.modelChanged, timeout=10_000):
         window.training.reset_action.trigger()
     Path(path).write_bytes(Path(path).read_bytes()[:300])  # a disk error, a bad copy
@@ -670,10 +682,7 @@ def test_old_models_deleted_to_make_room_for_the_learned_one_are_said_in_the_str
     for i in range(KEEP_MODELS + 1):
         old = random_model(models / f"fcnn-retrained-2026010{i}-120000.npz", seed=i)
         os.utime(old, (1e9 + i, 1e9 + i))
-    read(window, qtbot, mouse, mouse.SEVEN)
-    click_bar(window, qtbot, 1)
-    path = learn(qtbot, window.training.learner)
-    qtbot.waitUntil(lambda: window.recognition.model_source == path, timeout=10_000)
+    learned_in_use(qtbot, window, mouse)
     assert "Deleted the oldest unnamed model to make room" in window.banner.text()
     assert not (models / "fcnn-retrained-20260100-120000.npz").exists()
 
@@ -681,10 +690,7 @@ def test_old_models_deleted_to_make_room_for_the_learned_one_are_said_in_the_str
 def test_a_model_that_fails_to_load_names_the_adapted_one_kept_as_the_menu_does(
     qtbot, window, mouse, tmp_path
 ):
-    read(window, qtbot, mouse, mouse.SEVEN)
-    click_bar(window, qtbot, 1)
-    path = learn(qtbot, window.training.learner)
-    qtbot.waitUntil(lambda: window.recognition.model_source == path, timeout=10_000)
+    learned_in_use(qtbot, window, mouse)
     broken = tmp_path / "broken.npz"
     broken.write_bytes(b"not a model")
     with qtbot.waitSignal(window.recognition.modelFailed, timeout=10_000):

@@ -28,6 +28,7 @@ from PySide6.QtGui import QAction
 
 from digitpad.networks import DEFAULT_ARCH
 from digitpad.ui.child_process import ChildProcess
+from digitpad.ui.confirm import confirm
 from digitpad.ui.model_store import pruned_message, written
 from digitpad.ui.settings import BUNDLED_MODELS
 from digitpad.words import a_digit, os_reason, plural
@@ -70,7 +71,15 @@ class HandwritingLearner(QObject):
     # The adapted model is in use: its path.
     learned = Signal(str)
 
-    def __init__(self, window, store, corrections, userdata, doubts=None) -> None:
+    def __init__(
+        self,
+        window,
+        store,
+        corrections,
+        userdata,
+        doubts: Callable[[], list[tuple[int, int]]] = list,
+        accept_doubts: Callable[[], object] = lambda: None,
+    ) -> None:
         super().__init__(window)
         self.window = window
         self.store = store
@@ -78,8 +87,7 @@ class HandwritingLearner(QObject):
         self.userdata = userdata
         # (saved as, read as) of the corrections that overrule an answer the model was sure
         # of: a deliberate new style, or a slip (see _toggle). Cleared once learned from.
-        self.doubts: Callable[[], list[tuple[int, int]]] = doubts or list
-        self.accept_doubts: Callable[[], None] = lambda: None
+        self.doubts, self.accept_doubts = doubts, accept_doubts
         self.question = None  # asked before learning from doubtful corrections (tests answer)
         self.runner = ChildProcess(self, name="learning")
         self.runner.progress.connect(self._on_progress)
@@ -112,8 +120,6 @@ class HandwritingLearner(QObject):
         if not doubts:
             self.start()
             return
-        from digitpad.ui.confirm import confirm
-
         self.question = confirm(
             self.window, "Learn my handwriting", doubt_question(doubts), self._learn_anyway
         )

@@ -66,10 +66,12 @@ class TrainingActions(QObject):
         self.retrain_action.triggered.connect(self.open_retrain)
         self.reset_action = QAction("Reset to &bundled model", window)
         self.reset_action.triggered.connect(self.reset_model)
+        # This session's corrections that overrule an answer the model was sure of: the digit
+        # it read. Asked about before learning (a stray key, or a new way of writing).
+        self._overruled: dict[Path, int] = {}
         self.learner = HandwritingLearner(
-            window, self.store, self.corrections, self.userdata, self._doubts
+            window, self.store, self.corrections, self.userdata, self._doubts, self._overruled.clear
         )
-        self.learner.accept_doubts = lambda: self._overruled.clear()
         menu.addAction(self.retrain_action)
         menu.addAction(self.learner.action)
         menu.addAction(self.reset_action)
@@ -88,10 +90,6 @@ class TrainingActions(QObject):
         self.show_action.triggered.connect(self.show_corrections)
         self.view = None
         self.delete_box = None  # the question before a delete (tests answer it)
-        # This session's corrections that overrule an answer the model was sure of: the digit
-        # it read. Asked about before learning (a stray key, or a new way of writing).
-        self._overruled: dict[Path, int] = {}
-        self._last_before: Path | None = None
         self.undo_action = QAction("&Undo last correction", window)
         self.undo_action.triggered.connect(self.undo_last)
         self.delete_action = QAction("&Delete all…", window)
@@ -333,8 +331,8 @@ class TrainingActions(QObject):
             bar.showMessage(self._why_not_correctable(), 5000)
             return None
         # One correction per drawing: pressing another digit for the same one relabels it.
-        again = self._last is not None and self._last.is_file()
-        self._last_before = self._last
+        previous = self._last
+        again = previous is not None and previous.is_file()
         try:
             if again:
                 path = self.corrections.relabel(self._last, digit)
@@ -346,7 +344,7 @@ class TrainingActions(QObject):
         self._last = path
         self._saved = [p for p in self._saved if p.is_file()] + [path]
         self.window.bars.set_saved(digit)
-        self._overruled.pop(self._last_before if again else path, None)
+        self._overruled.pop(previous if again else path, None)
         read = self.window.bars.winner()
         if read is not None and read != digit and self._confidence(read) >= SURE:
             self._overruled[path] = read
