@@ -60,7 +60,7 @@ def _predict_all(args: argparse.Namespace) -> int:
     status = 0
     for path in args.images:
         try:
-            result = {"path": path, **predict(model, load_image(path)).as_json()}
+            result = {"path": path, **predict(model, load_image(path), page=True).as_json()}
         except ImageLoadError as exc:
             result, status = {"path": path, "error": str(exc)}, 1
         except (ValueError, OSError) as exc:  # e.g. an image with no usable pixels

@@ -57,7 +57,7 @@ class CorrectionError(Exception):
 def _read(path: Path) -> Prepared:
     """``path`` prepared as the model sees it, read as training reads it (no bombs, no FIFOs,
     PNG only); raises :class:`ImageLoadError` for a file that cannot be read."""
-    return prepare(load_image(path, FORMATS))
+    return prepare(load_image(path, FORMATS), page=True)
 
 
 def _copy(source: Path, target: Path) -> bool:
@@ -118,7 +118,7 @@ class Corrections:
         )
         if picture.mode not in ("L", "LA", "RGB", "RGBA"):
             picture = picture.convert("L")
-        if prepare(picture).is_blank:
+        if prepare(picture, page=True).is_blank:
             raise CorrectionError("there is no digit in the drawing to save")
         stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S-%f")
         path = self.folder / f"{label}_{stamp}-{os.getpid()}-{next(_counter)}.png"

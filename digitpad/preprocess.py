@@ -515,8 +515,19 @@ def _has_hole(mask: np.ndarray, side: int = 64) -> bool:
         reached = grown
 
 
-def prepare(image: Image.Image | np.ndarray) -> Prepared:
-    """Any image of one digit → :class:`Prepared` (28×28, MNIST-like), or blank with a reason."""
+def prepare(image: Image.Image | np.ndarray, page: bool = False) -> Prepared:
+    """Any image of one digit → :class:`Prepared` (28×28, MNIST-like), or blank with a reason.
+
+    ``page``: the image is a picture opened from a file, perhaps a photo of a page, whose
+    uneven light and ruled lines are taken away first (:func:`digitpad.page.clean_page`).
+    """
+    if page:
+        from digitpad.page import clean_page  # photos only: a drawing never needs it
+
+        gray = to_gray(image)
+        cleaned = clean_page(gray)
+        if cleaned is not gray:  # else read as it came, as the same drawing on the canvas is
+            image = cleaned
     ink, mask = _find_ink(image)
     h, w = mask.shape
     if _too_little(mask):

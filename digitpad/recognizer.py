@@ -40,13 +40,16 @@ class Prediction:
         }
 
 
-def predict(model: Model, image: Image.Image | np.ndarray, explain: bool = False) -> Prediction:
+def predict(
+    model: Model, image: Image.Image | np.ndarray, explain: bool = False, page: bool = False
+) -> Prediction:
     """Preprocess ``image`` as in training and run ``model`` on it.
 
     With ``explain``, the prediction also carries the evidence for its winner
-    against the runner-up (:func:`digitpad.explain.evidence`).
+    against the runner-up (:func:`digitpad.explain.evidence`); ``page`` says the
+    image was opened from a file (see :func:`digitpad.preprocess.prepare`).
     """
-    prepared = prepare(image)
+    prepared = prepare(image, page=page)
     if prepared.is_blank:
         return Prediction(None, None, None, prepared.blank_reason)
     if model.deskew:

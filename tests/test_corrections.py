@@ -107,3 +107,17 @@ def test_only_a_whole_correction_name_counts(name, label, tmp_path):
             load_corrections(tmp_path)
     else:
         assert load_corrections(tmp_path).labels.tolist() == [label]
+
+
+def test_a_photo_saved_as_a_correction_is_learned_without_its_lines(tmp_path):
+    from digitpad.preprocess import prepare
+    from digitpad.selftest import DRAWINGS
+    from training.pages import page_photo
+
+    store = Corrections(tmp_path)
+    store.save(page_photo(DRAWINGS[7], "ruled", np.random.default_rng(2)), 7)
+    images, labels = store.arrays()
+    learned = images[0] / 255
+    clean = prepare(page_photo(DRAWINGS[7], "plain", np.random.default_rng(2)), page=True).image
+    assert labels.tolist() == [7]
+    assert (learned * clean).sum() / np.sqrt((learned**2).sum() * (clean**2).sum()) > 0.95

@@ -214,3 +214,12 @@ def test_a_file_name_that_is_not_utf8_gives_strict_json(drawings, tmp_path):
     assert "gone\ufffd.png does not exist" in results[1]["error"]
     for result in results:  # what a strict parser gets: every string is valid Unicode
         assert json.dumps(result, ensure_ascii=False).encode("utf-8")
+
+
+def test_a_photo_of_squared_paper_is_read_without_its_grid(tmp_path):
+    from training.pages import page_photo
+
+    path = tmp_path / "squared.png"
+    Image.fromarray(page_photo(ONE, "squared", np.random.default_rng(2))).save(path)
+    code, results = run_predict(str(path))
+    assert code == 0 and results[0]["digit"] == 1

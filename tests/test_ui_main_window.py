@@ -186,6 +186,24 @@ def test_opening_an_image_shows_it_and_recognises_it(window, qtbot, tmp_path):
     assert window.bars.winner() == 7
 
 
+def test_a_photo_of_a_ruled_page_in_a_shadow_is_read_without_its_lines(window, qtbot, tmp_path):
+    from PIL import Image
+
+    from digitpad.selftest import DRAWINGS
+    from training.pages import page_photo
+
+    path = tmp_path / "photo.jpg"
+    photo = page_photo(DRAWINGS[7], "ruled+shadow", np.random.default_rng(2))
+    Image.fromarray(photo).save(path, quality=90)
+    with qtbot.waitSignal(window.recognition.imageOpened, timeout=5000):
+        window.open_file(str(path))
+    assert window.bars.winner() == 7
+    # Asked again (Predict, or a model switch): read from the file again, cleaned again.
+    with qtbot.waitSignal(window.recognition.imageOpened, timeout=5000):
+        window.predict()
+    assert window.bars.winner() == 7
+
+
 @pytest.mark.parametrize("ink", [(255, 255, 255), (0, 0, 0)])
 def test_an_opened_transparent_image_shows_its_ink(window, qtbot, tmp_path, ink):
     """Ink on a transparent layer is read as a 7; the canvas must show that 7 too."""

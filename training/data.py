@@ -317,7 +317,8 @@ def _load_correction_png(path: Path) -> np.ndarray:
     from digitpad.images import ImageLoadError, load_image
 
     try:
-        result = prepare(load_image(path, CORRECTION_FORMATS))  # the app's own reader
+        # The app's own reader; a correction may be an opened photo of a page.
+        result = prepare(load_image(path, CORRECTION_FORMATS), page=True)
     except (ImageLoadError, ValueError) as exc:
         raise DataError(f"cannot read correction {path}: {exc}") from None
     if result.image is None:

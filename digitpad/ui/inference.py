@@ -118,7 +118,7 @@ class InferenceWorker(QObject):
         try:
             image = load_image(path)
             picture = _to_qimage(image)
-            prediction = self._predict(image)
+            prediction = self._predict(image, page=True)
         except ImageLoadError as exc:
             self.imageFailed.emit(request, str(exc))
             return
@@ -128,14 +128,15 @@ class InferenceWorker(QObject):
             return
         self.imageOpened.emit(request, picture, prediction)
 
-    def _predict(self, image: Any):
+    def _predict(self, image: Any, page: bool = False):
+        """``image`` read by the model; ``page``: it was opened from a file (a photo, perhaps)."""
         from digitpad.recognizer import predict
 
         if self._model is None:
             raise RuntimeError("no model is loaded yet")
         if isinstance(image, QImage):  # a canvas snapshot: converted here, not on the GUI thread
             image = grey_pixels(image)
-        return predict(self._model, image, explain=self.explain)
+        return predict(self._model, image, explain=self.explain, page=page)
 
 
 def _to_qimage(image) -> QImage:
