@@ -42,7 +42,16 @@ class Architecture:
 
     @property
     def title(self) -> str:
-        return f"{self.label} ({self.summary})"
+        return self.title_for({})
+
+    def title_for(self, params: dict) -> str:
+        """The title, with the sizes in ``params`` (a search's, say) in place of the default
+        ones its summary names; other parameters are left out."""
+        sizes = {
+            **self.default_sizes,
+            **{k: v for k, v in params.items() if k in self.default_sizes},
+        }
+        return f"{self.label} ({self.summary.format(**sizes)})"
 
 
 def _relu(x: np.ndarray) -> np.ndarray:
@@ -173,7 +182,7 @@ ARCHITECTURES: dict[str, Architecture] = {
     "fcnn": Architecture(
         "fcnn",
         "FCNN",
-        "784-128-10, fast",
+        "784-{hidden}-10, fast",
         "Fully connected 784→hidden→10",
         {"hidden": 128},
         _fcnn_shapes,

@@ -161,21 +161,27 @@ def test_cancel_keeps_finished_trials(mnist_folder, storage, tmp_path):
 
 
 @pytest.mark.parametrize(
-    "storage_url",
+    ("storage_url", "says"),
     [
-        "sqlite:////nonexistent-folder/deeper/study.db",
-        "postgresql://digitpad:secret@127.0.0.1:1/nothing",
-        "nosuchdb://somewhere/x",
+        (
+            "sqlite:////nonexistent-folder/deeper/study.db",
+            "folder /nonexistent-folder/deeper does not exist",
+        ),
+        ("postgresql://digitpad:secret@127.0.0.1:1/nothing", "nothing answers at 127.0.0.1 port 1"),
+        ("postgresql://me@no-such-host.invalid/x", "no-such-host.invalid"),
+        ("nosuchdb://somewhere/x", "nosuchdb"),
     ],
 )
-def test_unreachable_storage_is_a_clear_error(mnist_folder, tmp_path, capsys, storage_url):
+def test_unreachable_storage_is_a_clear_error(mnist_folder, tmp_path, capsys, storage_url, says):
     code, lines, err = run_cli(
         capsys, *common(mnist_folder, storage_url, tmp_path), "--trials", "1"
     )
     assert code == 1
     assert "cannot" in err and "storage" in err and "Traceback" not in err
-    assert "secret" not in err
+    assert "secret" not in err and says in err
+    assert "OperationalError" not in err  # the driver's class names mean nothing to a user
     assert lines[-1]["event"] == "error" and lines[-1]["kind"] == "storage"
+    assert len(lines[-1]["message"].splitlines()) == 1
 
 
 def test_study_with_another_direction_is_refused(mnist_folder, storage, tmp_path, capsys):

@@ -569,3 +569,16 @@ def test_use_this_model_with_a_file_damaged_since_says_it_is_not_in_use(
     assert "current model is unchanged" in dialog.status_label.text()
     assert dialog.error_label.isVisible() and "could not be loaded" in dialog.error_label.text()
     assert adopted == [] and "Now using" not in window.statusBar().currentMessage()
+
+
+def test_a_searched_network_size_is_the_one_the_architecture_names(
+    window, mnist_folder, dialog_for
+):
+    dialog = dialog_for(window, mnist_folder)
+    assert "784-128-10" in dialog.arch_combo.currentText()
+    assert dialog.prefill({"arch": "fcnn", "hidden": 256, "lr": 0.002})
+    assert "784-256-10" in dialog.arch_combo.currentText()  # what will be trained
+    args = dialog.arguments(Path("out.npz"))
+    assert args[args.index("--hidden") + 1] == "256"
+    dialog.show_request(dialog.request().with_params({"arch": "fcnn", "lr": 0.001}))
+    assert "784-128-10" in dialog.arch_combo.currentText()

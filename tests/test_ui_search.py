@@ -85,7 +85,7 @@ def test_search_from_the_menu_shows_trials_cancels_and_the_app_stays_usable(
         window.predict()
 
 
-def test_escape_closes_the_dialog_and_stops_the_search_as_close_does(
+def test_escape_closes_the_dialog_and_the_search_runs_on_shown_in_the_status_bar(
     window, qtbot, mnist_folder, tmp_path, monkeypatch
 ):
     from PySide6.QtCore import Qt
@@ -99,11 +99,41 @@ def test_escape_closes_the_dialog_and_stops_the_search_as_close_does(
     assert dialog.running
     dialog.activateWindow()  # the key goes to the dialog, as to a user looking at it
     qtbot.waitUntil(lambda: QApplication.activeWindow() is dialog, timeout=5000)
-    # Nothing shows a search whose dialog is gone: Escape must not leave it running unseen.
+    qtbot.keyClick(dialog, Qt.Key.Key_Escape)  # an accidental Escape loses nothing
+    assert not dialog.isVisible() and dialog.running
+    assert window.search.busy() == "a hyperparameter search"  # quitting asks first
+    button = window.search.background_button
+    wait_until_success(qtbot, dialog.runner, button.isVisible, timeout=90_000)
+    wait_until_success(
+        qtbot, dialog.runner, lambda: " of 1000 trials" in button.text(), timeout=90_000
+    )
+    assert button.text().startswith("Searching… ")
+    button.click()  # the way back to it
+    assert dialog.isVisible() and not button.isVisible()
     with wait_success(qtbot, dialog.runner, dialog.runner.cancelled, timeout=10_000):
-        qtbot.keyClick(dialog, Qt.Key.Key_Escape)
-    assert not dialog.isVisible() and not dialog.running and not dialog.lister.running
+        dialog.cancel_button.click()
     assert window.search.busy() == ""
+
+
+def test_a_search_that_ends_with_its_dialog_closed_says_so(
+    window, qtbot, mnist_folder, tmp_path, monkeypatch
+):
+    dialog = open_search(window, tmp_path, monkeypatch)
+    dialog.data_edit.setText(str(mnist_folder))
+    dialog.trials_spin.setValue(2)
+    dialog.epochs_spin.setValue(1)
+    dialog.study_edit.setText("ends-unseen")
+    dialog.start_button.click()
+    dialog.close()
+    assert dialog.running
+    with wait_success(qtbot, dialog.runner, dialog.runner.finished, timeout=120_000):
+        pass
+    assert not window.search.background_button.isVisible()
+    assert "hyperparameter search has finished" in window.banner.text()
+    assert "best validation accuracy" in window.banner.text()
+    window.search.open()  # the dialog it points to: the notice has done its job
+    assert window.banner.text() == ""
+    assert dialog.retrain_button.isEnabled()
 
 
 def test_a_trial_running_when_the_search_is_cancelled_no_longer_says_it_runs(
@@ -135,3 +165,18 @@ def test_the_finished_message_counts_trials_in_words(
     done = {"trials_completed": completed, "trials_pruned": 0, "best_val_accuracy": 0.9}
     dialog.runner.finished.emit("", done)
     assert said in dialog.status_label.text() and "90" in dialog.status_label.text()
+
+
+def test_closing_the_window_stops_a_search_whose_dialog_is_closed(
+    window, qtbot, mnist_folder, tmp_path, monkeypatch
+):
+    dialog = open_search(window, tmp_path, monkeypatch)
+    dialog.data_edit.setText(str(mnist_folder))
+    dialog.trials_spin.setValue(1000)
+    dialog.epochs_spin.setValue(1)
+    dialog.start_button.click()
+    dialog.close()
+    process = dialog.runner._process
+    assert process is not None and dialog.running
+    window.search.shutdown()  # what closing the window does, once the user has agreed
+    assert not dialog.running and process.state() == process.ProcessState.NotRunning

@@ -118,6 +118,9 @@ def test_the_dialog_shows_the_trials_of_every_worker(
             if '"trial_started"' in line:
                 break
         assert dialog.start()
+        # The password typed into the address moved to the password box, which hides it.
+        assert dialog.storage_edit.text() == without_password(url)
+        assert dialog.password_edit.text() == url.split(":")[2].split("@")[0]
         done = wait_for_end(qtbot, dialog)
         # The study as it was when the dialog's search ended: the other worker may finish
         # more trials afterwards, which no window could have shown.
@@ -158,3 +161,5 @@ def test_a_wrong_password_is_one_clear_line(
     assert "not-the-password" not in message and len(message.splitlines()) == 1
     assert json.dumps(message)  # plain text, shown in the dialog
     assert "password" in dialog.status_label.text().lower()
+    qtbot.keyClicks(dialog.password_edit, "x")  # trying another: the old failure goes
+    assert dialog.status_label.text() == "Not started."

@@ -74,6 +74,8 @@ def test_a_finished_study_is_offered_to_continue_with_its_settings(dialog, qtbot
     assert dialog.study_combo.currentIndex() == 1 and dialog.trials_spin.value() == 2
     assert dialog.trials_note.isVisible()
     assert dialog.trials_note.text() == "The study holds 2 trials already: raise this to run more"
+    assert not dialog.start() and not dialog.running  # nothing to run: said, nothing started
+    assert "holds 2 trials already" in dialog.status_label.text()
     # A new study with other epochs gets a name of its own, so it cannot clash.
     dialog.study_combo.setCurrentIndex(0)
     dialog.epochs_spin.setValue(3)

@@ -383,6 +383,10 @@ class RetrainDialog(FitsTheScreen, QDialog):
         )
         self.tuned_label.setText(f"Also from the search: {shown}" if shown else "")
         self.tuned_label.setVisible(bool(shown))
+        # A search's network sizes are what will be trained: the architecture says so.
+        for index in range(self.arch_combo.count()):
+            spec = ARCHITECTURES[self.arch_combo.itemData(index)]
+            self.arch_combo.setItemText(index, spec.title_for(self.tuned))
 
     @property
     def arch(self) -> str:

@@ -1,6 +1,9 @@
 """The Model menu's "Search hyperparameters…": its action, and its dialog once opened.
 
-Kept apart from the dialog so that the menu costs nothing until it is used.
+Kept apart from the dialog so that the menu costs nothing until it is used. A
+search keeps running when its dialog is closed, as a retrain does: the status
+bar shows how far it is (a click opens the dialog again) and the window says
+when it has ended.
 """
 
 from __future__ import annotations
@@ -11,6 +14,8 @@ from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QMenu, QWidget
 
 if TYPE_CHECKING:
+    from PySide6.QtWidgets import QToolButton
+
     from digitpad.ui.search_dialog import SearchDialog
 
 ACTION_TEXT = "Search &hyperparameters…"
@@ -24,19 +29,69 @@ class SearchActions(QObject):
         self.window = window
         self.training = training
         self.dialog: SearchDialog | None = None
+        self.background_button: QToolButton | None = None
+        self._ended_notice: str | None = None  # the window's word that a closed search ended
         self.action = menu.addAction(ACTION_TEXT)
         self.action.triggered.connect(self.open)
 
     def open(self) -> SearchDialog:
-        from digitpad.ui.search_dialog import SearchDialog
-
         if self.dialog is None:
-            self.dialog = SearchDialog(self.window, self.training.userdata, self.window.settings)
-            self.dialog.retrainRequested.connect(self._retrain_with)
+            self.dialog = self._make_dialog()
+        if self.background_button is not None:
+            self.background_button.hide()
+        if self._ended_notice is not None and self.window.banner.text() == self._ended_notice:
+            self.window.banner.dismiss()  # the dialog it points to is on screen now
+        self._ended_notice = None
         self.dialog.show()
         self.dialog.raise_()
         self.dialog.activateWindow()
         return self.dialog
+
+    def _make_dialog(self) -> SearchDialog:
+        from PySide6.QtWidgets import QToolButton
+
+        from digitpad.ui.search_dialog import SearchDialog
+
+        dialog = SearchDialog(self.window, self.training.userdata, self.window.settings)
+        dialog.retrainRequested.connect(self._retrain_with)
+        button = QToolButton(self.window)
+        button.setAutoRaise(True)
+        button.setToolTip("Show the search")
+        button.clicked.connect(self.open)
+        button.hide()
+        self.window.statusBar().addPermanentWidget(button)
+        self.background_button = button
+        runner = dialog.runner
+        runner.message.connect(lambda _event: self._background_progress())
+        runner.finished.connect(lambda *_: self._background_ended(None))
+        runner.failed.connect(lambda message, *_: self._background_ended(message))
+        runner.cancelled.connect(button.hide)
+        return dialog
+
+    def _background_progress(self) -> None:
+        dialog, button = self.dialog, self.background_button
+        if dialog is None or button is None or dialog.isVisible() or not dialog.running:
+            if button is not None:
+                button.hide()
+            return
+        button.setText(f"Searching… {dialog.progress_text()}")
+        button.show()
+
+    def _background_ended(self, failure: str | None) -> None:
+        if self.background_button is not None:
+            self.background_button.hide()
+        if self.dialog is None or self.dialog.isVisible():
+            return
+        if failure is not None:
+            self.window.show_error(f"The hyperparameter search did not finish: {failure}")
+            return
+        best = self.dialog.best_value
+        found = f": best validation accuracy {best:.2%}" if isinstance(best, float) else ""
+        self._ended_notice = (
+            f"The hyperparameter search has finished{found}. Model → Search hyperparameters… "
+            "shows its trials and retrains the best."
+        )
+        self.window.banner.show_message(self._ended_notice, "info")
 
     def _retrain_with(self, params: dict) -> None:
         """Open the retrain dialog filled with the search's best parameters and its data."""
@@ -48,4 +103,5 @@ class SearchActions(QObject):
     def shutdown(self) -> None:
         """Stop the search child and close the dialog (the window is closing)."""
         if self.dialog is not None:
+            self.dialog.stop()
             self.dialog.close()

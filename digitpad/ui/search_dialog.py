@@ -42,6 +42,7 @@ from digitpad.requests import (
     TRIAL_EPOCHS_RANGE,
     TRIALS_RANGE,
     SearchRequest,
+    password_in,
     with_password,
     without_password,
 )
@@ -141,6 +142,8 @@ class SearchDialog(FitsTheScreen, QDialog):
         self._shown: tuple[str, str] | None = None
         self._failure: str | None = None
         self._trial_epochs: int | None = None  # each trial's epochs in the study shown
+        self._target: int | None = None  # the trials the running search's study is to hold
+        self._final = False  # the running search retrains its best, its last step
 
         self.data_edit = QLineEdit()
         browse = QPushButton("Browse…")
@@ -184,6 +187,10 @@ class SearchDialog(FitsTheScreen, QDialog):
         self.password_edit.setEchoMode(QLineEdit.EchoMode.Password)
         self.password_edit.setPlaceholderText("password (not remembered)")
         self.storage_edit.textEdited.connect(lambda _: self.shared_radio.setChecked(True))
+        # A message about where the study is kept no longer applies once that changes.
+        for edited in (self.storage_edit.textEdited, self.password_edit.textEdited):
+            edited.connect(lambda _text: self._setup_changed())
+        self.local_radio.toggled.connect(lambda _on: self._setup_changed())
         where = QVBoxLayout()
         where.addWidget(self.local_radio)
         where.addWidget(self.shared_radio)
@@ -245,6 +252,7 @@ class SearchDialog(FitsTheScreen, QDialog):
         self.lister.finished.connect(lambda _model, done: self._on_listing(done))
         self.lister.failed.connect(self._on_listing_failed)
         self.local_radio.toggled.connect(lambda _on: self.list_studies())
+        self.storage_edit.editingFinished.connect(self._take_password_out)
         self.storage_edit.editingFinished.connect(self.list_studies)
         self.password_edit.editingFinished.connect(self.list_studies)
         self.arch_combo.currentIndexChanged.connect(lambda _i: self._name_hint())
@@ -276,6 +284,19 @@ class SearchDialog(FitsTheScreen, QDialog):
             study=self._study_name(),
             storage=storage,
         )
+
+    def _setup_changed(self) -> None:
+        if not self.running:
+            self._failure = None
+            self.status_label.setText("Not started.")
+
+    def _take_password_out(self) -> None:
+        """A password typed into the address moves to the password box, which hides it."""
+        address = self.storage_edit.text().strip()
+        password = password_in(address)
+        if password and without_password(address):
+            self.password_edit.setText(password)
+            self.storage_edit.setText(without_password(address))
 
     # --- the study -------------------------------------------------------------------------
     def list_studies(self) -> None:
@@ -380,6 +401,16 @@ class SearchDialog(FitsTheScreen, QDialog):
                 )
         return None
 
+    def _full(self, request: SearchRequest) -> str | None:
+        """A study to continue that already holds the trials asked for: nothing to run."""
+        held = self._held(self.study_combo.currentData())
+        if held is None or request.trials > held:
+            return None
+        return (
+            f"The study holds {plural(held, 'trial')} already: raise Trials in the study, "
+            "in all, to run more."
+        )
+
     def _chosen_study(self) -> tuple[str, str]:
         """(storage without its password, study name) of what the form would run."""
         storage = self.storage_edit.text().strip() if self.shared_radio.isChecked() else ""
@@ -438,8 +469,9 @@ class SearchDialog(FitsTheScreen, QDialog):
         """Start the search the form asks for; False (and the reason shown) when it cannot."""
         if self.running:
             return False
+        self._take_password_out()
         request = self.request()
-        problem = request.problem() or self._clash(request)
+        problem = request.problem() or self._clash(request) or self._full(request)
         if problem:
             self.status_label.setText(problem)
             return False
@@ -460,26 +492,38 @@ class SearchDialog(FitsTheScreen, QDialog):
             self.runner.cancel()
 
     def closeEvent(self, event) -> None:
-        self._stop_children()
+        self.lister.stop()  # a search runs on (the status bar shows it); a listing need not
         super().closeEvent(event)
 
     def reject(self) -> None:
-        """Escape closes the dialog as Close does: the search stops rather than running on
-        with nothing on screen that shows it (finished trials stay in the study)."""
-        self._stop_children()
+        """Escape closes the dialog as Close does; a search runs on, as a retrain does."""
+        self.lister.stop()
         super().reject()
 
-    def _stop_children(self) -> None:
-        """The search first: once it has stopped, the dialog lists the studies again."""
+    def stop(self) -> None:
+        """Stop the search and the listing (the window is closing)."""
         if self.running:
             self.runner.stop()
         self.lister.stop()
+
+    def progress_text(self) -> str:
+        """How far the search is, in a few words, for the status bar."""
+        if self._final:
+            return "retraining the best"
+        ended = sum(
+            1
+            for row in self.rows.values()
+            if (item := self.table.item(row, 1)) is not None and item.text() != RUNNING
+        )
+        return f"{ended} of {self._target} trials" if self._target else f"{ended} trials"
 
     # --- events from the child ----------------------------------------------------------
     def _on_event(self, event: dict) -> None:
         kind = event.get("event")
         if kind == "search_started":
             self._forget_trials()
+            target = event.get("target_trials")
+            self._target, self._final = (target if isinstance(target, int) else None), False
             self._shown = self._chosen_study()
             epochs = event.get("epochs")
             self._trial_epochs = epochs if isinstance(epochs, int) and epochs > 0 else None
@@ -517,6 +561,7 @@ class SearchDialog(FitsTheScreen, QDialog):
             )
             self.chart.add(event["trial"], event.get("value"), pruned=True)
         elif kind == "final_started":
+            self._final = True
             self.status_label.setText(
                 f"Retraining the best on all the training data ({event.get('epochs')} epochs) "
                 "to score it once on the test set…"

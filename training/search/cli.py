@@ -20,7 +20,7 @@ from typing import Any
 from training.config import ARCH_CHOICES, DEVICES
 from training.priority import add_background_option
 from training.progress import emit, report_error
-from training.search.errors import SearchError
+from training.search.errors import SearchError, storage_reason
 from training.search.options import (
     DEFAULT_EPOCHS,
     DEFAULT_PRUNER,
@@ -304,7 +304,7 @@ def list_studies(options: SearchOptions) -> int:
     try:
         summaries = optuna.get_all_study_summaries(make_storage(options.storage_url))
     except (ImportError, SQLAlchemyError, OSError, ValueError, RuntimeError) as exc:
-        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        reason = storage_reason(exc, options.storage_url)
         raise SearchError(f"cannot open storage {redact(options.storage_url)}: {reason}") from None
     studies = [
         {

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+from urllib.parse import urlsplit
+
 from training.events import ERROR_KINDS
 
 
@@ -19,3 +23,36 @@ class SearchError(Exception):
             raise ValueError(f"unknown error kind {kind!r}; one of {ERROR_KINDS}")
         super().__init__(message)
         self.kind = kind
+
+
+def storage_reason(error: BaseException, url: str) -> str:
+    """Why the storage at ``url`` could not be used, in plain words and with what to do for
+    the usual causes; otherwise the driver's first line, without its class name."""
+    text = str(error).splitlines()[0].strip() if str(error).strip() else type(error).__name__
+    text = re.sub(r"^\([\w.]+\)\s*", "", text)  # SQLAlchemy's "(psycopg.OperationalError) "
+    low = text.lower()
+    if url.startswith("sqlite:"):
+        if "unable to open database file" in low:
+            path = Path(url.split(":///", 1)[-1])
+            if not path.parent.is_dir():
+                return f"the folder {path.parent} does not exist: create it, or choose another"
+            return f"cannot create or open {path}: check that the folder can be written"
+        return text
+    try:
+        parts = urlsplit(url)
+        host, port = parts.hostname or "localhost", parts.port
+    except ValueError:
+        return text
+    where = f"{host} port {port}" if port else host
+    if "connection refused" in low:
+        return f"nothing answers at {where}: is the database server running, and the address right?"
+    if any(s in low for s in ("translate host name", "name or service not known", "nodename nor")):
+        return f"the server name {host} is not known: check the address"
+    if "name resolution" in low:
+        return f"the server name {host} could not be looked up: check the address and the network"
+    if "timeout expired" in low or "timed out" in low:
+        return f"{where} did not answer in time: check the address and the network"
+    missing = re.search(r'database "([^"]+)" does not exist', text)
+    if missing:
+        return f"there is no database {missing.group(1)} on {where}: create it first"
+    return text

@@ -18,7 +18,7 @@ import warnings
 from collections.abc import Iterator
 from typing import Any
 
-from training.search.errors import SearchError
+from training.search.errors import SearchError, storage_reason
 from training.search.options import SearchOptions
 from training.search.places import redact, user_data_dir
 
@@ -199,7 +199,7 @@ def _open_study_once(options: SearchOptions) -> Any:
     except (SQLAlchemyError, OSError, ValueError, RuntimeError) as exc:
         if _is_race(exc):
             raise _Raced() from None
-        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        reason = storage_reason(exc, options.storage_url)
         raise SearchError(f"cannot open storage {shown}: {reason}") from None
     _check_study(study, options, shown)
     return study
@@ -256,7 +256,7 @@ def load_existing(options: SearchOptions) -> Any:
     except KeyError:
         raise SearchError(f"there is no study {options.name!r} in {shown}") from None
     except (ImportError, SQLAlchemyError, OSError, ValueError, RuntimeError) as exc:
-        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        reason = storage_reason(exc, options.storage_url)
         raise SearchError(f"cannot open storage {shown}: {reason}") from None
 
 
