@@ -76,8 +76,14 @@ def test_a_finished_study_is_offered_to_continue_with_its_settings(dialog, qtbot
     assert dialog.trials_note.text() == "The study holds 2 trials already: raise this to run more"
     assert not dialog.start() and not dialog.running  # nothing to run: said, nothing started
     assert "holds 2 trials already" in dialog.status_label.text()
+    # As after a restart: nothing shown of the study, yet its best can be retrained.
+    best = dict(dialog.best_params)
+    dialog._forget_trials()
+    relist(dialog, qtbot)
+    assert dialog.retrain_button.isEnabled() and dialog.best_params == best
     # A new study with other epochs gets a name of its own, so it cannot clash.
     dialog.study_combo.setCurrentIndex(0)
+    assert not dialog.retrain_button.isEnabled()  # a new study has no best to retrain yet
     dialog.epochs_spin.setValue(3)
     assert dialog.request().study == "digitpad-fcnn-2"
     dialog.study_edit.setText("digitpad-fcnn")  # a clash is said in words, before any child
@@ -89,6 +95,7 @@ def test_a_finished_study_is_offered_to_continue_with_its_settings(dialog, qtbot
     assert not dialog.trials_note.isVisible()  # a new study: the count is all it will run
     # Continuing fixes the network and the epochs to the study's.
     dialog.study_combo.setCurrentIndex(1)
+    assert dialog.retrain_button.isEnabled() and dialog.best_params == best
     assert dialog.epochs_spin.value() == 1 and not dialog.epochs_spin.isEnabled()
     # Chosen by the user, it asks for more than the study has, and says so.
     assert dialog.trials_spin.value() == 12

@@ -358,6 +358,14 @@ class SearchDialog(FitsTheScreen, QDialog):
         existing = isinstance(study, dict)
         if self._shown is not None and self._shown != self._chosen_study():
             self._forget_trials()  # they belong to another study, or to another storage
+        if self._shown is None:
+            # No run of it on screen: the best is the listed study's (one searched in an
+            # earlier session, say), which can be retrained without running it again.
+            listed = study.get("best_params") if existing else None
+            best = study.get("best_val_accuracy") if existing else None
+            self.best_params = dict(listed) if isinstance(listed, dict) else None
+            self.best_value = best if isinstance(best, float) else None
+            self.retrain_button.setEnabled(self.best_params is not None and not self.running)
         if existing:
             index = self.arch_combo.findData(study.get("arch"))
             if index >= 0:

@@ -313,6 +313,7 @@ def list_studies(options: SearchOptions) -> int:
             "epochs": s.user_attrs.get("epochs"),
             "trials": s.n_trials,
             "best_val_accuracy": rounded(s.best_trial.value) if s.best_trial else None,
+            "best_params": dict(s.best_trial.params) if s.best_trial else None,
         }
         for s in summaries
         if s.user_attrs.get("digitpad_search")
