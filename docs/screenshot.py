@@ -50,7 +50,9 @@ def main() -> None:
     app = create_application([])
     if args.dark:
         app.setStyle("Fusion")
-        palette = QPalette()
+        # Built from the button and window colours, so that the roles not set below (the
+        # light and dark edges Fusion draws radio buttons and frames with) suit them too.
+        palette = QPalette(QColor("#3a3a3a"), QColor("#2b2b2b"))
         for role, colour in (
             (QPalette.ColorRole.Window, "#2b2b2b"),
             (QPalette.ColorRole.WindowText, "#e6e6e6"),

@@ -371,7 +371,7 @@ def test_the_first_answers_ever_say_how_to_correct_them_then_never_again(
 
     assert not window.settings.correction_hint_shown
     read(window, qtbot, mouse, mouse.SEVEN)
-    assert "Wrong? Click the right digit's bar" in window.statusBar().currentMessage()
+    assert "Wrong? Click the right bar, or press its number." in window.statusBar().currentMessage()
     assert window.settings.correction_hint_shown
     later = actions.time.monotonic() + 31
     monkeypatch.setattr(actions.time, "monotonic", lambda: later)  # half a minute on

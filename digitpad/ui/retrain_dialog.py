@@ -102,6 +102,10 @@ def comparison(new: float | None, current: float | None) -> tuple[str, str]:
         lines.append(
             f"<b>It is {points:.1f} points less accurate than the model in use.</b> {kept}"
         )
+    elif new is not None and new > current + 0.005:
+        lines.append(f"It is {100 * (new - current):.1f} points more accurate. {kept}")
+    elif new is not None:  # half a point either way is about one run's noise
+        lines.append(f"About as accurate as the model in use. {kept}")
     return "<br>".join(lines), "Use it anyway" if worse else "Use this model"
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from PySide6.QtCore import Signal
+from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -146,7 +147,7 @@ class SearchDialog(FitsTheScreen, QDialog):
         self._final = False  # the running search retrains its best, its last step
 
         self.data_edit = QLineEdit()
-        browse = QPushButton("Browse…")
+        browse = QPushButton("&Browse…")
         browse.clicked.connect(self._choose_data)
         self.browse_button = browse
         # A message about the folder no longer applies once the folder changes.
@@ -223,12 +224,14 @@ class SearchDialog(FitsTheScreen, QDialog):
         self.table.setMinimumHeight(header + 3 * rows + 2 * self.table.frameWidth())
         self.chart = TrialChart()
 
-        self.start_button = QPushButton("Start")
-        self.cancel_button = QPushButton("Cancel search")
-        self.retrain_button = QPushButton("Retrain with the best parameters")
+        self.start_button = QPushButton("&Start")
+        self.cancel_button = QPushButton("&Cancel search")
+        self.retrain_button = QPushButton("&Retrain with the best parameters")
         self.cancel_button.setEnabled(False)
         self.retrain_button.setEnabled(False)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        # Text alone, as the Retrain dialog's buttons (some styles' icon is lost in the dark).
+        buttons.button(QDialogButtonBox.StandardButton.Close).setIcon(QIcon())
         buttons.addButton(self.start_button, QDialogButtonBox.ButtonRole.ActionRole)
         buttons.addButton(self.cancel_button, QDialogButtonBox.ButtonRole.ActionRole)
         buttons.addButton(self.retrain_button, QDialogButtonBox.ButtonRole.ActionRole)

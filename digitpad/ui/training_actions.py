@@ -380,7 +380,7 @@ class TrainingActions(QObject):
             self._hint_until = 0.0 if settings.correction_hint_shown else time.monotonic() + 30
             settings.correction_hint_shown = True
         if time.monotonic() < self._hint_until:
-            return ". Wrong? Click the right digit's bar, or press its number, to correct it."
+            return ". Wrong? Click the right bar, or press its number."
         return ""
 
     def show_corrections(self):
