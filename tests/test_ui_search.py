@@ -85,18 +85,24 @@ def test_search_from_the_menu_shows_trials_cancels_and_the_app_stays_usable(
         window.predict()
 
 
+def start_long_search(window, tmp_path, monkeypatch, folder, trials: int = 1000) -> SearchDialog:
+    """The Search dialog running a search of ``trials`` one-epoch trials on ``folder``."""
+    dialog = open_search(window, tmp_path, monkeypatch)
+    dialog.data_edit.setText(str(folder))
+    dialog.trials_spin.setValue(trials)
+    dialog.epochs_spin.setValue(1)
+    dialog.start_button.click()
+    assert dialog.running
+    return dialog
+
+
 def test_escape_closes_the_dialog_and_the_search_runs_on_shown_in_the_status_bar(
     window, qtbot, mnist_folder, tmp_path, monkeypatch
 ):
     from PySide6.QtCore import Qt
     from PySide6.QtWidgets import QApplication
 
-    dialog = open_search(window, tmp_path, monkeypatch)
-    dialog.data_edit.setText(str(mnist_folder))
-    dialog.trials_spin.setValue(1000)
-    dialog.epochs_spin.setValue(1)
-    dialog.start_button.click()
-    assert dialog.running
+    dialog = start_long_search(window, tmp_path, monkeypatch, mnist_folder)
     dialog.activateWindow()  # the key goes to the dialog, as to a user looking at it
     qtbot.waitUntil(lambda: QApplication.activeWindow() is dialog, timeout=5000)
     qtbot.keyClick(dialog, Qt.Key.Key_Escape)  # an accidental Escape loses nothing
@@ -170,11 +176,7 @@ def test_the_finished_message_counts_trials_in_words(
 def test_closing_the_window_stops_a_search_whose_dialog_is_closed(
     window, qtbot, mnist_folder, tmp_path, monkeypatch
 ):
-    dialog = open_search(window, tmp_path, monkeypatch)
-    dialog.data_edit.setText(str(mnist_folder))
-    dialog.trials_spin.setValue(1000)
-    dialog.epochs_spin.setValue(1)
-    dialog.start_button.click()
+    dialog = start_long_search(window, tmp_path, monkeypatch, mnist_folder)
     dialog.close()
     process = dialog.runner._process
     assert process is not None and dialog.running
