@@ -53,15 +53,18 @@ def clean_page(gray: np.ndarray) -> np.ndarray:
     page's lines removed; the same array when it has neither, or is too small to be a page."""
     if min(gray.shape) < MIN_SIDE:
         return gray
-    flipped = (
-        float(np.median(gray[:: max(1, gray.shape[0] // 64), :: max(1, gray.shape[1] // 64)])) < 0.5
-    )
+    flipped = float(np.median(_sample(gray))) < 0.5
     page = 1.0 - gray if flipped else gray
     cleaned = _without_lines(_even_light(page))
     # Light "evened" inside a broad stroke only (ink stays ink) changes nothing visible.
     if cleaned is page or float(np.abs(cleaned - page).max()) < 0.5 / 255:
         return gray
     return 1.0 - cleaned if flipped else cleaned
+
+
+def _sample(picture: np.ndarray) -> np.ndarray:
+    """About 64×64 pixels spread evenly over ``picture``: enough to read its paper's level."""
+    return picture[:: max(1, picture.shape[0] // 64), :: max(1, picture.shape[1] // 64)]
 
 
 def _even_light(page: np.ndarray) -> np.ndarray:
@@ -107,8 +110,7 @@ def _without_lines(page: np.ndarray) -> np.ndarray:
     squared paper), or two each way (a box). One or two straight strokes as dark as the
     pen may be the digit's own: a 1, the sides of a 0 or the bar of a 7 in a tight crop.
     """
-    sample = page[:: max(1, page.shape[0] // 64), :: max(1, page.shape[1] // 64)]
-    paper = max(float(np.percentile(sample, 90)), 1e-3)
+    paper = max(float(np.percentile(_sample(page), 90)), 1e-3)
     ink = np.clip(1.0 - page / paper, 0.0, 1.0)
     inked = ink > LINE_INK
     across, down = _find_lines(inked), _find_lines(inked.T)
