@@ -25,16 +25,31 @@ MIN_SIDE = 64
 # brightest PAPER_RANK of each block is paper, whatever ink it holds.
 BLOCKS = 36
 PAPER_RANK = 0.9
+# Whether the ink is darker or lighter than the paper is read in larger blocks.
+POLARITY_BLOCKS = 8
 # Blocks wholly inked (a broad stroke) take the light of their neighbours this far away.
 FILL_BLOCKS = 2
-# Light that varies by less than this share across the picture is left as it is.
+# A block darker than this share of the paper is under ink, not in a shadow (a shadow or a
+# dim corner keeps half the light): it takes the light of the nearest blocks that are not.
+DEEP = 0.4
+# Light that varies by less than this share across the picture is left as it is, unless
+# the paper is dimmer than DIM (an under-exposed photo).
 UNEVEN = 0.06
-# A line of the page: ink at least LINE_INK strong along LINE_REACH of the picture's
-# width (or height), at most LINE_WIDTH of the picture thick, tilted MAX_TILT at most.
+DIM = 0.75
+# A line of the page: ink at least LINE_INK strong along LINE_REACH of its length within
+# the picture (a tilted line may leave it through the top or the bottom), which is at least
+# LINE_INSIDE of the picture's width; at most LINE_WIDTH of the picture thick, tilted by
+# MAX_TILT at most (a photo taken a little askew). Lines shorter than LINE_FULL of the width
+# (a tilted line's end in a corner) go with a page's other lines but never make one.
 LINE_INK = 0.15
 LINE_REACH = 0.8
+# Ruled and squared paper's lines run from edge to edge of the picture, within this share
+# of its width; a digit's straight strokes stop short of them.
+EDGE_GAP = 0.03
+LINE_INSIDE = 0.02
+LINE_FULL = 0.5
 LINE_WIDTH = 0.025
-MAX_TILT = math.tan(math.radians(3.0))
+MAX_TILT = math.tan(math.radians(10.0))
 # Lines are looked for on a picture pooled to about this side (a thin line stays, as the
 # darkest pixel of its block).
 LINE_SIDE = 360
@@ -42,6 +57,8 @@ LINE_SIDE = 360
 # page's when there are at least RULED of them in parallel (or two each way: a box).
 PRINTED = 0.7
 RULED = 3
+# Inked pixels a box must hold besides its sides to be a box around a digit.
+MIN_BOXED = 20
 # A pen stroke crossing or running along a line is kept where its ink is past this share of
 # the way from the line's strength to the pen's.
 OVER_LINE = 0.5
@@ -53,7 +70,9 @@ def clean_page(gray: np.ndarray) -> np.ndarray:
     page's lines removed; the same array when it has neither, or is too small to be a page."""
     if min(gray.shape) < MIN_SIDE:
         return gray
-    flipped = float(np.median(_sample(gray))) < 0.5
+    # Ink is mostly the darker minority; a page more than half in shadow or under-exposed is
+    # told from light ink on a dark board by how its ink stands out within each block.
+    flipped = float(np.median(_sample(gray))) < 0.5 and not _dark_ink(gray)
     page = 1.0 - gray if flipped else gray
     cleaned = _without_lines(_even_light(page))
     # Light "evened" inside a broad stroke only (ink stays ink) changes nothing visible.
@@ -67,27 +86,80 @@ def _sample(picture: np.ndarray) -> np.ndarray:
     return picture[:: max(1, picture.shape[0] // 64), :: max(1, picture.shape[1] // 64)]
 
 
+def _cells(picture: np.ndarray, blocks: int = BLOCKS) -> tuple[np.ndarray, int]:
+    """``picture`` cut into about ``blocks``×``blocks`` square blocks, (rows, columns,
+    pixels), and the blocks' side."""
+    h, w = picture.shape
+    block = max(2, math.ceil(max(h, w) / blocks))
+    rows, cols = math.ceil(h / block), math.ceil(w / block)
+    padded = np.pad(picture, ((0, rows * block - h), (0, cols * block - w)), mode="edge")
+    cells = padded.reshape(rows, block, cols, block).transpose(0, 2, 1, 3)
+    return cells.reshape(rows, cols, -1), block
+
+
+def _ranks(cells: np.ndarray, *shares: float) -> list[np.ndarray]:
+    """Each block's values at the given shares of its pixels, darkest first."""
+    last = cells.shape[2] - 1
+    ranks = [int(share * last) for share in shares]
+    ordered = np.partition(cells, ranks, axis=2)
+    return [ordered[..., rank] for rank in ranks]
+
+
+def _dark_ink(gray: np.ndarray) -> bool:
+    """Whether the pixels that stand out within each block (where light falling off or a
+    shadow over half the page does not count) stand out darker rather than lighter: so they
+    do where ink covers less of a block than its paper (the blocks are large, an eighth of
+    the picture, for broad strokes). Only blocks that hold more than the paper's grain
+    count."""
+    low, middle, high = np.percentile(_cells(gray, POLARITY_BLOCKS)[0], (5, 50, 95), axis=2)
+    # The grain's standard deviation, from neighbouring pixels (ink edges are few of them).
+    rows = gray[:: max(1, gray.shape[0] // 64)]
+    grain = float(np.median(np.abs(np.diff(rows, axis=1)))) / 0.954
+    marked = high - low > 6 * grain + 0.02
+    return float((middle - low)[marked].sum()) >= float((high - middle)[marked].sum())
+
+
 def _even_light(page: np.ndarray) -> np.ndarray:
     """``page`` (dark ink on light paper) divided by its paper's light, where that varies."""
     h, w = page.shape
-    block = max(2, math.ceil(max(h, w) / BLOCKS))
-    rows, cols = math.ceil(h / block), math.ceil(w / block)
-    padded = np.pad(page, ((0, rows * block - h), (0, cols * block - w)), mode="edge")
-    cells = padded.reshape(rows, block, cols, block).transpose(0, 2, 1, 3).reshape(rows, cols, -1)
-    rank = int(PAPER_RANK * (cells.shape[2] - 1))
-    light = np.partition(cells, rank, axis=2)[..., rank]
+    cells, block = _cells(page)
+    rows, cols = cells.shape[:2]
+    (light,) = _ranks(cells, PAPER_RANK)
+    light = _under_ink_filled(light)
+    if light is None:
+        return page
     # Closing: a block under a broad stroke takes its neighbours' light, and then the
     # light's own edges (a shadow's) come back to where they were.
     light = _spread(_spread(light, FILL_BLOCKS, np.maximum), FILL_BLOCKS, np.minimum)
     top = float(light.max())
-    if top <= 0 or float(light.min()) >= (1 - UNEVEN) * top:
+    if top <= 0:
         return page
+    if float(light.min()) >= (1 - UNEVEN) * top:
+        # Even light; a dim photo's paper (grey, not white) is brought up to white, so that
+        # its ink is not taken for the background (a canvas drawing's paper is white).
+        return page if top >= DIM else np.clip(page / top, 0.0, 1.0).astype(np.float32)
     # Each block's light belongs to its centre; bilinear between centres, edges held.
     field = Image.fromarray(light.astype(np.float32), mode="F").resize(
         (cols * block, rows * block), Image.Resampling.BILINEAR
     )
     light_map = np.asarray(field)[:h, :w]
     return np.clip(page / np.maximum(light_map, 1e-3), 0.0, 1.0).astype(np.float32)
+
+
+def _under_ink_filled(light: np.ndarray) -> np.ndarray | None:
+    """``light`` with the blocks too dark to be paper (a marker's broad stroke) given the
+    light of their nearest neighbours that are paper; None when no block is paper."""
+    paper = float(np.percentile(light, 90))
+    inked = light < DEEP * paper
+    if inked.all():
+        return None
+    light = light.copy()
+    while inked.any():
+        known = _spread(np.where(inked, -1.0, light), 1, np.maximum)
+        reached = inked & (known >= 0)
+        light[reached] = known[reached]
+        inked &= ~reached
+    return light
 
 
 def _spread(values: np.ndarray, radius: int, pick) -> np.ndarray:
@@ -113,27 +185,73 @@ def _without_lines(page: np.ndarray) -> np.ndarray:
     paper = max(float(np.percentile(_sample(page), 90)), 1e-3)
     ink = np.clip(1.0 - page / paper, 0.0, 1.0)
     inked = ink > LINE_INK
+    if np.count_nonzero(inked) > inked.size / 2:
+        return page  # more ink than paper: a close crop of a broad stroke, not a page
     across, down = _find_lines(inked), _find_lines(inked.T)
     if not across and not down:
         return page
     pen = float(np.percentile(ink[inked], 95))
-    boxed = len(across) >= 2 and len(down) >= 2
+    # Lines along the picture's edge show no paper beyond them (a close crop's strokes do
+    # that too), and short ones could be anything: they go with the page's other lines, but
+    # do not make a page of their own.
+    whole = [
+        [line for line in lines if _whole(line, view.shape)]
+        for lines, view in ((across, ink), (down, ink.T))
+    ]
+    ruled = [
+        sum(_edge_to_edge(view, line) for line in lines)
+        for lines, view in zip(whole, (ink, ink.T), strict=True)
+    ]
+    boxed = _boxes_ink(inked, *whole)
     out = page.copy()
-    for lines, out_view, ink_view in ((across, out, ink), (down, out.T, ink.T)):
+    for lines, count, out_view, ink_view in (
+        (across, ruled[0], out, ink),
+        (down, ruled[1], out.T, ink.T),
+    ):
         for line in lines:
             level = _line_ink(ink_view, line)
-            if level < PRINTED * pen or boxed or len(lines) >= RULED:
+            if level < PRINTED * pen or boxed or count >= RULED:
                 keep_over = level + max(OVER_LINE * (pen - level), MIN_OVER_LINE)
                 _paint_over(out_view, ink_view, line, keep_over)
     return out
 
 
+def _edge_to_edge(ink: np.ndarray, line: tuple[float, float, float]) -> bool:
+    """Whether ``line``'s ink runs from where it enters the picture to where it leaves it."""
+    rows, cols = _band(ink.shape, line, math.ceil(line[2] / 2), margin=0)
+    if not rows.size:
+        return False
+    inked = np.flatnonzero(ink[rows, cols].max(axis=0) > LINE_INK)
+    gap = EDGE_GAP * ink.shape[1]
+    return bool(len(inked)) and inked[0] <= gap and inked[-1] >= cols.shape[1] - 1 - gap
+
+
+def _boxes_ink(inked: np.ndarray, across: list, down: list) -> bool:
+    """Whether two lines each way make a box around ink that is not theirs (a digit in a
+    box): a digit drawn as a box (a square 0) holds none; its middle bar (an 8's) is a line."""
+    if len(across) < 2 or len(down) < 2:
+        return False
+    h, w = inked.shape
+    on_lines = np.zeros_like(inked)
+    for lines, view in ((across, on_lines), (down, on_lines.T)):
+        for line in lines:
+            rows, cols = _band(view.shape, line, math.ceil(line[2] / 2) + 1)
+            view[rows, cols] = True
+    top, bottom = (row + slope * w / 2 for row, slope, _ in (min(across), max(across)))
+    left, right = (row + slope * h / 2 for row, slope, _ in (min(down), max(down)))
+    inside = np.s_[max(0, round(top)) : round(bottom) + 1, max(0, round(left)) : round(right) + 1]
+    enclosed = np.count_nonzero(inked[inside] & ~on_lines[inside])
+    return enclosed >= max(MIN_BOXED, 1e-3 * inked.size)
+
+
 def _find_lines(mask: np.ndarray) -> list[tuple[float, float, float]]:
     """(row at the left edge, slope, thickness) of each straight run of ``mask`` across it.
 
-    The mask is pooled to about LINE_SIDE (a block is inked if any pixel is); every slope
-    up to MAX_TILT is tried, one pixel of drift across the picture apart, and the rows that
-    the best slope's sheared profile fills to LINE_REACH are grouped into lines.
+    The mask is pooled to about LINE_SIDE (a block is inked if any pixel is). The slope at
+    which the inked pixels pile up in the fewest rows is found among those up to MAX_TILT,
+    one pixel of drift across the picture apart; at that slope, a line is a group of rows
+    whose inked columns (a thin line between two tried slopes shares two rows) cover
+    LINE_REACH of its length within the picture.
     """
     factor = max(1, math.ceil(max(mask.shape) / LINE_SIDE))
     h, w = mask.shape[0] // factor, mask.shape[1] // factor
@@ -141,44 +259,72 @@ def _find_lines(mask: np.ndarray) -> list[tuple[float, float, float]]:
         return []
     pooled = mask[: h * factor, : w * factor].reshape(h, factor, w, factor).any(axis=(1, 3))
     ys, xs = np.nonzero(pooled)
-    if len(ys) < LINE_REACH * w:
+    if not len(ys):
         return []
     steps = max(1, round(MAX_TILT * w))
-    best, best_peaks = None, -1.0
+    best_step, best_peaks = 0, -1.0
     for step in range(-steps, steps + 1):
         rows = np.round(ys - step / w * xs).astype(np.intp) + steps
         profile = np.bincount(rows, minlength=h + 2 * steps + 1).astype(np.float64)
         peaks = float(profile @ profile)  # lines at the right slope pile up in few rows
         if peaks > best_peaks:
-            best, best_peaks, best_slope = profile, peaks, step / w
-    # A thin line whose slope falls between two tried ones shares two rows.
-    best[:-1] += best[1:]
-    full = np.flatnonzero(best >= LINE_REACH * w)
-    if not len(full):
-        return []
+            best_step, best_peaks = step, peaks
+    slope = best_step / w
+    sheared = np.zeros((h + 2 * steps + 2, w), bool)
+    sheared[np.round(ys - slope * xs).astype(np.intp) + steps, xs] = True
+    covered = (sheared[:-1] | sheared[1:]).sum(axis=1)
+    inside = _inside(np.arange(len(covered)) - steps + 0.5, slope, h, w)
+    full = np.flatnonzero((covered >= LINE_REACH * inside) & (inside >= LINE_INSIDE * w))
     lines = []
-    for group in np.split(full, np.flatnonzero(np.diff(full) > 1) + 1):
-        thickness = len(group) + 1  # the pooled rows either side share a line's edge
+    for group in np.split(full, np.flatnonzero(np.diff(full) > 1) + 1) if len(full) else ():
+        thickness = len(group) + 1  # each row of the group and the one after it
         if thickness * factor > LINE_WIDTH * mask.shape[0] + 2 * factor:
             continue
-        centre = (group[0] + group[-1]) / 2 - steps
-        lines.append(((centre + 0.5) * factor - 0.5, best_slope, thickness * factor))
+        centre = (group[0] + group[-1] + 1) / 2 - steps
+        lines.append(((centre + 0.5) * factor - 0.5, slope, thickness * factor))
     return lines
 
 
-def _band(shape: tuple[int, int], line: tuple[float, float, float], reach: int):
-    """Row indices (2·reach+1 × width) centred on ``line`` in every column, clipped."""
+def _inside(rows: np.ndarray, slope: float, height: int, width: int) -> np.ndarray:
+    """How many of ``width`` columns a line through each of ``rows`` (at the left edge)
+    with ``slope`` crosses within rows 0 to ``height``."""
+    if slope == 0:
+        return np.where((rows >= 0) & (rows < height), width, 0)
+    ends = np.sort(np.stack([(0 - rows) / slope, (height - rows) / slope]), axis=0)
+    return np.clip(np.minimum(ends[1], width) - np.maximum(ends[0], 0), 0, width)
+
+
+def _whole(line: tuple[float, float, float], shape: tuple[int, int]) -> bool:
+    """Whether ``line`` crosses at least LINE_FULL of the picture, away from its edge."""
+    row, slope, thickness = line
+    if _inside(np.array([row]), slope, shape[0], shape[1])[0] < LINE_FULL * shape[1]:
+        return False
+    rows, _ = _band(shape, line, math.ceil(thickness / 2), margin=0)
+    on_edge = (rows[0] <= 0) | (rows[-1] >= shape[0] - 1)
+    return bool(on_edge.size) and float(on_edge.mean()) <= 0.5
+
+
+def _band(
+    shape: tuple[int, int], line: tuple[float, float, float], reach: int, margin: int | None = None
+):
+    """Row and column indices (2·reach+1 × columns) of the rows within ``reach`` of ``line``
+    (clipped to the picture) in each column where the line passes no further than
+    ``margin`` (default ``reach``) outside the picture."""
     row, slope, _ = line
+    margin = reach if margin is None else margin
     xs = np.arange(shape[1])
     centre = np.round(row + slope * xs).astype(np.intp)
+    within = (centre + margin >= 0) & (centre - margin < shape[0])
+    xs, centre = xs[within], centre[within]
     rows = centre[None, :] + np.arange(-reach, reach + 1)[:, None]
     return np.clip(rows, 0, shape[0] - 1), np.broadcast_to(xs, rows.shape)
 
 
 def _line_ink(ink: np.ndarray, line: tuple[float, float, float]) -> float:
-    """How strong the line's ink is: the median over its length of its strongest ink across."""
-    rows, cols = _band(ink.shape, line, math.ceil(line[2] / 2))
-    return float(np.median(ink[rows, cols].max(axis=0)))
+    """How strong the line's ink is: the median over its length within the picture of its
+    strongest ink across."""
+    rows, cols = _band(ink.shape, line, math.ceil(line[2] / 2), margin=0)
+    return float(np.median(ink[rows, cols].max(axis=0))) if rows.size else 0.0
 
 
 def _paint_over(
@@ -188,6 +334,8 @@ def _paint_over(
     where the ink is stronger than ``keep_over`` (the pen crossing or running along it)."""
     reach = math.ceil(line[2] / 2) + 1
     rows, cols = _band(ink.shape, line, reach)
+    if not rows.size:
+        return
     above = out[np.clip(rows[0] - 1, 0, out.shape[0] - 1), cols[0]]
     below = out[np.clip(rows[-1] + 1, 0, out.shape[0] - 1), cols[0]]
     fill = np.maximum(above, below)[None, :]

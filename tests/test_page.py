@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from digitpad.page import clean_page
+from digitpad.page import _find_lines, clean_page
 from digitpad.preprocess import prepare
 from digitpad.selftest import DRAWINGS, SKETCHES
 from digitpad.strokes import render_strokes
@@ -123,3 +123,67 @@ def test_a_saved_drawing_opened_again_is_prepared_exactly_as_on_the_canvas(digit
     drawing.save(tmp_path / "drawing.png")
     opened = prepare(load_image(tmp_path / "drawing.png"), page=True)
     assert np.array_equal(opened.image, prepare(np.asarray(drawing)).image)
+
+
+# A square 0 and a seven-segment 8: straight strokes, parallel, nearly edge to edge.
+BOXY = {
+    0: [[(0.05, 0.05), (0.95, 0.05), (0.95, 0.95), (0.05, 0.95), (0.05, 0.05)]],
+    8: [
+        [(0.05, 0.05), (0.95, 0.05), (0.95, 0.95), (0.05, 0.95), (0.05, 0.05)],
+        [(0.05, 0.5), (0.95, 0.5)],
+    ],
+}
+
+
+@pytest.mark.parametrize("pen", [3, 8])
+@pytest.mark.parametrize("digit", sorted(BOXY))
+def test_a_digit_of_straight_strokes_is_not_taken_for_lines(digit, pen):
+    drawing = grey(render_strokes(BOXY[digit], 280, (0.5, 0.5, 0.9), pen))
+    assert np.array_equal(clean_page(drawing), drawing)
+
+
+def test_a_short_thick_stroke_is_no_line():
+    mask = np.zeros((300, 300), bool)
+    mask[150:152, 20:143] = True  # 41% of the width, two pixels thick
+    assert _find_lines(mask) == []
+    mask[150:151, 20:270] = True  # 83%: a line
+    assert len(_find_lines(mask)) == 1
+
+
+def blank_ruled(tilt_degrees: float, side: int = 400) -> np.ndarray:
+    """A blank page ruled every 40 px, tilted: the lines leave it through its top and bottom."""
+    ys, xs = np.mgrid[0:side, 0:side].astype(np.float32)
+    along = ys - np.tan(np.radians(tilt_degrees)) * xs
+    page = np.where(np.abs((along % 40) - 20) < 1.2, 0.55, 0.92).astype(np.float32)
+    return page + np.random.default_rng(0).normal(0, 0.01, page.shape).astype(np.float32)
+
+
+@pytest.mark.parametrize("tilt", [0.0, 1.0, 2.5, 5.0, 8.0])
+def test_a_blank_ruled_page_taken_askew_is_nothing_drawn(tilt):
+    assert prepare(blank_ruled(tilt), page=True).is_blank
+    assert not prepare(blank_ruled(tilt)).is_blank  # the lines alone would be read as a digit
+
+
+def test_a_dim_photo_is_read_as_its_well_lit_page():
+    lit = page_photo(DRAWINGS[7], "plain", np.random.default_rng(5)).astype(np.float32) / 255
+    clean = prepare(lit, page=True)
+    dim = lit * 0.35  # the paper grey, not white; the ink darker still
+    assert similarity(prepare(dim, page=True).image, clean.image) > 0.95
+    assert prepare(dim).image is None or similarity(prepare(dim).image, clean.image) < 0.9
+
+
+@pytest.mark.parametrize("covered", [0.6, 0.8])
+def test_a_shadow_over_most_of_the_page_is_still_paper(covered):
+    # Its edge stays clear of the digit: a sharp edge across the strokes leaves a trace.
+    lit = page_photo(DRAWINGS[0], "plain", np.random.default_rng(6)).astype(np.float32) / 255
+    xs = np.linspace(0, 1, lit.shape[1])[None, :]
+    shade = 1 - 0.55 / (1 + np.exp(-(covered - xs) / 0.03))  # the left part in shadow
+    shaded = (lit * shade).astype(np.float32)
+    assert similarity(prepare(shaded, page=True).image, prepare(lit, page=True).image) > 0.95
+
+
+def test_a_broad_marker_is_not_hollowed_out():
+    photo = grey(render_strokes(DRAWINGS[1], 300, (0.5, 0.5, 0.8), 51)) * 0.9
+    photo = photo + np.random.default_rng(7).normal(0, 0.01, photo.shape).astype(np.float32)
+    read = prepare(photo, page=True).image
+    assert similarity(read, prepare(photo).image) > 0.95
