@@ -25,8 +25,13 @@ MIN_SIDE = 64
 # brightest PAPER_RANK of each block is paper, whatever ink it holds.
 BLOCKS = 36
 PAPER_RANK = 0.9
-# Whether the ink is darker or lighter than the paper is read in larger blocks.
-POLARITY_BLOCKS = 8
+# The light is then refined by a grey closing at up to FINE_SIDE px a side, over a square
+# CLOSING of that side across (wider than a pen's stroke).
+FINE_SIDE = 384
+CLOSING = 0.025
+# Whether the ink is darker or lighter than the paper is read from marks this thin (px of
+# the reduced picture, either side).
+THIN = 2
 # Blocks wholly inked (a broad stroke) take the light of their neighbours this far away.
 FILL_BLOCKS = 2
 # A block darker than this share of the paper is under ink, not in a shadow (a shadow or a
@@ -86,11 +91,11 @@ def _sample(picture: np.ndarray) -> np.ndarray:
     return picture[:: max(1, picture.shape[0] // 64), :: max(1, picture.shape[1] // 64)]
 
 
-def _cells(picture: np.ndarray, blocks: int = BLOCKS) -> tuple[np.ndarray, int]:
-    """``picture`` cut into about ``blocks``×``blocks`` square blocks, (rows, columns,
-    pixels), and the blocks' side."""
+def _cells(picture: np.ndarray) -> tuple[np.ndarray, int]:
+    """``picture`` cut into about BLOCKS×BLOCKS square blocks, (rows, columns, pixels), and
+    the blocks' side."""
     h, w = picture.shape
-    block = max(2, math.ceil(max(h, w) / blocks))
+    block = max(2, math.ceil(max(h, w) / BLOCKS))
     rows, cols = math.ceil(h / block), math.ceil(w / block)
     padded = np.pad(picture, ((0, rows * block - h), (0, cols * block - w)), mode="edge")
     cells = padded.reshape(rows, block, cols, block).transpose(0, 2, 1, 3)
@@ -106,17 +111,30 @@ def _ranks(cells: np.ndarray, *shares: float) -> list[np.ndarray]:
 
 
 def _dark_ink(gray: np.ndarray) -> bool:
-    """Whether the pixels that stand out within each block (where light falling off or a
-    shadow over half the page does not count) stand out darker rather than lighter: so they
-    do where ink covers less of a block than its paper (the blocks are large, an eighth of
-    the picture, for broad strokes). Only blocks that hold more than the paper's grain
-    count."""
-    low, middle, high = np.percentile(_cells(gray, POLARITY_BLOCKS)[0], (5, 50, 95), axis=2)
-    # The grain's standard deviation, from neighbouring pixels (ink edges are few of them).
-    rows = gray[:: max(1, gray.shape[0] // 64)]
-    grain = float(np.median(np.abs(np.diff(rows, axis=1)))) / 0.954
-    marked = high - low > 6 * grain + 0.02
-    return float((middle - low)[marked].sum()) >= float((high - middle)[marked].sum())
+    """Whether the picture's thin marks (strokes, lines) are darker than what surrounds them
+    rather than lighter: a grey closing over THIN px (of the reduced picture) fills in thin
+    dark marks, an opening thin light ones, and the larger of the two fills says which there
+    are. Broad shade (a shadow over half the page) and the paper between ruled lines are
+    wider than that and fill neither."""
+    small, _ = _reduced(gray)
+    r = THIN
+    dark = float((_spread_1d(_spread_1d(small, r, np.maximum), r, np.minimum) - small).sum())
+    light = float((small - _spread_1d(_spread_1d(small, r, np.minimum), r, np.maximum)).sum())
+    return dark >= light
+
+
+def _reduced(picture: np.ndarray) -> tuple[np.ndarray, int]:
+    """``picture`` reduced to at most FINE_SIDE px a side, and a closing radius there that
+    spans a pen's stroke (CLOSING of its side)."""
+    step = max(1, math.ceil(max(picture.shape) / FINE_SIDE))
+    small = picture.astype(np.float32)
+    if step > 1:
+        small = np.asarray(Image.fromarray(small, mode="F").reduce(step))
+    # Averaged over 3×3, so that the closing's maximum is not the grain's brightest speck.
+    padded = np.pad(small, 1, mode="edge")
+    h, w = small.shape
+    small = sum(padded[y : y + h, x : x + w] for y in range(3) for x in range(3)) / 9
+    return small, max(2, round(CLOSING * max(small.shape)))
 
 
 def _even_light(page: np.ndarray) -> np.ndarray:
@@ -142,8 +160,39 @@ def _even_light(page: np.ndarray) -> np.ndarray:
     field = Image.fromarray(light.astype(np.float32), mode="F").resize(
         (cols * block, rows * block), Image.Resampling.BILINEAR
     )
-    light_map = np.asarray(field)[:h, :w]
+    light_map = _sharpened(page, np.asarray(field)[:h, :w])
     return np.clip(page / np.maximum(light_map, 1e-3), 0.0, 1.0).astype(np.float32)
+
+
+def _sharpened(page: np.ndarray, coarse: np.ndarray) -> np.ndarray:
+    """The paper's light as a grey closing of ``page`` (strokes narrower than the closing
+    filled in with the paper beside them), which keeps a shadow's sharp edge where the
+    blocks' light (``coarse``) blurs it; ``coarse`` where ink is broader than the closing."""
+    h, w = page.shape
+    fine, radius = _reduced(page)
+    closed = _spread_1d(_spread_1d(fine, radius, np.maximum), radius, np.minimum)
+    if fine.shape != page.shape:
+        closed = np.asarray(
+            Image.fromarray(closed.astype(np.float32), mode="F").resize(
+                (w, h), Image.Resampling.BILINEAR
+            )
+        )
+    return np.where(closed < DEEP * coarse, coarse, closed)
+
+
+def _spread_1d(values: np.ndarray, radius: int, pick) -> np.ndarray:
+    """``pick`` over each value's (2r+1)² square, one axis then the other (separable)."""
+    out = values
+    for axis in (0, 1):
+        n = out.shape[axis]
+        padded = np.pad(
+            out, [(radius, radius) if a == axis else (0, 0) for a in (0, 1)], mode="edge"
+        )
+        result = np.take(padded, range(0, n), axis=axis).copy()
+        for k in range(1, 2 * radius + 1):
+            pick(result, np.take(padded, range(k, k + n), axis=axis), out=result)
+        out = result
+    return out
 
 
 def _under_ink_filled(light: np.ndarray) -> np.ndarray | None:
