@@ -24,6 +24,7 @@ from pathlib import Path
 
 import numpy as np
 from PIL import Image
+from PIL.PngImagePlugin import PngInfo
 
 from digitpad.atomic import atomic_write, remove_stale_temporaries
 from digitpad.images import ImageLoadError, load_image
@@ -54,10 +55,17 @@ class CorrectionError(Exception):
     """A drawing that cannot be saved or exported; the message says why in plain words."""
 
 
-def _read(path: Path) -> Prepared:
-    """``path`` prepared as the model sees it, read as training reads it (no bombs, no FIFOs,
-    PNG only); raises :class:`ImageLoadError` for a file that cannot be read."""
-    return prepare(load_image(path, FORMATS), page=True)
+# A correction saved from an opened picture (perhaps a photo of a page) says so in its PNG
+# text, so that it is cleaned as the picture was when it is read back; a drawing is not.
+SOURCE_KEY = "DigitPad-source"
+PICTURE = "picture"
+
+
+def read_correction(path: str | os.PathLike) -> Prepared:
+    """``path`` prepared as the model sees it, as the app and training read a correction (no
+    bombs, no FIFOs, PNG only); raises :class:`ImageLoadError` for a file that cannot be read."""
+    picture = load_image(path, FORMATS)
+    return prepare(picture, page=picture.info.get(SOURCE_KEY) == PICTURE)
 
 
 def _copy(source: Path, target: Path) -> bool:
@@ -106,26 +114,30 @@ class Corrections:
             counts[correction_label(path.name)] += 1
         return counts
 
-    def save(self, image: np.ndarray | Image.Image, label: int) -> Path:
-        """Save a drawing (grey, dark ink on light) labelled ``label``; returns its path."""
+    def save(self, image: np.ndarray | Image.Image, label: int, picture: bool = False) -> Path:
+        """Save a drawing (grey, dark ink on light) labelled ``label``; returns its path.
+        ``picture``: it shows a picture opened from a file, read back as such."""
         label = int(label)
         if not 0 <= label <= 9:
             raise CorrectionError(f"{label} is not a digit")
-        picture = (
+        shown = (
             image
             if isinstance(image, Image.Image)
             else Image.fromarray(np.asarray(image, np.uint8))
         )
-        if picture.mode not in ("L", "LA", "RGB", "RGBA"):
-            picture = picture.convert("L")
-        if prepare(picture, page=True).is_blank:
+        if shown.mode not in ("L", "LA", "RGB", "RGBA"):
+            shown = shown.convert("L")
+        if prepare(shown, page=picture).is_blank:
             raise CorrectionError("there is no digit in the drawing to save")
+        text = PngInfo()
+        if picture:
+            text.add_text(SOURCE_KEY, PICTURE)
         stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S-%f")
         path = self.folder / f"{label}_{stamp}-{os.getpid()}-{next(_counter)}.png"
         remove_stale_temporaries(self.folder, NAMES)  # each has its own name: none sweeps another's
         try:
             with atomic_write(path) as handle:
-                picture.save(handle, "PNG")
+                shown.save(handle, "PNG", pnginfo=text)
         except OSError as exc:
             raise CorrectionError(
                 f"could not save the drawing in {self.folder}: {os_reason(exc)}"
@@ -173,7 +185,7 @@ class Corrections:
         images, labels = [], []
         for path in self.paths():
             try:
-                prepared = _read(path)
+                prepared = read_correction(path)
             except ImageLoadError as exc:
                 if not path.exists():
                     continue  # deleted behind the app's back since it was listed

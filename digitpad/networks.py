@@ -31,7 +31,9 @@ class Architecture:
 
     name: str
     label: str  # what people read: menus, dialogs
-    summary: str  # a few words beside the label: size and speed
+    # A few words beside the label (size and speed); "{hidden}" and the like stand for the
+    # sizes in default_sizes, or a search's (see title_for).
+    summary: str
     description: str
     default_sizes: dict
     shapes: Callable[[dict], dict[str, tuple[int, ...]]]

@@ -15,9 +15,14 @@ the same. Pure NumPy and Pillow, on the picture :mod:`digitpad.images` loads
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import numpy as np
 from PIL import Image
+
+# A straight line of a page: its row at the picture's left edge, its slope (rows a column)
+# and its thickness, in pixels.
+Line = tuple[float, float, float]
 
 # Smaller pictures are a digit's crop or an icon, not a page: they are left as they are.
 MIN_SIDE = 64
@@ -26,7 +31,7 @@ MIN_SIDE = 64
 BLOCKS = 36
 PAPER_RANK = 0.9
 # The light is then refined by a grey closing at up to FINE_SIDE px a side, over a square
-# CLOSING of that side across (wider than a pen's stroke).
+# reaching CLOSING of that side each way: it fills in strokes up to about twice that wide.
 FINE_SIDE = 384
 CLOSING = 0.025
 # Whether the ink is darker or lighter than the paper is read from marks this thin (px of
@@ -37,6 +42,9 @@ FILL_BLOCKS = 2
 # A block darker than this share of the paper is under ink, not in a shadow (a shadow or a
 # dim corner keeps half the light): it takes the light of the nearest blocks that are not.
 DEEP = 0.4
+# The light is never taken lower than this share of the darkest block's about a place (a
+# pale stroke broader than the closing is not paper).
+FLOOR = 0.85
 # Light that varies by less than this share across the picture is left as it is, unless
 # the paper is dimmer than DIM (an under-exposed photo).
 UNEVEN = 0.06
@@ -76,11 +84,11 @@ def clean_page(gray: np.ndarray) -> np.ndarray:
     if min(gray.shape) < MIN_SIDE:
         return gray
     # Ink is mostly the darker minority; a page more than half in shadow or under-exposed is
-    # told from light ink on a dark board by how its ink stands out within each block.
+    # told from light ink on a dark board by its thin marks (:func:`_dark_ink`).
     flipped = float(np.median(_sample(gray))) < 0.5 and not _dark_ink(gray)
     page = 1.0 - gray if flipped else gray
     cleaned = _without_lines(_even_light(page))
-    # Light "evened" inside a broad stroke only (ink stays ink) changes nothing visible.
+    # Light "evened" where there is only ink (ink stays ink) changes nothing visible.
     if cleaned is page or float(np.abs(cleaned - page).max()) < 0.5 / 255:
         return gray
     return 1.0 - cleaned if flipped else cleaned
@@ -102,12 +110,10 @@ def _cells(picture: np.ndarray) -> tuple[np.ndarray, int]:
     return cells.reshape(rows, cols, -1), block
 
 
-def _ranks(cells: np.ndarray, *shares: float) -> list[np.ndarray]:
-    """Each block's values at the given shares of its pixels, darkest first."""
-    last = cells.shape[2] - 1
-    ranks = [int(share * last) for share in shares]
-    ordered = np.partition(cells, ranks, axis=2)
-    return [ordered[..., rank] for rank in ranks]
+def _rank(cells: np.ndarray, share: float) -> np.ndarray:
+    """Each block's value at ``share`` of its pixels, darkest first."""
+    rank = int(share * (cells.shape[2] - 1))
+    return np.partition(cells, rank, axis=2)[..., rank]
 
 
 def _dark_ink(gray: np.ndarray) -> bool:
@@ -118,8 +124,8 @@ def _dark_ink(gray: np.ndarray) -> bool:
     wider than that and fill neither."""
     small, _ = _reduced(gray)
     r = THIN
-    dark = float((_spread_1d(_spread_1d(small, r, np.maximum), r, np.minimum) - small).sum())
-    light = float((small - _spread_1d(_spread_1d(small, r, np.minimum), r, np.maximum)).sum())
+    dark = float((_spread(_spread(small, r, np.maximum), r, np.minimum) - small).sum())
+    light = float((small - _spread(_spread(small, r, np.minimum), r, np.maximum)).sum())
     return dark >= light
 
 
@@ -142,10 +148,8 @@ def _even_light(page: np.ndarray) -> np.ndarray:
     h, w = page.shape
     cells, block = _cells(page)
     rows, cols = cells.shape[:2]
-    (light,) = _ranks(cells, PAPER_RANK)
+    light = _rank(cells, PAPER_RANK)
     light = _under_ink_filled(light)
-    if light is None:
-        return page
     # Closing: a block under a broad stroke takes its neighbours' light, and then the
     # light's own edges (a shadow's) come back to where they were.
     light = _spread(_spread(light, FILL_BLOCKS, np.maximum), FILL_BLOCKS, np.minimum)
@@ -156,11 +160,17 @@ def _even_light(page: np.ndarray) -> np.ndarray:
         # Even light; a dim photo's paper (grey, not white) is brought up to white, so that
         # its ink is not taken for the background (a canvas drawing's paper is white).
         return page if top >= DIM else np.clip(page / top, 0.0, 1.0).astype(np.float32)
+
     # Each block's light belongs to its centre; bilinear between centres, edges held.
-    field = Image.fromarray(light.astype(np.float32), mode="F").resize(
-        (cols * block, rows * block), Image.Resampling.BILINEAR
-    )
-    light_map = _sharpened(page, np.asarray(field)[:h, :w])
+    def spread_out(blocks: np.ndarray) -> np.ndarray:
+        field = Image.fromarray(blocks.astype(np.float32), mode="F")
+        return np.asarray(field.resize((cols * block, rows * block), Image.Resampling.BILINEAR))[
+            :h, :w
+        ]
+
+    # Below the darkest light about a block no paper is, however broad a pale stroke.
+    floor = FLOOR * spread_out(_spread(light, 1, np.minimum))
+    light_map = np.maximum(_sharpened(page, spread_out(light)), floor)
     return np.clip(page / np.maximum(light_map, 1e-3), 0.0, 1.0).astype(np.float32)
 
 
@@ -170,7 +180,7 @@ def _sharpened(page: np.ndarray, coarse: np.ndarray) -> np.ndarray:
     blocks' light (``coarse``) blurs it; ``coarse`` where ink is broader than the closing."""
     h, w = page.shape
     fine, radius = _reduced(page)
-    closed = _spread_1d(_spread_1d(fine, radius, np.maximum), radius, np.minimum)
+    closed = _spread(_spread(fine, radius, np.maximum), radius, np.minimum)
     if fine.shape != page.shape:
         closed = np.asarray(
             Image.fromarray(closed.astype(np.float32), mode="F").resize(
@@ -180,8 +190,9 @@ def _sharpened(page: np.ndarray, coarse: np.ndarray) -> np.ndarray:
     return np.where(closed < DEEP * coarse, coarse, closed)
 
 
-def _spread_1d(values: np.ndarray, radius: int, pick) -> np.ndarray:
-    """``pick`` over each value's (2r+1)² square, one axis then the other (separable)."""
+def _spread(values: np.ndarray, radius: int, pick: Callable) -> np.ndarray:
+    """``pick`` (np.maximum or np.minimum) over each value's (2r+1)² square, one axis then
+    the other; the picture's edge values stand beyond it."""
     out = values
     for axis in (0, 1):
         n = out.shape[axis]
@@ -195,77 +206,59 @@ def _spread_1d(values: np.ndarray, radius: int, pick) -> np.ndarray:
     return out
 
 
-def _under_ink_filled(light: np.ndarray) -> np.ndarray | None:
+def _under_ink_filled(light: np.ndarray) -> np.ndarray:
     """``light`` with the blocks too dark to be paper (a marker's broad stroke) given the
-    light of their nearest neighbours that are paper; None when no block is paper."""
-    paper = float(np.percentile(light, 90))
-    inked = light < DEEP * paper
-    if inked.all():
-        return None
+    light of their nearest neighbours that are paper."""
+    known = light >= DEEP * float(np.percentile(light, 90))
     light = light.copy()
-    while inked.any():
-        known = _spread(np.where(inked, -1.0, light), 1, np.maximum)
-        reached = inked & (known >= 0)
-        light[reached] = known[reached]
-        inked &= ~reached
+    while not known.all():
+        grown = _spread(np.where(known, light, -np.inf), 1, np.maximum)
+        reached = ~known & np.isfinite(grown)
+        if not reached.any():
+            break
+        light[reached] = grown[reached]
+        known |= reached
     return light
-
-
-def _spread(values: np.ndarray, radius: int, pick) -> np.ndarray:
-    """The ``pick`` (np.maximum or np.minimum) of each value's (2r+1)² neighbourhood."""
-    h, w = values.shape
-    padded = np.pad(values, radius, mode="edge")
-    out = values.copy()
-    for dy in range(2 * radius + 1):
-        for dx in range(2 * radius + 1):
-            pick(out, padded[dy : dy + h, dx : dx + w], out=out)
-    return out
 
 
 def _without_lines(page: np.ndarray) -> np.ndarray:
     """``page`` with the lines of the page painted over, across and down; the same array
     when it has none.
 
-    Lines clearly paler than the pen are printed ones and always go. Lines as dark as the
-    pen go only in numbers a digit never makes: three or more in parallel (ruled or
-    squared paper), or two each way (a box). One or two straight strokes as dark as the
-    pen may be the digit's own: a 1, the sides of a 0 or the bar of a 7 in a tight crop.
+    A page's lines run edge to edge: printed ones, paler than the pen, go on their own;
+    ones as dark as the pen only three or more in parallel (ruled or squared paper). A box
+    around other ink loses its four sides. Any other straight stroke may be the digit's
+    own (a 1, a 7's bar, the sides of a square 0) and stays.
     """
     paper = max(float(np.percentile(_sample(page), 90)), 1e-3)
     ink = np.clip(1.0 - page / paper, 0.0, 1.0)
     inked = ink > LINE_INK
     if np.count_nonzero(inked) > inked.size / 2:
         return page  # more ink than paper: a close crop of a broad stroke, not a page
-    across, down = _find_lines(inked), _find_lines(inked.T)
-    if not across and not down:
+    axes = [(_find_lines(inked), ink), (_find_lines(inked.T), ink.T)]
+    if not axes[0][0] and not axes[1][0]:
         return page
     pen = float(np.percentile(ink[inked], 95))
     # Lines along the picture's edge show no paper beyond them (a close crop's strokes do
     # that too), and short ones could be anything: they go with the page's other lines, but
     # do not make a page of their own.
-    whole = [
-        [line for line in lines if _whole(line, view.shape)]
-        for lines, view in ((across, ink), (down, ink.T))
-    ]
-    ruled = [
-        sum(_edge_to_edge(view, line) for line in lines)
-        for lines, view in zip(whole, (ink, ink.T), strict=True)
-    ]
+    whole = [[line for line in lines if _whole(line, view.shape)] for lines, view in axes]
     boxed = _boxes_ink(inked, *whole)
-    out = page.copy()
-    for lines, count, out_view, ink_view in (
-        (across, ruled[0], out, ink),
-        (down, ruled[1], out.T, ink.T),
-    ):
-        for line in lines:
+    out, painted = page.copy(), False
+    for (lines, ink_view), sides, out_view in zip(axes, whole, (out, out.T), strict=True):
+        edged = [_edge_to_edge(ink_view, line) for line in lines]
+        ruled = sum(e for line, e in zip(lines, edged, strict=True) if line in sides) >= RULED
+        box = (min(sides), max(sides)) if boxed else ()
+        for line, edge_to_edge in zip(lines, edged, strict=True):
             level = _line_ink(ink_view, line)
-            if level < PRINTED * pen or boxed or count >= RULED:
+            if (edge_to_edge and (ruled or level < PRINTED * pen)) or line in box:
                 keep_over = level + max(OVER_LINE * (pen - level), MIN_OVER_LINE)
                 _paint_over(out_view, ink_view, line, keep_over)
-    return out
+                painted = True
+    return out if painted else page
 
 
-def _edge_to_edge(ink: np.ndarray, line: tuple[float, float, float]) -> bool:
+def _edge_to_edge(ink: np.ndarray, line: Line) -> bool:
     """Whether ``line``'s ink runs from where it enters the picture to where it leaves it."""
     rows, cols = _band(ink.shape, line, math.ceil(line[2] / 2), margin=0)
     if not rows.size:
@@ -275,7 +268,7 @@ def _edge_to_edge(ink: np.ndarray, line: tuple[float, float, float]) -> bool:
     return bool(len(inked)) and inked[0] <= gap and inked[-1] >= cols.shape[1] - 1 - gap
 
 
-def _boxes_ink(inked: np.ndarray, across: list, down: list) -> bool:
+def _boxes_ink(inked: np.ndarray, across: list[Line], down: list[Line]) -> bool:
     """Whether two lines each way make a box around ink that is not theirs (a digit in a
     box): a digit drawn as a box (a square 0) holds none; its middle bar (an 8's) is a line."""
     if len(across) < 2 or len(down) < 2:
@@ -293,12 +286,12 @@ def _boxes_ink(inked: np.ndarray, across: list, down: list) -> bool:
     return enclosed >= max(MIN_BOXED, 1e-3 * inked.size)
 
 
-def _find_lines(mask: np.ndarray) -> list[tuple[float, float, float]]:
+def _find_lines(mask: np.ndarray) -> list[Line]:
     """(row at the left edge, slope, thickness) of each straight run of ``mask`` across it.
 
     The mask is pooled to about LINE_SIDE (a block is inked if any pixel is). The slope at
     which the inked pixels pile up in the fewest rows is found among those up to MAX_TILT,
-    one pixel of drift across the picture apart; at that slope, a line is a group of rows
+    to a pixel of drift across the picture; at that slope, a line is a group of rows
     whose inked columns (a thin line between two tried slopes shares two rows) cover
     LINE_REACH of its length within the picture.
     """
@@ -311,13 +304,15 @@ def _find_lines(mask: np.ndarray) -> list[tuple[float, float, float]]:
     if not len(ys):
         return []
     steps = max(1, round(MAX_TILT * w))
-    best_step, best_peaks = 0, -1.0
-    for step in range(-steps, steps + 1):
+
+    def peaks(step: int) -> float:
         rows = np.round(ys - step / w * xs).astype(np.intp) + steps
         profile = np.bincount(rows, minlength=h + 2 * steps + 1).astype(np.float64)
-        peaks = float(profile @ profile)  # lines at the right slope pile up in few rows
-        if peaks > best_peaks:
-            best_step, best_peaks = step, peaks
+        return float(profile @ profile)  # lines at the right slope pile up in few rows
+
+    # Every fourth slope first, then those beside the best of them.
+    coarse = max(range(-steps, steps + 1, 4), key=peaks)
+    best_step = max(range(max(-steps, coarse - 3), min(steps, coarse + 3) + 1), key=peaks)
     slope = best_step / w
     sheared = np.zeros((h + 2 * steps + 2, w), bool)
     sheared[np.round(ys - slope * xs).astype(np.intp) + steps, xs] = True
@@ -343,7 +338,7 @@ def _inside(rows: np.ndarray, slope: float, height: int, width: int) -> np.ndarr
     return np.clip(np.minimum(ends[1], width) - np.maximum(ends[0], 0), 0, width)
 
 
-def _whole(line: tuple[float, float, float], shape: tuple[int, int]) -> bool:
+def _whole(line: Line, shape: tuple[int, int]) -> bool:
     """Whether ``line`` crosses at least LINE_FULL of the picture, away from its edge."""
     row, slope, thickness = line
     if _inside(np.array([row]), slope, shape[0], shape[1])[0] < LINE_FULL * shape[1]:
@@ -354,8 +349,8 @@ def _whole(line: tuple[float, float, float], shape: tuple[int, int]) -> bool:
 
 
 def _band(
-    shape: tuple[int, int], line: tuple[float, float, float], reach: int, margin: int | None = None
-):
+    shape: tuple[int, int], line: Line, reach: int, margin: int | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """Row and column indices (2·reach+1 × columns) of the rows within ``reach`` of ``line``
     (clipped to the picture) in each column where the line passes no further than
     ``margin`` (default ``reach``) outside the picture."""
@@ -369,16 +364,14 @@ def _band(
     return np.clip(rows, 0, shape[0] - 1), np.broadcast_to(xs, rows.shape)
 
 
-def _line_ink(ink: np.ndarray, line: tuple[float, float, float]) -> float:
+def _line_ink(ink: np.ndarray, line: Line) -> float:
     """How strong the line's ink is: the median over its length within the picture of its
     strongest ink across."""
     rows, cols = _band(ink.shape, line, math.ceil(line[2] / 2), margin=0)
     return float(np.median(ink[rows, cols].max(axis=0))) if rows.size else 0.0
 
 
-def _paint_over(
-    out: np.ndarray, ink: np.ndarray, line: tuple[float, float, float], keep_over: float
-) -> None:
+def _paint_over(out: np.ndarray, ink: np.ndarray, line: Line, keep_over: float) -> None:
     """Paint the line's band with the paler of the paper just above and just below it, except
     where the ink is stronger than ``keep_over`` (the pen crossing or running along it)."""
     reach = math.ceil(line[2] / 2) + 1

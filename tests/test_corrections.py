@@ -112,12 +112,28 @@ def test_only_a_whole_correction_name_counts(name, label, tmp_path):
 def test_a_photo_saved_as_a_correction_is_learned_without_its_lines(tmp_path):
     from digitpad.preprocess import prepare
     from digitpad.selftest import DRAWINGS
+    from training.data import load_corrections
     from training.pages import page_photo
 
     store = Corrections(tmp_path)
-    store.save(page_photo(DRAWINGS[7], "ruled", np.random.default_rng(2)), 7)
+    photo = page_photo(DRAWINGS[7], "ruled", np.random.default_rng(2))
+    store.save(photo, 7, picture=True)  # as the window saves an opened picture
     images, labels = store.arrays()
     learned = images[0] / 255
     clean = prepare(page_photo(DRAWINGS[7], "plain", np.random.default_rng(2)), page=True).image
     assert labels.tolist() == [7]
     assert (learned * clean).sum() / np.sqrt((learned**2).sum() * (clean**2).sum()) > 0.95
+    trained = load_corrections(tmp_path).images[0]  # training reads it the same way
+    assert np.abs(trained - np.round(learned * 255) / 255).max() <= 1 / 255
+
+
+def test_a_drawing_saved_as_a_correction_is_read_as_drawn(tmp_path):
+    from digitpad.corrections import SOURCE_KEY, read_correction
+    from digitpad.preprocess import prepare
+
+    store = Corrections(tmp_path)
+    path = store.save(drawing(), 7)
+    from PIL import Image
+
+    assert SOURCE_KEY not in Image.open(path).info  # no page cleaning to pay for
+    assert np.array_equal(read_correction(path).image, prepare(drawing()).image)

@@ -202,6 +202,12 @@ def test_a_photo_of_a_ruled_page_in_a_shadow_is_read_without_its_lines(window, q
     with qtbot.waitSignal(window.recognition.imageOpened, timeout=5000):
         window.predict()
     assert window.bars.winner() == 7
+    # Saved as a correction, it is read back as a picture: its lines are left out again.
+    from digitpad.corrections import SOURCE_KEY, read_correction
+
+    saved = window.training.correct(7)
+    assert Image.open(saved).info.get(SOURCE_KEY) == "picture"
+    assert read_correction(saved).image is not None
 
 
 @pytest.mark.parametrize("ink", [(255, 255, 255), (0, 0, 0)])

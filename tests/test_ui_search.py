@@ -109,7 +109,7 @@ def test_escape_closes_the_dialog_and_the_search_runs_on_shown_in_the_status_bar
     assert not dialog.isVisible() and dialog.running
     assert window.search.busy() == "a hyperparameter search"  # quitting asks first
     button = window.search.background_button
-    wait_until_success(qtbot, dialog.runner, button.isVisible, timeout=90_000)
+    assert button.isVisible() and button.text().startswith("Searching… ")  # at once
     wait_until_success(
         qtbot, dialog.runner, lambda: " of 1000 trials" in button.text(), timeout=90_000
     )

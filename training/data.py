@@ -36,8 +36,7 @@ from pathlib import Path
 
 import numpy as np
 
-from digitpad.corrections import FORMATS as CORRECTION_FORMATS
-from digitpad.corrections import correction_label
+from digitpad.corrections import correction_label, read_correction
 from digitpad.model_file import DAMAGED, npy_header
 from digitpad.preprocess import SIDE, deskew, prepare
 from digitpad.preprocess import VERSION as PREPROCESS_VERSION
@@ -314,11 +313,10 @@ def load_mnist(folder: str | os.PathLike, split: str = "train", download: bool =
 
 
 def _load_correction_png(path: Path) -> np.ndarray:
-    from digitpad.images import ImageLoadError, load_image
+    from digitpad.images import ImageLoadError
 
     try:
-        # The app's own reader; a correction may be an opened photo of a page.
-        result = prepare(load_image(path, CORRECTION_FORMATS), page=True)
+        result = read_correction(path)  # the app's own reader
     except (ImageLoadError, ValueError) as exc:
         raise DataError(f"cannot read correction {path}: {exc}") from None
     if result.image is None:

@@ -25,8 +25,9 @@ def page_photo(
 ) -> np.ndarray:
     """An 8-bit grey photo (``side``×``side``) of ``strokes`` written on a page with ``marks``.
 
-    The digit takes 0.3–0.6 of the picture, in a pen darker than any printed line;
-    the paper's light, its lines and the sensor's grain multiply as they do in a photo.
+    The digit takes 0.3–0.6 of the picture, in a pen darker than a printed ruling (a drawn
+    box may be as dark); the paper's light, its lines and the sensor's grain multiply as
+    they do in a photo.
     """
     if marks not in MARKS:
         raise ValueError(f"unknown page marks {marks!r}; expected one of {', '.join(MARKS)}")

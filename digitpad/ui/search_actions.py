@@ -62,13 +62,14 @@ class SearchActions(QObject):
         self.window.statusBar().addPermanentWidget(button)
         self.background_button = button
         runner = dialog.runner
-        runner.message.connect(lambda _event: self._background_progress())
-        runner.finished.connect(lambda *_: self._background_ended(None))
-        runner.failed.connect(lambda message, *_: self._background_ended(message))
+        runner.message.connect(self._background_progress)
+        dialog.finished.connect(self._background_progress)  # closed: show it at once
+        runner.finished.connect(self._search_finished)
+        runner.failed.connect(self._background_ended)
         runner.cancelled.connect(button.hide)
         return dialog
 
-    def _background_progress(self) -> None:
+    def _background_progress(self, _what: object = None) -> None:
         dialog, button = self.dialog, self.background_button
         if dialog is None or button is None or dialog.isVisible() or not dialog.running:
             if button is not None:
@@ -77,7 +78,10 @@ class SearchActions(QObject):
         button.setText(f"Searching… {dialog.progress_text()}")
         button.show()
 
-    def _background_ended(self, failure: str | None) -> None:
+    def _search_finished(self, _model: str, _done: dict) -> None:
+        self._background_ended(None)
+
+    def _background_ended(self, failure: str | None, _kind: str = "") -> None:
         if self.background_button is not None:
             self.background_button.hide()
         if self.dialog is None or self.dialog.isVisible():

@@ -93,6 +93,9 @@ def trials_note(total: int, held: int) -> str:
     return f"The study holds {plural(held, 'trial')} already: raise this to run more"
 
 
+LISTING_FAILED = "Could not list the studies there"
+
+
 class TrialChart(LineChart):
     """Validation accuracy by trial (the shared :class:`LineChart`): completed trials,
     pruned trials (their last reported value) and the best so far."""
@@ -289,7 +292,9 @@ class SearchDialog(FitsTheScreen, QDialog):
         )
 
     def _setup_changed(self) -> None:
-        if not self.running:
+        """A failure about where the study is kept no longer applies once that changes."""
+        shown = self.status_label.text()
+        if not self.running and (self._failure is not None or shown.startswith(LISTING_FAILED)):
             self._failure = None
             self.status_label.setText("Not started.")
 
@@ -343,7 +348,7 @@ class SearchDialog(FitsTheScreen, QDialog):
         # Whatever was listed came from another storage: only a new study is known here.
         self._on_listing({"studies": []})
         if self._failure is None:  # the search's own failure says more; keep it in view
-            self.status_label.setText(f"Could not list the studies there: {message}")
+            self.status_label.setText(f"{LISTING_FAILED}: {message}")
 
     def _on_study_picked(self, index: int) -> None:
         """The user chose a study to continue: the total asks for 10 more than it holds (the
@@ -382,11 +387,15 @@ class SearchDialog(FitsTheScreen, QDialog):
         self._show_trials_note()
 
     def _held(self, study: object) -> int | None:
-        """How many trials a listed study holds (None: a new study), counting those the
-        table shows of it, which a listing made before they ended misses."""
+        """How many trials a listed study holds that count towards its total (complete or
+        pruned; None: a new study), counting those the table shows of it, which a listing
+        made before they ended misses."""
         if not isinstance(study, dict) or not isinstance(study.get("trials"), int):
             return None
-        shown = len(self.rows) if self._shown == self._chosen_study() else 0
+        shown = 0
+        if self._shown == self._chosen_study():
+            states = (self.table.item(row, 1) for row in self.rows.values())
+            shown = sum(1 for item in states if item and item.text() not in (RUNNING, STOPPED))
         return max(study["trials"], shown)
 
     def _show_trials_note(self) -> None:
@@ -488,6 +497,7 @@ class SearchDialog(FitsTheScreen, QDialog):
             return False
         self.settings.search_request = request
         self._failure = None
+        self._target, self._final = None, False  # until this search says its own
         # The table, chart and best so far stay until the search has really started: a
         # start that fails (a wrong folder, a database down) leaves what was shown.
         self._set_running(True)

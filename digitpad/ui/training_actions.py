@@ -337,7 +337,8 @@ class TrainingActions(QObject):
             if again:
                 path = self.corrections.relabel(self._last, digit)
             else:
-                path = self.corrections.save(self.window.canvas.image(), digit)
+                canvas = self.window.canvas
+                path = self.corrections.save(canvas.image(), digit, picture=canvas.has_picture)
         except CorrectionError as exc:
             self.window.show_error(f"The drawing was not saved as {a_digit(digit)}: {exc}")
             return None

@@ -30,6 +30,7 @@ from training.search.options import (
     SearchOptions,
 )
 from training.search.places import STUDY_DB_NAME, default_storage, redact, user_data_dir
+from training.search.space import config_values, space_for
 from training.stopping import StopFlag
 
 EXIT_ERROR = 1
@@ -302,7 +303,16 @@ def list_studies(options: SearchOptions) -> int:
         emit("done", storage=redact(options.storage_url), studies=[])  # none made here yet
         return 0
     try:
-        summaries = optuna.get_all_study_summaries(make_storage(options.storage_url))
+        storage = make_storage(options.storage_url)
+        summaries = optuna.get_all_study_summaries(storage)
+        ours = [s for s in summaries if s.user_attrs.get("digitpad_search")]
+        # What the search counts towards its target: trials that ended, not failed ones.
+        ended = (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED)
+        counts = [
+            len(optuna.load_study(study_name=s.study_name, storage=storage).get_trials(
+                deepcopy=False, states=ended))
+            for s in ours
+        ]  # fmt: skip
     except (ImportError, SQLAlchemyError, OSError, ValueError, RuntimeError) as exc:
         reason = storage_reason(exc, options.storage_url)
         raise SearchError(f"cannot open storage {redact(options.storage_url)}: {reason}") from None
@@ -311,15 +321,22 @@ def list_studies(options: SearchOptions) -> int:
             "study": s.study_name,
             "arch": s.user_attrs.get("arch"),
             "epochs": s.user_attrs.get("epochs"),
-            "trials": s.n_trials,
+            "trials": count,
             "best_val_accuracy": rounded(s.best_trial.value) if s.best_trial else None,
-            "best_params": dict(s.best_trial.params) if s.best_trial else None,
+            "best_params": _listed_params(s),
         }
-        for s in summaries
-        if s.user_attrs.get("digitpad_search")
+        for s, count in zip(ours, counts, strict=True)
     ]
     emit("done", storage=redact(options.storage_url), studies=studies)
     return 0
+
+
+def _listed_params(summary: Any) -> dict | None:
+    """A listed study's best parameters as training takes them (CNN channels as a list)."""
+    if summary.best_trial is None:
+        return None
+    space = space_for(str(summary.user_attrs.get("arch")))
+    return config_values(dict(summary.best_trial.params), space)
 
 
 def show_status(options: SearchOptions) -> int:

@@ -28,7 +28,8 @@ class SearchError(Exception):
 def storage_reason(error: BaseException, url: str) -> str:
     """Why the storage at ``url`` could not be used, in plain words and with what to do for
     the usual causes; otherwise the driver's first line, without its class name."""
-    text = str(error).splitlines()[0].strip() if str(error).strip() else type(error).__name__
+    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+    text = lines[0] if lines else type(error).__name__
     text = re.sub(r"^\([\w.]+\)\s*", "", text)  # SQLAlchemy's "(psycopg.OperationalError) "
     low = text.lower()
     if url.startswith("sqlite:"):
