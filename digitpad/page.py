@@ -226,9 +226,10 @@ def _without_lines(page: np.ndarray) -> np.ndarray:
     when it has none.
 
     A page's lines run edge to edge: printed ones, paler than the pen, go on their own;
-    ones as dark as the pen only three or more in parallel (ruled or squared paper). A box
-    around other ink loses its four sides. Any other straight stroke may be the digit's
-    own (a 1, a 7's bar, the sides of a square 0) and stays.
+    ones as dark as the pen when three or more do so in parallel (ruled or squared paper),
+    and then so do the others that run from one edge (to where the paper of a photo taken
+    askew ends). A box around other ink loses its four sides. Any other straight stroke may
+    be the digit's own (a 1, a 7's bar, the sides of a square 0) and stays.
     """
     paper = max(float(np.percentile(_sample(page), 90)), 1e-3)
     ink = np.clip(1.0 - page / paper, 0.0, 1.0)
@@ -246,26 +247,34 @@ def _without_lines(page: np.ndarray) -> np.ndarray:
     boxed = _boxes_ink(inked, *whole)
     out, painted = page.copy(), False
     for (lines, ink_view), sides, out_view in zip(axes, whole, (out, out.T), strict=True):
-        edged = [_edge_to_edge(ink_view, line) for line in lines]
-        ruled = sum(e for line, e in zip(lines, edged, strict=True) if line in sides) >= RULED
+        edges = [_from_an_edge(ink_view, line) for line in lines]
+        ruled = sum(both for line, (_, both) in zip(lines, edges, strict=True) if line in sides)
         box = (min(sides), max(sides)) if boxed else ()
-        for line, edge_to_edge in zip(lines, edged, strict=True):
+        for line, (one, both) in zip(lines, edges, strict=True):
             level = _line_ink(ink_view, line)
-            if (edge_to_edge and (ruled or level < PRINTED * pen)) or line in box:
+            # On ruled paper a line may stop at the paper's edge (a photo turned askew).
+            if (both and level < PRINTED * pen) or (one and ruled >= RULED) or line in box:
                 keep_over = level + max(OVER_LINE * (pen - level), MIN_OVER_LINE)
                 _paint_over(out_view, ink_view, line, keep_over)
                 painted = True
     return out if painted else page
 
 
-def _edge_to_edge(ink: np.ndarray, line: Line) -> bool:
-    """Whether ``line``'s ink runs from where it enters the picture to where it leaves it."""
-    rows, cols = _band(ink.shape, line, math.ceil(line[2] / 2), margin=0)
+def _from_an_edge(ink: np.ndarray, line: Line) -> tuple[bool, bool]:
+    """Whether ``line``'s ink runs from an edge of the stretch where it lies wholly within
+    the picture, and whether from both: from edge to edge, or to where it leaves through
+    the top or the bottom. A line that never lies wholly within it is the end of one in a
+    corner, and counts as running from edge to edge."""
+    reach = math.ceil(line[2] / 2)
+    rows, cols = _band(ink.shape, line, reach, margin=-reach)
     if not rows.size:
-        return False
+        return True, True
     inked = np.flatnonzero(ink[rows, cols].max(axis=0) > LINE_INK)
+    if not len(inked):
+        return False, False
     gap = EDGE_GAP * ink.shape[1]
-    return bool(len(inked)) and inked[0] <= gap and inked[-1] >= cols.shape[1] - 1 - gap
+    starts, ends = bool(inked[0] <= gap), bool(inked[-1] >= cols.shape[1] - 1 - gap)
+    return starts or ends, starts and ends
 
 
 def _boxes_ink(inked: np.ndarray, across: list[Line], down: list[Line]) -> bool:
@@ -353,7 +362,7 @@ def _band(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Row and column indices (2·reach+1 × columns) of the rows within ``reach`` of ``line``
     (clipped to the picture) in each column where the line passes no further than
-    ``margin`` (default ``reach``) outside the picture."""
+    ``margin`` (default ``reach``) outside the picture (a negative margin: that far inside)."""
     row, slope, _ = line
     margin = reach if margin is None else margin
     xs = np.arange(shape[1])

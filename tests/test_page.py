@@ -227,3 +227,15 @@ def test_a_broad_pale_stroke_under_uneven_light_keeps_its_ink():
     photo = (0.9 * (1 - 0.5 * ink) * light).astype(np.float32)  # the stroke half the paper
     flat = (0.9 * (1 - 0.5 * ink)).astype(np.float32)
     assert similarity(prepare(photo, page=True).image, prepare(flat).image) > 0.95
+
+
+@pytest.mark.parametrize("marks", ["ruled", "squared"])
+def test_a_page_photographed_askew_loses_its_lines_to_the_paper_edge(marks):
+    def askew(picture: np.ndarray) -> np.ndarray:
+        turned = Image.fromarray(picture).rotate(7, Image.Resampling.BILINEAR, fillcolor=230)
+        return np.asarray(turned)  # the table's grey in the corners the paper leaves
+
+    clean = askew(page_photo(DRAWINGS[0], "plain", np.random.default_rng(8)))
+    marked = askew(page_photo(DRAWINGS[0], marks, np.random.default_rng(8)))
+    read = prepare(marked, page=True).image
+    assert similarity(read, prepare(clean, page=True).image) > 0.95
