@@ -56,13 +56,13 @@ DIM = 0.75
 # (a tilted line's end in a corner) go with a page's other lines but never make one.
 LINE_INK = 0.15
 LINE_REACH = 0.8
-# Ruled and squared paper's lines run from edge to edge of the picture, within this share
-# of its width; a digit's straight strokes stop short of them.
-EDGE_GAP = 0.03
 LINE_INSIDE = 0.02
 LINE_FULL = 0.5
 LINE_WIDTH = 0.025
 MAX_TILT = math.tan(math.radians(10.0))
+# Ruled and squared paper's lines run from edge to edge of the picture, within this share
+# of its width; a digit's straight strokes stop short of them.
+EDGE_GAP = 0.03
 # Lines are looked for on a picture pooled to about this side (a thin line stays, as the
 # darkest pixel of its block).
 LINE_SIDE = 360
