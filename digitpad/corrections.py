@@ -127,7 +127,9 @@ class Corrections:
         )
         if shown.mode not in ("L", "LA", "RGB", "RGBA"):
             shown = shown.convert("L")
-        if prepare(shown, page=picture).is_blank:
+        # Without the page cleaning (tens of ms, and this runs on the GUI thread): only an
+        # answer shown can be corrected, so a picture has more than paper on it.
+        if prepare(shown).is_blank:
             raise CorrectionError("there is no digit in the drawing to save")
         text = PngInfo()
         if picture:
