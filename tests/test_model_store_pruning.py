@@ -15,6 +15,7 @@ from PySide6.QtCore import QSettings
 pytest_plugins = ["ui_helpers"]
 from ui_helpers import random_model  # noqa: E402
 
+from digitpad.ui.in_use import ModelsInUse  # noqa: E402
 from digitpad.ui.main_window import MainWindow  # noqa: E402
 from digitpad.ui.model_store import KEEP_MODELS, ModelStore  # noqa: E402
 from digitpad.ui.settings import Settings  # noqa: E402
@@ -104,6 +105,93 @@ def test_another_windows_choice_is_kept(qtbot, tmp_path, models_dir):
     assert not hint.isEnabled()
     window.quit_without_asking()
     window.shutdown()
+
+
+def test_a_model_another_window_uses_is_kept_until_it_closes(tmp_path):
+    userdata = UserData(tmp_path / "data").ensure()
+    old = kept_models(userdata.models, generated(KEEP_MODELS + 3))
+    theirs, mine = ModelsInUse(userdata.models), ModelsInUse(userdata.models)
+    theirs.mark(str(old[0]))
+    mine.mark("fcnn")
+    assert mine.elsewhere() == [str(old[0])]
+    assert theirs.elsewhere() == ["fcnn"]
+    store = ModelStore(Recognition("fcnn"), userdata, protected=mine.elsewhere)
+    store.keep(random_model(store.pending_path("fcnn"), seed=99))
+    assert old[0].is_file()
+    assert not old[1].exists() and not old[2].exists() and old[3].is_file()
+
+    theirs.mark(str(old[3]))  # it moved on to another model
+    assert mine.elsewhere() == [str(old[3])]
+    theirs.release()  # and closed
+    assert mine.elsewhere() == []
+    store.keep(random_model(store.pending_path("fcnn"), seed=100))
+    assert not old[0].exists()
+
+
+def test_a_killed_windows_note_keeps_nothing(tmp_path):
+    """A window killed without closing leaves its note and its lock; the next reading sees
+    that nobody holds the lock, keeps nothing for it and tidies both away."""
+    userdata = UserData(tmp_path / "data").ensure()
+    old = kept_models(userdata.models, generated(KEEP_MODELS + 1))
+    subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import os, sys; from pathlib import Path; "
+            "from digitpad.ui.in_use import ModelsInUse; "
+            "marks = ModelsInUse(Path(sys.argv[1])); marks.mark(sys.argv[2]); os._exit(0)",
+            str(userdata.models),
+            str(old[0]),
+        ],
+        check=True,
+        timeout=60,
+    )
+    folder = userdata.models / ".in-use"
+    assert len(list(folder.glob("*.model"))) == 1 and len(list(folder.glob("*.lock"))) == 1
+    mine = ModelsInUse(userdata.models)
+    assert mine.elsewhere() == []
+    assert list(folder.iterdir()) == []
+    store = ModelStore(Recognition("fcnn"), userdata, protected=mine.elsewhere)
+    store.keep(random_model(store.pending_path("fcnn"), seed=99))
+    assert not old[0].exists()
+
+
+def test_an_unwritable_data_folder_still_lets_a_window_use_a_model(tmp_path, caplog):
+    models = tmp_path / "models"
+    models.write_text("a file where the folder should be")
+    in_use = ModelsInUse(models)
+    in_use.mark("fcnn")  # noted nowhere, said in the log, no exception
+    assert "cannot note the model in use" in caplog.text
+    assert in_use.elsewhere() == []
+    in_use.release()
+
+
+def test_two_windows_on_one_data_folder_keep_each_others_model(qtbot, tmp_path, models_dir):
+    """Two windows on one data folder (two DigitPads, as far as the files can tell): the
+    first uses an old unnamed model, the second keeps new ones until it must make room."""
+    windows = []
+    for name in ("first", "second"):
+        ini = tmp_path / f"{name}.ini"
+        window = MainWindow(Settings(QSettings(str(ini), QSettings.Format.IniFormat)))
+        qtbot.addWidget(window)
+        window.show()
+        with qtbot.waitSignal(window.modelReady, timeout=10_000):
+            window.start()
+        windows.append(window)
+    first, second = windows
+    old = kept_models(first.training.userdata.models, generated(KEEP_MODELS + 2))
+    with qtbot.waitSignal(first.recognition.modelChanged, timeout=10_000):
+        first.choose_model(str(old[0]))
+    store = second.training.store
+    store.keep(random_model(store.pending_path("fcnn"), seed=99))
+    assert old[0].is_file()
+    assert not old[1].exists()
+    first.quit_without_asking()
+    first.close()
+    store.keep(random_model(store.pending_path("fcnn"), seed=100))
+    assert not old[0].exists()
+    second.quit_without_asking()
+    second.shutdown()
 
 
 @pytest.mark.parametrize("kind", ["retrained", "adapted"])

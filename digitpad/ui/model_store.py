@@ -279,8 +279,8 @@ class ModelStore(QObject):
 
         A model the user renamed is theirs and stays, whatever its age, and so do
         the one in use and those ``protected`` names (the one the settings name,
-        another window's choice maybe; a retrain's result not yet used). Another
-        window's model in use is not known here: that window keeps its copy loaded.
+        another window's choice maybe; those other windows use, see
+        :mod:`digitpad.ui.in_use`; a retrain's result not yet used).
         Best effort: the new model is already kept and loading, so a model that
         cannot be deleted (or read) is left for the next time rather than reported
         as a failure to keep the new one.

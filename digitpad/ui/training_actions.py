@@ -22,6 +22,7 @@ from PySide6.QtWidgets import QFileDialog, QMenu, QToolButton
 from digitpad.corrections import CorrectionError, Corrections
 from digitpad.networks import DEFAULT_ARCH, label
 from digitpad.ui.confirm import confirm
+from digitpad.ui.in_use import ModelsInUse
 from digitpad.ui.learning import HandwritingLearner
 from digitpad.ui.model_store import KEEP_MODELS, ModelStore, pruned_message, same_file
 from digitpad.ui.settings import SettingsError, app_data_root
@@ -48,9 +49,10 @@ class TrainingActions(QObject):
         self.store.renamed.connect(self._notice_follows_rename)
         self.store.deleted.connect(self._retire_finished_notice)
         self.store.pruned.connect(self._say_pruned)
-        window.recognition.modelChanged.connect(
-            lambda _model, source: self._retire_finished_notice(source)
-        )
+        # Other windows on this data folder keep the model this one uses when they make room.
+        self.in_use = ModelsInUse(self.userdata.models)
+        self.in_use.mark(window.recognition.model_source)
+        window.recognition.modelChanged.connect(self._on_model_changed)
         self._finished_notice: tuple[str, str] | None = None  # its text, its model's path
         self.dialog: RetrainDialog | None = None
         # How far a retrain whose dialog was closed has got; a click opens the dialog again.
@@ -300,13 +302,17 @@ class TrainingActions(QObject):
             self.window, "Delete model", question, lambda: self.delete_model(path)
         )
 
+    def _on_model_changed(self, _model, source: str) -> None:
+        self.in_use.mark(source)
+        self._retire_finished_notice(source)
+
     def _kept_for_now(self) -> list[str]:
         """Models that must not make room for a new one: the one the settings name for the
         next start, read again from the file so that another window's choice is seen too,
-        and a retrain's result the dialog still offers."""
+        those other windows use now, and a retrain's result the dialog still offers."""
         with contextlib.suppress(SettingsError):
             self.window.settings.sync()
-        kept = [self.window.settings.model]
+        kept = [self.window.settings.model, *self.in_use.elsewhere()]
         if self.dialog is not None and self.dialog.result_path is not None:
             kept.append(self.dialog.result_path)
         return kept
@@ -545,6 +551,7 @@ class TrainingActions(QObject):
         if self.view is not None:
             self.view.close()
         self.store.release_unwritten()
+        self.in_use.release()
 
 
 def gone_message(path: Path) -> str:
