@@ -186,6 +186,17 @@ def test_two_windows_on_one_data_folder_keep_each_others_model(qtbot, tmp_path, 
     store.keep(random_model(store.pending_path("fcnn"), seed=99))
     assert old[0].is_file()
     assert not old[1].exists()
+
+    def title(window) -> str:
+        window.training.refresh_models()
+        menus = [a.menu() for a in window.training.models_menu.actions() if a.menu()]
+        return next(m.title() for m in menus if m.title().startswith(old[0].stem))
+
+    assert title(first).endswith(" — in use")
+    assert title(second).endswith(" — in another window")
+    second.training._confirm_delete_model(old[0])
+    assert "Another DigitPad window uses it" in second.training.delete_box.text()
+    second.training.delete_box.close()
     first.quit_without_asking()
     first.close()
     store.keep(random_model(store.pending_path("fcnn"), seed=100))

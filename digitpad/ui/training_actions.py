@@ -218,9 +218,13 @@ class TrainingActions(QObject):
             empty.setEnabled(False)
             return
         active = self.window.recognition.model_source
+        elsewhere = self._used_elsewhere()
         for model in models:
             in_use = active is not None and Path(active) == model.path
-            sub = self.models_menu.addMenu(model.title + (" — in use" if in_use else ""))
+            where = " — in use" if in_use else ""
+            if model.path in elsewhere:
+                where += " here and in another window" if in_use else " — in another window"
+            sub = self.models_menu.addMenu(model.title + where)
             use = sub.addAction("In use" if in_use else "Use")
             use.setEnabled(not in_use and model.readable)
             use.triggered.connect(lambda _=False, p=model.path: self.window.choose_model(str(p)))
@@ -298,9 +302,14 @@ class TrainingActions(QObject):
         question = f"Delete {path.stem}? This cannot be undone."
         if self.store.in_use(path):
             question += " It is the model in use: the bundled FCNN takes over."
+        if path in self._used_elsewhere():
+            question += " Another DigitPad window uses it: it keeps reading with its copy."
         self.delete_box = confirm(
             self.window, "Delete model", question, lambda: self.delete_model(path)
         )
+
+    def _used_elsewhere(self) -> set[Path]:
+        return {Path(source) for source in self.in_use.elsewhere() if source}
 
     def _on_model_changed(self, _model, source: str) -> None:
         self.in_use.mark(source)
