@@ -24,6 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
+from digitpad.archives import npy_header, zip_entries
 from digitpad.atomic import atomic_write
 from digitpad.networks import ARCHITECTURES, NUM_CLASSES, shifted, softmax
 
@@ -34,6 +35,8 @@ MAX_FILE_BYTES = 256 * 1024 * 1024
 # What loading may inflate: the largest network here holds about 2 MB of weights.
 MAX_ARRAY_BYTES = 256 * 1024 * 1024
 MAX_MEMBERS = 64
+# The zip directory listing them: np.savez writes about 100 bytes a member.
+MAX_DIRECTORY_BYTES = MAX_MEMBERS * 1024
 # DigitPad writes a few kB of metadata; JSON this large costs gigabytes to parse.
 MAX_META_BYTES = 1 << 20
 # Trained weights are small numbers; anything beyond this is damage or an attack.
@@ -283,26 +286,6 @@ def _probes() -> np.ndarray:
     return np.stack([np.zeros((28, 28)), *noise, stroke, ring])
 
 
-def npy_header(handle) -> tuple[tuple[int, ...], np.dtype]:
-    """The shape and dtype an ``.npy`` stream declares, read without reading its data.
-
-    Every archive member from outside is checked this way before ``np.load`` may
-    allocate what it declares (the model loader here, the corrections reader in
-    ``training.data``).
-    """
-    version = np.lib.format.read_magic(handle)
-    read_header = (
-        np.lib.format.read_array_header_1_0
-        if version == (1, 0)
-        else np.lib.format.read_array_header_2_0
-    )
-    try:
-        shape, _fortran, dtype = read_header(handle)
-    except TypeError as exc:  # NumPy's parser sorts the header's keys: b'x' beside 'y' fails
-        raise ValueError(f"an unreadable array header ({exc})") from None
-    return shape, dtype
-
-
 def load_model(path: str | os.PathLike) -> Model:
     """Read and validate a model file, or raise :class:`ModelFileError` naming the problem."""
     path = Path(path)
@@ -324,6 +307,8 @@ def load_model(path: str | os.PathLike) -> Model:
         raise ModelFileError(f"no permission to read {path}") from None
     except DAMAGED as exc:
         raise ModelFileError(f"{path} is not a DigitPad model file ({_what(path, exc)})") from None
+    except MemoryError:  # within every limit, on a machine short of memory
+        raise ModelFileError(f"{path} needs more memory to read than is free now") from None
     meta_bytes = arrays.pop(META_KEY, None)
     if meta_bytes is None:
         raise ModelFileError(f"{path} has no DigitPad metadata")
@@ -395,6 +380,10 @@ def _check_headers(path: Path) -> None:
             if handle.read(6) == b"\x93NUMPY":  # np.load would allocate what its header says
                 raise ModelFileError(f"{path} holds a bare array, not a model archive")
         return  # np.load says what else it is
+    entries, directory_bytes = zip_entries(path)
+    if entries > MAX_MEMBERS or directory_bytes > MAX_DIRECTORY_BYTES:
+        # zipfile would build an entry for each one listed before any could be counted.
+        raise ModelFileError(f"{path} lists {entries:,} or more arrays, far more than a model")
     total = 0
     with zipfile.ZipFile(path) as archive:
         members = archive.infolist()
@@ -407,7 +396,10 @@ def _check_headers(path: Path) -> None:
             if meta and member.file_size > MAX_META_BYTES:
                 raise ModelFileError(_meta_too_large(path, member.file_size))
             with archive.open(member) as handle:
-                shape, dtype = npy_header(handle)
+                try:
+                    shape, dtype = npy_header(handle)
+                except ValueError as exc:
+                    raise ModelFileError(f"{path} is not a DigitPad model file ({exc})") from None
             if dtype.hasobject:
                 raise ModelFileError(
                     f"{path} is not a DigitPad model file (it holds pickled objects, "

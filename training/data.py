@@ -36,8 +36,9 @@ from pathlib import Path
 
 import numpy as np
 
+from digitpad.archives import npy_header, zip_entries
 from digitpad.corrections import correction_label, read_correction
-from digitpad.model_file import DAMAGED, npy_header
+from digitpad.model_file import DAMAGED
 from digitpad.preprocess import SIDE, deskew, prepare
 from digitpad.preprocess import VERSION as PREPROCESS_VERSION
 
@@ -48,6 +49,8 @@ SPLITS = {"train": "train", "test": "t10k"}
 # Loading costs five times the bytes (float32 images), so 1 GiB from a 5 MB gzip bomb
 # would ask for 5 GiB: the limit is what the largest MNIST needs, with some room.
 MAX_IDX_BYTES = 64 * 2**20
+# An .npz set holds images and labels; a few more files are tolerated, and ignored.
+MAX_NPZ_MEMBERS = 16
 
 
 class DataError(Exception):
@@ -332,6 +335,10 @@ def check_npz(path: Path) -> None:
     """
     if not zipfile.is_zipfile(path):
         raise DataError(f"{path} is not an .npz archive")
+    entries, directory_bytes = zip_entries(path)
+    if entries > MAX_NPZ_MEMBERS or directory_bytes > MAX_NPZ_MEMBERS * 1024:
+        # zipfile would build an entry for each one listed before any could be counted.
+        raise DataError(f"{path} lists {entries:,} or more files; a set holds two arrays")
     total = 0
     with zipfile.ZipFile(path) as archive:
         for info in archive.infolist():
@@ -340,7 +347,12 @@ def check_npz(path: Path) -> None:
             if info.filename not in ("images.npy", "labels.npy"):
                 continue
             with archive.open(info) as handle:
-                shape, dtype = npy_header(handle)
+                try:
+                    shape, dtype = npy_header(handle)
+                except ValueError as exc:
+                    raise DataError(f"cannot read {path}: {info.filename}: {exc}") from None
+            if dtype.hasobject:
+                raise DataError(f"{path}: {info.filename} holds Python objects, never opened")
             if any(size < 0 for size in shape):
                 raise DataError(f"{path}: {info.filename} declares a negative size")
             total += math.prod(shape) * dtype.itemsize
