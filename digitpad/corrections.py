@@ -49,6 +49,9 @@ _counter = itertools.count(1)
 NAMES = "[0-9]_*.png"
 # Corrections are saved as PNG and read only as PNG, whatever else a file named so holds.
 FORMATS = ("PNG",)
+# The largest a saved correction can be (an opened picture of 1024×1024 in colour is
+# about 3 MB); a larger file in the folder was not saved by DigitPad, and is not read.
+MAX_BYTES = 8 * 2**20
 
 
 class CorrectionError(Exception):
@@ -64,8 +67,21 @@ PICTURE = "picture"
 def read_correction(path: str | os.PathLike) -> Prepared:
     """``path`` prepared as the model sees it, as the app and training read a correction (no
     bombs, no FIFOs, PNG only); raises :class:`ImageLoadError` for a file that cannot be read."""
+    too_large(path)
     picture = load_image(path, FORMATS)
     return prepare(picture, page=picture.info.get(SOURCE_KEY) == PICTURE)
+
+
+def too_large(path: str | os.PathLike) -> None:
+    """Refuse a file larger than any correction DigitPad saves, unread."""
+    try:
+        size = os.stat(path).st_size
+    except (OSError, ValueError):
+        return  # the loader says why it cannot be read
+    if size > MAX_BYTES:
+        raise ImageLoadError(
+            f"{Path(path).name} is {size / 2**20:,.0f} MB, far larger than a corrected drawing"
+        )
 
 
 def _copy(source: Path, target: Path) -> bool:

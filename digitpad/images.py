@@ -21,6 +21,15 @@ FORMATS = ("PNG", "JPEG", "BMP", "GIF", "TIFF", "WEBP", "PPM", "ICO", "TGA")
 FORMAT_NAMES = "PNG, JPEG, BMP, GIF, TIFF or WebP"
 
 
+# A PNG's chunks besides its image data: text, colour profiles, thumbnails. Pillow reads
+# an unknown one whole, so a small (sparse) file declaring gigabytes would cost them.
+MAX_PNG_CHUNK = 16 * 2**20
+# Chunks looked at before the image data ends; a PNG has a few dozen, one of 60 MP a few
+# thousand of image data.
+MAX_PNG_CHUNKS = 100_000
+_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
 class ImageLoadError(ValueError):
     """An image file that cannot be used; the message says why in plain words."""
 
@@ -34,6 +43,7 @@ def load_image(path: str | os.PathLike, formats: tuple[str, ...] = FORMATS) -> I
     """
     path = Path(path)
     _check_regular_file(path)
+    _check_png_chunks(path)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -93,6 +103,34 @@ def _check_regular_file(path: Path) -> None:
         raise ImageLoadError(f"{path.name} is a folder, not an image")
     if not stat.S_ISREG(mode):
         raise ImageLoadError(f"{path.name} is not a regular file")
+
+
+def _check_png_chunks(path: Path) -> None:
+    """Refuse a PNG declaring a chunk other than image data larger than :data:`MAX_PNG_CHUNK`,
+    from the chunks' lengths alone (each is skipped over, not read)."""
+    try:
+        with open(path, "rb") as handle:
+            if handle.read(len(_PNG_SIGNATURE)) != _PNG_SIGNATURE:
+                return
+            for _ in range(MAX_PNG_CHUNKS):
+                head = handle.read(8)
+                if len(head) < 8:
+                    return  # cut short: Pillow says so
+                length, kind = int.from_bytes(head[:4], "big"), head[4:]
+                if kind == b"IEND":
+                    return
+                if kind != b"IDAT" and length > MAX_PNG_CHUNK:
+                    name = kind.decode("latin-1")
+                    raise ImageLoadError(
+                        f"{path.name} declares a {name!r} part of {length:,} bytes, far more "
+                        "than a picture's (it is damaged, or made to exhaust memory)"
+                    )
+                handle.seek(length + 4, os.SEEK_CUR)  # the data and its checksum
+    except OSError as exc:
+        raise ImageLoadError(f"cannot read {path}: {_reason(exc)}") from None
+    raise ImageLoadError(
+        f"{path.name} has more than {MAX_PNG_CHUNKS:,} parts, far more than a picture's"
+    )
 
 
 def _reason(exc: Exception) -> str:

@@ -106,3 +106,46 @@ def drawn_seven():
     from digitpad.strokes import render_strokes
 
     return render_strokes([[[0.05, 0.05], [0.95, 0.05], [0.4, 1.0]]], 280, (0.5, 0.5, 0.6), 18)
+
+
+@pytest.mark.parametrize("where", ["before", "after"])
+def test_a_png_part_declaring_a_gigabyte_is_refused_unread(tmp_path, drawn_seven, where):
+    """Pillow reads a chunk it does not know whole: a sparse file of a few kB on disk, one
+    chunk declaring 1 GiB, took 4 GB and 7 s, and was then read as a good drawing."""
+    import io
+    import tracemalloc
+
+    buffer = io.BytesIO()
+    drawn_seven.save(buffer, "PNG")
+    png = buffer.getvalue()
+    cut = 8 + 25 if where == "before" else len(png) - 12  # after the header, or before the end
+    path = tmp_path / "7_sparse.png"
+    with open(path, "wb") as handle:
+        handle.write(png[:cut] + struct.pack(">I", 2**30) + b"zzZz")
+        handle.seek(2**30 + 4, 1)  # a hole, then the checksum's place
+        handle.write(png[cut:])
+    tracemalloc.start()
+    try:
+        with pytest.raises(ImageLoadError, match=r"7_sparse\.png declares a 'zzZz' part of 1,07"):
+            load_image(path)
+        with pytest.raises(CorrectionError, match=r"far larger than a corrected drawing"):
+            Corrections(tmp_path).arrays()
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 32 * 2**20
+
+
+def test_pngs_with_their_usual_parts_open_as_before(tmp_path, drawn_seven):
+    """A long text and a colour profile pass the check."""
+    from PIL.PngImagePlugin import PngInfo
+
+    info = PngInfo()
+    info.add_text("Comment", "x" * 100_000)
+    path = tmp_path / "seven.png"
+    Image.frombytes("L", (600, 600), bytes(range(256)) * 1406 + bytes(64)).save(
+        path, pnginfo=info, icc_profile=bytes(4000)
+    )
+    assert load_image(path).size == (600, 600)
+    drawn_seven.save(path)
+    assert load_image(path).size == drawn_seven.size

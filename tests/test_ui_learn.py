@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from PIL import Image
 from PySide6.QtCore import QPoint, Qt
 
 pytest_plugins = ["ui_helpers"]
@@ -539,14 +540,20 @@ def test_corrections_view_marks_a_damaged_drawing(qtbot, window, mouse, private_
     click_bar(window, qtbot, 1)
     folder = UserData(private_user_data).corrections
     (folder / "4_zzz-damaged.png").write_bytes(b"\x89PNG\r\n\x1a\n and then nothing")
+    # A JPEG under a correction's name, which learning does not read either.
+    Image.new("L", (28, 28), 255).save(folder / "5_zzz-jpeg.png", "JPEG")
+    # A file larger than any correction, sparse: it costs nothing on disk.
+    with open(folder / "6_zzz-huge.png", "wb") as handle:
+        handle.truncate(2**30)
     view = window.training.show_corrections()
     qtbot.addWidget(view)
-    assert view.list.count() == 2
+    assert view.list.count() == 4
     qtbot.waitUntil(lambda: not view._loader.isActive(), timeout=3000)
-    texts = {view.list.item(i).text() for i in range(2)}
-    assert texts == {"1", "4 (damaged)"}
-    damaged = next(view.list.item(i) for i in range(2) if "damaged" in view.list.item(i).text())
-    assert "unreadable" in damaged.toolTip()
+    texts = {view.list.item(i).text() for i in range(4)}
+    assert texts == {"1", "4 (damaged)", "5 (damaged)", "6 (damaged)"}
+    tips = {view.list.item(i).text()[0]: view.list.item(i).toolTip() for i in range(4)}
+    assert all("unreadable" in tips[digit] for digit in "456")
+    assert "1,024 MB, far larger than a corrected drawing" in tips["6"]
 
 
 def test_a_model_adapted_from_one_correction_says_so_in_the_singular(qtbot, window, tmp_path):

@@ -27,7 +27,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from digitpad.corrections import CorrectionError, Corrections
+from digitpad.corrections import CorrectionError, Corrections, too_large
+from digitpad.images import ImageLoadError
 from digitpad.ui.confirm import confirm
 from digitpad.words import a_digit, plural
 
@@ -113,21 +114,33 @@ class CorrectionsView(QDialog):
 
     def _load_some(self) -> None:
         for item in self._pending[:BATCH]:
-            reader = QImageReader(item.data(Qt.ItemDataRole.UserRole))
+            path = item.data(Qt.ItemDataRole.UserRole)
+            try:
+                too_large(path)
+            except ImageLoadError as exc:
+                self._mark_damaged(item, str(exc))
+                continue
+            # As learning reads it: a PNG, whatever else a file of that name holds.
+            reader = QImageReader(path, b"png")
+            reader.setDecideFormatFromContent(False)
             size = reader.size()
             if size.isValid():
                 reader.setScaledSize(size.scaled(THUMB, THUMB, Qt.AspectRatioMode.KeepAspectRatio))
             image = reader.read()
             if not image.isNull():
                 item.setIcon(QIcon(QPixmap.fromImage(image)))
-            else:  # learning leaves it out; say so here, where it can be deleted
-                warning = QStyle.StandardPixmap.SP_MessageBoxWarning
-                item.setIcon(self.style().standardIcon(warning))
-                item.setText(f"{item.text()} (damaged)")
-                item.setToolTip(f"{item.toolTip()}, but unreadable: {reader.errorString()}")
+            else:
+                self._mark_damaged(item, reader.errorString())
         self._pending = self._pending[BATCH:]
         if not self._pending:
             self._loader.stop()
+
+    def _mark_damaged(self, item: QListWidgetItem, reason: str) -> None:
+        """Learning leaves the file out; say so here, where it can be deleted."""
+        warning = QStyle.StandardPixmap.SP_MessageBoxWarning
+        item.setIcon(self.style().standardIcon(warning))
+        item.setText(f"{item.text()} (damaged)")
+        item.setToolTip(f"{item.toolTip()}, but unreadable: {reason}")
 
     def selected_paths(self) -> list[Path]:
         return [Path(i.data(Qt.ItemDataRole.UserRole)) for i in self.list.selectedItems()]
