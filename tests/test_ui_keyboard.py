@@ -119,3 +119,32 @@ def test_quit_question_keys_never_stop_a_run_by_accident(qtbot, window, mouse):
     assert window.isVisible() and learner.runner.running
     learner.action.trigger()  # Stop learning my handwriting
     qtbot.waitUntil(lambda: not learner.runner.running, timeout=10_000)
+
+
+def test_escape_clears_and_undo_brings_the_drawing_back(qtbot, window, mouse):
+    """Escape is pressed to get out of things: the drawing it clears is one Ctrl+Z away,
+    read again, until a new stroke starts another drawing."""
+    mouse.draw(window.canvas, mouse.SEVEN)
+    mouse.drag(window.canvas, [(120, 150), (190, 150)])  # the 7's crossbar
+    with qtbot.waitSignal(window.recognition.predictionReady, timeout=5000):
+        window.predict()
+    answer = window.result_label.text()
+    drawn = window.canvas.image()
+    qtbot.keyClick(window.canvas, Qt.Key.Key_Escape)
+    assert window.canvas.is_empty and window.result_label.text() == "–"
+    said = window.statusBar().currentMessage()
+    assert said == "Nothing drawn: Ctrl+Z brings back the drawing cleared"
+    with qtbot.waitSignal(window.recognition.predictionReady, timeout=5000):
+        qtbot.keyClick(window.canvas, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert len(window.canvas.strokes()) == 2
+    assert (window.canvas.image() == drawn).all()
+    assert window.result_label.text() == answer
+    # Another Ctrl+Z takes the last stroke, as before the Escape.
+    qtbot.keyClick(window.canvas, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert len(window.canvas.strokes()) == 1
+    # Once a new stroke is drawn on the cleared canvas, the old drawing is gone for good.
+    qtbot.keyClick(window.canvas, Qt.Key.Key_Escape)
+    mouse.drag(window.canvas, [(150, 60), (150, 240)])
+    qtbot.keyClick(window.canvas, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    qtbot.keyClick(window.canvas, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert window.canvas.is_empty

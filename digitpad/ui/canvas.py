@@ -134,6 +134,8 @@ class DrawingCanvas(QWidget):
         self._tablet_down = False
         self._erased = False  # the eraser removed a stroke since it touched down
         self._picture: QImage | None = None
+        # The strokes the last Clear took away: Undo brings them back until the next stroke.
+        self._cleared: list[list[Point]] = []
         # Paper, picture and finished strokes; the stroke being drawn goes on a copy of
         # it (the backing), so lifting the pen paints one stroke, not the whole drawing.
         self._committed = QImage()
@@ -174,7 +176,10 @@ class DrawingCanvas(QWidget):
         self._render_all()
 
     def clear(self) -> None:
-        self._strokes.clear()
+        """Empty the canvas; :meth:`undo` brings the strokes back until the next one."""
+        if self._strokes:
+            self._cleared = self._strokes
+        self._strokes = []
         self._current = None
         self._picture = None
         if self._committed.isNull():  # not laid out yet
@@ -185,12 +190,20 @@ class DrawingCanvas(QWidget):
             self.update()
         self.changed.emit()
 
+    @property
+    def can_restore(self) -> bool:
+        """Whether :meth:`undo` would bring back the drawing Clear took away."""
+        return self.is_empty and bool(self._cleared)
+
     def undo(self) -> None:
-        """Remove the last stroke (or the opened picture when nothing is drawn on it)."""
+        """Remove the last stroke (or the opened picture when nothing is drawn on it); on a
+        canvas emptied by Clear, bring back what it took away."""
         if self._strokes:
             self._strokes.pop()
         elif self._picture is not None:
             self._picture = None
+        elif self.can_restore:
+            self._strokes, self._cleared = self._cleared, []
         else:
             return
         self._render_all()
@@ -199,6 +212,7 @@ class DrawingCanvas(QWidget):
     def set_picture(self, picture: QImage) -> None:
         """Show an opened image in place of the drawing; drawing again replaces it."""
         self._strokes.clear()
+        self._cleared = []
         self._current = None
         self._picture = picture
         self._render_all()
@@ -327,6 +341,7 @@ class DrawingCanvas(QWidget):
     # --- pen input ----------------------------------------------------------
     def _begin(self, pos: QPointF) -> None:
         was_empty = self.is_empty
+        self._cleared = []  # a new drawing: the one cleared before it is gone for good
         if self._picture is not None:
             self._picture = None
             self._render_all()

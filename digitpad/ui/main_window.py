@@ -334,6 +334,9 @@ class MainWindow(FitsTheScreen, QMainWindow):
 
     def clear(self) -> None:
         self.canvas.clear()
+        if self.canvas.can_restore:
+            undo = self.undo_action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
+            self.statusBar().showMessage(f"Nothing drawn: {undo} brings back the drawing cleared")
 
     def choose_model(self, source: str) -> None:
         """Switch to a bundled model (``fcnn``/``cnn``) or a model file path."""
