@@ -372,7 +372,8 @@ def test_the_first_answers_ever_say_how_to_correct_them_then_never_again(
 
     assert not window.settings.correction_hint_shown
     read(window, qtbot, mouse, mouse.SEVEN)
-    assert "Wrong? Click the right bar, or press its number." in window.statusBar().currentMessage()
+    said = window.statusBar().currentMessage()
+    assert said.endswith(". Wrong? Click the right bar, or press its number")
     assert window.settings.correction_hint_shown
     later = actions.time.monotonic() + 31
     monkeypatch.setattr(actions.time, "monotonic", lambda: later)  # half a minute on
@@ -521,7 +522,7 @@ def test_delete_all_corrections_asks_with_cancel_the_default(qtbot, window, mous
     assert "Saved as an 8" in window.statusBar().currentMessage()
     actions.delete_action.trigger()
     box = actions.delete_box
-    assert "Delete all 1 corrected drawings?" in box.text()
+    assert "Delete the corrected drawing? This cannot be undone." in box.text()
     qtbot.keyClick(box, Qt.Key.Key_Return)
     assert actions.corrections.count() == 1
     view = actions.show_corrections()

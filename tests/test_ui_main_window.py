@@ -9,6 +9,8 @@ import pytest
 from PySide6.QtCore import QPoint, QSize, Qt
 from PySide6.QtWidgets import QApplication, QMessageBox
 
+from digitpad import __version__
+
 pytest_plugins = ["ui_helpers"]
 
 
@@ -269,7 +271,8 @@ def test_about_shows_versions_without_blocking(window, qtbot):
     ]
     assert len(boxes) == 1
     text = boxes[0].text()
-    assert "DigitPad" in text and "PySide6" in text and "NumPy" in text and "torch" not in text
+    assert "PySide6" in text and "NumPy" in text and "torch" not in text
+    assert text.count(f"DigitPad {__version__}") == 1  # the heading, not again below it
     assert "Model in use:</b> FCNN (bundled)" in text and "Your data:" in text
     boxes[0].close()
 

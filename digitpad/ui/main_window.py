@@ -77,13 +77,13 @@ def result_words(digit: int | None, confidence: float | None, reason: str = "") 
 
 
 def versions_text() -> str:
-    """The versions shown in Help → About (no torch: the app never loads it)."""
+    """The versions of what DigitPad runs on, shown in Help → About under its own (no torch:
+    the app never loads it)."""
     import platform
 
     import numpy
 
     return (
-        f"DigitPad {__version__}\n"
         f"Qt {qVersion()}, PySide6 {PySide6.__version__}\n"
         f"NumPy {numpy.__version__}\n"
         f"Python {platform.python_version()} on {platform.system()}"

@@ -396,7 +396,7 @@ class TrainingActions(QObject):
             self._hint_until = 0.0 if settings.correction_hint_shown else time.monotonic() + 30
             settings.correction_hint_shown = True
         if time.monotonic() < self._hint_until:
-            return ". Wrong? Click the right bar, or press its number."
+            return ". Wrong? Click the right bar, or press its number"  # no stop, as the rest
         return ""
 
     def show_corrections(self):
@@ -538,7 +538,9 @@ class TrainingActions(QObject):
         self.delete_box = confirm(
             self.window,
             "Delete corrections",
-            f"Delete all {count} corrected drawings? This cannot be undone.",
+            "Delete the corrected drawing? This cannot be undone."
+            if count == 1
+            else f"Delete all {count} corrected drawings? This cannot be undone.",
             self.delete_all,
         )
 
