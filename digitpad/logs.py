@@ -6,9 +6,11 @@ The window shows a short message and where this file is; the file has the rest.
 from __future__ import annotations
 
 import logging
+import sys
 from pathlib import Path
 
 from digitpad.atomic import refuse_non_regular
+from digitpad.words import os_reason
 
 LOG_NAME = "digitpad.log"
 FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -31,6 +33,23 @@ class _Brief(logging.Formatter):
             return f"{super().format(record)} (traceback in {self._path})"
         finally:
             record.exc_info, record.exc_text, record.stack_info = saved
+
+
+class _Unwritable:
+    """What a log file that cannot be written any more (a full disk) does with a record: one
+    line on the console, the first time, instead of a traceback for every record."""
+
+    def __init__(self, handler: logging.FileHandler) -> None:
+        self._path = handler.baseFilename
+        self._said = False
+
+    def __call__(self, record: logging.LogRecord) -> None:
+        if self._said:
+            return
+        self._said = True
+        error = sys.exc_info()[1]
+        reason = os_reason(error) if isinstance(error, OSError) else str(error)
+        print(f"DigitPad: cannot write the log file {self._path}: {reason}", file=sys.stderr)  # noqa: T201
 
 
 def setup_logging(log_dir: Path, level: int = logging.INFO) -> Path | None:
@@ -60,6 +79,7 @@ def setup_logging(log_dir: Path, level: int = logging.INFO) -> Path | None:
         logging.getLogger(__name__).warning("cannot write the log file %s: %s", path, exc)
         return None
     handler.setFormatter(formatter)
+    handler.handleError = _Unwritable(handler)  # type: ignore[method-assign]
     for old in [h for h in root.handlers if isinstance(h, logging.handlers.RotatingFileHandler)]:
         root.removeHandler(old)
         old.close()

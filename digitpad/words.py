@@ -4,6 +4,7 @@ file operation failed, so that every message says them the same way."""
 from __future__ import annotations
 
 import errno
+import re
 
 
 def plural(count: object, word: str) -> str:
@@ -27,3 +28,11 @@ def os_reason(exc: OSError) -> str:
     elif exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
         reason += ". Check that you may write to that folder."
     return reason
+
+
+_ERRNO = re.compile(r"\[Errno -?\d+\]\s*")
+
+
+def without_errno(message: str) -> str:
+    """``message`` without Python's "[Errno 28] " form, which means nothing to a person."""
+    return _ERRNO.sub("", message)

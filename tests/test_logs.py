@@ -119,3 +119,44 @@ def test_a_log_file_that_is_a_fifo_is_refused_not_opened(tmp_path):
     finally:
         os.close(reader)
     assert stat.S_ISFIFO(os.stat(fifo).st_mode)
+
+
+LOG_ON_A_FULL_DISK = """
+import errno, logging, sys
+from pathlib import Path
+from digitpad.logs import setup_logging
+
+class Full:
+    def write(self, text):
+        raise OSError(errno.ENOSPC, "No space left on device")
+    def flush(self):
+        pass
+    def seek(self, *args):
+        return 0
+    def tell(self):
+        return 0
+
+setup_logging(Path(sys.argv[1]))
+file = next(h for h in logging.getLogger().handlers if hasattr(h, "baseFilename"))
+file.stream = Full()
+for n in range(3):
+    logging.getLogger("digitpad.test").warning("record %d", n)
+"""
+
+
+def test_a_log_file_on_a_full_disk_is_said_once_in_a_line(tmp_path):
+    """Python's logging prints a traceback for every record it cannot write; the terminal
+    gets one line, the first time, and the records still reach it."""
+    import subprocess
+
+    done = subprocess.run(
+        [sys.executable, "-c", LOG_ON_A_FULL_DISK, str(tmp_path / "logs")],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    path = tmp_path / "logs" / "digitpad.log"
+    said = f"DigitPad: cannot write the log file {path}: No space left on device. The disk is full"
+    assert done.stderr.count(said) == 1
+    assert "Traceback" not in done.stderr and "Logging error" not in done.stderr
+    assert all(f"record {n}" in done.stderr for n in range(3))

@@ -21,7 +21,7 @@ from digitpad import training_defaults as defaults  # noqa: E402
 from digitpad.model_file import load_model, save_model  # noqa: E402
 from digitpad.recognizer import predict  # noqa: E402
 from digitpad.ui.main_window import MainWindow  # noqa: E402
-from digitpad.ui.retrain_dialog import NOT_FINISHED, comparison, percent  # noqa: E402
+from digitpad.ui.retrain_dialog import NOT_FINISHED, comparison, percent, plain_error  # noqa: E402
 from digitpad.userdata import ENV_VAR, UserData  # noqa: E402
 from digitpad.words import a_digit  # noqa: E402
 
@@ -583,3 +583,11 @@ def test_a_searched_network_size_is_the_one_the_architecture_names(
     assert args[args.index("--hidden") + 1] == "256"
     dialog.show_request(dialog.request().with_params({"arch": "fcnn", "lr": 0.001}))
     assert "784-128-10" in dialog.arch_combo.currentText()
+
+
+def test_a_childs_disk_error_reads_without_pythons_error_number():
+    said = plain_error("[Errno 28] No space left on device: '/data/cache/x.npy'", "disk")
+    assert said == (
+        "Training failed: No space left on device: '/data/cache/x.npy'\n"
+        "Check that the disk has free space and that you may write to the data folder."
+    )

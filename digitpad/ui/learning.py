@@ -16,7 +16,6 @@ child starts is said as such, with what to do.
 from __future__ import annotations
 
 import contextlib
-import re
 import shutil
 import tempfile
 import time
@@ -31,7 +30,7 @@ from digitpad.ui.child_process import ChildProcess
 from digitpad.ui.confirm import confirm
 from digitpad.ui.model_store import pruned_message, written
 from digitpad.ui.settings import BUNDLED_MODELS
-from digitpad.words import a_digit, os_reason, plural
+from digitpad.words import a_digit, os_reason, plural, without_errno
 
 LEARN = "&Learn my handwriting"
 # While it runs the same menu entry stops it: where the user started it, they find the way back.
@@ -39,7 +38,6 @@ STOP = "Stop &learning my handwriting"
 STOP_HINT = "Model → Stop learning my handwriting stops it"
 FAILED = "Could not learn your handwriting"
 # Python's own form of an OS error, which the child reports when the error names no file.
-ERRNO = re.compile(r"\[Errno -?\d+\]\s*")
 # The kinds whose Retrain dialog advice fits learning too (the others are about MNIST,
 # which learning never reads).
 ADVISED_KINDS = ("disk", "model")
@@ -308,7 +306,7 @@ def child_failure(message: str, kind: str, data_folder: Path) -> str:
     from digitpad.ui.retrain_dialog import HINTS  # the one owner of advice by kind
 
     text = message.strip()
-    bare = ERRNO.sub("", text)
+    bare = without_errno(text)
     if bare != text and kind == "disk":
         bare = f"{bare} (in DigitPad's data folder {data_folder})"
     hint = HINTS.get(kind) if kind in ADVISED_KINDS else None

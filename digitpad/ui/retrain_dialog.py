@@ -49,7 +49,7 @@ from digitpad.ui.dialog_fit import FitsTheScreen, scrolling
 from digitpad.ui.model_store import ModelStore, same_file, written
 from digitpad.ui.settings import Settings
 from digitpad.userdata import UserData
-from digitpad.words import os_reason
+from digitpad.words import os_reason, without_errno
 
 
 def format_duration(seconds: float) -> str:
@@ -127,7 +127,8 @@ HINTS = {
 def plain_error(message: str, kind: str = "bug") -> str:
     """The child's message with what a person can do about it, chosen by ``kind``."""
     hint = HINTS.get(kind)
-    return "\n".join([f"Training failed: {message.strip()}", *([hint] if hint else [])])
+    text = without_errno(message.strip())
+    return "\n".join([f"Training failed: {text}", *([hint] if hint else [])])
 
 
 NOT_FINISHED = "Training did not finish; the current model is unchanged."
