@@ -328,7 +328,8 @@ def test_a_retrain_whose_dialog_was_closed_shows_in_the_window(
     dialog.runner.progress.connect(lambda *_: button.isVisible() and seen.append(button.text()))
     with wait_success(qtbot, dialog.runner, dialog.runner.finished, timeout=CHILD_MS):
         assert dialog.start_training()
-        dialog.close()  # it goes on without its dialog
+        dialog.close()  # it goes on without its dialog, and says so at once
+        assert button.isVisible() and button.text() == "Retraining… starting"
     assert seen and "Retraining…" in seen[-1] and "%" in seen[-1]
     assert not button.isVisible()
     assert window.banner.level() == "info" and "retrain has finished" in window.banner.text()

@@ -55,6 +55,7 @@ class TrainingActions(QObject):
         window.recognition.modelChanged.connect(self._on_model_changed)
         self._finished_notice: tuple[str, str] | None = None  # its text, its model's path
         self.dialog: RetrainDialog | None = None
+        self._retrained: float | None = None  # how far the running retrain is, once it says
         # How far a retrain whose dialog was closed has got; a click opens the dialog again.
         self.background_button = QToolButton(window)
         self.background_button.setAutoRaise(True)
@@ -165,19 +166,30 @@ class TrainingActions(QObject):
         is (a click reopens the dialog) and the window says when it has ended."""
         runner = dialog.runner
         runner.progress.connect(lambda fraction, *_: self._background_progress(dialog, fraction))
+        # Closed while the child still loads its libraries or the data: shown at once.
+        dialog.finished.connect(lambda *_: self._background_progress(dialog))
         runner.finished.connect(lambda *_: self._background_ended(dialog, None))
         runner.failed.connect(lambda message, *_: self._background_ended(dialog, message))
-        runner.cancelled.connect(self.background_button.hide)
+        runner.cancelled.connect(self._background_cancelled)
 
-    def _background_progress(self, dialog: RetrainDialog, fraction: float) -> None:
-        if dialog.isVisible():
+    def _background_progress(self, dialog: RetrainDialog, fraction: float | None = None) -> None:
+        if fraction is not None:
+            self._retrained = fraction
+        if dialog.isVisible() or not dialog.runner.running:
             self.background_button.hide()
             return
-        self.background_button.setText(f"Retraining… {fraction:.0%}")
+        done = self._retrained
+        self.background_button.setText(
+            "Retraining… starting" if done is None else f"Retraining… {done:.0%}"
+        )
         self.background_button.show()
 
-    def _background_ended(self, dialog: RetrainDialog, failure: str | None) -> None:
+    def _background_cancelled(self) -> None:
         self.background_button.hide()
+        self._retrained = None
+
+    def _background_ended(self, dialog: RetrainDialog, failure: str | None) -> None:
+        self._background_cancelled()
         if dialog.isVisible():
             return
         if failure is not None:
