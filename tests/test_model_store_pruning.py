@@ -216,3 +216,29 @@ def test_a_renamed_model_is_never_pruned_however_many_runs_follow(tmp_path, kind
         store.keep(random_model(store.pending_path("fcnn", kind), seed=seed))
     assert mine.is_file()
     assert len(list(userdata.models.glob("*.npz"))) == KEEP_MODELS + 2  # the new one, 8, mine
+
+
+def test_deleting_the_model_another_window_chose_for_the_next_start(qtbot, tmp_path, models_dir):
+    """Two DigitPads share the settings: the second learned a model, which the next start
+    would load; the first deletes it. The next start then loads the first's model rather
+    than failing on a file that is gone, at every start."""
+    ini = tmp_path / "digitpad.ini"
+    windows = []
+    for _ in range(2):
+        window = MainWindow(Settings(QSettings(str(ini), QSettings.Format.IniFormat)))
+        qtbot.addWidget(window)
+        window.show()
+        with qtbot.waitSignal(window.modelReady, timeout=10_000):
+            window.start()
+        windows.append(window)
+    first, second = windows
+    (theirs,) = kept_models(first.training.userdata.models, ["fcnn-adapted-20260301-100000"])
+    with qtbot.waitSignal(second.recognition.modelChanged, timeout=10_000):
+        second.choose_model(str(theirs))
+    assert Settings(QSettings(str(ini), QSettings.Format.IniFormat)).model == str(theirs)
+    assert first.training.delete_model(theirs)
+    assert not theirs.exists()
+    assert Settings(QSettings(str(ini), QSettings.Format.IniFormat)).model == "fcnn"
+    for window in windows:
+        window.quit_without_asking()
+        window.shutdown()

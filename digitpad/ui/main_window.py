@@ -383,7 +383,7 @@ class MainWindow(FitsTheScreen, QMainWindow):
     def set_pen_width(self, width: float) -> None:
         self.canvas.set_pen_width(float(width))
         self.settings.pen_width = float(width)
-        self._save_settings()
+        self.save_settings()
 
     def show_about(self) -> None:
         """A non-modal About box (so nothing blocks and tests can find and close it)."""
@@ -422,7 +422,7 @@ class MainWindow(FitsTheScreen, QMainWindow):
         """``path`` as picked in a file dialog, whose folder the next dialog starts in."""
         if path:
             self.settings.file_folder = str(Path(path).parent)
-            self._save_settings()
+            self.save_settings()
         return path
 
     def _choose_image(self) -> None:
@@ -482,7 +482,7 @@ class MainWindow(FitsTheScreen, QMainWindow):
     def _set_live(self, on: bool) -> None:
         self.live_check.setChecked(on)
         self.settings.live_prediction = on
-        self._save_settings()
+        self.save_settings()
         if on and not self.canvas.is_empty:
             self.predict()
 
@@ -527,7 +527,7 @@ class MainWindow(FitsTheScreen, QMainWindow):
 
             QAccessible.updateAccessibility(QAccessibleAnnouncementEvent(self.result_label, words))
 
-    def _save_settings(self) -> None:
+    def save_settings(self) -> None:
         """Write the settings at once, so that a store that cannot be written is reported
         while the user is here to read it (once: QSettings keeps reporting its first error)."""
         try:
@@ -573,7 +573,7 @@ class MainWindow(FitsTheScreen, QMainWindow):
             self._falling_back = False
         else:
             self.settings.model = source
-            self._save_settings()
+            self.save_settings()
         for action in self.model_actions.values():
             action.setChecked(action.data() == source)
         name = model_name(source, "adapted" in model.meta)
@@ -668,7 +668,7 @@ class MainWindow(FitsTheScreen, QMainWindow):
             self._ask_to_quit(busy)
             return
         self.settings.window_geometry = self.saveGeometry()
-        self._save_settings()
+        self.save_settings()
         self.shutdown()
         super().closeEvent(event)
 

@@ -285,6 +285,7 @@ class TrainingActions(QObject):
         except OSError as exc:
             self.window.show_error(f"Could not delete {path.stem}: {exc.strerror or exc}")
             return False
+        self._forget_as_next_choice(path)
         now = f"; back to {label(DEFAULT_ARCH)} (bundled)" if was_in_use else ""
         if not existed:
             back = f" Back to {label(DEFAULT_ARCH)} (bundled)." if was_in_use else ""
@@ -292,6 +293,16 @@ class TrainingActions(QObject):
             return True
         self.window.statusBar().showMessage(f"Deleted {path.stem}{now}", 8000)
         return True
+
+    def _forget_as_next_choice(self, path: Path) -> None:
+        """A deleted model that another window made the next start's choice: the next start
+        takes this window's model instead of failing on a file that is gone, every time."""
+        settings = self.window.settings
+        with contextlib.suppress(SettingsError):
+            settings.sync()
+        if Path(settings.model) == path and self.window.recognition.model_source is not None:
+            settings.model = self.window.recognition.model_source
+            self.window.save_settings()
 
     def _ask_new_name(self, path: Path, typed: str | None = None, problem: str = "") -> None:
         """Ask for a new name (again, with what was typed and why it cannot be, after a name
