@@ -182,3 +182,20 @@ def test_closing_the_window_stops_a_search_whose_dialog_is_closed(
     assert process is not None and dialog.running
     window.search.shutdown()  # what closing the window does, once the user has agreed
     assert not dialog.running and process.state() == process.ProcessState.NotRunning
+
+
+def test_the_mnist_folder_proposed_is_one_that_exists(window, tmp_path, monkeypatch):
+    """A fresh data folder: the form leaves the folder to choose rather than name the one
+    Retrain would download into, which is not there yet; once it is, the form names it."""
+    dialog = open_search(window, tmp_path, monkeypatch)
+    assert dialog.data_edit.text() == ""
+    assert "train-images-idx3-ubyte" in dialog.data_edit.placeholderText()
+    dialog.close()
+    dialog.deleteLater()
+    window.search.dialog = None
+    downloaded = tmp_path / "userdata" / "mnist"
+    downloaded.mkdir(parents=True)
+    (downloaded / "train-images-idx3-ubyte.gz").write_bytes(b"")
+    menu_action(window, ACTION_TEXT).trigger()
+    assert window.search.dialog.data_edit.text() == str(downloaded)
+    window.search.dialog.close()

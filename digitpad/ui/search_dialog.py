@@ -14,6 +14,7 @@ values, which the main window hands to the retrain dialog.
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import replace
 
 from PySide6.QtCore import Signal
@@ -150,6 +151,7 @@ class SearchDialog(FitsTheScreen, QDialog):
         self._final = False  # the running search retrains its best, its last step
 
         self.data_edit = QLineEdit()
+        self.data_edit.setPlaceholderText("folder with train-images-idx3-ubyte etc.")
         browse = QPushButton("&Browse…")
         browse.clicked.connect(self._choose_data)
         self.browse_button = browse
@@ -479,7 +481,12 @@ class SearchDialog(FitsTheScreen, QDialog):
             # The folder Retrain uses: the one the user already chose for MNIST.
             train = self.settings.train_request
             folder = train.folder if train is not None and not train.download else ""
-            request = replace(request, folder=folder or str(self.userdata.mnist))
+            # Or the one it downloads into, once it has: never a folder that is not there.
+            downloaded = self.userdata.mnist
+            with contextlib.suppress(OSError):
+                if not folder and downloaded.is_dir() and any(downloaded.iterdir()):
+                    folder = str(downloaded)
+            request = replace(request, folder=folder)
         self.show_request(request)
 
     def arguments(self) -> list[str]:
