@@ -279,13 +279,26 @@ def test_on_an_800_by_480_screen_the_window_fits_and_every_control_is_in_reach(
     win = open_window(qtbot, settings, font_scale)
     try:
         assert small_screen.contains(win.frameGeometry()), win.frameGeometry()
-        for widget in (win.bars, win.model_view, win.live_check, win.predict_button):
-            # Never squeezed below the least size it can draw in: the panel scrolls instead.
-            assert widget.height() >= widget.minimumSizeHint().height(), widget
-            win.side_panel.ensureWidgetVisible(widget)
+
+        def in_reach(widget) -> bool:
             top_left = widget.mapTo(win, widget.rect().topLeft())
             bottom_right = widget.mapTo(win, widget.rect().bottomRight())
-            assert win.rect().contains(top_left) and win.rect().contains(bottom_right), widget
+            return win.rect().contains(top_left) and win.rect().contains(bottom_right)
+
+        controls = (win.why_check, win.live_check, win.predict_button, win.clear_button)
+        # The controls stay in view whatever the panel above them shows: no scrolling.
+        assert all(in_reach(widget) and widget.isVisible() for widget in controls)
+        panel = win.side_panel
+        for widget in (win.bars, win.model_view, *controls):
+            # Never squeezed below the least size it can draw in: the panel scrolls instead.
+            assert widget.height() >= widget.minimumSizeHint().height(), widget
+            if panel.isAncestorOf(widget):
+                panel.ensureWidgetVisible(widget)
+            assert in_reach(widget), widget
+            if widget in controls:
+                # Not hidden behind the scrolling panel either.
+                where = widget.mapTo(win, widget.rect().center())
+                assert not panel.geometry().contains(panel.parentWidget().mapFrom(win, where))
         assert win.canvas.width() >= 240 and win.canvas.height() >= 240
     finally:
         win.close()

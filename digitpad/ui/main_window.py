@@ -182,16 +182,20 @@ class MainWindow(FitsTheScreen, QMainWindow):
         side.addWidget(self.bars, 3)
         side.addWidget(seen)
         side.addLayout(view_row, 2)
-        side.addWidget(self.why_check)
-        side.addWidget(self.live_check)
-        side.addLayout(buttons)
 
+        # What shows the answer scrolls on a short screen; the controls below it never do.
         self.side_panel = scrolling(side, self)
         self.side_panel.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.side_panel.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # Tab goes to what it holds
+        column = QVBoxLayout()
+        column.setSpacing(SPACING)
+        column.addWidget(self.side_panel, 1)
+        column.addWidget(self.why_check)
+        column.addWidget(self.live_check)
+        column.addLayout(buttons)
         body = QHBoxLayout()
         body.addWidget(self.canvas, 3)
-        body.addWidget(self.side_panel, 2)
+        body.addLayout(column, 2)
 
         central = QWidget(self)
         outer = QVBoxLayout(central)
