@@ -101,3 +101,18 @@ def test_made_small_each_dialog_keeps_its_buttons_in_reach(window, monkeypatch, 
     assert dialog.height() == 350 and dialog.width() <= 520
     assert_in_reach(dialog)
     assert dialog.scroll.verticalScrollBar().maximum() > 0
+
+
+def test_the_corrections_view_opens_within_a_very_small_screen(window, monkeypatch, tmp_path):
+    """800×600 at 150 %: 533×400 of Qt's pixels, less than the view's own 560×420."""
+    monkeypatch.setenv("DIGITPAD_DATA_DIR", str(tmp_path / "userdata"))
+    tiny = QRect(0, 0, 533, 400)
+    monkeypatch.setattr(dialog_fit, "available_geometry", lambda _dialog: tiny)
+    view = window.training.show_corrections()
+    assert view.isVisible()
+    assert tiny.contains(view.frameGeometry()), view.frameGeometry()
+    close = view.findChild(QDialogButtonBox).button(QDialogButtonBox.StandardButton.Close)
+    for button in (view.delete_button, close):
+        where = QRect(button.mapTo(view, QPoint(0, 0)), button.size())
+        assert view.rect().contains(where), (button.text(), where)
+    view.close()

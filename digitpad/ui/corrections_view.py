@@ -30,13 +30,14 @@ from PySide6.QtWidgets import (
 from digitpad.corrections import CorrectionError, Corrections, too_large
 from digitpad.images import ImageLoadError
 from digitpad.ui.confirm import confirm
+from digitpad.ui.dialog_fit import FitsTheScreen
 from digitpad.words import a_digit, plural
 
 THUMB = 72
 BATCH = 8  # thumbnails decoded per turn of the event loop: a few ms, never a stall
 
 
-class CorrectionsView(QDialog):
+class CorrectionsView(FitsTheScreen, QDialog):
     """The list of corrections; ``changed`` fires after any relabel or delete, and
     ``relabelled`` and ``removed`` name the files, so that the window, which remembers
     the file its drawing on screen was saved as, follows them."""
