@@ -207,6 +207,11 @@ def _adapt_parser(sub: argparse._SubParsersAction) -> None:
         help="folder of drawings saved by the app (see training.data)",
     )
     p.add_argument("--out", required=True, help="model file to write")
+    p.add_argument(
+        "--source",
+        help="the model file the adapted model records as its base (default: --model's); "
+        "the app passes a copy of the model it has loaded as --model, and its file here",
+    )
     p.add_argument("--replay", help="replay sample .npz (default: the one bundled with the app)")
     p.add_argument("--data", help="MNIST folder whose test set measures the adapted model")
     p.add_argument("--steps", type=int, default=AdaptSettings.steps)
@@ -363,7 +368,7 @@ def run_adapt(args: argparse.Namespace, argv: Sequence[str], stop: StopFlag) -> 
     try:
         result = adapt_and_save(
             model,
-            str(path),
+            args.source or str(path),
             corrections,
             replay,
             Path(args.out),

@@ -95,7 +95,6 @@ class HandwritingLearner(QObject):
         self.action = QAction(LEARN, window)
         self.action.triggered.connect(self._toggle)
         self._started = 0.0
-        self._model_file = ""  # what the running child was given as --model
         self._copy_folder: Path | None = None  # the loaded model's copy, when adapted from one
 
     def refresh(self, count: int) -> None:
@@ -159,11 +158,12 @@ class HandwritingLearner(QObject):
         if model_file is None:
             self._discard_pending()
             return False
-        self._model_file = model_file
+        copied = ["--source", self.source()] if model_file != self.source() else []
         args = [
             "adapt",
             "--model",
             model_file,
+            *copied,
             "--corrections",
             str(self.corrections.folder),
             "--out",
@@ -183,19 +183,21 @@ class HandwritingLearner(QObject):
         return True
 
     def _model_to_adapt(self) -> str | None:
-        """The --model to give the child: the model in use's own file, or a copy of the model
-        still loaded when that file has gone; None when the copy could not be written (said)."""
+        """The --model to give the child: a bundled model's name, or a copy of the model as
+        it is loaded, never its file, which another window may have deleted or replaced
+        with another model of the same name since; None when the copy could not be written
+        (said)."""
         source = self.source()
         model = self.window.recognition.model
-        if source in BUNDLED_MODELS or model is None or Path(source).is_file():
+        if source in BUNDLED_MODELS or model is None:
             return source
         try:
             return str(self._copy_loaded(model, Path(source).name))
         except OSError as exc:
             self._forget_copy()
             self._say_failure(
-                "the model in use was renamed or deleted and could not be copied to the "
-                f"temporary folder {tempfile.gettempdir()}: {os_reason(exc)}"
+                "the model in use could not be copied to the temporary folder "
+                f"{tempfile.gettempdir()}: {os_reason(exc)}"
             )
             return None
 
@@ -262,17 +264,8 @@ class HandwritingLearner(QObject):
 
     def _on_failed(self, message: str, kind: str = "bug") -> None:
         """The child failed: say why in words, and what to do, chosen by the error's kind."""
-        if kind == "model" and self._model_file_gone():
-            text = model_gone_message(self._model_file)
-        else:
-            text = child_failure(message, kind, self.userdata.root)
         self._forget_copy()
-        self._say_failure(text)
-
-    def _model_file_gone(self) -> bool:
-        """Whether the model file the child was given has gone (a bundled model never goes)."""
-        model_file = self._model_file
-        return model_file not in BUNDLED_MODELS and not Path(model_file).exists()
+        self._say_failure(child_failure(message, kind, self.userdata.root))
 
     def _say_failure(self, text: str) -> None:
         self.refresh(self.corrections.count())
@@ -289,15 +282,6 @@ def action_text(running: bool, count: int) -> str:
     if running:
         return STOP
     return LEARN if count else f"{LEARN} (correct a drawing first)"
-
-
-def model_gone_message(model_file: str) -> str:
-    """The model in use lost its file while learning started (another window, My models)."""
-    return (
-        f"the model in use ({Path(model_file).stem}) was renamed or deleted before learning "
-        "could read it. Choose one under Model → My models (or Model → Reset to bundled "
-        "model) and learn again."
-    )
 
 
 def child_failure(message: str, kind: str, data_folder: Path) -> str:
