@@ -198,8 +198,12 @@ class Corrections:
         target.mkdir(parents=True, exist_ok=True)
         return sum(_copy(path, target / path.name) for path in self.paths())
 
-    def arrays(self) -> tuple[np.ndarray, np.ndarray]:
-        """Every correction as the model sees it: (N×28×28 uint8 white ink on black, N labels)."""
+    def arrays(self, skipped: list[str] | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Every correction as the model sees it: (N×28×28 uint8 white ink on black, N labels).
+
+        A file that cannot be read raises :class:`CorrectionError`, or, when ``skipped`` is
+        given, is left out and named there, as learning does.
+        """
         images, labels = [], []
         for path in self.paths():
             try:
@@ -207,7 +211,10 @@ class Corrections:
             except ImageLoadError as exc:
                 if not path.exists():
                     continue  # deleted behind the app's back since it was listed
-                raise CorrectionError(f"cannot read {path.name}: {exc}") from None
+                if skipped is None:
+                    raise CorrectionError(f"cannot read {path.name}: {exc}") from None
+                skipped.append(path.name)
+                continue
             if prepared.is_blank:
                 continue
             images.append(np.round(prepared.image * 255).astype(np.uint8))
@@ -216,12 +223,15 @@ class Corrections:
             return np.zeros((0, SIDE, SIDE), np.uint8), np.zeros(0, np.uint8)
         return np.stack(images), np.asarray(labels, np.uint8)
 
-    def export_idx(self, folder: str | os.PathLike, gz: bool = False) -> tuple[Path, Path]:
+    def export_idx(
+        self, folder: str | os.PathLike, gz: bool = False, skipped: list[str] | None = None
+    ) -> tuple[Path, Path]:
         """Write MNIST-style IDX files (28×28, white on black) into ``folder``.
 
-        Returns the images and labels paths; each is written atomically.
+        Returns the images and labels paths; each is written atomically. ``skipped``: as
+        for :meth:`arrays`.
         """
-        images, labels = self.arrays()
+        images, labels = self.arrays(skipped)
         if not len(labels):
             raise CorrectionError("there are no corrections to export")
         target = Path(folder)

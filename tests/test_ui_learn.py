@@ -795,3 +795,17 @@ def test_other_notices_stay_when_the_model_changes(qtbot, window):
     with qtbot.waitSignal(window.recognition.modelChanged, timeout=10_000):
         window.model_actions["cnn"].trigger()
     assert window.banner.text() == "The retrain has finished."
+
+
+def test_an_idx_export_leaves_out_an_unreadable_drawing_and_names_it(
+    qtbot, window, mouse, private_user_data, tmp_path
+):
+    read(window, qtbot, mouse, mouse.SEVEN)
+    click_bar(window, qtbot, 1)
+    folder = UserData(private_user_data).corrections
+    Image.new("L", (28, 28), 255).save(folder / "5_zzz-jpeg.png", "JPEG")
+    paths = window.training.export_idx(str(tmp_path / "idx"))
+    assert paths is not None and paths[1].stat().st_size == 8 + 1  # the one drawing
+    text = window.banner.text()
+    assert text.startswith(f"Exported 1 correction as IDX to {tmp_path / 'idx'}; left out 1 ")
+    assert "5_zzz-jpeg.png" in text and "Show all…" in text

@@ -503,17 +503,21 @@ class TrainingActions(QObject):
             self.dialog.refresh_corrections()
 
     def export_idx(self, folder: str) -> tuple[Path, Path] | None:
+        skipped: list[str] = []
         try:
-            paths = self.corrections.export_idx(folder)
+            paths = self.corrections.export_idx(folder, skipped=skipped)
         except (CorrectionError, OSError) as exc:
-            self.window.show_error(f"Could not export the corrections: {exc}")
+            left_out = f" ({unreadable(skipped)})" if skipped else ""
+            self.window.show_error(f"Could not export the corrections: {exc}{left_out}")
             return None
         # An IDX label file is an 8-byte header and a byte a label: what was written, which
         # leaves out a drawing that is blank or went away since it was listed.
         exported = paths[1].stat().st_size - 8
-        self.window.statusBar().showMessage(
-            f"Exported {plural(exported, 'correction')} as IDX to {folder}", 8000
-        )
+        done = f"Exported {plural(exported, 'correction')} as IDX to {folder}"
+        if skipped:
+            self.window.show_error(f"{done}; {unreadable(skipped)}")
+        else:
+            self.window.statusBar().showMessage(done, 8000)
         return paths
 
     def export_png(self, folder: str) -> int | None:
@@ -586,6 +590,15 @@ class TrainingActions(QObject):
             self.view.close()
         self.store.release_unwritten()
         self.in_use.release()
+
+
+def unreadable(names: list[str]) -> str:
+    """The corrections an export left out, and where to see them."""
+    shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+    return (
+        f"left out {plural(len(names), 'drawing')} that cannot be read: {shown}. "
+        "Show all… marks them, to delete"
+    )
 
 
 def gone_message(path: Path) -> str:
