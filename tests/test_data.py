@@ -407,3 +407,26 @@ def test_deskewed_copy_is_cached_under_a_name_for_its_source(make_mnist_folder, 
     mixed = Digits.concat([first, other])
     assert mixed.key not in (first.key, other.key)
     assert mixed.key == Digits.concat([again, other]).key
+
+
+def test_corrections_deleted_while_they_are_read_are_left_out_unnamed(tmp_path, monkeypatch):
+    """Delete all in another window while a learning child reads the folder: the drawings
+    gone since it was listed are not reported as unreadable, to delete under Show all…."""
+    import training.data as data
+
+    rng = np.random.default_rng(0)
+    for i, label in enumerate([3, 7, 7]):
+        _save_canvas(tmp_path / f"{label}_drawing{i}.png", label, rng)
+    (tmp_path / "1_damaged.png").write_bytes(b"\x89PNG\r\n\x1a\n torn")
+    read = data._load_correction_png
+
+    def deleted_meanwhile(path):
+        if path.name == "7_drawing2.png":
+            path.unlink()
+        return read(path)
+
+    monkeypatch.setattr(data, "_load_correction_png", deleted_meanwhile)
+    skipped: list[str] = []
+    digits = load_corrections(tmp_path, skipped)
+    assert sorted(digits.labels.tolist()) == [3, 7]
+    assert len(skipped) == 1 and "1_damaged.png" in skipped[0]

@@ -408,6 +408,8 @@ def load_corrections(folder: str | os.PathLike, skipped: list[str] | None = None
             try:
                 images.append(_load_correction_png(path))
             except DataError as exc:
+                if skipped is not None and not path.exists():
+                    continue  # deleted since the folder was listed (Delete all, meanwhile)
                 if skipped is None:
                     raise
                 skipped.append(str(exc))
