@@ -156,6 +156,38 @@ def test_a_killed_windows_note_keeps_nothing(tmp_path):
     assert not old[0].exists()
 
 
+def test_a_window_starting_tidies_away_the_notes_of_killed_ones(
+    qtbot, tmp_path, models_dir, private_user_data
+):
+    models = UserData(private_user_data).models
+    models.mkdir(parents=True)
+    subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import os, sys; from pathlib import Path; "
+            "from digitpad.ui.in_use import ModelsInUse; "
+            "marks = ModelsInUse(Path(sys.argv[1])); marks.mark('fcnn'); os._exit(0)",
+            str(models),
+        ],
+        check=True,
+        timeout=60,
+    )
+    folder = models / ".in-use"
+    killed = {path.name for path in folder.iterdir()}
+    assert len(killed) == 2
+    window = MainWindow(Settings(QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat)))
+    qtbot.addWidget(window)
+    window.show()
+    with qtbot.waitSignal(window.modelReady, timeout=10_000):
+        window.start()
+    left = {path.name for path in folder.iterdir()}
+    assert len(left) == 2 and not left & killed  # only this window's note and lock
+    window.quit_without_asking()
+    window.shutdown()
+    assert list(folder.iterdir()) == []  # and they go as it closes
+
+
 def test_an_unwritable_data_folder_still_lets_a_window_use_a_model(tmp_path, caplog):
     models = tmp_path / "models"
     models.write_text("a file where the folder should be")

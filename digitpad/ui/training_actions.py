@@ -52,6 +52,7 @@ class TrainingActions(QObject):
         # Other windows on this data folder keep the model this one uses when they make room.
         self.in_use = ModelsInUse(self.userdata.models)
         self.in_use.mark(window.recognition.model_source)
+        self.in_use.elsewhere()  # and tidy away the notes of windows that were killed
         window.recognition.modelChanged.connect(self._on_model_changed)
         self._finished_notice: tuple[str, str] | None = None  # its text, its model's path
         self.dialog: RetrainDialog | None = None
