@@ -1,11 +1,11 @@
 """Reading ``.npz`` archives from outside without trusting what they declare.
 
 A zip file's directory and each ``.npy`` header say how much there is to read,
-and the standard readers believe them: :class:`zipfile.ZipFile` builds an entry
-for each of the millions a small directory may list, and NumPy reads a header
-of whatever length its first bytes claim. Both are checked here first, from the
-few bytes that declare them (the model loader in :mod:`digitpad.model_file`,
-the corrections reader in ``training.data``).
+and the standard readers believe them: :class:`zipfile.ZipFile` reads the whole
+directory and builds an entry for each of the millions it may list (a few dozen
+bytes each), and NumPy reads a header of whatever length its first bytes claim.
+Both are checked here first, from the few bytes that declare them (the model
+loader in :mod:`digitpad.model_file`, the corrections reader in ``training.data``).
 """
 
 from __future__ import annotations
@@ -22,6 +22,9 @@ import numpy as np
 MAX_NPY_HEADER = 10_000
 _END = b"PK\x05\x06"  # the end of central directory record
 _END_SIZE = 22
+_LOCATOR = b"PK\x06\x07"  # where the 64-bit end record is, just before the end record
+_LOCATOR_SIZE = 20
+_LARGEST = (0xFFFF, 0xFFFFFFFF)
 _MAX_COMMENT = 0xFFFF
 _MAGIC = b"\x93NUMPY"
 # What NumPy's header parser raises for a garbled header: its own ValueError, the
@@ -32,9 +35,10 @@ UNREADABLE = (ValueError, SyntaxError, TypeError, RecursionError, MemoryError, t
 def zip_entries(path: str | os.PathLike) -> tuple[int, int]:
     """(entries, directory bytes) a zip file's end record declares, read from its last bytes.
 
-    A file whose end record is missing or says "see the 64-bit record" (only
-    archives of more than 65,535 entries or 4 GiB need one) gives its largest
-    possible values, which no archive read here may have.
+    A file whose end record is missing, or that has a 64-bit end record (only
+    archives of more than 65,535 entries or 4 GiB need one, and zipfile believes
+    its counts over the end record's), gives the largest values, which no archive
+    read here may have.
     """
     with open(Path(path), "rb") as handle:
         handle.seek(0, io.SEEK_END)
@@ -44,9 +48,19 @@ def zip_entries(path: str | os.PathLike) -> tuple[int, int]:
         tail = handle.read(tail_size)
     at = tail.rfind(_END)
     if at < 0 or len(tail) - at < _END_SIZE:
-        return 0xFFFF, 0xFFFFFFFF
+        return _LARGEST
+    if at >= _LOCATOR_SIZE and tail[at - _LOCATOR_SIZE : at].startswith(_LOCATOR):
+        # zipfile takes the 64-bit record's counts over these, whatever these say.
+        return _LARGEST
     entries, directory_bytes = struct.unpack_from("<HI", tail, at + 10)
     return entries, directory_bytes
+
+
+def directory_words(entries: int, directory_bytes: int) -> str:
+    """What :func:`zip_entries` found, in words for a refusal."""
+    if (entries, directory_bytes) == _LARGEST:
+        return "a directory of 65,535 entries or more"
+    return f"a directory of {entries:,} entries in {directory_bytes:,} bytes"
 
 
 def npy_header(handle) -> tuple[tuple[int, ...], np.dtype]:

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from digitpad.archives import npy_header, zip_entries
+from digitpad.archives import directory_words, npy_header, zip_entries
 from digitpad.atomic import atomic_write
 from digitpad.networks import ARCHITECTURES, NUM_CLASSES, shifted, softmax
 
@@ -382,8 +382,10 @@ def _check_headers(path: Path) -> None:
         return  # np.load says what else it is
     entries, directory_bytes = zip_entries(path)
     if entries > MAX_MEMBERS or directory_bytes > MAX_DIRECTORY_BYTES:
-        # zipfile would build an entry for each one listed before any could be counted.
-        raise ModelFileError(f"{path} lists {entries:,} or more arrays, far more than a model")
+        # zipfile would read it all and build an entry for each array before any is counted.
+        raise ModelFileError(
+            f"{path} has {directory_words(entries, directory_bytes)}, far more than a model"
+        )
     total = 0
     with zipfile.ZipFile(path) as archive:
         members = archive.infolist()

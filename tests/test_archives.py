@@ -33,8 +33,9 @@ def header_bomb(path: Path, member: str, declared: int) -> Path:
     return path
 
 
-def directory_bomb(path: Path, entries: int, zip64: bool) -> Path:
-    """An archive whose directory lists the same small member ``entries`` times."""
+def directory_bomb(path: Path, entries: int, zip64: bool, lying: bool = False) -> Path:
+    """An archive whose directory lists the same small member ``entries`` times; with
+    ``zip64`` in a 64-bit end record, which the plain one, ``lying``, says is one entry."""
     name = b"a.npy"
     data = b"\x93NUMPY\x01\x00" + struct.pack("<H", 6) + b"{}    "
     crc = zlib.crc32(data)
@@ -59,7 +60,10 @@ def directory_bomb(path: Path, entries: int, zip64: bool) -> Path:
                 )
             )
             handle.write(struct.pack("<4sIQI", b"PK\x06\x07", 0, record, 1))
-            count, size, start = 0xFFFF, 0xFFFFFFFF, 0xFFFFFFFF
+            if lying:
+                count, size = 1, len(entry + name)
+            else:
+                count, size, start = 0xFFFF, 0xFFFFFFFF, 0xFFFFFFFF
         else:
             count = entries
         handle.write(struct.pack("<4sHHHHIIH", b"PK\x05\x06", 0, 0, count, count, size, start, 0))
@@ -90,11 +94,14 @@ def test_a_model_whose_array_header_claims_megabytes_is_refused_unread(tmp_path)
     assert peak < MEMORY_CAP
 
 
-@pytest.mark.parametrize(("entries", "zip64"), [(70_000, True), (1_000, False)])
+@pytest.mark.parametrize(
+    ("entries", "zip64", "lying"),
+    [(70_000, True, False), (70_000, True, True), (1_000, False, False)],
+)
 def test_a_model_whose_directory_lists_thousands_of_arrays_is_refused_uncounted(
-    tmp_path, entries, zip64
+    tmp_path, entries, zip64, lying
 ):
-    path = directory_bomb(tmp_path / "model.npz", entries, zip64)
+    path = directory_bomb(tmp_path / "model.npz", entries, zip64, lying)
     error, peak = peak_memory(lambda: load_model(path))
     assert "far more than a model" in str(error)
     assert peak < MEMORY_CAP
@@ -107,10 +114,11 @@ def test_a_correction_set_whose_array_header_claims_megabytes_is_refused_unread(
     assert peak < MEMORY_CAP
 
 
-def test_a_correction_set_listing_thousands_of_files_is_refused_uncounted(tmp_path):
-    path = directory_bomb(tmp_path / "extra.npz", 70_000, zip64=True)
+@pytest.mark.parametrize("lying", [False, True])
+def test_a_correction_set_listing_thousands_of_files_is_refused_uncounted(tmp_path, lying):
+    path = directory_bomb(tmp_path / "extra.npz", 70_000, zip64=True, lying=lying)
     error, peak = peak_memory(lambda: check_npz(path))
-    assert "a set holds two arrays" in str(error)
+    assert "far more than a set of corrections" in str(error)
     assert peak < MEMORY_CAP
 
 

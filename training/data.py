@@ -36,7 +36,7 @@ from pathlib import Path
 
 import numpy as np
 
-from digitpad.archives import npy_header, zip_entries
+from digitpad.archives import directory_words, npy_header, zip_entries
 from digitpad.corrections import correction_label, read_correction
 from digitpad.model_file import DAMAGED
 from digitpad.preprocess import SIDE, deskew, prepare
@@ -337,8 +337,9 @@ def check_npz(path: Path) -> None:
         raise DataError(f"{path} is not an .npz archive")
     entries, directory_bytes = zip_entries(path)
     if entries > MAX_NPZ_MEMBERS or directory_bytes > MAX_NPZ_MEMBERS * 1024:
-        # zipfile would build an entry for each one listed before any could be counted.
-        raise DataError(f"{path} lists {entries:,} or more files; a set holds two arrays")
+        # zipfile would read it all and build an entry for each file before any is counted.
+        listing = directory_words(entries, directory_bytes)
+        raise DataError(f"{path} has {listing}, far more than a set of corrections")
     total = 0
     with zipfile.ZipFile(path) as archive:
         for info in archive.infolist():
