@@ -809,3 +809,21 @@ def test_an_idx_export_leaves_out_an_unreadable_drawing_and_names_it(
     text = window.banner.text()
     assert text.startswith(f"Exported 1 correction as IDX to {tmp_path / 'idx'}; left out 1 ")
     assert "5_zzz-jpeg.png" in text and "Show all…" in text
+
+
+def test_a_drawing_cleared_and_brought_back_is_still_one_correction(
+    qtbot, window, mouse, private_user_data
+):
+    read(window, qtbot, mouse, mouse.SEVEN)
+    click_bar(window, qtbot, 7)  # saved as a 7
+    qtbot.keyClick(window.canvas, Qt.Key.Key_Escape)  # cleared by accident
+    with qtbot.waitSignal(window.recognition.predictionReady, timeout=5000):
+        qtbot.keyClick(window.canvas, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    click_bar(window, qtbot, 1)  # "no, it is a 1": the same drawing, relabelled
+    corrections = UserData(private_user_data).corrections
+    assert sorted(p.name[0] for p in corrections.glob("*.png")) == ["1"]
+    # A new drawing after another Clear is a new correction.
+    window.clear()
+    read(window, qtbot, mouse, mouse.ONE)
+    click_bar(window, qtbot, 1)
+    assert sorted(p.name[0] for p in corrections.glob("*.png")) == ["1", "1"]

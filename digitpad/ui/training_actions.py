@@ -127,6 +127,7 @@ class TrainingActions(QObject):
         window.bars.digitClicked.connect(self.correct)
         # The correction saved for the drawing on the canvas now; a new drawing forgets it.
         self._last: Path | None = None
+        self._last_strokes: list = []  # the strokes of the drawing saved as _last
         self._saved: list[Path] = []  # this session's corrections, newest last, for undo
         window.canvas.changed.connect(self._forget_last)
         self._hint_until: float | None = None
@@ -382,6 +383,7 @@ class TrainingActions(QObject):
             self.window.show_error(f"The drawing was not saved as {a_digit(digit)}: {exc}")
             return None
         self._last = path
+        self._last_strokes = self.window.canvas.strokes()
         self._saved = [p for p in self._saved if p.is_file()] + [path]
         self.window.bars.set_saved(digit)
         self._overruled.pop(previous if again else path, None)
@@ -439,6 +441,14 @@ class TrainingActions(QObject):
         return self.view
 
     def _forget_last(self) -> None:
+        """A new drawing is a new correction. Clearing the canvas, which Undo may take back,
+        and that Undo bringing the drawing back, are the same drawing."""
+        canvas = self.window.canvas
+        if canvas.can_restore:
+            return
+        same = self._last_strokes and not canvas.has_picture
+        if same and canvas.strokes() == self._last_strokes and not canvas.is_drawing:
+            return
         self._last = None
 
     def _confidence(self, digit: int) -> float:
