@@ -49,9 +49,10 @@ _counter = itertools.count(1)
 NAMES = "[0-9]_*.png"
 # Corrections are saved as PNG and read only as PNG, whatever else a file named so holds.
 FORMATS = ("PNG",)
-# The largest a saved correction can be (an opened picture of 1024×1024 in colour is
-# about 3 MB); a larger file in the folder was not saved by DigitPad, and is not read.
-MAX_BYTES = 8 * 2**20
+# Larger than any correction DigitPad saves (the canvas at a 6K screen's full height,
+# 3,500 px a side, is 12 MB of grey even uncompressed); a larger file in the folder was
+# not saved by DigitPad, and is not read.
+MAX_BYTES = 64 * 2**20
 
 
 class CorrectionError(Exception):

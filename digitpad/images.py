@@ -28,6 +28,7 @@ MAX_PNG_CHUNK = 16 * 2**20
 # thousand of image data.
 MAX_PNG_CHUNKS = 100_000
 _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+IMAGE_DATA = (b"IDAT", b"fdAT")  # a still picture's, an animation's later frames
 
 
 class ImageLoadError(ValueError):
@@ -119,7 +120,7 @@ def _check_png_chunks(path: Path) -> None:
                 length, kind = int.from_bytes(head[:4], "big"), head[4:]
                 if kind == b"IEND":
                     return
-                if kind != b"IDAT" and length > MAX_PNG_CHUNK:
+                if kind not in IMAGE_DATA and length > MAX_PNG_CHUNK:
                     name = kind.decode("latin-1")
                     raise ImageLoadError(
                         f"{path.name} declares a {name!r} part of {length:,} bytes, far more "

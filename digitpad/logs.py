@@ -40,16 +40,18 @@ class _Unwritable:
     line on the console, the first time, instead of a traceback for every record."""
 
     def __init__(self, handler: logging.FileHandler) -> None:
-        self._path = handler.baseFilename
+        self._handler = handler
         self._said = False
 
     def __call__(self, record: logging.LogRecord) -> None:
-        if self._said:
-            return
-        self._said = True
         error = sys.exc_info()[1]
-        reason = os_reason(error) if isinstance(error, OSError) else str(error)
-        print(f"DigitPad: cannot write the log file {self._path}: {reason}", file=sys.stderr)  # noqa: T201
+        if not isinstance(error, OSError):  # a bad log call, not the file: logging's own report
+            logging.Handler.handleError(self._handler, record)
+            return
+        if not self._said:
+            self._said = True
+            said = f"DigitPad: cannot write the log file {self._handler.baseFilename}"
+            print(f"{said}: {os_reason(error)}", file=sys.stderr)  # noqa: T201
 
 
 def setup_logging(log_dir: Path, level: int = logging.INFO) -> Path | None:

@@ -13,6 +13,7 @@ import json
 import os
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 import numpy as np
@@ -807,8 +808,8 @@ def test_an_idx_export_leaves_out_an_unreadable_drawing_and_names_it(
     paths = window.training.export_idx(str(tmp_path / "idx"))
     assert paths is not None and paths[1].stat().st_size == 8 + 1  # the one drawing
     text = window.banner.text()
-    assert text.startswith(f"Exported 1 correction as IDX to {tmp_path / 'idx'}; left out 1 ")
-    assert "5_zzz-jpeg.png" in text and "Show all…" in text
+    assert text.startswith(f"Exported 1 correction as IDX to {tmp_path / 'idx'}.\n1 corrected ")
+    assert "• 5_zzz-jpeg.png" in text and "Show all…" in text
 
 
 def test_a_drawing_cleared_and_brought_back_is_still_one_correction(
@@ -827,3 +828,20 @@ def test_a_drawing_cleared_and_brought_back_is_still_one_correction(
     read(window, qtbot, mouse, mouse.ONE)
     click_bar(window, qtbot, 1)
     assert sorted(p.name[0] for p in corrections.glob("*.png")) == ["1", "1"]
+
+
+def test_copies_left_by_killed_learning_runs_are_swept_a_day_later(tmp_path, monkeypatch):
+    from digitpad.ui.learning import COPY_PREFIX, sweep_copies
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    old, young = tmp_path / f"{COPY_PREFIX}old", tmp_path / f"{COPY_PREFIX}young"
+    for folder in (old, young):
+        folder.mkdir()
+        (folder / "mine.npz").write_bytes(b"a copy")
+    two_days_ago = time.time() - 2 * 24 * 3600
+    os.utime(old, (two_days_ago, two_days_ago))
+    other = tmp_path / "someone-else"
+    other.mkdir()
+    os.utime(other, (two_days_ago, two_days_ago))
+    sweep_copies()
+    assert not old.exists() and young.is_dir() and other.is_dir()

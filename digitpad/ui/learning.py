@@ -6,11 +6,10 @@ in through the model store when it is done, which also keeps it as the
 user's model (Model → Reset to bundled model goes back). Nothing here imports
 torch or blocks the window.
 
-The child reads the model in use from its file. When that file was renamed or
-deleted since the window loaded it (another DigitPad window on the same data
-folder, or Model → My models), the model still loaded is the one in use, so a
-copy of it in a temporary folder is adapted instead; a file that goes while the
-child starts is said as such, with what to do.
+The child is given a copy of the model in use as it is loaded, in a temporary
+folder, never the model's own file: another DigitPad window on the same data
+folder, or Model → My models, may have renamed, deleted or replaced that file
+since (``--source`` names it, for the adapted model's record).
 """
 
 from __future__ import annotations
@@ -37,7 +36,9 @@ LEARN = "&Learn my handwriting"
 STOP = "Stop &learning my handwriting"
 STOP_HINT = "Model → Stop learning my handwriting stops it"
 FAILED = "Could not learn your handwriting"
-# Python's own form of an OS error, which the child reports when the error names no file.
+# The temporary folders the loaded model is copied into for the child.
+COPY_PREFIX = "digitpad-learning-"
+STALE_COPY_SECONDS = 24 * 3600
 # The kinds whose Retrain dialog advice fits learning too (the others are about MNIST,
 # which learning never reads).
 ADVISED_KINDS = ("disk", "model")
@@ -95,7 +96,8 @@ class HandwritingLearner(QObject):
         self.action = QAction(LEARN, window)
         self.action.triggered.connect(self._toggle)
         self._started = 0.0
-        self._copy_folder: Path | None = None  # the loaded model's copy, when adapted from one
+        self._copy_folder: Path | None = None  # the loaded model's copy, while a child runs
+        sweep_copies()  # of runs that were killed: nothing else would ever delete them
 
     def refresh(self, count: int) -> None:
         """Offer learning when there are corrections, and stopping while it runs."""
@@ -207,7 +209,7 @@ class HandwritingLearner(QObject):
         from digitpad.model_file import save_model
 
         self._forget_copy()
-        self._copy_folder = Path(tempfile.mkdtemp(prefix="digitpad-learning-"))
+        self._copy_folder = Path(tempfile.mkdtemp(prefix=COPY_PREFIX))
         path = self._copy_folder / name
         save_model(path, model.arch, model.params, model.meta)
         return path
@@ -275,6 +277,17 @@ class HandwritingLearner(QObject):
         self.runner.stop()
         self._forget_copy()
         self._discard_pending()
+
+
+def sweep_copies(older_than: float = STALE_COPY_SECONDS) -> None:
+    """Delete the model copies of learning runs that ended a day ago or more without
+    deleting them (the app was killed); another window's running copy is younger."""
+    now = time.time()
+    with contextlib.suppress(OSError):
+        for folder in Path(tempfile.gettempdir()).glob(f"{COPY_PREFIX}*"):
+            with contextlib.suppress(OSError):
+                if folder.is_dir() and now - folder.stat().st_mtime > older_than:
+                    shutil.rmtree(folder, ignore_errors=True)
 
 
 def action_text(running: bool, count: int) -> str:

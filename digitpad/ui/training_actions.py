@@ -23,7 +23,7 @@ from digitpad.corrections import CorrectionError, Corrections
 from digitpad.networks import DEFAULT_ARCH, label
 from digitpad.ui.confirm import confirm
 from digitpad.ui.in_use import ModelsInUse
-from digitpad.ui.learning import HandwritingLearner
+from digitpad.ui.learning import HandwritingLearner, left_out_message
 from digitpad.ui.model_store import KEEP_MODELS, ModelStore, pruned_message, same_file
 from digitpad.ui.settings import SettingsError, app_data_root
 from digitpad.userdata import UserData
@@ -232,11 +232,11 @@ class TrainingActions(QObject):
             empty.setEnabled(False)
             return
         active = self.window.recognition.model_source
-        elsewhere = self._used_elsewhere()
+        elsewhere = [source for source in self.in_use.elsewhere() if source]
         for model in models:
             in_use = active is not None and Path(active) == model.path
             where = " — in use" if in_use else ""
-            if model.path in elsewhere:
+            if any(same_file(source, model.path) for source in elsewhere):
                 where += " here and in another window" if in_use else " — in another window"
             sub = self.models_menu.addMenu(model.title + where)
             use = sub.addAction("In use" if in_use else "Use")
@@ -302,7 +302,7 @@ class TrainingActions(QObject):
         settings = self.window.settings
         with contextlib.suppress(SettingsError):
             settings.sync()
-        if Path(settings.model) == path and self.window.recognition.model_source is not None:
+        if same_file(settings.model, path) and self.window.recognition.model_source is not None:
             settings.model = self.window.recognition.model_source
             self.window.save_settings()
 
@@ -327,14 +327,15 @@ class TrainingActions(QObject):
         question = f"Delete {path.stem}? This cannot be undone."
         if self.store.in_use(path):
             question += " It is the model in use: the bundled FCNN takes over."
-        if path in self._used_elsewhere():
+        if self._used_elsewhere(path):
             question += " Another DigitPad window uses it: it keeps reading with its copy."
         self.delete_box = confirm(
             self.window, "Delete model", question, lambda: self.delete_model(path)
         )
 
-    def _used_elsewhere(self) -> set[Path]:
-        return {Path(source) for source in self.in_use.elsewhere() if source}
+    def _used_elsewhere(self, path: Path) -> bool:
+        """Whether another window uses ``path`` (named as it names it: a link, another case)."""
+        return any(source and same_file(source, path) for source in self.in_use.elsewhere())
 
     def _on_model_changed(self, _model, source: str) -> None:
         self.in_use.mark(source)
@@ -518,15 +519,15 @@ class TrainingActions(QObject):
         try:
             paths = self.corrections.export_idx(folder, skipped=skipped)
         except (CorrectionError, OSError) as exc:
-            left_out = f" ({unreadable(skipped)})" if skipped else ""
-            self.window.show_error(f"Could not export the corrections: {exc}{left_out}")
+            left_out = f"\n{left_out_message(skipped)}" if skipped else ""
+            self.window.show_error(f"Could not export the corrections: {exc}.{left_out}")
             return None
         # An IDX label file is an 8-byte header and a byte a label: what was written, which
         # leaves out a drawing that is blank or went away since it was listed.
         exported = paths[1].stat().st_size - 8
         done = f"Exported {plural(exported, 'correction')} as IDX to {folder}"
         if skipped:
-            self.window.show_error(f"{done}; {unreadable(skipped)}")
+            self.window.banner.show_message(f"{done}.\n{left_out_message(skipped)}", "info")
         else:
             self.window.statusBar().showMessage(done, 8000)
         return paths
@@ -601,15 +602,6 @@ class TrainingActions(QObject):
             self.view.close()
         self.store.release_unwritten()
         self.in_use.release()
-
-
-def unreadable(names: list[str]) -> str:
-    """The corrections an export left out, and where to see them."""
-    shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
-    return (
-        f"left out {plural(len(names), 'drawing')} that cannot be read: {shown}. "
-        "Show all… marks them, to delete"
-    )
 
 
 def gone_message(path: Path) -> str:
