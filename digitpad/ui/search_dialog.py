@@ -192,6 +192,9 @@ class SearchDialog(FitsTheScreen, QDialog):
         self.password_edit = QLineEdit()
         self.password_edit.setEchoMode(QLineEdit.EchoMode.Password)
         self.password_edit.setPlaceholderText("password (not remembered)")
+        # Wide enough to read its hint whole: that the password is not kept matters.
+        hint = self.password_edit.fontMetrics().horizontalAdvance("password (not remembered)")
+        self.password_edit.setMinimumWidth(hint + 3 * self.password_edit.fontMetrics().height())
         self.storage_edit.textEdited.connect(lambda _: self.shared_radio.setChecked(True))
         # A message about where the study is kept no longer applies once that changes.
         for edited in (self.storage_edit.textEdited, self.password_edit.textEdited):
