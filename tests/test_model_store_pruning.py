@@ -271,6 +271,17 @@ def test_deleting_the_model_another_window_chose_for_the_next_start(qtbot, tmp_p
     assert first.training.delete_model(theirs)
     assert not theirs.exists()
     assert Settings(QSettings(str(ini), QSettings.Format.IniFormat)).model == "fcnn"
+    # The first window's own model may have lost its file too: then the bundled one.
+    mine, second_choice = kept_models(
+        first.training.userdata.models, ["fcnn-adapted-20260302-100000", "my sevens"]
+    )
+    with qtbot.waitSignal(first.recognition.modelChanged, timeout=10_000):
+        first.choose_model(str(mine))
+    with qtbot.waitSignal(second.recognition.modelChanged, timeout=10_000):
+        second.choose_model(str(second_choice))
+    assert second.training.delete_model(mine)  # first's model, in use there, is gone
+    assert first.training.delete_model(second_choice)
+    assert Settings(QSettings(str(ini), QSettings.Format.IniFormat)).model == "fcnn"
     for window in windows:
         window.quit_without_asking()
         window.shutdown()

@@ -95,6 +95,27 @@ def test_a_remembered_model_file_that_vanished_falls_back_to_fcnn(
     win.close()
 
 
+def test_a_remembered_model_deleted_from_the_users_models_is_forgotten(
+    qtbot, settings, models_dir, private_user_data
+):
+    """Deleted from DigitPad's own models folder (by another window, say), it is not coming
+    back: the bundled FCNN becomes the choice, and the next start says nothing."""
+    from digitpad.userdata import UserData
+
+    gone = UserData(private_user_data).models / "fcnn-adapted-20260101-120000.npz"
+    settings.model = str(gone)
+    win = MainWindow(settings)
+    qtbot.addWidget(win)
+    win.show()
+    with qtbot.waitSignal(win.modelReady, timeout=5000):
+        win.start()
+    assert win.recognition.model.arch == "fcnn"
+    assert "fcnn-adapted-20260101-120000.npz" in win.banner.text()
+    assert "no longer among your models" in win.banner.text()
+    assert reopen(settings).model == "fcnn"
+    win.close()
+
+
 def test_settings_follow_the_data_folder_never_the_real_users(private_user_data, qapp):
     """With DIGITPAD_DATA_DIR set (every test sets it), settings live in that folder."""
     from pathlib import Path

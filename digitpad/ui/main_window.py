@@ -40,7 +40,14 @@ from digitpad.ui.inference import Recognition
 from digitpad.ui.message_banner import MessageBanner
 from digitpad.ui.model_view import ModelInputView
 from digitpad.ui.probability_bars import ProbabilityBars, percent
-from digitpad.ui.settings import BUNDLED_MODELS, DEFAULT_MODEL, Settings, SettingsError
+from digitpad.ui.settings import (
+    BUNDLED_MODELS,
+    DEFAULT_MODEL,
+    Settings,
+    SettingsError,
+    app_data_root,
+)
+from digitpad.userdata import UserData
 from digitpad.words import a_digit, plural
 
 if TYPE_CHECKING:
@@ -57,6 +64,15 @@ AWAITING_PREDICT = "Press Predict (Enter) to read this drawing"
 MIN_CANVAS = 240  # the canvas never shrinks below this square
 
 log = logging.getLogger(__name__)
+
+
+def deleted_from(source: str, folder: Path) -> bool:
+    """Whether model ``source`` was a file in ``folder`` that is not there any more."""
+    try:
+        path = Path(source)
+        return path.parent.resolve() == folder.resolve() and not path.exists()
+    except (OSError, ValueError):
+        return False
 
 
 def scaled_font(base: QFont, factor: float, bold: bool = False) -> QFont:
@@ -611,12 +627,17 @@ class MainWindow(FitsTheScreen, QMainWindow):
         for action in self.model_actions.values():
             action.setChecked(action.data() == current)
         if current is None and source != DEFAULT_MODEL and source == self.settings.model:
-            # The model remembered from last time is gone: fall back to the bundled one.
-            self.show_error(
-                f"Could not load the model used last time: {message}\n"
-                "Loading the bundled FCNN instead."
+            # The model remembered from last time is gone: fall back to the bundled one. It
+            # stays remembered (a drive not mounted may be back next time) unless it was one
+            # of the user's models, deleted: then the bundled one is the choice from now on.
+            deleted = deleted_from(source, UserData.at(app_data_root()).models)
+            instead = (
+                "It is no longer among your models: DigitPad uses the bundled FCNN from now on."
+                if deleted
+                else "Loading the bundled FCNN instead."
             )
-            self._falling_back = True
+            self.show_error(f"Could not load the model used last time: {message}\n{instead}")
+            self._falling_back = not deleted
             self.recognition.load_model(DEFAULT_MODEL)
             return
         model = self.recognition.model

@@ -25,7 +25,7 @@ from digitpad.ui.confirm import confirm
 from digitpad.ui.in_use import ModelsInUse
 from digitpad.ui.learning import HandwritingLearner, left_out_message
 from digitpad.ui.model_store import KEEP_MODELS, ModelStore, pruned_message, same_file
-from digitpad.ui.settings import SettingsError, app_data_root
+from digitpad.ui.settings import BUNDLED_MODELS, DEFAULT_MODEL, SettingsError, app_data_root
 from digitpad.userdata import UserData
 from digitpad.words import a_digit, plural
 
@@ -302,9 +302,13 @@ class TrainingActions(QObject):
         settings = self.window.settings
         with contextlib.suppress(SettingsError):
             settings.sync()
-        if same_file(settings.model, path) and self.window.recognition.model_source is not None:
-            settings.model = self.window.recognition.model_source
-            self.window.save_settings()
+        if not same_file(settings.model, path):
+            return
+        mine = self.window.recognition.model_source
+        # This window's model may have lost its file too (another window deleted it).
+        usable = mine is not None and (mine in BUNDLED_MODELS or Path(mine).is_file())
+        settings.model = mine if usable else DEFAULT_MODEL
+        self.window.save_settings()
 
     def _ask_new_name(self, path: Path, typed: str | None = None, problem: str = "") -> None:
         """Ask for a new name (again, with what was typed and why it cannot be, after a name
