@@ -134,9 +134,10 @@ def test_escape_clears_and_undo_brings_the_drawing_back(qtbot, window, mouse):
     assert window.canvas.is_empty and window.result_label.text() == "–"
     said = window.statusBar().currentMessage()
     assert said == "Nothing drawn: Ctrl+Z brings back the drawing cleared"
+    assert window.undo_action.text() == "&Undo clear"  # as the Edit menu says it
     with qtbot.waitSignal(window.recognition.predictionReady, timeout=5000):
         qtbot.keyClick(window.canvas, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
-    assert len(window.canvas.strokes()) == 2
+    assert len(window.canvas.strokes()) == 2 and window.undo_action.text() == "&Undo stroke"
     assert (window.canvas.image() == drawn).all()
     assert window.result_label.text() == answer
     # Another Ctrl+Z takes the last stroke, as before the Escape.

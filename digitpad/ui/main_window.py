@@ -473,6 +473,7 @@ class MainWindow(FitsTheScreen, QMainWindow):
 
     # --- reactions ---------------------------------------------------------------------------
     def _on_canvas_changed(self) -> None:
+        self.undo_action.setText("&Undo clear" if self.canvas.can_restore else "&Undo stroke")
         if self.canvas.is_empty:
             self.recognition.cancel()
             self._opened_image = None
