@@ -3,6 +3,7 @@ delete."""
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 
 import pytest
@@ -142,3 +143,17 @@ def test_a_name_is_at_most_the_60_characters_the_prompt_promises(userdata, windo
     assert "up to 60" in prompt.labelText() and prompt.textValue() == "n" * 61
     assert first.is_file()
     assert window.training.rename_model(first, "n" * 60) == userdata.models / f"{'n' * 60}.npz"
+
+
+def test_messages_name_an_unnamed_model_of_yours_as_the_menu_does(userdata, window):
+    """The menu says "Your model" for what Learn my handwriting made: so do the questions
+    and messages, with the time it was made, rather than a file name never shown."""
+    path = random_model(userdata.models / "fcnn-adapted-20260101-120000.npz", accuracy=None)
+    made = dt.datetime(2026, 3, 4, 5, 6).timestamp()
+    os.utime(path, (made, made))
+    assert any(t.startswith("Your model — ") for t in entries(window))
+    window.training._confirm_delete_model(path)
+    assert window.training.delete_box.text().startswith("Delete Your model of 04 Mar 05:06?")
+    window.training.delete_box.close()
+    assert window.training.delete_model(path)
+    assert window.statusBar().currentMessage() == "Deleted Your model of 04 Mar 05:06"

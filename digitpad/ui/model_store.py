@@ -62,6 +62,19 @@ def display_name(path: str | os.PathLike) -> str:
     return "Your model" if generated and generated["kind"] == "adapted" else stem
 
 
+def spoken_name(path: str | os.PathLike) -> str:
+    """A kept model as messages name it: as the menu does, with the time an unnamed model
+    of the user's was made, since there may be several."""
+    name = display_name(path)
+    if name == Path(path).stem:
+        return name
+    try:
+        made = dt.datetime.fromtimestamp(Path(path).stat().st_mtime)
+    except (OSError, ValueError):
+        return name
+    return f"{name} of {made:%d %b %H:%M}"
+
+
 def written(path: str | os.PathLike) -> bool:
     """Whether a run wrote its model at ``path``: its name is reserved as an empty file
     until then (see :meth:`ModelStore.pending_path`)."""

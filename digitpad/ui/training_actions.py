@@ -24,7 +24,13 @@ from digitpad.networks import DEFAULT_ARCH, label
 from digitpad.ui.confirm import confirm
 from digitpad.ui.in_use import ModelsInUse
 from digitpad.ui.learning import HandwritingLearner, left_out_message
-from digitpad.ui.model_store import KEEP_MODELS, ModelStore, pruned_message, same_file
+from digitpad.ui.model_store import (
+    KEEP_MODELS,
+    ModelStore,
+    pruned_message,
+    same_file,
+    spoken_name,
+)
 from digitpad.ui.settings import BUNDLED_MODELS, DEFAULT_MODEL, SettingsError, app_data_root
 from digitpad.userdata import UserData
 from digitpad.words import a_digit, plural
@@ -265,6 +271,7 @@ class TrainingActions(QObject):
     def rename_model(self, path: Path, name: str) -> Path | None:
         """Rename a kept model; a name it cannot have is said in the prompt, asked again
         with what was typed (a typo is no error of the app's)."""
+        old_name = spoken_name(path)
         try:
             renamed = self.store.rename(path, name)
         except ValueError as exc:
@@ -274,18 +281,19 @@ class TrainingActions(QObject):
             self.window.show_error(f"Could not rename it: {gone_message(path)}")
             return None
         except OSError as exc:
-            self.window.show_error(f"Could not rename {path.stem}: {exc.strerror or exc}")
+            self.window.show_error(f"Could not rename {old_name}: {exc.strerror or exc}")
             return None
         self.window.dismiss_error()  # a failed try before this one no longer stands
-        self.window.statusBar().showMessage(f"Renamed {path.stem} to {renamed.stem}", 5000)
+        self.window.statusBar().showMessage(f"Renamed {old_name} to {renamed.stem}", 5000)
         return renamed
 
     def delete_model(self, path: Path) -> bool:
         was_in_use = self.store.in_use(path)
+        name = spoken_name(path)  # while its file, and so its time, is there
         try:
             existed = self.store.delete(path)
         except OSError as exc:
-            self.window.show_error(f"Could not delete {path.stem}: {exc.strerror or exc}")
+            self.window.show_error(f"Could not delete {name}: {exc.strerror or exc}")
             return False
         self._forget_as_next_choice(path)
         now = f"; back to {label(DEFAULT_ARCH)} (bundled)" if was_in_use else ""
@@ -293,7 +301,7 @@ class TrainingActions(QObject):
             back = f" Back to {label(DEFAULT_ARCH)} (bundled)." if was_in_use else ""
             self.window.show_error(f"Nothing to delete: {gone_message(path)}{back}")
             return True
-        self.window.statusBar().showMessage(f"Deleted {path.stem}{now}", 8000)
+        self.window.statusBar().showMessage(f"Deleted {name}{now}", 8000)
         return True
 
     def _forget_as_next_choice(self, path: Path) -> None:
@@ -319,7 +327,7 @@ class TrainingActions(QObject):
 
         dialog = QInputDialog(self.window)
         dialog.setWindowTitle("Rename model")
-        question = f"New name for {path.stem}:"
+        question = f"New name for {spoken_name(path)}:"
         dialog.setLabelText(f"{problem}\n\n{question}" if problem else question)
         dialog.setTextValue(path.stem if typed is None else typed)
         dialog.textValueSelected.connect(lambda name: self.rename_model(path, name))
@@ -328,7 +336,7 @@ class TrainingActions(QObject):
         self.rename_dialog = dialog
 
     def _confirm_delete_model(self, path: Path) -> None:
-        question = f"Delete {path.stem}? This cannot be undone."
+        question = f"Delete {spoken_name(path)}? This cannot be undone."
         if self.store.in_use(path):
             question += " It is the model in use: the bundled FCNN takes over."
         if self._used_elsewhere(path):
