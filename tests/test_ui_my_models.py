@@ -12,6 +12,7 @@ pytest_plugins = ["ui_helpers"]
 
 from ui_helpers import random_model  # noqa: E402
 
+from digitpad.model_file import load_model  # noqa: E402
 from digitpad.userdata import ENV_VAR, UserData  # noqa: E402
 
 
@@ -157,3 +158,22 @@ def test_messages_name_an_unnamed_model_of_yours_as_the_menu_does(userdata, wind
     window.training.delete_box.close()
     assert window.training.delete_model(path)
     assert window.statusBar().currentMessage() == "Deleted Your model of 04 Mar 05:06"
+
+
+def test_the_model_in_use_deleted_by_another_window_can_be_kept_again(userdata, window, qtbot):
+    path = random_model(userdata.models / "My sevens.npz", seed=3)
+    with qtbot.waitSignal(window.recognition.modelChanged, timeout=5000):
+        window.choose_model(str(path))
+    loaded = window.recognition.model.params["fc1.weight"].copy()
+    path.unlink()  # another DigitPad window deleted it under My models
+    window.training.refresh_models()
+    first = window.training.models_menu.actions()[0]
+    assert first.text() == "Keep the model in use again (its file My sevens.npz was deleted)"
+    with qtbot.waitSignal(window.recognition.modelChanged, timeout=5000):
+        first.trigger()
+    assert path.is_file() and window.recognition.model_source == str(path)
+    assert (load_model(path).params["fc1.weight"] == loaded).all()
+    assert window.statusBar().currentMessage() == "Kept My sevens again"
+    window.training.refresh_models()
+    texts = [a.text() for a in window.training.models_menu.actions()]
+    assert not any(t.startswith("Keep the model") for t in texts)

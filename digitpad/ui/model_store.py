@@ -33,7 +33,7 @@ RESET_SOURCE = DEFAULT_ARCH
 # Unnamed models kept in the data folder besides the new one; older ones go (see _prune).
 KEEP_MODELS = 8
 NAME = re.compile(r"^[\w][\w .,+()-]{0,59}$")  # what a model may be renamed to
-# The names pending_path gives (numbered by _free_name when kept beside a namesake): a model
+# The names pending_path gives (numbered by free_name when kept beside a namesake): a model
 # still called so is one the user never named.
 GENERATED = re.compile(r"^\w+-(?P<kind>retrained|adapted)-\d{8}-\d{6}(-\d+)?$")
 # An empty pending file is a run's reserved name (another window's, maybe); no run lasts a day.
@@ -203,7 +203,7 @@ class ModelStore(QObject):
         self.userdata.models.mkdir(parents=True, exist_ok=True)
         target = self.userdata.models / candidate.name
         if not same_file(candidate, target):
-            target = _free_name(target)
+            target = free_name(target)
             os.replace(candidate, target)
             self._reserved.discard(candidate)
         self._prune(keep=target)
@@ -353,7 +353,7 @@ def _maybe_live(path: Path) -> bool:
     return age < (RESERVATION_SECONDS if empty else STALE_SECONDS)
 
 
-def _free_name(target: Path) -> Path:
+def free_name(target: Path) -> Path:
     """``target``, or ``target`` numbered when a model of that name is already kept: keeping
     a model never replaces another one."""
     number = 2

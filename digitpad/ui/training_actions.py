@@ -27,6 +27,7 @@ from digitpad.ui.learning import HandwritingLearner, left_out_message
 from digitpad.ui.model_store import (
     KEEP_MODELS,
     ModelStore,
+    free_name,
     pruned_message,
     same_file,
     spoken_name,
@@ -232,12 +233,18 @@ class TrainingActions(QObject):
     def refresh_models(self) -> None:
         """List the kept models, newest first: each to use, rename or delete."""
         self.models_menu.clear()
+        active = self.window.recognition.model_source
+        if self._lost(active):
+            keep = self.models_menu.addAction(
+                f"Keep the model in use again (its file {Path(active).name} was deleted)"
+            )
+            keep.triggered.connect(self.keep_lost)
+            self.models_menu.addSeparator()
         models = self.store.models()
         if not models:
             empty = self.models_menu.addAction("None yet: Retrain… or Learn my handwriting")
             empty.setEnabled(False)
             return
-        active = self.window.recognition.model_source
         elsewhere = [source for source in self.in_use.elsewhere() if source]
         for model in models:
             in_use = active is not None and Path(active) == model.path
@@ -259,6 +266,39 @@ class TrainingActions(QObject):
             f"The {KEEP_MODELS + 1} newest unnamed models are kept; rename one to keep it for good"
         )
         hint.setEnabled(False)
+
+    def _lost(self, source: str | None) -> bool:
+        """Whether the model in use is one of the user's whose file has gone (deleted under
+        My models in another window): it is still loaded here, and can be kept again."""
+        if source is None or source in BUNDLED_MODELS or self.window.recognition.model is None:
+            return False
+        with contextlib.suppress(OSError, ValueError):
+            return not Path(source).exists()
+        return False
+
+    def keep_lost(self) -> Path | None:
+        """Write the model in use, as it is loaded, among the user's models again."""
+        from digitpad.model_file import ModelFileError, save_model
+
+        source, model = self.window.recognition.model_source, self.window.recognition.model
+        if not self._lost(source):
+            return None
+        target = self.userdata.models / Path(source).name
+        try:
+            self.userdata.models.mkdir(parents=True, exist_ok=True)
+            target = free_name(target)
+            save_model(target, model.arch, model.params, model.meta)
+        except (OSError, ModelFileError) as exc:
+            self.window.show_error(f"Could not keep the model in use again: {exc}")
+            return None
+        said = f"Kept {spoken_name(target)} again"
+        # Said once the window has taken it up (which clears the status line).
+        self.window.recognition.modelChanged.connect(
+            lambda *_: self.window.statusBar().showMessage(said, 8000),
+            Qt.ConnectionType.SingleShotConnection,
+        )
+        self.window.recognition.load_model(str(target))
+        return target
 
     def _notice_follows_rename(self, old: str, new: str) -> None:
         """A notice that a model is in use stays true when that model is renamed."""
