@@ -41,6 +41,16 @@ def kept_models(folder: Path, names: list[str]) -> list[Path]:
     return paths[::-1]
 
 
+def started_window(qtbot, ini: Path) -> MainWindow:
+    """A window with its settings in ``ini``, shown, its first model loaded."""
+    window = MainWindow(Settings(QSettings(str(ini), QSettings.Format.IniFormat)))
+    qtbot.addWidget(window)
+    window.show()
+    with qtbot.waitSignal(window.modelReady, timeout=10_000):
+        window.start()
+    return window
+
+
 def generated(count: int, kind: str = "retrained") -> list[str]:
     return [f"fcnn-{kind}-2026010{i % 10}-12000{i // 10}" for i in range(count)]
 
@@ -72,11 +82,7 @@ def test_another_windows_choice_is_kept(qtbot, tmp_path, models_dir):
     """The other DigitPad wrote its choice to the shared settings file after this window
     started: this window reads it again before deleting anything."""
     ini = tmp_path / "digitpad.ini"
-    window = MainWindow(Settings(QSettings(str(ini), QSettings.Format.IniFormat)))
-    qtbot.addWidget(window)
-    window.show()
-    with qtbot.waitSignal(window.modelReady, timeout=10_000):
-        window.start()
+    window = started_window(qtbot, ini)
     userdata = window.training.userdata
     old = kept_models(userdata.models, generated(KEEP_MODELS + 2))
     theirs = old[0]
@@ -176,11 +182,7 @@ def test_a_window_starting_tidies_away_the_notes_of_killed_ones(
     folder = models / ".in-use"
     killed = {path.name for path in folder.iterdir()}
     assert len(killed) == 2
-    window = MainWindow(Settings(QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat)))
-    qtbot.addWidget(window)
-    window.show()
-    with qtbot.waitSignal(window.modelReady, timeout=10_000):
-        window.start()
+    window = started_window(qtbot, tmp_path / "s.ini")
     left = {path.name for path in folder.iterdir()}
     assert len(left) == 2 and not left & killed  # only this window's note and lock
     window.quit_without_asking()
@@ -201,16 +203,7 @@ def test_an_unwritable_data_folder_still_lets_a_window_use_a_model(tmp_path, cap
 def test_two_windows_on_one_data_folder_keep_each_others_model(qtbot, tmp_path, models_dir):
     """Two windows on one data folder (two DigitPads, as far as the files can tell): the
     first uses an old unnamed model, the second keeps new ones until it must make room."""
-    windows = []
-    for name in ("first", "second"):
-        ini = tmp_path / f"{name}.ini"
-        window = MainWindow(Settings(QSettings(str(ini), QSettings.Format.IniFormat)))
-        qtbot.addWidget(window)
-        window.show()
-        with qtbot.waitSignal(window.modelReady, timeout=10_000):
-            window.start()
-        windows.append(window)
-    first, second = windows
+    first, second = (started_window(qtbot, tmp_path / f"{name}.ini") for name in ("1", "2"))
     old = kept_models(first.training.userdata.models, generated(KEEP_MODELS + 2))
     with qtbot.waitSignal(first.recognition.modelChanged, timeout=10_000):
         first.choose_model(str(old[0]))
@@ -255,15 +248,7 @@ def test_deleting_the_model_another_window_chose_for_the_next_start(qtbot, tmp_p
     would load; the first deletes it. The next start then loads the first's model rather
     than failing on a file that is gone, at every start."""
     ini = tmp_path / "digitpad.ini"
-    windows = []
-    for _ in range(2):
-        window = MainWindow(Settings(QSettings(str(ini), QSettings.Format.IniFormat)))
-        qtbot.addWidget(window)
-        window.show()
-        with qtbot.waitSignal(window.modelReady, timeout=10_000):
-            window.start()
-        windows.append(window)
-    first, second = windows
+    windows = first, second = [started_window(qtbot, ini) for _ in range(2)]
     (theirs,) = kept_models(first.training.userdata.models, ["fcnn-adapted-20260301-100000"])
     with qtbot.waitSignal(second.recognition.modelChanged, timeout=10_000):
         second.choose_model(str(theirs))
