@@ -79,30 +79,17 @@ def test_window_remembers_pen_model_live_and_geometry(window, qtbot, settings, m
     again.close()
 
 
+@pytest.mark.parametrize("where", ["elsewhere", "models"])
 def test_a_remembered_model_file_that_vanished_falls_back_to_fcnn(
-    qtbot, settings, models_dir, tmp_path
+    qtbot, settings, models_dir, tmp_path, private_user_data, where
 ):
-    settings.model = str(tmp_path / "gone.npz")
-    win = MainWindow(settings)
-    qtbot.addWidget(win)
-    win.show()
-    with qtbot.waitSignal(win.modelReady, timeout=5000):
-        win.start()
-    assert win.recognition.model.arch == "fcnn"
-    assert "gone.npz" in win.banner.text()
-    # Still the remembered model: what kept it from loading may pass (a drive not mounted).
-    assert reopen(settings).model == str(tmp_path / "gone.npz")
-    win.close()
-
-
-def test_a_remembered_model_deleted_from_the_users_models_is_forgotten(
-    qtbot, settings, models_dir, private_user_data
-):
-    """Deleted from DigitPad's own models folder (by another window, say), it is not coming
-    back: the bundled FCNN becomes the choice, and the next start says nothing."""
+    """Still the remembered model when it was elsewhere: what kept it from loading may pass
+    (a drive not mounted). Deleted from DigitPad's own models folder (by another window,
+    say), it is not coming back: the bundled FCNN becomes the choice."""
     from digitpad.userdata import UserData
 
-    gone = UserData(private_user_data).models / "fcnn-adapted-20260101-120000.npz"
+    folder = tmp_path if where == "elsewhere" else UserData(private_user_data).models
+    gone = folder / "fcnn-adapted-20260101-120000.npz"
     settings.model = str(gone)
     win = MainWindow(settings)
     qtbot.addWidget(win)
@@ -111,8 +98,11 @@ def test_a_remembered_model_deleted_from_the_users_models_is_forgotten(
         win.start()
     assert win.recognition.model.arch == "fcnn"
     assert "fcnn-adapted-20260101-120000.npz" in win.banner.text()
-    assert "no longer among your models" in win.banner.text()
-    assert reopen(settings).model == "fcnn"
+    if where == "elsewhere":
+        assert reopen(settings).model == str(gone)
+    else:
+        assert "no longer among your models" in win.banner.text()
+        assert reopen(settings).model == "fcnn"
     win.close()
 
 

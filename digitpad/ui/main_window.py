@@ -473,7 +473,9 @@ class MainWindow(FitsTheScreen, QMainWindow):
 
     # --- reactions ---------------------------------------------------------------------------
     def _on_canvas_changed(self) -> None:
-        self.undo_action.setText("&Undo clear" if self.canvas.can_restore else "&Undo stroke")
+        undo = "&Undo clear" if self.canvas.can_restore else "&Undo stroke"
+        if self.undo_action.text() != undo:  # at every pen move: the menu changes rarely
+            self.undo_action.setText(undo)
         if self.canvas.is_empty:
             self.recognition.cancel()
             self._opened_image = None

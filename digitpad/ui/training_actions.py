@@ -497,10 +497,11 @@ class TrainingActions(QObject):
         """A new drawing is a new correction. Clearing the canvas, which Undo may take back,
         and that Undo bringing the drawing back, are the same drawing."""
         canvas = self.window.canvas
-        if canvas.can_restore:
+        # Called at every pen move: the strokes are compared only when a drawing could be back.
+        if self._last is None or canvas.can_restore:
             return
-        same = self._last_strokes and not canvas.has_picture
-        if same and canvas.strokes() == self._last_strokes and not canvas.is_drawing:
+        back = self._last_strokes and not canvas.is_drawing and not canvas.has_picture
+        if back and canvas.strokes() == self._last_strokes:
             return
         self._last = None
 
