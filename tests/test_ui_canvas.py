@@ -69,6 +69,46 @@ def test_undo_removes_only_the_last_stroke(canvas, mouse):
     assert canvas.is_empty
 
 
+def test_redo_takes_back_each_undo_until_a_new_stroke(canvas, mouse):
+    mouse.drag(canvas, [(50, 100), (250, 100)])
+    mouse.drag(canvas, [(50, 200), (250, 200)])
+    drawn = canvas.image()
+    assert not canvas.can_redo
+    canvas.undo()
+    canvas.undo()
+    assert canvas.is_empty and canvas.can_redo
+    canvas.redo()
+    assert len(canvas.strokes()) == 1 and canvas.can_redo
+    canvas.redo()
+    assert (canvas.image() == drawn).all() and not canvas.can_redo
+    canvas.redo()  # nothing left to redo: no error, nothing changes
+    assert (canvas.image() == drawn).all()
+    # A new stroke after an undo is a new drawing: what was undone cannot come back on it.
+    canvas.undo()
+    mouse.drag(canvas, [(150, 40), (150, 260)])
+    assert not canvas.can_redo
+    canvas.redo()
+    image = canvas.image()
+    assert mouse.ink_at(image, canvas, 150, 150) > 200
+    assert mouse.ink_at(image, canvas, 100, 200) == 0
+
+
+def test_redo_after_undoing_a_clear_clears_again_and_undo_still_restores(canvas, mouse):
+    mouse.drag(canvas, [(50, 100), (250, 100)])
+    mouse.drag(canvas, [(50, 200), (250, 200)])
+    drawn = canvas.image()
+    canvas.clear()
+    assert not canvas.can_redo  # Clear ends what Undo could redo, as a stroke does
+    canvas.undo()  # the drawing back
+    canvas.undo()  # and its last stroke taken
+    canvas.redo()
+    assert (canvas.image() == drawn).all() and canvas.redo_clears
+    canvas.redo()  # the Clear again
+    assert canvas.is_empty and canvas.can_restore
+    canvas.undo()  # whole, though one stroke was undone and redone in between
+    assert (canvas.image() == drawn).all()
+
+
 def test_clear_empties_the_canvas(canvas, mouse, qtbot):
     mouse.draw(canvas, mouse.SEVEN)
     with qtbot.waitSignal(canvas.changed, timeout=1000):

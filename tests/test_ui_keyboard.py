@@ -10,6 +10,7 @@ pytest_plugins = ["ui_helpers"]
 from ui_helpers import start_learning  # noqa: E402
 
 ALT = Qt.KeyboardModifier.AltModifier
+CTRL = Qt.KeyboardModifier.ControlModifier
 
 
 def tab_stops(qtbot, top, count: int) -> list:
@@ -141,6 +142,18 @@ def test_escape_clears_and_undo_brings_the_drawing_back(qtbot, window, mouse):
     assert (window.canvas.image() == drawn).all()
     assert window.result_label.text() == answer
     # Another Ctrl+Z takes the last stroke, as before the Escape.
+    qtbot.keyClick(window.canvas, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert len(window.canvas.strokes()) == 1
+    # Ctrl+Shift+Z (or Ctrl+Y) takes the undo back, as the Edit menu says.
+    assert window.redo_action.isEnabled() and window.redo_action.text() == "&Redo stroke"
+    with qtbot.waitSignal(window.recognition.predictionReady, timeout=5000):
+        qtbot.keyClick(window.canvas, Qt.Key.Key_Z, CTRL | Qt.KeyboardModifier.ShiftModifier)
+    assert (window.canvas.image() == drawn).all() and window.result_label.text() == answer
+    assert window.redo_action.text() == "&Redo clear"  # then the Clear undone before it
+    assert window.redo_action.isEnabled()
+    qtbot.keyClick(window.canvas, Qt.Key.Key_Y, CTRL)  # as on Windows
+    assert window.canvas.is_empty and not window.redo_action.isEnabled()
+    qtbot.keyClick(window.canvas, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
     qtbot.keyClick(window.canvas, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
     assert len(window.canvas.strokes()) == 1
     # Once a new stroke is drawn on the cleared canvas, the old drawing is gone for good.

@@ -830,6 +830,29 @@ def test_a_drawing_cleared_and_brought_back_is_still_one_correction(
     assert sorted(p.name[0] for p in corrections.glob("*.png")) == ["1", "1"]
 
 
+def test_a_stroke_undone_and_redone_keeps_one_correction_and_a_part_is_another(
+    qtbot, window, mouse, private_user_data
+):
+    read(window, qtbot, mouse, mouse.SEVEN)
+    mouse.drag(window.canvas, [(120, 150), (190, 150)])  # a crossbar
+    with qtbot.waitSignal(window.recognition.predictionReady, timeout=5000):
+        window.predict()
+    click_bar(window, qtbot, 7)
+    corrections = UserData(private_user_data).corrections
+    window.canvas.undo()  # the crossbar taken off, then put back: the same drawing
+    with qtbot.waitSignal(window.recognition.predictionReady, timeout=5000):
+        window.redo()
+        window.predict()
+    click_bar(window, qtbot, 4)
+    assert sorted(p.name[0] for p in corrections.glob("*.png")) == ["4"]
+    # The drawing without its crossbar is another drawing: its correction is a new one.
+    window.canvas.undo()
+    with qtbot.waitSignal(window.recognition.predictionReady, timeout=5000):
+        window.predict()
+    click_bar(window, qtbot, 1)
+    assert sorted(p.name[0] for p in corrections.glob("*.png")) == ["1", "4"]
+
+
 def test_copies_left_by_killed_learning_runs_are_swept_a_day_later(tmp_path, monkeypatch):
     from digitpad.ui.learning import COPY_PREFIX, sweep_copies
 

@@ -186,6 +186,14 @@ def test_opening_an_image_shows_it_and_recognises_it(window, qtbot, tmp_path):
         window.open_file(str(path))
     assert window.canvas.has_picture
     assert window.bars.winner() == 7
+    # Undone and redone, the picture is back, and read from its file again on Predict.
+    window.canvas.undo()
+    assert window.canvas.is_empty and window.bars.winner() is None
+    window.redo()
+    assert window.canvas.has_picture and window.bars.winner() is None
+    with qtbot.waitSignal(window.recognition.imageOpened, timeout=5000):
+        window.predict()
+    assert window.bars.winner() == 7
 
 
 def test_a_photo_of_a_ruled_page_in_a_shadow_is_read_without_its_lines(window, qtbot, tmp_path):

@@ -36,6 +36,8 @@ if TYPE_CHECKING:
     import numpy as np
 
 Point = tuple[float, float]
+# What Undo and Redo go back and forth between: strokes, opened picture, strokes cleared.
+State = tuple[list[list[Point]], "QImage | None", list[list[Point]]]
 # Pen widths are given for a canvas of this side; the pen scales with the canvas.
 REFERENCE_SIDE = 280.0
 
@@ -136,6 +138,8 @@ class DrawingCanvas(QWidget):
         self._picture: QImage | None = None
         # The strokes the last Clear took away: Undo brings them back until the next stroke.
         self._cleared: list[list[Point]] = []
+        # What Undo took away, latest last, for Redo; a new stroke, Clear or picture ends it.
+        self._undone: list[State] = []
         # Paper, picture and finished strokes; the stroke being drawn goes on a copy of
         # it (the backing), so lifting the pen paints one stroke, not the whole drawing.
         self._committed = QImage()
@@ -177,6 +181,7 @@ class DrawingCanvas(QWidget):
 
     def clear(self) -> None:
         """Empty the canvas; :meth:`undo` brings the strokes back until the next one."""
+        self._undone = []
         if self._strokes:
             self._cleared = self._strokes
         self._strokes = []
@@ -197,7 +202,8 @@ class DrawingCanvas(QWidget):
 
     def undo(self) -> None:
         """Remove the last stroke (or the opened picture when nothing is drawn on it); on a
-        canvas emptied by Clear, bring back what it took away."""
+        canvas emptied by Clear, bring back what it took away. :meth:`redo` takes it back."""
+        before = self._state()
         if self._strokes:
             self._strokes.pop()
         elif self._picture is not None:
@@ -206,13 +212,38 @@ class DrawingCanvas(QWidget):
             self._strokes, self._cleared = self._cleared, []
         else:
             return
+        self._undone.append(before)
         self._render_all()
         self.changed.emit()
 
+    @property
+    def can_redo(self) -> bool:
+        """Whether :meth:`redo` would take back an undo."""
+        return bool(self._undone) and self._current is None
+
+    @property
+    def redo_clears(self) -> bool:
+        """Whether :meth:`redo` would empty the canvas again (it takes back an undone Clear)."""
+        return self.can_redo and not self._undone[-1][0] and self._undone[-1][1] is None
+
+    def redo(self) -> None:
+        """Take back the last :meth:`undo`: the stroke, picture or Clear it undid."""
+        if not self.can_redo:
+            return
+        strokes, self._picture, cleared = self._undone.pop()
+        self._strokes, self._cleared = list(strokes), list(cleared)
+        self._render_all()
+        self.changed.emit()
+
+    def _state(self) -> State:
+        # Copies of the lists, which undo and drawing change; a finished stroke never changes.
+        return list(self._strokes), self._picture, list(self._cleared)
+
     def set_picture(self, picture: QImage) -> None:
         """Show an opened image in place of the drawing; drawing again replaces it."""
-        self._strokes.clear()
+        self._strokes = []
         self._cleared = []
+        self._undone = []
         self._current = None
         self._picture = picture
         self._render_all()
@@ -342,6 +373,7 @@ class DrawingCanvas(QWidget):
     def _begin(self, pos: QPointF) -> None:
         was_empty = self.is_empty
         self._cleared = []  # a new drawing: the one cleared before it is gone for good
+        self._undone = []  # and what Undo took away cannot come back on top of it
         if self._picture is not None:
             self._picture = None
             self._render_all()
@@ -386,6 +418,7 @@ class DrawingCanvas(QWidget):
         kept = [stroke for stroke in self._strokes if not touches(stroke, point, reach)]
         if len(kept) < len(self._strokes):
             self._strokes = kept
+            self._undone = []
             self._erased = True
             self._render_all()
             self.changed.emit()

@@ -120,7 +120,8 @@ class MainWindow(FitsTheScreen, QMainWindow):
         super().__init__()
         self.settings = settings
         self.recognition = recognition or Recognition(self)
-        # The picture on the canvas, and the one being opened (it replaces it only if it opens).
+        # The picture last opened on the canvas (shown while it has one), and the one being
+        # opened (it replaces it only if it opens).
         self._opened_image: str | None = None
         self._opening_image: str | None = None
         self._about: QMessageBox | None = None
@@ -230,6 +231,9 @@ class MainWindow(FitsTheScreen, QMainWindow):
         self.undo_action = self._action(
             "&Undo stroke", QKeySequence.StandardKey.Undo, self.canvas.undo
         )
+        self.redo_action = self._action("&Redo stroke", None, self.redo)
+        self.redo_action.setShortcuts(QKeySequence.StandardKey.Redo)  # Ctrl+Y, Ctrl+Shift+Z
+        self.redo_action.setEnabled(False)
         self.clear_action = self._action("&Clear", None, self.clear)
         self.clear_action.setShortcuts(
             [QKeySequence(Qt.Key.Key_Escape), QKeySequence(Qt.Key.Key_Delete)]
@@ -286,7 +290,9 @@ class MainWindow(FitsTheScreen, QMainWindow):
         file_menu.addAction(self.quit_action)
 
         edit_menu = menu_bar.addMenu("&Edit")
-        edit_menu.addActions([self.undo_action, self.clear_action, self.predict_action])
+        edit_menu.addActions(
+            [self.undo_action, self.redo_action, self.clear_action, self.predict_action]
+        )
         edit_menu.addSeparator()
         edit_menu.addAction(self.live_action)
         pen_menu = edit_menu.addMenu("Pen &width")
@@ -351,6 +357,12 @@ class MainWindow(FitsTheScreen, QMainWindow):
             self._show_empty("Nothing drawn: draw a digit first")
         else:
             self.recognition.predict(self.canvas.snapshot())
+
+    def redo(self) -> None:
+        self.canvas.redo()
+        if self.canvas.has_picture:  # the opened picture is back: read from its file on Predict
+            self.awaiting_predict, self.refusal = True, None
+            self._show_empty(AWAITING_PREDICT)
 
     def clear(self) -> None:
         self.canvas.clear()
@@ -473,12 +485,18 @@ class MainWindow(FitsTheScreen, QMainWindow):
 
     # --- reactions ---------------------------------------------------------------------------
     def _on_canvas_changed(self) -> None:
-        undo = "&Undo clear" if self.canvas.can_restore else "&Undo stroke"
-        if self.undo_action.text() != undo:  # at every pen move: the menu changes rarely
+        canvas = self.canvas
+        undo = "&Undo clear" if canvas.can_restore else "&Undo stroke"
+        redo = "&Redo clear" if canvas.redo_clears else "&Redo stroke"
+        # At every pen move: the menu changes rarely, and each change is redrawn.
+        if self.undo_action.text() != undo:
             self.undo_action.setText(undo)
+        if self.redo_action.text() != redo:
+            self.redo_action.setText(redo)
+        if self.redo_action.isEnabled() != canvas.can_redo:
+            self.redo_action.setEnabled(canvas.can_redo)
         if self.canvas.is_empty:
             self.recognition.cancel()
-            self._opened_image = None
             self.awaiting_predict, self.refusal = False, None
             self._show_empty("Nothing drawn")
         elif self.canvas.has_picture:

@@ -425,10 +425,12 @@ class TrainingActions(QObject):
             return None
         # One correction per drawing: pressing another digit for the same one relabels it.
         previous = self._last
+        if previous is not None and self.window.canvas.can_redo and not self._shows_last():
+            previous = None  # strokes undone: another drawing, though Redo may bring it back
         again = previous is not None and previous.is_file()
         try:
             if again:
-                path = self.corrections.relabel(self._last, digit)
+                path = self.corrections.relabel(previous, digit)
             else:
                 canvas = self.window.canvas
                 path = self.corrections.save(canvas.image(), digit, picture=canvas.has_picture)
@@ -494,16 +496,19 @@ class TrainingActions(QObject):
         return self.view
 
     def _forget_last(self) -> None:
-        """A new drawing is a new correction. Clearing the canvas, which Undo may take back,
-        and that Undo bringing the drawing back, are the same drawing."""
+        """A new drawing is a new correction. Clearing the canvas or undoing strokes, which
+        Undo or Redo may take back, and taking them back, keep the same drawing."""
         canvas = self.window.canvas
         # Called at every pen move: the strokes are compared only when a drawing could be back.
-        if self._last is None or canvas.can_restore:
-            return
-        back = self._last_strokes and not canvas.is_drawing and not canvas.has_picture
-        if back and canvas.strokes() == self._last_strokes:
+        if self._last is None or canvas.can_restore or canvas.can_redo or self._shows_last():
             return
         self._last = None
+
+    def _shows_last(self) -> bool:
+        """Whether the canvas shows the drawing saved as the last correction."""
+        canvas = self.window.canvas
+        back = self._last_strokes and not canvas.is_drawing and not canvas.has_picture
+        return bool(back) and canvas.strokes() == self._last_strokes
 
     def _confidence(self, digit: int) -> float:
         values = self.window.bars.values()
