@@ -311,6 +311,16 @@ def _find_ink(image: Image.Image | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return ink, mask
 
 
+def ink_bounds(image: Image.Image | np.ndarray) -> tuple[int, int, int, int] | None:
+    """(top, bottom, left, right) of the ink in ``image``, ends exclusive, found as
+    :func:`prepare` finds it; None when nothing is drawn."""
+    mask = _find_ink(image)[1]
+    if _too_little(mask):
+        return None
+    rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
+    return int(rows[0]), int(rows[-1]) + 1, int(cols[0]), int(cols[-1]) + 1
+
+
 def _too_little(mask: np.ndarray) -> bool:
     """Fewer inked pixels than a digit has: nothing drawn (or nothing dark enough)."""
     return np.count_nonzero(mask) < max(1.0, MIN_INK_FRACTION * mask.size)

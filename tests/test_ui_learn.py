@@ -29,6 +29,7 @@ from ui_helpers import random_model, trigger_learning, wait_success  # noqa: E40
 from digitpad.assets import bundled_model_path  # noqa: E402
 from digitpad.model_file import load_model  # noqa: E402
 from digitpad.ui import child_process  # noqa: E402
+from digitpad.ui.corrections_view import THUMB  # noqa: E402
 from digitpad.ui.learning import LEARN, STOP, learned_message  # noqa: E402
 from digitpad.userdata import UserData  # noqa: E402
 
@@ -421,6 +422,47 @@ def test_corrections_view_relabels_and_deletes_single_drawings(qtbot, window, mo
     view.delete_button.click()
     assert actions.corrections.count() == 2 and view.list.count() == 2
     assert "2 corrected drawings saved" in actions.count_action.text()
+
+
+def test_a_small_digit_in_a_corner_fills_its_thumbnail(qtbot, window, mouse):
+    from digitpad.preprocess import ink_bounds
+    from digitpad.ui.canvas import grey_pixels
+
+    window.clear()
+    canvas = window.canvas
+    side = min(canvas.width(), canvas.height())
+    # A 7 a sixth of the canvas tall, in its top left corner.
+    corner = [[(x * side / 6 + 10, y * side / 6 + 10) for x, y in mouse.SEVEN[0]]]
+    mouse.drag(canvas, corner[0])
+    with qtbot.waitSignal(window.recognition.predictionReady, timeout=5000):
+        window.predict()
+    click_bar(window, qtbot, 7)
+    view = window.training.show_corrections()
+    qtbot.addWidget(view)
+    item = view.list.item(0)
+    qtbot.waitUntil(lambda: not item.icon().isNull(), timeout=3000)
+    shown = grey_pixels(item.icon().pixmap(THUMB, THUMB).toImage())
+    top, bottom, left, right = ink_bounds(shown)
+    # Framed on the digit: about 70% of the thumbnail's height, in its middle.
+    assert bottom - top >= 0.6 * shown.shape[0]
+    assert abs((left + right) / 2 - shown.shape[1] / 2) <= 0.1 * shown.shape[1]
+
+
+def test_a_drawing_frame_is_a_square_centred_on_the_ink():
+    from digitpad.ui.corrections_view import drawing_frame
+
+    def frame(*args):
+        rect = drawing_frame(*args)
+        return rect.x(), rect.y(), rect.width(), rect.height()
+
+    # 15% of the ink's size on each side.
+    assert frame((100, 200, 120, 180), 300, 300) == (85, 85, 130, 130)
+    # Against an edge it reaches past the picture, keeping the ink in the middle.
+    assert frame((0, 100, 0, 50), 300, 300) == (-40, -15, 130, 130)
+    # A speck gets a tenth of the canvas and its margins, not the whole thumbnail.
+    assert frame((150, 152, 150, 152), 400, 400) == (125, 125, 52, 52)
+    # Ink wider than the picture is tall: as wide as it needs, square.
+    assert frame((10, 90, 0, 300), 100, 320) == (-45, -145, 390, 390)
 
 
 def active(qtbot, widget) -> None:

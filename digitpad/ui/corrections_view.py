@@ -4,15 +4,16 @@ A wrong click saves a drawing under the wrong digit, and that drawing then
 teaches the wrong thing to every retrain and to "Learn my handwriting". Here
 each one shows as a thumbnail captioned with its label: select some, then
 press a number key (or choose a digit) to relabel them, or Delete to remove
-them. Thumbnails are decoded at their small size, a screenful at a time.
+them. Thumbnails are decoded a screenful at a time, each framed on its digit: the
+drawings are whole canvases, where a small digit in a corner would be a speck.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QEvent, QObject, QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QIcon, QImageReader, QKeyEvent, QPixmap
+from PySide6.QtCore import QEvent, QObject, QRect, QSize, Qt, QTimer, Signal
+from PySide6.QtGui import QColor, QIcon, QImage, QImageReader, QKeyEvent, QPainter, QPixmap
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -27,14 +28,60 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from digitpad.corrections import CorrectionError, Corrections, too_large
+from digitpad.corrections import PICTURE, SOURCE_KEY, CorrectionError, Corrections, too_large
 from digitpad.images import ImageLoadError
+from digitpad.preprocess import ink_bounds
+from digitpad.ui.canvas import grey_pixels
 from digitpad.ui.confirm import confirm
 from digitpad.ui.dialog_fit import FitsTheScreen
 from digitpad.words import a_digit, plural
 
 THUMB = 72
+# Drawings are decoded no larger than this before framing: enough pixels for a digit a
+# sixth of the canvas wide, and a few milliseconds for a batch.
+DECODE = 4 * THUMB
 BATCH = 8  # thumbnails decoded per turn of the event loop: a few ms, never a stall
+# Around the digit, this share of its size on each side; never closer than this share of
+# the canvas, so that a speck is not blown up to fill the thumbnail.
+MARGIN = 0.15
+CLOSEST = 0.1
+
+
+def drawing_frame(bounds: tuple[int, int, int, int], height: int, width: int) -> QRect:
+    """The square a thumbnail shows of a picture of ``height`` × ``width`` with its ink at
+    ``bounds`` (top, bottom, left, right): centred on the ink with a margin, reaching past
+    the picture's edges where the ink is near them."""
+    top, bottom, left, right = bounds
+    side = round(max(bottom - top, right - left, CLOSEST * min(height, width)) * (1 + 2 * MARGIN))
+    return QRect(round((left + right - side) / 2), round((top + bottom - side) / 2), side, side)
+
+
+def thumbnail(path: str) -> tuple[QImage, str]:
+    """The drawing at ``path`` framed on its digit (an opened picture whole), or a null
+    image and why not. Read as learning reads it: a PNG, whatever else the file holds."""
+    import numpy as np
+
+    reader = QImageReader(path, b"png")
+    reader.setDecideFormatFromContent(False)
+    size = reader.size()
+    if size.isValid() and max(size.width(), size.height()) > DECODE:
+        reader.setScaledSize(size.scaled(DECODE, DECODE, Qt.AspectRatioMode.KeepAspectRatio))
+    picture = reader.text(SOURCE_KEY) == PICTURE
+    image = reader.read()
+    if image.isNull():
+        return image, reader.errorString()
+    grey = grey_pixels(image)
+    bounds = None if picture else ink_bounds(grey)
+    if bounds is not None:
+        frame = drawing_frame(bounds, image.height(), image.width())
+        framed = QImage(frame.size(), QImage.Format.Format_Grayscale8)
+        framed.fill(QColor.fromHsv(0, 0, int(np.median(grey[::4, ::4]))))  # the paper
+        painter = QPainter(framed)
+        painter.drawImage(-frame.topLeft(), image)
+        painter.end()
+        image = framed
+    smooth = Qt.TransformationMode.SmoothTransformation
+    return image.scaled(THUMB, THUMB, Qt.AspectRatioMode.KeepAspectRatio, smooth), ""
 
 
 class CorrectionsView(FitsTheScreen, QDialog):
@@ -121,17 +168,11 @@ class CorrectionsView(FitsTheScreen, QDialog):
             except ImageLoadError as exc:
                 self._mark_damaged(item, str(exc))
                 continue
-            # As learning reads it: a PNG, whatever else a file of that name holds.
-            reader = QImageReader(path, b"png")
-            reader.setDecideFormatFromContent(False)
-            size = reader.size()
-            if size.isValid():
-                reader.setScaledSize(size.scaled(THUMB, THUMB, Qt.AspectRatioMode.KeepAspectRatio))
-            image = reader.read()
+            image, why_not = thumbnail(path)
             if not image.isNull():
                 item.setIcon(QIcon(QPixmap.fromImage(image)))
             else:
-                self._mark_damaged(item, reader.errorString())
+                self._mark_damaged(item, why_not)
         self._pending = self._pending[BATCH:]
         if not self._pending:
             self._loader.stop()
