@@ -91,3 +91,27 @@ def test_a_message_naming_a_very_long_file_wraps_inside_the_window(window, qtbot
     assert window.banner.text().startswith(name)  # the text a user copies is the real name
     assert window.minimumSizeHint().width() < 800
     assert window.width() < 1000
+
+
+def test_a_message_during_a_stroke_waits_for_the_pen_to_lift(window, qtbot, mouse):
+    """The strip pushes the canvas down: it must not move under a pen drawing a stroke."""
+    canvas = window.canvas
+    qtbot.waitUntil(lambda: canvas.height() > 0)
+    mouse.press(canvas, 60, 60)
+    mouse.move(canvas, 120, 120)
+    where = canvas.mapTo(window, canvas.rect().topLeft())
+    window.banner.show_message("Learned your handwriting", "info")
+    qtbot.wait(50)  # the layout would have moved by now
+    assert window.banner.text() == "" and canvas.mapTo(window, canvas.rect().topLeft()) == where
+    mouse.move(canvas, 180, 120)
+    assert window.banner.text() == ""
+    mouse.release(canvas, 180, 120)
+    assert window.banner.text() == "Learned your handwriting"
+    qtbot.waitUntil(lambda: canvas.mapTo(window, canvas.rect().topLeft()) != where)
+    # Dismissed before the pen lifts, it never shows.
+    window.banner.dismiss()
+    mouse.press(canvas, 60, 200)
+    window.banner.show_message("Learned your handwriting", "info")
+    window.banner.dismiss()
+    mouse.release(canvas, 90, 200)
+    assert window.banner.text() == "" and not window.banner.isVisible()

@@ -217,6 +217,7 @@ class MainWindow(FitsTheScreen, QMainWindow):
         central = QWidget(self)
         outer = QVBoxLayout(central)
         outer.addWidget(self.banner)
+        self.banner.hold_while(lambda: self.canvas.is_drawing, self.canvas.changed)
         outer.addLayout(body, 1)
         self.setCentralWidget(central)
 

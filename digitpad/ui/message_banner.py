@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Qt
@@ -16,6 +17,7 @@ from PySide6.QtWidgets import (
 )
 
 if TYPE_CHECKING:
+    from PySide6.QtCore import SignalInstance
     from PySide6.QtGui import QAccessibleInterface
 
 # Tints mixed into the window colour, so the strip reads well in light and dark themes.
@@ -82,6 +84,8 @@ class MessageBanner(QFrame):
         super().__init__(parent)
         self._level = "info"
         self._about: str | None = None  # the model a notice speaks of, while it is in use
+        self._busy: Callable[[], bool] = lambda: False
+        self._waiting = False  # a message is set, to show once not busy
         self.setFrameShape(QFrame.Shape.StyledPanel)
         self.setAutoFillBackground(True)
         self._icon = QLabel(self)
@@ -100,6 +104,12 @@ class MessageBanner(QFrame):
         layout.addWidget(self._label, 1)
         layout.addWidget(self._close, 0, Qt.AlignmentFlag.AlignTop)
         self.hide()
+
+    def hold_while(self, busy: Callable[[], bool], changed: SignalInstance) -> None:
+        """Wait to show a message while ``busy()``, looked at again on ``changed``: the strip
+        pushes the canvas down, which must not move under a pen drawing a stroke."""
+        self._busy = busy
+        changed.connect(self._show_if_free)
 
     def text(self) -> str:
         shown = self.isVisibleTo(self.parentWidget())
@@ -139,13 +149,24 @@ class MessageBanner(QFrame):
         self._icon.setPixmap(icon.pixmap(side, side))
         self._icon.setAccessibleName(LEVEL_WORDS.get(level, LEVEL_WORDS["info"]))
         self.setAccessibleName(spoken(text, level))
+        self._waiting = self._busy()
+        if not self._waiting:
+            self._reveal()
+
+    def _show_if_free(self) -> None:
+        if self._waiting and not self._busy():
+            self._waiting = False
+            self._reveal()
+
+    def _reveal(self) -> None:
         self.show()
-        if level == "error":
+        if self._level == "error":
             from PySide6.QtGui import QAccessible, QAccessibleEvent
 
             QAccessible.updateAccessibility(QAccessibleEvent(self, QAccessible.Event.Alert))
 
     def dismiss(self) -> None:
+        self._waiting = False
         self._about = None
         self._label.clear()
         self._label.setToolTip("")
