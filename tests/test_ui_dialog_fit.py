@@ -71,14 +71,17 @@ def assert_in_reach(dialog: QDialog) -> None:
         assert inside.contains(where), (button.text(), where, inside)
 
 
+@pytest.mark.parametrize("screen", [SMALL_SCREEN, QRect(0, 0, 480, 400)])  # 720×600 at 150%
 @pytest.mark.parametrize("which", ["retrain", "search"])
-def test_each_dialog_opens_within_a_small_screen(window, qtbot, monkeypatch, tmp_path, which):
+def test_each_dialog_opens_within_a_small_screen(
+    window, qtbot, monkeypatch, tmp_path, which, screen
+):
     monkeypatch.setenv("DIGITPAD_DATA_DIR", str(tmp_path / "userdata"))
     # The test screen is 800×800 and cannot be changed: the screen the dialog asks about is.
-    monkeypatch.setattr(dialog_fit, "available_geometry", lambda _dialog: SMALL_SCREEN)
+    monkeypatch.setattr(dialog_fit, "available_geometry", lambda _dialog: screen)
     dialog = open_dialog(window, which)
     assert dialog.isVisible()
-    assert SMALL_SCREEN.contains(dialog.frameGeometry()), dialog.frameGeometry()
+    assert screen.contains(dialog.frameGeometry()), dialog.frameGeometry()
     QApplication.processEvents()
     assert_in_reach(dialog)
 

@@ -463,7 +463,7 @@ def test_filling_in_a_searchs_parameters_clears_a_finished_result(
         assert dialog.start_training()
     kept = Path(dialog.result_path)
     dialog.close()
-    # Model → Search → Retrain with the best parameters (the search dialog's signal).
+    # Model → Search → Retrain with the best… (the search dialog's signal).
     window.search.open().retrainRequested.emit({"arch": "fcnn", "lr": 0.002, "batch_size": 64})
     assert dialog.isVisible()
     assert dialog.lr_spin.value() == pytest.approx(0.002) and dialog.batch_spin.value() == 64

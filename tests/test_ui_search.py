@@ -67,7 +67,7 @@ def test_search_from_the_menu_shows_trials_cancels_and_the_app_stays_usable(
     dialog.retrainRequested.connect(requested.append)
     dialog.retrain_button.click()
     assert requested and requested[0]["arch"] == "fcnn" and "lr" in requested[0]
-    # "Retrain with the best parameters" fills the retrain dialog with them.
+    # "Retrain with the best…" fills the retrain dialog with them.
     retrain = window.training.dialog
     assert retrain is not None and retrain.isVisible()
     assert retrain.request().folder == str(mnist_folder)  # the data the search read

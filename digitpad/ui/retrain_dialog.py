@@ -366,7 +366,7 @@ class RetrainDialog(FitsTheScreen, QDialog):
         if self.runner.running:
             self._show_error(
                 "A retrain is running: the search's parameters can be filled in once it has "
-                "ended (Retrain with the best parameters, in the search dialog)."
+                "ended (Retrain with the best…, in the search dialog)."
             )
             return False
         had_result = self.result is not None

@@ -7,8 +7,8 @@ chart of validation accuracy by trial. The search space is not repeated here:
 it lives in ``training/config.py`` (``SEARCH_SPACE``) and the child reports it
 in its ``search_started`` event, which the dialog shows. Cancel stops the
 child; the study (SQLite in the user's data folder) keeps every finished trial,
-so starting again with the same study name resumes it. "Retrain with the best
-parameters" emits :attr:`SearchDialog.retrainRequested` with TrainConfig field
+so starting again with the same study name resumes it. "Retrain with the best…"
+emits :attr:`SearchDialog.retrainRequested` with TrainConfig field
 values, which the main window hands to the retrain dialog.
 """
 
@@ -234,7 +234,9 @@ class SearchDialog(FitsTheScreen, QDialog):
 
         self.start_button = QPushButton("&Start")
         self.cancel_button = QPushButton("&Cancel search")
-        self.retrain_button = QPushButton("&Retrain with the best parameters")
+        # Short enough for the row to fit 800×600 at 150%; "…": it opens the Retrain dialog.
+        self.retrain_button = QPushButton("&Retrain with the best…")
+        self.retrain_button.setToolTip("Open Retrain with the best trial's parameters filled in")
         self.cancel_button.setEnabled(False)
         self.retrain_button.setEnabled(False)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
