@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+from pathlib import Path
 
 import pytest
 
@@ -166,14 +167,43 @@ def test_the_model_in_use_deleted_by_another_window_can_be_kept_again(userdata, 
         window.choose_model(str(path))
     loaded = window.recognition.model.params["fc1.weight"].copy()
     path.unlink()  # another DigitPad window deleted it under My models
+    # The window says so at once, and how to keep it.
+    qtbot.waitUntil(lambda: "My sevens.npz, has gone" in window.banner.text(), timeout=5000)
+    assert "My models → Keep the model in use again" in window.banner.text()
     window.training.refresh_models()
     first = window.training.models_menu.actions()[0]
     assert first.text() == "Keep the model in use again (its file My sevens.npz was deleted)"
     with qtbot.waitSignal(window.recognition.modelChanged, timeout=5000):
         first.trigger()
+    assert window.banner.text() == ""  # no longer true
     assert path.is_file() and window.recognition.model_source == str(path)
     assert (load_model(path).params["fc1.weight"] == loaded).all()
     assert window.statusBar().currentMessage() == "Kept My sevens again"
     window.training.refresh_models()
     texts = [a.text() for a in window.training.models_menu.actions()]
     assert not any(t.startswith("Keep the model") for t in texts)
+
+
+def test_the_model_in_use_renamed_or_deleted_here_is_not_said_to_be_gone(userdata, window, qtbot):
+    from digitpad.ui.model_watch import SETTLE_MS
+
+    path = random_model(userdata.models / "My sevens.npz", seed=3)
+    with qtbot.waitSignal(window.recognition.modelChanged, timeout=5000):
+        window.choose_model(str(path))
+    with qtbot.waitSignal(window.recognition.modelChanged, timeout=5000):
+        renamed = window.training.rename_model(path, "My crossed sevens")
+    qtbot.wait(2 * SETTLE_MS)
+    assert window.banner.text() == ""
+    # The renamed file is the one followed now: another program moving it away is said.
+    renamed.rename(renamed.with_name("elsewhere.npz"))
+    qtbot.waitUntil(
+        lambda: "My crossed sevens.npz, has gone" in window.banner.text(), timeout=5000
+    )
+    window.banner.dismiss()
+    with qtbot.waitSignal(window.recognition.modelChanged, timeout=5000):
+        window.training.keep_lost()
+    kept = window.recognition.model_source
+    with qtbot.waitSignal(window.recognition.modelChanged, timeout=5000):
+        assert window.training.delete_model(Path(kept))
+    qtbot.wait(2 * SETTLE_MS)
+    assert window.banner.text() == "" and window.recognition.model_source == "fcnn"

@@ -32,6 +32,7 @@ from digitpad.ui.model_store import (
     same_file,
     spoken_name,
 )
+from digitpad.ui.model_watch import ModelWatch
 from digitpad.ui.settings import BUNDLED_MODELS, DEFAULT_MODEL, SettingsError, app_data_root
 from digitpad.userdata import UserData
 from digitpad.words import a_digit, plural
@@ -61,6 +62,8 @@ class TrainingActions(QObject):
         self.in_use.mark(window.recognition.model_source)
         self.in_use.elsewhere()  # and tidy away the notes of windows that were killed
         window.recognition.modelChanged.connect(self._on_model_changed)
+        self.watch = ModelWatch(self)
+        self.watch.gone.connect(self._on_model_file_gone)
         self._finished_notice: tuple[str, str] | None = None  # its text, its model's path
         self.dialog: RetrainDialog | None = None
         self._retrained: float | None = None  # how far the running retrain is, once it says
@@ -291,6 +294,8 @@ class TrainingActions(QObject):
         except (OSError, ModelFileError) as exc:
             self.window.show_error(f"Could not keep the model in use again: {exc}")
             return None
+        if self.window.banner.about() == source:  # the notice that its file had gone
+            self.window.banner.dismiss()
         said = f"Kept {spoken_name(target)} again"
         # Said once the window has taken it up (which clears the status line).
         self.window.recognition.modelChanged.connect(
@@ -312,6 +317,8 @@ class TrainingActions(QObject):
         """Rename a kept model; a name it cannot have is said in the prompt, asked again
         with what was typed (a typo is no error of the app's)."""
         old_name = spoken_name(path)
+        if self.store.in_use(path):
+            self.watch.forget()  # moved here, on purpose: the window follows it
         try:
             renamed = self.store.rename(path, name)
         except ValueError as exc:
@@ -323,6 +330,9 @@ class TrainingActions(QObject):
         except OSError as exc:
             self.window.show_error(f"Could not rename {old_name}: {exc.strerror or exc}")
             return None
+        finally:
+            if self.store.in_use(path):  # still: not renamed, or not yet loaded as renamed
+                self.watch.follow(self.window.recognition.model_source)
         self.window.dismiss_error()  # a failed try before this one no longer stands
         self.window.statusBar().showMessage(f"Renamed {old_name} to {renamed.stem}", 5000)
         return renamed
@@ -330,9 +340,12 @@ class TrainingActions(QObject):
     def delete_model(self, path: Path) -> bool:
         was_in_use = self.store.in_use(path)
         name = spoken_name(path)  # while its file, and so its time, is there
+        if was_in_use:
+            self.watch.forget()  # deleted here, on purpose: the bundled model takes over
         try:
             existed = self.store.delete(path)
         except OSError as exc:
+            self.watch.follow(self.window.recognition.model_source)
             self.window.show_error(f"Could not delete {name}: {exc.strerror or exc}")
             return False
         self._forget_as_next_choice(path)
@@ -391,7 +404,20 @@ class TrainingActions(QObject):
 
     def _on_model_changed(self, _model, source: str) -> None:
         self.in_use.mark(source)
+        self.watch.follow(None if source in BUNDLED_MODELS else source)
         self._retire_finished_notice(source)
+
+    def _on_model_file_gone(self, path: str) -> None:
+        """Say at once that the model in use has lost its file, and how to keep it."""
+        if not self._lost(path) or path != self.window.recognition.model_source:
+            return
+        self.window.banner.show_message(
+            f"The file of the model in use, {Path(path).name}, has gone from the disk (deleted "
+            "or moved outside this window). The model stays in use here: Model → My models → "
+            "Keep the model in use again saves it back.",
+            "info",
+            about=path,
+        )
 
     def _kept_for_now(self) -> list[str]:
         """Models that must not make room for a new one: the one the settings name for the
