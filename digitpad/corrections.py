@@ -175,6 +175,15 @@ class Corrections:
             raise CorrectionError(f"could not relabel {path.name}: {exc.strerror or exc}") from None
         return target
 
+    def now_at(self, path: Path) -> Path | None:
+        """Where the saved drawing ``path`` is now: there, or under another label (another
+        DigitPad window relabelled it); None once it is deleted."""
+        for label in (path.name[0], *"0123456789"):
+            candidate = path.with_name(f"{label}{path.name[1:]}")
+            if candidate.is_file():
+                return candidate
+        return None
+
     def delete_all(self) -> int:
         """Delete every saved correction it can; returns how many it deleted.
 

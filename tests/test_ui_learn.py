@@ -895,6 +895,23 @@ def test_a_stroke_undone_and_redone_keeps_one_correction_and_a_part_is_another(
     assert sorted(p.name[0] for p in corrections.glob("*.png")) == ["1", "4"]
 
 
+def test_a_correction_relabelled_in_another_window_is_still_this_drawings(
+    qtbot, window, mouse, private_user_data
+):
+    from digitpad.corrections import Corrections
+
+    read(window, qtbot, mouse, mouse.SEVEN)
+    saved = window.training.correct(7)
+    corrections = UserData(private_user_data).corrections
+    Corrections(corrections).relabel(saved, 1)  # another window, under Show all…
+    click_bar(window, qtbot, 4)  # this window's drawing: relabelled, not saved again
+    assert sorted(p.name[0] for p in corrections.glob("*.png")) == ["4"]
+    assert window.statusBar().currentMessage() == "Changed this drawing's correction to 4"
+    Corrections(corrections).relabel(next(corrections.glob("*.png")), 2)
+    assert window.training.undo_last()  # Corrections → Undo finds it under its new label
+    assert list(corrections.glob("*.png")) == []
+
+
 def test_copies_left_by_killed_learning_runs_are_swept_a_day_later(tmp_path, monkeypatch):
     from digitpad.ui.learning import COPY_PREFIX, sweep_copies
 

@@ -196,9 +196,7 @@ def test_the_model_in_use_renamed_or_deleted_here_is_not_said_to_be_gone(userdat
     assert window.banner.text() == ""
     # The renamed file is the one followed now: another program moving it away is said.
     renamed.rename(renamed.with_name("elsewhere.npz"))
-    qtbot.waitUntil(
-        lambda: "My crossed sevens.npz, has gone" in window.banner.text(), timeout=5000
-    )
+    qtbot.waitUntil(lambda: "My crossed sevens.npz, has gone" in window.banner.text(), timeout=5000)
     window.banner.dismiss()
     with qtbot.waitSignal(window.recognition.modelChanged, timeout=5000):
         window.training.keep_lost()

@@ -450,10 +450,10 @@ class TrainingActions(QObject):
             bar.showMessage(self._why_not_correctable(), 5000)
             return None
         # One correction per drawing: pressing another digit for the same one relabels it.
-        previous = self._last
+        previous = self._last and self.corrections.now_at(self._last)  # relabelled elsewhere?
         if previous is not None and self.window.canvas.can_redo and not self._shows_last():
             previous = None  # strokes undone: another drawing, though Redo may bring it back
-        again = previous is not None and previous.is_file()
+        again = previous is not None
         try:
             if again:
                 path = self.corrections.relabel(previous, digit)
@@ -465,7 +465,7 @@ class TrainingActions(QObject):
             return None
         self._last = path
         self._last_strokes = self.window.canvas.strokes()
-        self._saved = [p for p in self._saved if p.is_file()] + [path]
+        self._saved = [*self._saved_now(), path]
         self.window.bars.set_saved(digit)
         self._overruled.pop(previous if again else path, None)
         read = self.window.bars.winner()
@@ -568,10 +568,15 @@ class TrainingActions(QObject):
             self._last = None
             self.window.bars.set_saved(None)
 
+    def _saved_now(self) -> list[Path]:
+        """This session's corrections still saved, where they are now."""
+        return [now for now in map(self.corrections.now_at, self._saved) if now is not None]
+
     def undo_last(self) -> bool:
         """Delete the correction saved last in this session (a press on the wrong digit)."""
-        path, self._saved = (self._saved[-1], self._saved[:-1]) if self._saved else (None, [])
-        if path is None or not path.is_file():
+        saved = self._saved_now()
+        path, self._saved = (saved[-1], saved[:-1]) if saved else (None, [])
+        if path is None:
             self.window.statusBar().showMessage("No correction to undo.", 5000)
             return False
         try:
@@ -579,7 +584,7 @@ class TrainingActions(QObject):
         except OSError as exc:
             self.window.show_error(f"Could not delete the correction: {exc.strerror or exc}")
             return False
-        if path == self._last:
+        if self._last is not None and path == self.corrections.now_at(self._last):
             self._last = None
             self.window.bars.set_saved(None)
         self.window.statusBar().showMessage(
@@ -593,7 +598,7 @@ class TrainingActions(QObject):
         self.count_action.setText(f"{plural(count, 'corrected drawing')} saved")
         for action in (self.export_idx_action, self.export_png_action, self.delete_action):
             action.setEnabled(count > 0)
-        self.undo_action.setEnabled(any(p.is_file() for p in self._saved))
+        self.undo_action.setEnabled(bool(self._saved_now()))
         self.learner.refresh(count)
         if self.dialog is not None:
             self.dialog.refresh_corrections()
