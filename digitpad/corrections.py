@@ -184,6 +184,25 @@ class Corrections:
                 return candidate
         return None
 
+    def snapshot(self, folder: str | os.PathLike) -> int:
+        """Link (or copy) every correction into ``folder`` as it is now, for a run that must
+        not see the changes made while it reads them; returns how many."""
+        target = Path(folder)
+        target.mkdir(parents=True, exist_ok=True)
+        count = 0
+        for path in self.paths():
+            try:
+                try:
+                    os.link(path, target / path.name)  # no copy: the file is never changed
+                except FileNotFoundError:
+                    raise
+                except OSError:  # another file system (a temporary folder in memory)
+                    shutil.copyfile(path, target / path.name)
+            except FileNotFoundError:
+                continue  # deleted since it was listed
+            count += 1
+        return count
+
     def delete_all(self) -> int:
         """Delete every saved correction it can; returns how many it deleted.
 

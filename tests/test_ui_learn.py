@@ -304,6 +304,26 @@ def test_a_correction_that_overrules_a_sure_answer_is_asked_about_before_learnin
     qtbot.waitUntil(lambda: not learner.runner.running, timeout=CHILD_MS)
 
 
+def test_a_correction_made_while_learning_waits_for_the_next_run_and_its_question(
+    qtbot, window, mouse
+):
+    """The child learns the corrections there were when it started: a slip made while it
+    runs (a plain 7 saved as a 1) must not be learned before it is asked about."""
+    learner = window.training.learner
+    read(window, qtbot, mouse, mouse.ONE)
+    click_bar(window, qtbot, 1)  # agrees with the answer: no question
+    with wait_success(qtbot, learner.runner, learner.learned, timeout=CHILD_MS):
+        learner.action.trigger()
+        assert learner.runner.running
+        read(window, qtbot, mouse, mouse.SEVEN)
+        click_bar(window, qtbot, 1)  # the slip, while the child runs
+    assert window.banner.text().startswith("Learned your handwriting from 1 correction in ")
+    learner.action.trigger()
+    assert learner.question.isVisible() and not learner.runner.running
+    assert "(a 7 saved as a 1)" in learner.question.text()
+    learner.question.close()
+
+
 def test_the_question_names_one_overruled_answer_and_counts_the_rest():
     from digitpad.ui.learning import doubt_question
 

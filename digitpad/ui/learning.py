@@ -9,7 +9,9 @@ torch or blocks the window.
 The child is given a copy of the model in use as it is loaded, in a temporary
 folder, never the model's own file: another DigitPad window on the same data
 folder, or Model → My models, may have renamed, deleted or replaced that file
-since (``--source`` names it, for the adapted model's record).
+since (``--source`` names it, for the adapted model's record). Beside it go the
+corrections as they are at the start: one made while the child runs waits for
+the next run, where it is asked about if it overrules a sure answer.
 """
 
 from __future__ import annotations
@@ -138,13 +140,16 @@ class HandwritingLearner(QObject):
         return self.window.recognition.model_source or DEFAULT_ARCH
 
     def start(self) -> bool:
-        count = self.corrections.count()
+        if self.runner.running:
+            return False
+        count = self._snapshot()
+        if count is None:
+            return False
         if count == 0:
+            self._forget_copy()
             self.window.statusBar().showMessage(
                 "Correct a few drawings first: click the right bar or press its number.", 5000
             )
-            return False
-        if self.runner.running:
             return False
         model = self.window.recognition.model
         arch = model.arch if model is not None else DEFAULT_ARCH
@@ -152,12 +157,14 @@ class HandwritingLearner(QObject):
             self.store.clear_pending("adapted")  # left by a run that was stopped
             out = self.store.pending_path(arch, "adapted")
         except OSError as exc:
+            self._forget_copy()
             self._say_failure(
                 f"cannot write to DigitPad's data folder {self.userdata.root}: {os_reason(exc)}"
             )
             return False
         model_file = self._model_to_adapt()
         if model_file is None:
+            self._forget_copy()
             self._discard_pending()
             return False
         copied = ["--source", self.source()] if model_file != self.source() else []
@@ -167,7 +174,7 @@ class HandwritingLearner(QObject):
             model_file,
             *copied,
             "--corrections",
-            str(self.corrections.folder),
+            str(self._copy_folder / "corrections"),
             "--out",
             str(out),
             "--progress",
@@ -184,6 +191,21 @@ class HandwritingLearner(QObject):
         )
         return True
 
+    def _snapshot(self) -> int | None:
+        """Link or copy the corrections into a new temporary folder for the child; how many,
+        or None when they could not be (said)."""
+        self._forget_copy()
+        try:
+            self._copy_folder = Path(tempfile.mkdtemp(prefix=COPY_PREFIX))
+            return self.corrections.snapshot(self._copy_folder / "corrections")
+        except OSError as exc:
+            self._forget_copy()
+            self._say_failure(
+                "the corrections could not be copied to the temporary folder "
+                f"{tempfile.gettempdir()}: {os_reason(exc)}"
+            )
+            return None
+
     def _model_to_adapt(self) -> str | None:
         """The --model to give the child: a bundled model's name, or a copy of the model as
         it is loaded, never its file, which another window may have deleted or replaced
@@ -196,7 +218,6 @@ class HandwritingLearner(QObject):
         try:
             return str(self._copy_loaded(model, Path(source).name))
         except OSError as exc:
-            self._forget_copy()
             self._say_failure(
                 "the model in use could not be copied to the temporary folder "
                 f"{tempfile.gettempdir()}: {os_reason(exc)}"
@@ -208,9 +229,8 @@ class HandwritingLearner(QObject):
         (which the adapted model records as where it came from)."""
         from digitpad.model_file import save_model
 
-        self._forget_copy()
-        self._copy_folder = Path(tempfile.mkdtemp(prefix=COPY_PREFIX))
-        path = self._copy_folder / name
+        path = self._copy_folder / "model" / name
+        path.parent.mkdir()
         save_model(path, model.arch, model.params, model.meta)
         return path
 
