@@ -162,3 +162,18 @@ def test_escape_clears_and_undo_brings_the_drawing_back(qtbot, window, mouse):
     qtbot.keyClick(window.canvas, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
     qtbot.keyClick(window.canvas, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
     assert window.canvas.is_empty
+
+
+def test_redo_answers_ctrl_y_and_ctrl_shift_z_where_the_platform_names_one(
+    qtbot, settings, models_dir, monkeypatch
+):
+    from PySide6.QtGui import QKeySequence
+
+    from digitpad.ui.main_window import MainWindow
+
+    # X11 without a desktop's theme names Ctrl+Shift+Z alone; Windows names Ctrl+Y.
+    monkeypatch.setattr(QKeySequence, "keyBindings", lambda _key: [QKeySequence("Ctrl+Shift+Z")])
+    win = MainWindow(settings)
+    qtbot.addWidget(win)
+    keys = {k.toString() for k in win.redo_action.shortcuts()}
+    assert {"Ctrl+Y", "Ctrl+Shift+Z"} <= keys

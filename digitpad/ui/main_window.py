@@ -233,7 +233,12 @@ class MainWindow(FitsTheScreen, QMainWindow):
             "&Undo stroke", QKeySequence.StandardKey.Undo, self.canvas.undo
         )
         self.redo_action = self._action("&Redo stroke", None, self.redo)
-        self.redo_action.setShortcuts(QKeySequence.StandardKey.Redo)  # Ctrl+Y, Ctrl+Shift+Z
+        # The platform's keys, and both that people know: X11's list lacks Ctrl+Y.
+        redo_keys = QKeySequence.keyBindings(QKeySequence.StandardKey.Redo)
+        for keys in ("Ctrl+Shift+Z", "Ctrl+Y"):
+            if QKeySequence(keys) not in redo_keys:
+                redo_keys.append(QKeySequence(keys))
+        self.redo_action.setShortcuts(redo_keys)
         self.redo_action.setEnabled(False)
         self.clear_action = self._action("&Clear", None, self.clear)
         self.clear_action.setShortcuts(
