@@ -61,9 +61,18 @@ MODEL_LABELS = {name: f"{arch.label} (bundled)" for name, arch in ARCHITECTURES.
 SPACING = 8  # between the parts of the side panel, in pixels
 # What the panel says of a drawing made with live prediction off, until Predict is pressed.
 AWAITING_PREDICT = "Press Predict (Enter) to read this drawing"
+# How often the question before quitting looks again at what still runs.
+QUIT_QUESTION_MS = 300
 MIN_CANVAS = 240  # the canvas never shrinks below this square
 
 log = logging.getLogger(__name__)
+
+
+def quit_question(busy: str) -> str:
+    """Asked before quitting while ``busy`` (what runs, in words), and once it has ended."""
+    if not busy:
+        return "Nothing is running any more. Quit DigitPad?"
+    return f"{busy[0].upper()}{busy[1:]} is still running. Quit and stop it?"
 
 
 def deleted_from(source: str, folder: Path) -> bool:
@@ -736,7 +745,7 @@ class MainWindow(FitsTheScreen, QMainWindow):
         box = QMessageBox(
             QMessageBox.Icon.Question,
             "Quit DigitPad?",
-            f"{busy[0].upper()}{busy[1:]} is still running. Quit and stop it?",
+            quit_question(busy),
             QMessageBox.StandardButton.NoButton,
             self,
         )
@@ -747,6 +756,17 @@ class MainWindow(FitsTheScreen, QMainWindow):
             lambda button: button is quit_button and self.quit_without_asking()
         )
         box.finished.connect(box.deleteLater)
+
+        def follow() -> None:
+            """The run may end while the question is open: it then says so."""
+            now = self._busy()
+            box.setText(quit_question(now))
+            quit_button.setText("Quit and stop it" if now else "Quit")
+            keep.setText("Keep running" if now else "Cancel")
+
+        watch = QTimer(box)
+        watch.timeout.connect(follow)
+        watch.start(QUIT_QUESTION_MS)
         box.open()
         self.quit_box = box
 
