@@ -324,6 +324,25 @@ def test_a_correction_made_while_learning_waits_for_the_next_run_and_its_questio
     learner.question.close()
 
 
+def test_the_status_line_counts_the_seconds_until_the_child_reports_but_keeps_an_answer(
+    qtbot, window, mouse
+):
+    learner = window.training.learner
+    read(window, qtbot, mouse, mouse.ONE)
+    click_bar(window, qtbot, 1)
+    with wait_success(qtbot, learner.runner, learner.learned, timeout=CHILD_MS):
+        learner.action.trigger()
+        bar = window.statusBar()
+        said = "Learning your handwriting from 1 correction… 0 s (the Model menu stops it)"
+        assert bar.currentMessage() == said
+        qtbot.waitUntil(lambda: bar.currentMessage() != said, timeout=3000)
+        assert bar.currentMessage().startswith("Learning your handwriting from 1 correction… ")
+        read(window, qtbot, mouse, mouse.SEVEN)  # an answer, which the ticks leave alone
+        assert bar.currentMessage().startswith("Looks like a 7")
+        qtbot.wait(1200)
+        assert not bar.currentMessage().startswith("Learning your handwriting")
+
+
 def test_the_question_names_one_overruled_answer_and_counts_the_rest():
     from digitpad.ui.learning import doubt_question
 

@@ -23,7 +23,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtGui import QAction
 
 from digitpad.networks import DEFAULT_ARCH
@@ -36,7 +36,10 @@ from digitpad.words import a_digit, os_reason, plural, without_errno
 LEARN = "&Learn my handwriting"
 # While it runs the same menu entry stops it: where the user started it, they find the way back.
 STOP = "Stop &learning my handwriting"
-STOP_HINT = "Model → Stop learning my handwriting stops it"
+STOP_HINT = "the Model menu stops it"
+# What the status line says while a child runs; it says it again only over its own words (or
+# none), never over an answer the user is reading.
+RUNNING = "Learning your handwriting"
 FAILED = "Could not learn your handwriting"
 # The temporary folders the loaded model is copied into for the child.
 COPY_PREFIX = "digitpad-learning-"
@@ -98,6 +101,12 @@ class HandwritingLearner(QObject):
         self.action = QAction(LEARN, window)
         self.action.triggered.connect(self._toggle)
         self._started = 0.0
+        self._count = 0  # corrections the running child learns
+        self._fraction: float | None = None  # how far it is, once it says
+        # The child takes a few seconds to start (torch) before it reports: the seconds tick.
+        self._ticker = QTimer(self)
+        self._ticker.setInterval(1000)
+        self._ticker.timeout.connect(self._say_progress)
         self._copy_folder: Path | None = None  # the loaded model's copy, while a child runs
         sweep_copies()  # of runs that were killed: nothing else would ever delete them
 
@@ -186,9 +195,9 @@ class HandwritingLearner(QObject):
         self.refresh(count)
         if not self.runner.running:  # could not start: already said in the strip
             return False
-        self.window.statusBar().showMessage(
-            f"Learning your handwriting from {plural(count, 'correction')}… ({STOP_HINT})"
-        )
+        self._count, self._fraction = count, None
+        self._ticker.start()
+        self.window.statusBar().showMessage(running_words(count, None, 0.0))
         return True
 
     def _snapshot(self) -> int | None:
@@ -241,9 +250,17 @@ class HandwritingLearner(QObject):
             self._copy_folder = None
 
     def _on_progress(self, fraction: float, _eta: float, _epoch: int) -> None:
-        self.window.statusBar().showMessage(
-            f"Learning your handwriting… {fraction:.0%} ({STOP_HINT})"
-        )
+        self._fraction = fraction
+        self._say_progress()
+
+    def _say_progress(self) -> None:
+        if not self.runner.running:
+            self._ticker.stop()
+            return
+        bar = self.window.statusBar()
+        if bar.currentMessage().startswith(RUNNING) or not bar.currentMessage():
+            waited = time.monotonic() - self._started
+            bar.showMessage(running_words(self._count, self._fraction, waited))
 
     def _on_cancelled(self) -> None:
         self._forget_copy()
@@ -308,6 +325,12 @@ def sweep_copies(older_than: float = STALE_COPY_SECONDS) -> None:
             with contextlib.suppress(OSError):
                 if folder.is_dir() and now - folder.stat().st_mtime > older_than:
                     shutil.rmtree(folder, ignore_errors=True)
+
+
+def running_words(count: int, fraction: float | None, seconds: float) -> str:
+    """The status line while learning: from how many drawings, how far or how long so far."""
+    done = f"{fraction:.0%}" if fraction is not None else f"{seconds:.0f} s"
+    return f"{RUNNING} from {plural(count, 'correction')}… {done} ({STOP_HINT})"
 
 
 def action_text(running: bool, count: int) -> str:
