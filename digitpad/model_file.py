@@ -49,8 +49,13 @@ MAX_SIZE = 1 << 17
 MAX_CORRECTIONS = 1_000_000
 # Probabilities this close are the same answer: the weights do not look at the picture.
 # All-equal or all-zero weights give exactly equal answers and trained models differ
-# by 1e-2 or more; the fuzzer's tiny random seed CNN (benchmarks/fuzz.py) differs by 6e-10.
+# by 1e-2 or more.
 SAME_ANSWER = 1e-10
+# One input's ten logits this close, as a share of their size, differ by rounding alone:
+# all-equal weights of 1e4 give logits of 1e10 that differ by up to 3e4 on an AMD EPYC
+# (its BLAS sums the ten outputs in different orders), which would read as an answer; a
+# trained model's differ by more than their size.
+ROUNDING = 1e-4
 # What reading a damaged archive raises besides ValueError and OSError: zipfile's own
 # errors (an unsupported method or version, encryption: RuntimeError), zlib's and lzma's
 # for a corrupt stream, and tokenize's and ast's for a garbled .npy header.
@@ -101,15 +106,21 @@ class Model:
         return None if acc is None else float(acc)
 
     @property
+    def learned_from(self) -> int | None:
+        """How many corrections an adapted model learned from, when it records it."""
+        adapted = self.meta.get("adapted")
+        count = adapted.get("corrections") if isinstance(adapted, dict) else None
+        return count if isinstance(count, int) else None
+
+    @property
     def summary(self) -> str:
         """One line for a status bar: architecture and accuracy."""
         acc = self.test_accuracy
         acc_text = f", test accuracy {acc:.2%}" if acc is not None else ""
-        adapted = self.meta.get("adapted")
-        if isinstance(adapted, dict):
-            count = adapted.get("corrections")
+        if isinstance(self.meta.get("adapted"), dict):
+            count = self.learned_from
             plural = "" if count == 1 else "s"
-            mine = f" ({count} correction{plural})" if isinstance(count, int) else ""
+            mine = f" ({count} correction{plural})" if count is not None else ""
             return f"{self.arch.upper()} adapted to your handwriting{mine}{acc_text}"
         return f"{self.arch.upper()}{acc_text}"
 
@@ -251,6 +262,9 @@ def _check_depends_on_input(model: Model) -> None:
     models on purpose with :func:`validate`.
     """
     logits = _probe_logits(model).astype(np.float64)
+    spread = logits.max(axis=1, keepdims=True) - logits.min(axis=1, keepdims=True)
+    rounding = spread <= ROUNDING * np.abs(logits).max(axis=1, keepdims=True)
+    logits = np.where(rounding, 0.0, logits)  # ten equal logits, whatever rounding made them
     shifted = np.exp(logits - logits.max(axis=1, keepdims=True))
     probabilities = shifted / shifted.sum(axis=1, keepdims=True)
     if float(np.abs(probabilities - probabilities[0]).max()) <= SAME_ANSWER:

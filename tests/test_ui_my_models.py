@@ -67,11 +67,28 @@ def test_a_model_learned_here_is_your_model_in_the_list_as_in_the_status_bar(
     userdata, window, qtbot
 ):
     learned = random_model(userdata.models / "fcnn-adapted-20261207-033518.npz", accuracy=None)
-    learned.touch()  # the newest
-    assert entries(window)[0].startswith("Your model — accuracy not measured, ")
+    adapted(learned, 18)
+    made = dt.datetime(2026, 12, 7, 3, 35, 18).timestamp()
+    os.utime(learned, (made + 30 * 24 * 3600, made + 30 * 24 * 3600))  # the newest
+    assert entries(window)[0].startswith("Your model — learned from 18 corrections, ")
     with qtbot.waitSignal(window.recognition.modelChanged, timeout=5000):
         submenu(window, "Your model")["Use"].trigger()
     assert window.recognition.model_source == str(learned)
+    # Two learned in the same minute: the seconds tell them apart.
+    again = random_model(userdata.models / "fcnn-adapted-20261207-033542.npz", accuracy=None)
+    adapted(again, 18)
+    os.utime(again, (made + 30 * 24 * 3600 + 24, made + 30 * 24 * 3600 + 24))
+    listed = entries(window)[:2]
+    assert listed[0].startswith("Your model — learned from 18 corrections, ")
+    assert listed[0].endswith(":42") and listed[1].split(" — in use")[0].endswith(":18")
+
+
+def adapted(path, count: int) -> None:
+    """Record in a model file that it learned from ``count`` corrections."""
+    from digitpad.model_file import save_model
+
+    model = load_model(path)
+    save_model(path, model.arch, model.params, {**model.meta, "adapted": {"corrections": count}})
 
 
 def test_use_rename_and_delete(userdata, window, qtbot):

@@ -28,6 +28,7 @@ from PySide6.QtCore import QObject, Signal
 from digitpad.atomic import STALE_SECONDS
 from digitpad.networks import DEFAULT_ARCH
 from digitpad.userdata import UserData
+from digitpad.words import plural
 
 RESET_SOURCE = DEFAULT_ARCH
 # Unnamed models kept in the data folder besides the new one; older ones go (see _prune).
@@ -92,6 +93,7 @@ class UserModel:
     modified: dt.datetime
     accuracy: float | None  # MNIST test accuracy from its metadata, when it records one
     readable: bool = True  # False: the file is not a model DigitPad can load
+    learned_from: int | None = None  # an adapted model's count of corrections
 
     @property
     def name(self) -> str:
@@ -99,13 +101,20 @@ class UserModel:
 
     @property
     def title(self) -> str:
+        return self.titled(seconds=False)
+
+    def titled(self, seconds: bool) -> str:
+        """The menu's entry; ``seconds`` tells apart two models made in the same minute."""
         if not self.readable:
             accuracy = "unreadable"
-        elif self.accuracy is None:  # an adapted model: its test is the user's own drawings
+        elif self.learned_from is not None:  # its test is the user's own drawings: unmeasured
+            accuracy = f"learned from {plural(self.learned_from, 'correction')}"
+        elif self.accuracy is None:
             accuracy = "accuracy not measured"
         else:
             accuracy = f"{self.accuracy:.2%}"
-        return f"{self.name} — {accuracy}, {self.modified:%d %b %H:%M}"
+        when = f"{self.modified:%d %b %H:%M:%S}" if seconds else f"{self.modified:%d %b %H:%M}"
+        return f"{self.name} — {accuracy}, {when}"
 
 
 class ModelStore(QObject):
@@ -130,7 +139,8 @@ class ModelStore(QObject):
         # for the next start (another window's choice, maybe), a result not yet used.
         self._protected = protected or (lambda: ())
         # (readable, accuracy) of each file as last modified: reading a model takes a while.
-        self._accuracies: dict[tuple[Path, dt.datetime], tuple[bool, float | None]] = {}
+        # (readable, accuracy, learned from) of each file as it was when read.
+        self._accuracies: dict[tuple[Path, dt.datetime], tuple[bool, float | None, int | None]] = {}
         self._reserved: set[Path] = set()  # pending names this store handed out
         self.last_pruned = 0  # old models the last keep() deleted to make room
 
@@ -232,11 +242,12 @@ class ModelStore(QObject):
             key = (path, modified)
             if key not in self._accuracies:
                 try:
-                    self._accuracies[key] = (True, load_model(path).test_accuracy)
+                    model = load_model(path)
+                    self._accuracies[key] = (True, model.test_accuracy, model.learned_from)
                 except ModelFileError:
-                    self._accuracies[key] = (False, None)
-            readable, accuracy = self._accuracies[key]
-            found.append(UserModel(path, modified, accuracy, readable))
+                    self._accuracies[key] = (False, None, None)
+            readable, accuracy, learned_from = self._accuracies[key]
+            found.append(UserModel(path, modified, accuracy, readable, learned_from))
         return sorted(found, key=lambda m: m.modified, reverse=True)
 
     def rename(self, path: str | os.PathLike, name: str) -> Path:

@@ -249,12 +249,13 @@ class TrainingActions(QObject):
             empty.setEnabled(False)
             return
         elsewhere = [source for source in self.in_use.elsewhere() if source]
+        titles = [model.title for model in models]
         for model in models:
             in_use = active is not None and Path(active) == model.path
             where = " — in use" if in_use else ""
             if any(same_file(source, model.path) for source in elsewhere):
                 where += " here and in another window" if in_use else " — in another window"
-            sub = self.models_menu.addMenu(model.title + where)
+            sub = self.models_menu.addMenu(model.titled(titles.count(model.title) > 1) + where)
             use = sub.addAction("In use" if in_use else "Use")
             use.setEnabled(not in_use and model.readable)
             use.triggered.connect(lambda _=False, p=model.path: self.window.choose_model(str(p)))
