@@ -128,6 +128,7 @@ def test_learn_my_handwriting_from_corrections(qtbot, window, mouse, private_use
     with qtbot.waitSignal(window.recognition.modelChanged, timeout=10_000):
         window.training.reset_action.trigger()
     assert window.recognition.model_source == "fcnn"
+    assert window.statusBar().currentMessage() == "Back to FCNN (bundled)"
     assert Path(path).is_file()
 
 

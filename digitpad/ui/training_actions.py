@@ -26,6 +26,7 @@ from digitpad.ui.in_use import ModelsInUse
 from digitpad.ui.learning import HandwritingLearner, left_out_message
 from digitpad.ui.model_store import (
     KEEP_MODELS,
+    RESET_SOURCE,
     ModelStore,
     free_name,
     pruned_message,
@@ -432,7 +433,16 @@ class TrainingActions(QObject):
         return kept
 
     def reset_model(self) -> None:
-        self.window.statusBar().showMessage("Going back to the bundled model…")
+        bar = self.window.statusBar()
+        bar.showMessage("Going back to the bundled model…")
+        # Said once the window has taken it up (which clears the status line).
+        self.window.recognition.modelChanged.connect(
+            lambda _model, source: (
+                source == RESET_SOURCE
+                and bar.showMessage(f"Back to {label(RESET_SOURCE)} (bundled)", 8000)
+            ),
+            Qt.ConnectionType.SingleShotConnection,
+        )
         self.store.reset()
 
     # --- corrections ---------------------------------------------------------------------------
@@ -486,7 +496,10 @@ class TrainingActions(QObject):
     def _why_not_correctable(self) -> str:
         window = self.window
         if window.canvas.is_empty:
-            return "Draw a digit and let it be read first, then press its number to correct it."
+            return (
+                "Draw a digit and let it be read first, then click its bar or press its number "
+                "to correct it."
+            )
         if window.refusal:
             return (
                 f"There is no answer to correct: {window.refusal}. "
