@@ -20,6 +20,7 @@ import numpy as np
 import pytest
 from PIL import Image
 from PySide6.QtCore import QPoint, Qt
+from PySide6.QtWidgets import QApplication
 
 pytest_plugins = ["ui_helpers"]
 
@@ -486,6 +487,23 @@ def test_a_small_digit_in_a_corner_fills_its_thumbnail(qtbot, window, mouse):
     # Framed on the digit: about 70% of the thumbnail's height, in its middle.
     assert bottom - top >= 0.6 * shown.shape[0]
     assert abs((left + right) / 2 - shown.shape[1] / 2) <= 0.1 * shown.shape[1]
+
+
+def test_the_thumbnails_line_up_in_columns_as_they_arrive(qtbot, window, mouse):
+    from digitpad.strokes import render_strokes
+
+    for k in range(30):  # more than a screenful: the scroll bar comes as the items do
+        drawing = render_strokes(mouse.SEVEN, 300, (0.3 + k % 3 * 0.2, 0.5, 0.3), 18)
+        window.training.corrections.save(np.asarray(drawing), 7)
+    view = window.training.show_corrections()
+    qtbot.addWidget(view)
+    qtbot.waitUntil(lambda: not view._pending, timeout=5000)
+    QApplication.processEvents()
+    places = [view.list.visualItemRect(view.list.item(i)).topLeft() for i in range(30)]
+    top = min(p.y() for p in places)
+    columns = sorted(p.x() for p in places if p.y() == top)
+    assert len(columns) < 30, "one row: nothing to line up"
+    assert all(p.x() in columns for p in places), (columns, [p.x() for p in places])
 
 
 def test_a_drawing_frame_is_a_square_centred_on_the_ink():

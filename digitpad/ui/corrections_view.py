@@ -103,6 +103,7 @@ class CorrectionsView(FitsTheScreen, QDialog):
         self.list.setIconSize(QSize(THUMB, THUMB))
         self.list.setGridSize(QSize(THUMB + 16, THUMB + 28))
         self.list.setResizeMode(QListWidget.ResizeMode.Adjust)
+        self.list.setUniformItemSizes(True)
         self.list.setMovement(QListWidget.Movement.Static)
         self.list.setSelectionMode(QListWidget.SelectionMode.ExtendedSelection)
         self.list.itemSelectionChanged.connect(self._update_buttons)
@@ -144,8 +145,13 @@ class CorrectionsView(FitsTheScreen, QDialog):
         self.list.clear()
         paths = sorted(self.corrections.paths(), key=lambda p: p.name[2:], reverse=True)
         self._pending = []
+        # Each item as large as it will be from the start: items growing as their thumbnails
+        # arrive left the grid with uneven gaps until something made it lay out again.
+        blank = QPixmap(THUMB, THUMB)
+        blank.fill(Qt.GlobalColor.transparent)
+        waiting = QIcon(blank)
         for path in paths:
-            item = QListWidgetItem(path.name[0], self.list)
+            item = QListWidgetItem(waiting, path.name[0], self.list)
             item.setData(Qt.ItemDataRole.UserRole, str(path))
             item.setTextAlignment(Qt.AlignmentFlag.AlignHCenter)
             item.setToolTip(f"Saved as {a_digit(path.name[0])}")
