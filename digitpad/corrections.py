@@ -97,6 +97,17 @@ def _copy(source: Path, target: Path) -> bool:
     return True
 
 
+def _link_or_copy(source: Path, target: Path) -> None:
+    """A hard link (no copy: corrections are never changed in place), or a copy where the
+    two folders are on different file systems (a temporary folder in memory)."""
+    try:
+        os.link(source, target)
+    except FileNotFoundError:
+        raise
+    except OSError:
+        shutil.copyfile(source, target)
+
+
 def _idx_bytes(array: np.ndarray, magic: int) -> bytes:
     header = magic.to_bytes(4, "big") + b"".join(int(d).to_bytes(4, "big") for d in array.shape)
     return header + np.ascontiguousarray(array, np.uint8).tobytes()
@@ -185,23 +196,30 @@ class Corrections:
         return None
 
     def snapshot(self, folder: str | os.PathLike) -> int:
-        """Link (or copy) every correction into ``folder`` as it is now, for a run that must
-        not see the changes made while it reads them; returns how many."""
+        """Link (or copy) every correction, and every hand-made ``.npz`` set, into ``folder``
+        as it is now, for a run that must not see the changes made while it reads them;
+        returns how many drawings (the sets not counted)."""
         target = Path(folder)
         target.mkdir(parents=True, exist_ok=True)
+        drawings = self.paths()
         count = 0
-        for path in self.paths():
+        for path in [*drawings, *self._sets()]:
             try:
-                try:
-                    os.link(path, target / path.name)  # no copy: the file is never changed
-                except FileNotFoundError:
+                _link_or_copy(path, target / path.name)
+            except FileNotFoundError as exc:
+                if exc.filename != str(path):
                     raise
-                except OSError:  # another file system (a temporary folder in memory)
-                    shutil.copyfile(path, target / path.name)
-            except FileNotFoundError:
                 continue  # deleted since it was listed
-            count += 1
+            count += path in drawings
         return count
+
+    def _sets(self) -> list[Path]:
+        """The ``.npz`` sets of drawings made by hand that training reads beside them."""
+        try:
+            found = self.folder.iterdir()
+            return sorted(p for p in found if p.suffix.lower() == ".npz" and p.is_file())
+        except OSError:
+            return []
 
     def delete_all(self) -> int:
         """Delete every saved correction it can; returns how many it deleted.

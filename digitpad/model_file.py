@@ -54,7 +54,8 @@ SAME_ANSWER = 1e-10
 # One input's ten logits this close, as a share of their size, differ by rounding alone:
 # all-equal weights of 1e4 give logits of 1e10 that differ by up to 3e4 on an AMD EPYC
 # (its BLAS sums the ten outputs in different orders), which would read as an answer; a
-# trained model's differ by more than their size.
+# trained model's differ by more than their size. (Ten logits sharing an offset ten thousand
+# times their differences would be taken as equal too: no trained model gives such.)
 ROUNDING = 1e-4
 # What reading a damaged archive raises besides ValueError and OSError: zipfile's own
 # errors (an unsupported method or version, encryption: RuntimeError), zlib's and lzma's

@@ -8,6 +8,7 @@ import pytest
 from digitpad.corrections import CorrectionError, Corrections, correction_label
 from digitpad.strokes import render_strokes
 from digitpad.userdata import ENV_VAR, UserData, data_dir
+from training import data as training_data
 
 SEVEN = [[(0.15, 0.05), (0.85, 0.05), (0.42, 0.95)]]
 
@@ -137,3 +138,16 @@ def test_a_drawing_saved_as_a_correction_is_read_as_drawn(tmp_path):
 
     assert SOURCE_KEY not in Image.open(path).info  # no page cleaning to pay for
     assert np.array_equal(read_correction(path).image, prepare(drawing()).image)
+
+
+def test_a_snapshot_holds_the_drawings_and_sets_as_they_were(tmp_path):
+    store = Corrections(tmp_path / "corrections")
+    kept = store.save(drawing(), 7)
+    with open(store.folder / "mine.NPZ", "wb") as handle:
+        np.savez(handle, images=np.zeros((2, 28, 28), np.uint8), labels=[1, 2])
+    assert store.snapshot(tmp_path / "copy") == 1  # drawings counted; the set goes too
+    store.relabel(kept, 1)  # later changes leave the copy as it was
+    store.save(drawing(), 3)
+    copied = sorted(p.name for p in (tmp_path / "copy").iterdir())
+    assert copied == sorted(["mine.NPZ", kept.name])
+    assert training_data.load_corrections(tmp_path / "copy").labels.tolist() == [7, 1, 2]

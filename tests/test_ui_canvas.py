@@ -93,6 +93,18 @@ def test_redo_takes_back_each_undo_until_a_new_stroke(canvas, mouse):
     assert mouse.ink_at(image, canvas, 100, 200) == 0
 
 
+def test_undo_waits_for_the_pen_to_lift(canvas, mouse):
+    mouse.drag(canvas, [(50, 100), (250, 100)])
+    mouse.press(canvas, 50, 200)
+    mouse.move(canvas, 250, 200)
+    canvas.undo()  # mid-stroke: nothing to take yet
+    mouse.release(canvas, 250, 200)
+    assert len(canvas.strokes()) == 2 and not canvas.can_redo
+    canvas.undo()
+    canvas.redo()
+    assert len(canvas.strokes()) == 2
+
+
 def test_redo_after_undoing_a_clear_clears_again_and_undo_still_restores(canvas, mouse):
     mouse.drag(canvas, [(50, 100), (250, 100)])
     mouse.drag(canvas, [(50, 200), (250, 200)])

@@ -277,6 +277,8 @@ def test_damaged_corrections_are_left_out_of_learning_and_named(
     assert text.startswith("Learned your handwriting from 3 corrections")
     assert "2 corrected drawings could not be read" in text
     assert "8_garbage.png" in text and "2_empty.png" in text
+    # Named where they are, not in the copy the learning read and has deleted.
+    assert str(corrections) in text and "digitpad-learning-" not in text
 
 
 def test_a_correction_that_overrules_a_sure_answer_is_asked_about_before_learning(
@@ -313,7 +315,7 @@ def test_a_correction_made_while_learning_waits_for_the_next_run_and_its_questio
     runs (a plain 7 saved as a 1) must not be learned before it is asked about."""
     learner = window.training.learner
     read(window, qtbot, mouse, mouse.ONE)
-    click_bar(window, qtbot, 1)  # agrees with the answer: no question
+    first = window.training.correct(1)  # agrees with the answer: no question
     with wait_success(qtbot, learner.runner, learner.learned, timeout=CHILD_MS):
         learner.action.trigger()
         assert learner.runner.running
@@ -324,6 +326,18 @@ def test_a_correction_made_while_learning_waits_for_the_next_run_and_its_questio
     assert learner.question.isVisible() and not learner.runner.running
     assert "(a 7 saved as a 1)" in learner.question.text()
     learner.question.close()
+    # Relabelled in another window it is still asked about, under its new label; relabelled
+    # as it was read, it is no slip.
+    corrections = window.training.corrections
+    slip = next(p for p in corrections.paths() if p.name[0] == "1" and p.name != first.name)
+    moved = corrections.relabel(slip, 4)
+    learner.action.trigger()
+    assert "(a 7 saved as a 4)" in learner.question.text()
+    learner.question.close()
+    corrections.relabel(moved, 7)
+    learner.action.trigger()
+    assert learner.question is None and learner.runner.running
+    qtbot.waitUntil(lambda: not learner.runner.running, timeout=CHILD_MS)
 
 
 def test_the_status_line_counts_the_seconds_until_the_child_reports_but_keeps_an_answer(

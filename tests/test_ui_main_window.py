@@ -186,9 +186,20 @@ def test_opening_an_image_shows_it_and_recognises_it(window, qtbot, tmp_path):
         window.open_file(str(path))
     assert window.canvas.has_picture
     assert window.bars.winner() == 7
-    # Undone and redone, the picture is back, and read from its file again on Predict.
+    # Undone and redone, the picture is back, read from its file again (live prediction)…
+    saved = window.training.correct(1)
     window.canvas.undo()
     assert window.canvas.is_empty and window.bars.winner() is None
+    with qtbot.waitSignal(window.recognition.imageOpened, timeout=5000):
+        window.redo()
+    assert window.canvas.has_picture and window.bars.winner() == 7
+    # …and still the drawing saved: a digit pressed relabels it.
+    window.training.correct(7)
+    assert [p.name[0] for p in window.training.corrections.paths()] == ["7"]
+    assert window.training.corrections.now_at(saved).name[0] == "7"
+    # On Predict, with live prediction off.
+    window.live_action.setChecked(False)
+    window.canvas.undo()
     window.redo()
     assert window.canvas.has_picture and window.bars.winner() is None
     with qtbot.waitSignal(window.recognition.imageOpened, timeout=5000):

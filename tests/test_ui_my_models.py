@@ -222,3 +222,19 @@ def test_the_model_in_use_renamed_or_deleted_here_is_not_said_to_be_gone(userdat
         assert window.training.delete_model(Path(kept))
     qtbot.wait(2 * SETTLE_MS)
     assert window.banner.text() == "" and window.recognition.model_source == "fcnn"
+
+
+def test_the_model_a_window_starts_with_is_followed_too(userdata, settings, qtbot):
+    from digitpad.ui.main_window import MainWindow
+
+    path = random_model(userdata.models / "My sevens.npz", seed=3)
+    settings.model = str(path)
+    win = MainWindow(settings)
+    qtbot.addWidget(win)
+    win.show()
+    with qtbot.waitSignal(win.modelReady, timeout=10_000):
+        win.start()
+    qtbot.waitUntil(lambda: win.recognition.model_source == str(path), timeout=5000)
+    path.unlink()
+    qtbot.waitUntil(lambda: "My sevens.npz, has gone" in win.banner.text(), timeout=5000)
+    win.close()

@@ -202,7 +202,10 @@ class DrawingCanvas(QWidget):
 
     def undo(self) -> None:
         """Remove the last stroke (or the opened picture when nothing is drawn on it); on a
-        canvas emptied by Clear, bring back what it took away. :meth:`redo` takes it back."""
+        canvas emptied by Clear, bring back what it took away. :meth:`redo` takes it back.
+        Nothing while the pen is down: the stroke being drawn is not finished yet."""
+        if self._current is not None:
+            return
         before = self._state()
         if self._strokes:
             self._strokes.pop()

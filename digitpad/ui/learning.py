@@ -275,7 +275,15 @@ class HandwritingLearner(QObject):
         with contextlib.suppress(OSError):  # unreadable now: the next run clears it
             self.store.clear_pending("adapted")
 
+    def _as_saved(self, text: str) -> str:
+        """The child's words with the corrections' copy named as the folder they are in."""
+        if self._copy_folder is None:
+            return text
+        return text.replace(str(self._copy_folder / "corrections"), str(self.corrections.folder))
+
     def _on_finished(self, path: str, done: dict) -> None:
+        skipped = done.get("skipped")
+        skipped = [self._as_saved(str(s)) for s in skipped] if isinstance(skipped, list) else []
         self._forget_copy()
         self.refresh(self.corrections.count())
         if not written(path):
@@ -293,8 +301,7 @@ class HandwritingLearner(QObject):
         # In the strip, not the status bar: loading the new model and predicting the drawing
         # on the canvas would replace a status message at once.
         message = learned_message(done.get("corrections"), waited)
-        skipped = done.get("skipped")
-        if isinstance(skipped, list) and skipped:
+        if skipped:
             message += "\n" + left_out_message(skipped)
         if self.store.last_pruned:
             message += "\n" + pruned_message(self.store.last_pruned)
@@ -303,6 +310,7 @@ class HandwritingLearner(QObject):
 
     def _on_failed(self, message: str, kind: str = "bug") -> None:
         """The child failed: say why in words, and what to do, chosen by the error's kind."""
+        message = self._as_saved(message)
         self._forget_copy()
         self._say_failure(child_failure(message, kind, self.userdata.root))
 

@@ -363,6 +363,11 @@ class MainWindow(FitsTheScreen, QMainWindow):
         """Load the model chosen last time; called once the window is on screen."""
         self.recognition.load_model(self.settings.model)
 
+    @property
+    def opened_image(self) -> str | None:
+        """The file of the picture last opened on the canvas."""
+        return self._opened_image
+
     def predict(self) -> None:
         if self.recognition.model is None:
             self.statusBar().showMessage("The model is still loading…")
@@ -375,7 +380,12 @@ class MainWindow(FitsTheScreen, QMainWindow):
 
     def redo(self) -> None:
         self.canvas.redo()
-        if self.canvas.has_picture:  # the opened picture is back: read from its file on Predict
+        if not self.canvas.has_picture:
+            return
+        # The opened picture is back: read from its file, as when it was opened.
+        if self.live_action.isChecked():
+            self.predict()
+        else:
             self.awaiting_predict, self.refusal = True, None
             self._show_empty(AWAITING_PREDICT)
 
@@ -637,13 +647,12 @@ class MainWindow(FitsTheScreen, QMainWindow):
         short = name if accuracy is None else f"{name} · {accuracy:.2%}"
         self.model_label.setText(short)
         self.model_label.setToolTip(f"{name}: {model.summary}")
-        adapted = model.meta.get("adapted")
-        count = adapted.get("corrections") if isinstance(adapted, dict) else None
+        count = model.learned_from
         learned = (
             f" (adapted to your handwriting from {plural(count, 'correction')})"
-            if isinstance(count, int)
+            if count is not None
             else " (adapted to your handwriting)"
-            if adapted
+            if "adapted" in model.meta
             else ""
         )
         self.active_model_action.setText(f"In use: {short}{learned}")
@@ -760,9 +769,10 @@ class MainWindow(FitsTheScreen, QMainWindow):
         def follow() -> None:
             """The run may end while the question is open: it then says so."""
             now = self._busy()
-            box.setText(quit_question(now))
-            quit_button.setText("Quit and stop it" if now else "Quit")
-            keep.setText("Keep running" if now else "Cancel")
+            if box.text() != quit_question(now):  # each change lays the box out again
+                box.setText(quit_question(now))
+                quit_button.setText("Quit and stop it" if now else "Quit")
+                keep.setText("Keep running" if now else "Cancel")
 
         watch = QTimer(box)
         watch.timeout.connect(follow)

@@ -138,8 +138,8 @@ class ModelStore(QObject):
         # Models that must not make room besides the one in use: the one the settings name
         # for the next start (another window's choice, maybe), a result not yet used.
         self._protected = protected or (lambda: ())
-        # (readable, accuracy) of each file as last modified: reading a model takes a while.
-        # (readable, accuracy, learned from) of each file as it was when read.
+        # (readable, accuracy, learned from) of each file as last modified: reading a model
+        # takes a while.
         self._accuracies: dict[tuple[Path, dt.datetime], tuple[bool, float | None, int | None]] = {}
         self._reserved: set[Path] = set()  # pending names this store handed out
         self.last_pruned = 0  # old models the last keep() deleted to make room

@@ -234,7 +234,7 @@ class SearchDialog(FitsTheScreen, QDialog):
 
         self.start_button = QPushButton("&Start")
         self.cancel_button = QPushButton("&Cancel search")
-        # Short enough for the row to fit 800×600 at 150%; "…": it opens the Retrain dialog.
+        # Short enough for the row to fit 720×600 at 150%; "…": it opens the Retrain dialog.
         self.retrain_button = QPushButton("&Retrain with the best…")
         self.retrain_button.setToolTip("Open Retrain with the best trial's parameters filled in")
         self.cancel_button.setEnabled(False)

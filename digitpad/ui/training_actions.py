@@ -46,6 +46,11 @@ if TYPE_CHECKING:
 SURE = 0.9
 
 
+def drawing_key(path: Path) -> str:
+    """A correction's name without its label: the same drawing, whatever it is labelled."""
+    return path.name[1:]
+
+
 class TrainingActions(QObject):
     """Owns the retrain dialog, the model store and the corrections of one window."""
 
@@ -65,6 +70,8 @@ class TrainingActions(QObject):
         window.recognition.modelChanged.connect(self._on_model_changed)
         self.watch = ModelWatch(self)
         self.watch.gone.connect(self._on_model_file_gone)
+        # Made as the first model arrives, which this class is too late to be told of.
+        self._follow(window.recognition.model_source)
         self._finished_notice: tuple[str, str] | None = None  # its text, its model's path
         self.dialog: RetrainDialog | None = None
         self._retrained: float | None = None  # how far the running retrain is, once it says
@@ -83,7 +90,9 @@ class TrainingActions(QObject):
         self.reset_action.triggered.connect(self.reset_model)
         # This session's corrections that overrule an answer the model was sure of: the digit
         # it read. Asked about before learning (a stray key, or a new way of writing).
-        self._overruled: dict[Path, int] = {}
+        # Keyed by the file name without its label, which relabelling (here or in another
+        # window) leaves as it is.
+        self._overruled: dict[str, int] = {}
         self.learner = HandwritingLearner(
             window, self.store, self.corrections, self.userdata, self._doubts, self._overruled.clear
         )
@@ -139,6 +148,7 @@ class TrainingActions(QObject):
         # The correction saved for the drawing on the canvas now; a new drawing forgets it.
         self._last: Path | None = None
         self._last_strokes: list = []  # the strokes of the drawing saved as _last
+        self._last_picture: str | None = None  # or the file of the opened picture it was
         self._saved: list[Path] = []  # this session's corrections, newest last, for undo
         window.canvas.changed.connect(self._forget_last)
         self._hint_until: float | None = None
@@ -406,8 +416,11 @@ class TrainingActions(QObject):
 
     def _on_model_changed(self, _model, source: str) -> None:
         self.in_use.mark(source)
-        self.watch.follow(None if source in BUNDLED_MODELS else source)
+        self._follow(source)
         self._retire_finished_notice(source)
+
+    def _follow(self, source: str | None) -> None:
+        self.watch.follow(None if source in BUNDLED_MODELS else source)
 
     def _on_model_file_gone(self, path: str) -> None:
         """Say at once that the model in use has lost its file, and how to keep it."""
@@ -476,12 +489,13 @@ class TrainingActions(QObject):
             return None
         self._last = path
         self._last_strokes = self.window.canvas.strokes()
-        self._saved = [*self._saved_now(), path]
+        self._last_picture = self.window.opened_image if self.window.canvas.has_picture else None
+        self._saved = [*(p for p in self._saved_now() if p != path), path]
         self.window.bars.set_saved(digit)
-        self._overruled.pop(previous if again else path, None)
+        self._overruled.pop(drawing_key(path), None)
         read = self.window.bars.winner()
         if read is not None and read != digit and self._confidence(read) >= SURE:
-            self._overruled[path] = read
+            self._overruled[drawing_key(path)] = read
         if again:
             bar.showMessage(f"Changed this drawing's correction to {digit}", 8000)
             return path
@@ -547,6 +561,8 @@ class TrainingActions(QObject):
     def _shows_last(self) -> bool:
         """Whether the canvas shows the drawing saved as the last correction."""
         canvas = self.window.canvas
+        if self._last_picture is not None:  # read again (Predict) or brought back (Redo)
+            return canvas.has_picture and self.window.opened_image == self._last_picture
         back = self._last_strokes and not canvas.is_drawing and not canvas.has_picture
         return bool(back) and canvas.strokes() == self._last_strokes
 
@@ -557,18 +573,18 @@ class TrainingActions(QObject):
     def _doubts(self) -> list[tuple[int, int]]:
         """(saved as, read as) of this session's corrections, still saved, that overrule an
         answer the model was SURE of: asked about before learning from them."""
-        return [
-            (int(path.name[0]), read) for path, read in self._overruled.items() if path.is_file()
-        ]
+        doubts = []
+        for key, read in self._overruled.items():
+            now = self.corrections.now_at(self.corrections.folder / f"0{key}")
+            if now is not None and int(now.name[0]) != read:  # relabelled as read: no doubt
+                doubts.append((int(now.name[0]), read))
+        return doubts
 
     def _follow_relabel(self, old: str, new: str) -> None:
         """A drawing relabelled under Show all…: a press for the drawing on screen, or Undo,
         acts on its new file (rather than saving the drawing a second time)."""
         old_path, new_path = Path(old), Path(new)
         self._saved = [new_path if p == old_path else p for p in self._saved]
-        read = self._overruled.pop(old_path, None)
-        if read is not None and read != int(new_path.name[0]):
-            self._overruled[new_path] = read
         if self._last == old_path:
             self._last = new_path
             self.window.bars.set_saved(int(new_path.name[0]))
@@ -577,7 +593,7 @@ class TrainingActions(QObject):
         """A drawing deleted under Show all…: the one on screen is no longer saved."""
         gone = Path(path)
         self._saved = [p for p in self._saved if p != gone]
-        self._overruled.pop(gone, None)
+        self._overruled.pop(drawing_key(gone), None)
         if self._last == gone:
             self._last = None
             self.window.bars.set_saved(None)
