@@ -453,3 +453,19 @@ def test_the_searched_model_records_its_test_score_as_the_app_reads_it(
     assert training_main([*evaluate, "--cache", str(tmp_path / "cache")]) == 0
     read = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line[:1] == "{"]
     assert load_model(out).test_accuracy == lines[-1]["test_accuracy"] == read[-1]["accuracy"]
+
+
+def test_workers_that_start_together_draw_their_own_parameters_unless_given_a_seed():
+    """Two workers joining a shared study at once used to try the same parameters."""
+    import optuna
+
+    from training.search.run import make_sampler
+
+    def first(sampler) -> float:
+        optuna.logging.set_verbosity(optuna.logging.WARNING)
+        study = optuna.create_study(sampler=sampler)
+        return study.ask().suggest_float("lr", 1e-4, 1e-1, log=True)
+
+    assert first(make_sampler(None, 1)) != first(make_sampler(None, 1))
+    assert first(make_sampler(7, 1)) == first(make_sampler(7, 1))  # --seed: repeatable
+    assert first(make_sampler(7, 1)) != first(make_sampler(7, 2))  # and a resumed run moves on

@@ -115,7 +115,13 @@ def _add_study_options(p: argparse.ArgumentParser) -> None:
         default=DEFAULT_VAL_FRACTION,
         help="part of the training data held out for validation",
     )
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument(
+        "--seed",
+        type=int,
+        default=None,
+        help="makes a run of one worker repeatable (default: each worker draws its own "
+        "sampling seed, so that workers sharing a study do not try the same parameters)",
+    )
     p.add_argument("--device", choices=DEVICES, default="auto")
     p.add_argument(
         "--no-final",
@@ -161,7 +167,8 @@ def options_from_args(args: argparse.Namespace, command: str = "") -> SearchOpti
         study_name=args.study_name or None,
         pruner=args.pruner,
         val_fraction=args.val_fraction,
-        seed=args.seed,
+        seed=0 if args.seed is None else args.seed,
+        sampler_seed=args.seed,
         device=args.device,
         final=args.final,
         out=args.out,

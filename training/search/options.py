@@ -29,7 +29,11 @@ class SearchOptions:
     pruner_startup_trials: int = 3
     pruner_warmup_epochs: int | None = None
     val_fraction: float = DEFAULT_VAL_FRACTION
+    # Training's and the validation split's seed: the same for every worker of a study.
     seed: int = 0
+    # The sampler's, for a repeatable run of one worker; None draws one per worker, so that
+    # workers that start together do not try the same parameters.
+    sampler_seed: int | None = None
     device: str = "auto"
     final: bool = True
     out: Path | None = None

@@ -159,7 +159,6 @@ class _Run:
 
     def prepare(self) -> None:
         """Queue the first configurations of a new study, seed the sampler, say it started."""
-        import optuna
 
         self.start = time.perf_counter()
         existing = counts(self.study)
@@ -170,10 +169,7 @@ class _Run:
             for values in [defaults, *self.options.enqueue]:
                 params = optuna_params(within(values, self.space))
                 self.study.enqueue_trial(params, skip_if_exists=True)
-        # A fresh seed per run: a resumed study must not replay its random start-up trials.
-        self.study.sampler = optuna.samplers.TPESampler(
-            seed=self.options.seed + len(self.study.trials), n_startup_trials=5, multivariate=True
-        )
+        self.study.sampler = make_sampler(self.options.sampler_seed, len(self.study.trials))
         self.emit(self._started_event(existing))
         self._report_others()  # a resumed or shared study shows its trials so far
         self.on_trial_done(self.study)  # and its bar starts at them, not at 0
@@ -286,3 +282,13 @@ class _Run:
         )
         if self.options.out is not None:
             result["model"] = str(save_final(trained, self.data, result, self.options))
+
+
+def make_sampler(seed: int | None, trials_so_far: int) -> Any:
+    """TPE, seeded afresh for each run: a resumed study must not replay its random start-up
+    trials, and workers that join a study together must not draw the same ones (a seed
+    given is for a repeatable run of one worker; none draws one per worker)."""
+    import optuna
+
+    fresh = None if seed is None else seed + trials_so_far
+    return optuna.samplers.TPESampler(seed=fresh, n_startup_trials=5, multivariate=True)
