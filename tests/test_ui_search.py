@@ -140,6 +140,12 @@ def test_a_search_that_ends_with_its_dialog_closed_says_so(
     window.search.open()  # the dialog it points to: the notice has done its job
     assert window.banner.text() == ""
     assert dialog.retrain_button.isEnabled()
+    # So does the word that a search failed (the dialog says why too).
+    dialog.close()
+    dialog.runner.failed.emit("lost the database: connection refused", "storage")
+    assert window.banner.text().startswith("The hyperparameter search did not finish: lost")
+    window.search.open()
+    assert window.banner.text() == ""
 
 
 def test_a_trial_running_when_the_search_is_cancelled_no_longer_says_it_runs(

@@ -30,7 +30,8 @@ class SearchActions(QObject):
         self.training = training
         self.dialog: SearchDialog | None = None
         self.background_button: QToolButton | None = None
-        self._ended_notice: str | None = None  # the window's word that a closed search ended
+        # The window's word that a search whose dialog was closed ended (or failed).
+        self._ended_notice: str | None = None
         self.action = menu.addAction(ACTION_TEXT)
         self.action.triggered.connect(self.open)
 
@@ -86,8 +87,9 @@ class SearchActions(QObject):
             self.background_button.hide()
         if self.dialog is None or self.dialog.isVisible():
             return
-        if failure is not None:
-            self.window.show_error(f"The hyperparameter search did not finish: {failure}")
+        if failure is not None:  # goes once the dialog, which says it too, is opened
+            self._ended_notice = f"The hyperparameter search did not finish: {failure}"
+            self.window.show_error(self._ended_notice)
             return
         best = self.dialog.best_value
         found = f": best validation accuracy {best:.2%}" if isinstance(best, float) else ""
