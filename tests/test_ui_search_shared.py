@@ -163,3 +163,43 @@ def test_a_wrong_password_is_one_clear_line(
     assert "password" in dialog.status_label.text().lower()
     qtbot.keyClicks(dialog.password_edit, "x")  # trying another: the old failure goes
     assert dialog.status_label.text() == "Not started."
+
+
+def test_a_listing_asked_while_another_runs_answers_for_the_form_as_it_is_now(
+    window, qtbot, tmp_path, monkeypatch, new_database
+):
+    """A wrong password corrected while the studies were being listed: the stale answer
+    ("password authentication failed") must not be the one shown."""
+    monkeypatch.setenv("DIGITPAD_DATA_DIR", str(tmp_path / "userdata"))
+    url = new_database("relist")
+    address, password = without_password(url), url.split(":")[2].split("@")[0]
+    optuna.create_study(study_name="kept", storage=url).set_user_attr("digitpad_search", True)
+    window.search.action.trigger()
+    dialog: SearchDialog = window.search.dialog
+    dialog.shared_radio.setChecked(True)
+    dialog.storage_edit.setText(address)
+    dialog.password_edit.setText("wrong")
+    dialog.password_edit.editingFinished.emit()
+    assert dialog.lister.running
+    dialog.password_edit.setText(password)
+    dialog.password_edit.editingFinished.emit()
+    qtbot.waitUntil(lambda: any(s["study"] == "kept" for s in dialog.studies), timeout=60_000)
+    assert "Could not list" not in dialog.status_label.text()
+
+
+@pytest.mark.parametrize(
+    ("driver_says", "words"),
+    [
+        (
+            'connection failed: FATAL:  password authentication failed for user "digit"',
+            "db.example port 5433 refused the password of user digit: check it",
+        ),
+        ("connection failed: fe_sendauth: no password supplied", "asks for a password"),
+        ('FATAL:  role "digt" does not exist', "there is no user digt on db.example"),
+    ],
+)
+def test_password_problems_are_said_in_plain_words(driver_says, words):
+    from training.search.errors import storage_reason
+
+    reason = storage_reason(RuntimeError(driver_says), "postgresql://digit@db.example:5433/x")
+    assert words in reason and "FATAL" not in reason

@@ -149,6 +149,7 @@ class SearchDialog(FitsTheScreen, QDialog):
         self._trial_epochs: int | None = None  # each trial's epochs in the study shown
         self._target: int | None = None  # the trials the running search's study is to hold
         self._final = False  # the running search retrains its best, its last step
+        self._list_again = False  # the form changed while a listing ran: list it again
 
         self.data_edit = QLineEdit()
         self.data_edit.setPlaceholderText("folder with train-images-idx3-ubyte etc.")
@@ -316,8 +317,12 @@ class SearchDialog(FitsTheScreen, QDialog):
     # --- the study -------------------------------------------------------------------------
     def list_studies(self) -> None:
         """Ask a child for the studies in the chosen storage (it needs Optuna, the app not)."""
-        if self.lister.running or self.running:
+        if self.running:
             return
+        if self.lister.running:  # its answer is about what the form said before: ask again
+            self._list_again = True
+            return
+        self._list_again = False
         request = replace(self.request(), folder=".")
         if request.storage and request.problem():
             return  # an address still being typed
@@ -327,8 +332,16 @@ class SearchDialog(FitsTheScreen, QDialog):
         env = {**self.userdata.child_environment(), **request.environment()}
         self.lister.start(argv, env=env)
 
+    def _stale_listing(self) -> bool:
+        """Whether the listing that just ended was asked for an address changed since (then
+        the form's is listed instead)."""
+        if not self._list_again:
+            return False
+        self.list_studies()
+        return True
+
     def _on_listing(self, event: dict) -> None:
-        if not isinstance(event.get("studies"), list):
+        if self._stale_listing() or not isinstance(event.get("studies"), list):
             return
         wanted = self.study_combo.currentData() or {}
         remembered = self.settings.search_request.study
@@ -352,6 +365,8 @@ class SearchDialog(FitsTheScreen, QDialog):
         self._on_study_chosen()
 
     def _on_listing_failed(self, message: str, _kind: str = "") -> None:
+        if self._stale_listing():
+            return
         # Whatever was listed came from another storage: only a new study is known here.
         self._on_listing({"studies": []})
         if self._failure is None:  # the search's own failure says more; keep it in view
@@ -363,7 +378,7 @@ class SearchDialog(FitsTheScreen, QDialog):
         chosen again by itself, and the count they gave stays as they gave it."""
         study = self.study_combo.currentData()
         held = self._held(study)
-        if held is not None and self.trials_spin.value() <= held:
+        if held is not None:
             self.trials_spin.setValue(held + 10)
         self._on_study_chosen(index)
 
@@ -625,6 +640,12 @@ class SearchDialog(FitsTheScreen, QDialog):
 
     def _on_cancelled(self) -> None:
         self._set_running(False)
+        if self._final:  # the trials are all there: Start would have nothing to run
+            self.status_label.setText(
+                "Cancelled while retraining the best. The trials stay in the study; "
+                "Retrain with the best… trains a model with its parameters."
+            )
+            return
         self.status_label.setText(
             "Cancelled. The finished trials stay in the study; Start resumes it."
         )

@@ -53,6 +53,14 @@ def storage_reason(error: BaseException, url: str) -> str:
         return f"the server name {host} could not be looked up: check the address and the network"
     if "timeout expired" in low or "timed out" in low:
         return f"{where} did not answer in time: check the address and the network"
+    refused = re.search(r'password authentication failed for user "([^"]+)"', text)
+    if refused:
+        return f"{where} refused the password of user {refused.group(1)}: check it"
+    if "no password supplied" in low:
+        return f"{where} asks for a password and none was given"
+    unknown = re.search(r'role "([^"]+)" does not exist', text)
+    if unknown:
+        return f"there is no user {unknown.group(1)} on {where}: check the address"
     missing = re.search(r'database "([^"]+)" does not exist', text)
     if missing:
         return f"there is no database {missing.group(1)} on {where}: create it first"
