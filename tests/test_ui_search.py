@@ -205,3 +205,18 @@ def test_the_mnist_folder_proposed_is_one_that_exists(window, tmp_path, monkeypa
     menu_action(window, ACTION_TEXT).trigger()
     assert window.search.dialog.data_edit.text() == str(downloaded)
     window.search.dialog.close()
+
+
+def test_trials_that_end_out_of_order_are_shown_in_trial_order(window, tmp_path, monkeypatch):
+    """Another worker's trials end out of order: the table and chart stay in trial order."""
+    dialog = open_search(window, tmp_path, monkeypatch)
+    for number in (5, 2, 7, 3):
+        dialog._row(number, "running", None, None, None)
+    dialog._row(5, "complete", 0.91, 3, None)  # still the row of trial 5
+    numbers = [dialog.table.item(r, 0).text() for r in range(dialog.table.rowCount())]
+    assert numbers == ["2", "3", "5", "7"]
+    assert dialog.table.item(2, 1).text() == "complete" and dialog.table.item(2, 2) is not None
+    for number, accuracy in ((4, 0.90), (1, 0.80), (2, 0.95)):
+        dialog.chart.add(number, accuracy, pruned=False)
+    assert dialog.chart.points("complete") == [(1, 0.80), (2, 0.95), (4, 0.90)]
+    assert dialog.chart.points("best") == [(1, 0.80), (2, 0.95), (4, 0.95)]

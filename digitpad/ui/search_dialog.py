@@ -99,7 +99,8 @@ LISTING_FAILED = "Could not list the studies there"
 
 class TrialChart(LineChart):
     """Validation accuracy by trial (the shared :class:`LineChart`): completed trials,
-    pruned trials (their last reported value) and the best so far."""
+    pruned trials (their last reported value) and the best so far, in trial order
+    whatever order they end in (other workers' trials end out of it)."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent, x_label="trial", empty_message="Trials appear here as they end")
@@ -107,20 +108,25 @@ class TrialChart(LineChart):
         self.add_series("pruned", "Pruned trial (last value)", "muted", axis="left", percent=True)
         self.add_series("best", "Best so far", "best", axis="left", percent=True)
         self.setMinimumHeight(160)
-        self._best: float | None = None
+        self._trials: dict[int, tuple[float, bool]] = {}  # number → (accuracy, pruned)
 
     def add(self, trial: int, accuracy: float | None, pruned: bool) -> None:
         if accuracy is None:
             return
-        self.append("pruned" if pruned else "complete", trial, accuracy)
-        if not pruned and (self._best is None or accuracy > self._best):
-            self._best = accuracy
-        if self._best is not None:
-            self.append("best", trial, self._best)
+        self._trials[trial] = (accuracy, pruned)
+        super().clear()
+        best = None
+        for number in sorted(self._trials):
+            value, was_pruned = self._trials[number]
+            self.append("pruned" if was_pruned else "complete", number, value)
+            if not was_pruned and (best is None or value > best):
+                best = value
+            if best is not None:
+                self.append("best", number, best)
 
     def clear(self) -> None:
         super().clear()
-        self._best = None
+        self._trials = {}
 
 
 class SearchDialog(FitsTheScreen, QDialog):
@@ -690,9 +696,10 @@ class SearchDialog(FitsTheScreen, QDialog):
         self, trial: int, state: str, value: float | None, epoch: int | None, params: dict | None
     ) -> None:
         row = self.rows.get(trial)
-        if row is None:
-            row = self.table.rowCount()
+        if row is None:  # in trial order, whatever order they start in
+            row = sum(1 for number in self.rows if number < trial)
             self.table.insertRow(row)
+            self.rows = {n: r + (r >= row) for n, r in self.rows.items()}
             self.rows[trial] = row
             self.table.setItem(row, 0, QTableWidgetItem(str(trial)))
         self.table.setItem(row, 1, QTableWidgetItem(state))
