@@ -206,8 +206,8 @@ def storage_problem(url: str) -> str | None:
         return "That database address is not a valid URL."
     if parts.scheme not in SCHEMES:
         return (
-            "A shared database address starts with postgresql:// (or mysql://), "
-            "for example postgresql://me@db.example.org/digitpad."
+            "A shared database address starts with postgresql:// (or mysql:// where PyMySQL "
+            "is installed), for example postgresql://me@db.example.org/digitpad."
         )
     if parts.scheme != "sqlite" and not parts.hostname:
         return (

@@ -70,8 +70,18 @@ def test_truncated_gzip_is_named(make_mnist_folder):
 def test_wrong_magic_number_is_named(make_mnist_folder):
     folder = make_mnist_folder(n_train=10, n_test=10, gz=False)
     path = folder / "train-labels-idx1-ubyte"
-    path.write_bytes((2051).to_bytes(4, "big") + path.read_bytes()[4:])
-    with pytest.raises(DataError, match=r"train-labels-idx1-ubyte has magic number 2051"):
+    path.write_bytes((2052).to_bytes(4, "big") + path.read_bytes()[4:])
+    with pytest.raises(DataError, match=r"train-labels-idx1-ubyte has magic number 2052"):
+        load_mnist(folder, "train")
+
+
+def test_swapped_image_and_label_files_are_said_so(make_mnist_folder):
+    folder = make_mnist_folder(n_train=10, n_test=10, gz=False)
+    images, labels = folder / "train-images-idx3-ubyte", folder / "train-labels-idx1-ubyte"
+    first, second = images.read_bytes(), labels.read_bytes()
+    images.write_bytes(second)
+    labels.write_bytes(first)
+    with pytest.raises(DataError, match=r"holds labels, not images .* swapped\?"):
         load_mnist(folder, "train")
 
 

@@ -220,3 +220,10 @@ def test_trials_that_end_out_of_order_are_shown_in_trial_order(window, tmp_path,
         dialog.chart.add(number, accuracy, pruned=False)
     assert dialog.chart.points("complete") == [(1, 0.80), (2, 0.95), (4, 0.90)]
     assert dialog.chart.points("best") == [(1, 0.80), (2, 0.95), (4, 0.95)]
+
+
+def test_a_folder_typed_from_home_is_found(window, tmp_path, monkeypatch):
+    dialog = open_search(window, tmp_path, monkeypatch)
+    monkeypatch.setenv("HOME", str(tmp_path))
+    dialog.data_edit.setText("~/mnist")
+    assert dialog.request().folder == str(tmp_path / "mnist")

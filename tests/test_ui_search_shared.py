@@ -203,3 +203,12 @@ def test_password_problems_are_said_in_plain_words(driver_says, words):
 
     reason = storage_reason(RuntimeError(driver_says), "postgresql://digit@db.example:5433/x")
     assert words in reason and "FATAL" not in reason
+
+
+def test_a_missing_database_driver_says_how_to_install_it():
+    from training.search.errors import storage_reason
+
+    error = ImportError("Failed to import DB access module for the specified storage URL.")
+    assert storage_reason(error, "mysql://me@db/x") == (
+        "the driver for mysql databases is not installed here: pip install pymysql"
+    )

@@ -182,8 +182,9 @@ def prepare_all(images: np.ndarray) -> np.ndarray:
     return out
 
 
-def _read_idx_bytes(path: Path, ndim: int) -> tuple[list[int], bytes]:
-    """(dimensions, data) of an IDX file, inflating no more than its header says it holds.
+def _read_idx_bytes(path: Path, ndim: int, magic: int) -> tuple[list[int], bytes]:
+    """(dimensions, data) of an IDX file, inflating no more than its header says it holds;
+    a file of the other kind (labels for images, or the reverse) is said as such.
 
     A gzip bomb behind a valid header costs the header's size at most, and a
     header that promises more than :data:`MAX_IDX_BYTES` is refused unread.
@@ -197,6 +198,7 @@ def _read_idx_bytes(path: Path, ndim: int) -> tuple[list[int], bytes]:
                 raise DataError(
                     f"{path} is truncated: {len(head)} bytes, too short for an IDX header"
                 )
+            _check_magic(path, int.from_bytes(head[:4], "big"), magic)
             dims = [int.from_bytes(head[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim)]
             count = math.prod(dims)
             if count > MAX_IDX_BYTES:
@@ -212,14 +214,25 @@ def _read_idx_bytes(path: Path, ndim: int) -> tuple[list[int], bytes]:
         raise DataError(f"cannot read {path}: {exc}") from None
 
 
+def _check_magic(path: Path, found: int, magic: int) -> None:
+    kinds = {IMAGES_MAGIC: "images", LABELS_MAGIC: "labels"}
+    if found == magic:
+        return
+    if found in kinds:
+        raise DataError(
+            f"{path} holds {kinds[found]}, not {kinds[magic]} (IDX magic number {found}): "
+            "are the image and label files swapped?"
+        )
+    raise DataError(
+        f"{path} has magic number {found}, expected {magic} for an IDX {kinds[magic]} file"
+    )
+
+
 def read_idx(path: str | os.PathLike, magic: int) -> np.ndarray:
     """Read one IDX file (images: magic 2051, N×rows×cols; labels: 2049, N) as uint8."""
     path = Path(path)
     ndim = 3 if magic == IMAGES_MAGIC else 1
-    (found, *dims), data = _read_idx_bytes(path, ndim)
-    if found != magic:
-        kind = "images" if magic == IMAGES_MAGIC else "labels"
-        raise DataError(f"{path} has magic number {found}, expected {magic} for an IDX {kind} file")
+    (_found, *dims), data = _read_idx_bytes(path, ndim, magic)
     count = math.prod(dims)
     if len(data) < count:
         raise DataError(

@@ -13,6 +13,7 @@ Like the search dialog it opens within the screen of its window
 
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -301,7 +302,7 @@ class RetrainDialog(FitsTheScreen, QDialog):
     def request(self) -> TrainRequest:
         """What the form asks for, as data (see :mod:`digitpad.requests`)."""
         return TrainRequest(
-            folder=self.folder_edit.text().strip(),
+            folder=os.path.expanduser(self.folder_edit.text().strip()),
             download=self.download_radio.isChecked(),
             arch=self.arch,
             epochs=self.epochs_spin.value(),

@@ -15,6 +15,7 @@ values, which the main window hands to the retrain dialog.
 from __future__ import annotations
 
 import contextlib
+import os
 from dataclasses import replace
 
 from PySide6.QtCore import Signal
@@ -297,7 +298,7 @@ class SearchDialog(FitsTheScreen, QDialog):
         if self.shared_radio.isChecked():
             storage = with_password(self.storage_edit.text().strip(), self.password_edit.text())
         return SearchRequest(
-            folder=self.data_edit.text().strip(),
+            folder=os.path.expanduser(self.data_edit.text().strip()),
             arch=str(self.arch_combo.currentData()),
             trials=self.trials_spin.value(),
             epochs=self.epochs_spin.value(),

@@ -25,11 +25,23 @@ class SearchError(Exception):
         self.kind = kind
 
 
+# How to install each database's driver where it is missing.
+DRIVERS = {
+    "postgresql": 'pip install "digitpad[postgres]"',
+    "mysql": "pip install pymysql",
+}
+
+
 def storage_reason(error: BaseException, url: str) -> str:
     """Why the storage at ``url`` could not be used, in plain words and with what to do for
     the usual causes; otherwise the driver's first line, without its class name."""
     lines = [line.strip() for line in str(error).splitlines() if line.strip()]
     text = lines[0] if lines else type(error).__name__
+    if isinstance(error, ImportError) or "failed to import db access module" in text.lower():
+        scheme = url.split(":", 1)[0].split("+")[0]
+        install = DRIVERS.get(scheme)
+        how = f": {install}" if install else ""
+        return f"the driver for {scheme} databases is not installed here{how}"
     text = re.sub(r"^\([\w.]+\)\s*", "", text)  # SQLAlchemy's "(psycopg.OperationalError) "
     low = text.lower()
     if url.startswith("sqlite:"):
