@@ -740,7 +740,7 @@ def test_learning_can_be_stopped_from_the_same_menu_entry(qtbot, window, mouse, 
     click_bar(window, qtbot, 1)
     learner = window.training.learner
     pid = start_learning(qtbot, learner)
-    assert "Stop learning my handwriting" in window.statusBar().currentMessage()
+    assert "(the Model menu stops it)" in window.statusBar().currentMessage()
     assert learner.action.text() == STOP and "Stop" in learner.action.toolTip()
     with wait_success(qtbot, learner.runner, learner.runner.cancelled, timeout=10_000):
         learner.action.trigger()

@@ -609,12 +609,13 @@ class TrainingActions(QObject):
         if path is None:
             self.window.statusBar().showMessage("No correction to undo.", 5000)
             return False
+        on_screen = self._last is not None and path == self.corrections.now_at(self._last)
         try:
             path.unlink()
         except OSError as exc:
             self.window.show_error(f"Could not delete the correction: {exc.strerror or exc}")
             return False
-        if self._last is not None and path == self.corrections.now_at(self._last):
+        if on_screen:
             self._last = None
             self.window.bars.set_saved(None)
         self.window.statusBar().showMessage(
