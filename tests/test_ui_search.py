@@ -140,6 +140,11 @@ def test_a_search_that_ends_with_its_dialog_closed_says_so(
     window.search.open()  # the dialog it points to: the notice has done its job
     assert window.banner.text() == ""
     assert dialog.retrain_button.isEnabled()
+    # Another study chosen: the trials shown, and what the line says of them, go.
+    assert dialog.status_label.text().startswith("Done: ")
+    qtbot.waitUntil(lambda: dialog.study_combo.currentIndex() > 0)  # listed: to continue
+    dialog.study_combo.setCurrentIndex(0)  # A new study
+    assert dialog.table.rowCount() == 0 and dialog.status_label.text() == "Not started."
     # So does the word that a search failed (the dialog says why too).
     dialog.close()
     dialog.runner.failed.emit("lost the database: connection refused", "storage")
@@ -227,3 +232,13 @@ def test_a_folder_typed_from_home_is_found(window, tmp_path, monkeypatch):
     monkeypatch.setenv("HOME", str(tmp_path))
     dialog.data_edit.setText("~/mnist")
     assert dialog.request().folder == str(tmp_path / "mnist")
+
+
+def test_a_search_whose_best_another_worker_retrains_says_so(window, tmp_path, monkeypatch):
+    dialog = open_search(window, tmp_path, monkeypatch)
+    done = {"trials_completed": 3, "trials_pruned": 1, "best_val_accuracy": 0.97}
+    elsewhere = {"test_accuracy": None, "final_by_another_worker": True}
+    dialog.runner.finished.emit("", {**done, **elsewhere})
+    assert dialog.status_label.text().endswith("Another worker of the study retrains the best.")
+    dialog.runner.finished.emit("", {**done, "test_accuracy": 0.975})
+    assert dialog.status_label.text().endswith("test accuracy of the retrained best 97.50%.")

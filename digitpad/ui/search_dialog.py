@@ -96,6 +96,7 @@ def trials_note(total: int, held: int) -> str:
 
 
 LISTING_FAILED = "Could not list the studies there"
+NOT_STARTED = "Not started."
 
 
 class TrialChart(LineChart):
@@ -165,7 +166,7 @@ class SearchDialog(FitsTheScreen, QDialog):
         self.browse_button = browse
         # A message about the folder no longer applies once the folder changes.
         self.data_edit.textEdited.connect(
-            lambda _text: self.running or self.status_label.setText("Not started.")
+            lambda _text: self.running or self.status_label.setText(NOT_STARTED)
         )
         data_row = QHBoxLayout()
         data_row.addWidget(self.data_edit)
@@ -225,7 +226,7 @@ class SearchDialog(FitsTheScreen, QDialog):
 
         self.space_label = QLabel("")
         self.space_label.setWordWrap(True)
-        self.status_label = QLabel("Not started.")
+        self.status_label = QLabel(NOT_STARTED)
         self.status_label.setWordWrap(True)
         self.table = QTableWidget(0, len(COLUMNS))
         self.table.setHorizontalHeaderLabels(COLUMNS)
@@ -311,7 +312,7 @@ class SearchDialog(FitsTheScreen, QDialog):
         shown = self.status_label.text()
         if not self.running and (self._failure is not None or shown.startswith(LISTING_FAILED)):
             self._failure = None
-            self.status_label.setText("Not started.")
+            self.status_label.setText(NOT_STARTED)
 
     def _take_password_out(self) -> None:
         """A password typed into the address moves to the password box, which hides it."""
@@ -387,6 +388,9 @@ class SearchDialog(FitsTheScreen, QDialog):
         held = self._held(study)
         if held is not None:
             self.trials_spin.setValue(held + 10)
+        names = [listed["study"] for listed in self.studies]
+        if study is None and self.study_edit.text().strip() in names:
+            self.study_edit.clear()  # a new study: not the name of one there already
         self._on_study_chosen(index)
 
     def _on_study_chosen(self, _index: int = 0) -> None:
@@ -395,6 +399,8 @@ class SearchDialog(FitsTheScreen, QDialog):
         existing = isinstance(study, dict)
         if self._shown is not None and self._shown != self._chosen_study():
             self._forget_trials()  # they belong to another study, or to another storage
+            if not self.running:  # and so does what the line below them says
+                self.status_label.setText(NOT_STARTED)
         if self._shown is None:
             # No run of it on screen: the best is the listed study's (one searched in an
             # earlier session, say), which can be retrained without running it again.
@@ -636,6 +642,8 @@ class SearchDialog(FitsTheScreen, QDialog):
             + (
                 f", test accuracy of the retrained best {percent(test)}."
                 if test is not None
+                else ". Another worker of the study retrains the best."
+                if done.get("final_by_another_worker")
                 else "."
             )
         )
