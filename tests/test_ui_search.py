@@ -221,6 +221,9 @@ def test_trials_that_end_out_of_order_are_shown_in_trial_order(window, tmp_path,
     numbers = [dialog.table.item(r, 0).text() for r in range(dialog.table.rowCount())]
     assert numbers == ["2", "3", "5", "7"]
     assert dialog.table.item(2, 1).text() == "complete" and dialog.table.item(2, 2) is not None
+    dialog._row(7, "complete on another computer", 0.9, 3, None)  # the longest state, whole
+    words = dialog.table.fontMetrics().horizontalAdvance("complete on another computer")
+    assert dialog.table.columnWidth(1) >= words
     for number, accuracy in ((4, 0.90), (1, 0.80), (2, 0.95)):
         dialog.chart.add(number, accuracy, pruned=False)
     assert dialog.chart.points("complete") == [(1, 0.80), (2, 0.95), (4, 0.90)]

@@ -235,6 +235,10 @@ class SearchDialog(FitsTheScreen, QDialog):
         self.table.horizontalHeader().setSectionResizeMode(
             len(COLUMNS) - 1, QHeaderView.ResizeMode.Stretch
         )
+        # The state, "complete on another computer" at its longest, is read whole.
+        self.table.horizontalHeader().setSectionResizeMode(
+            1, QHeaderView.ResizeMode.ResizeToContents
+        )
         # Room for a few trials however little the screen shows (the dialog's body scrolls).
         rows = self.table.verticalHeader().defaultSectionSize()
         header = self.table.horizontalHeader().sizeHint().height()
