@@ -466,7 +466,9 @@ def test_corrections_view_relabels_and_deletes_single_drawings(qtbot, window, mo
         qtbot, window, mouse, ((mouse.SEVEN, 1), (mouse.ONE, 1), (mouse.SEVEN, 7))
     )
     assert view.isVisible() and view.list.count() == 3
-    qtbot.waitUntil(lambda: not view.list.item(2).icon().isNull(), timeout=3000)
+    qtbot.waitUntil(lambda: not view._pending, timeout=3000)  # every thumbnail read
+    view.activateWindow()  # keys go to the window a person looks at, as they would
+    qtbot.waitUntil(view.isActiveWindow, timeout=3000)
     # The oldest (a 7 saved as 1 by mistake) is last: relabel it with a key press.
     view.list.item(2).setSelected(True)
     qtbot.keyClick(view.list, Qt.Key.Key_7)
@@ -495,7 +497,7 @@ def test_a_small_digit_in_a_corner_fills_its_thumbnail(qtbot, window, mouse):
     view = window.training.show_corrections()
     qtbot.addWidget(view)
     item = view.list.item(0)
-    qtbot.waitUntil(lambda: not item.icon().isNull(), timeout=3000)
+    qtbot.waitUntil(lambda: not view._pending, timeout=3000)
     shown = grey_pixels(item.icon().pixmap(THUMB, THUMB).toImage())
     top, bottom, left, right = ink_bounds(shown)
     # Framed on the digit: about 70% of the thumbnail's height, in its middle.
