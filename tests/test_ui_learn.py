@@ -789,6 +789,18 @@ def test_learning_twice_in_a_row_starts_from_the_adapted_model(
     assert load_model(second).meta["adapted"]["from"] == first
     assert load_model(second).meta["adapted"]["corrections"] == 2
     qtbot.waitUntil(lambda: window.recognition.model_source == second, timeout=10_000)
+    # Nothing new since: asked first, Cancel by default.
+    learner.action.trigger()
+    box = learner.question
+    assert box.isVisible() and not learner.runner.running
+    assert box.text().startswith("The model in use has already learned your 2 corrections")
+    qtbot.keyClick(box, Qt.Key.Key_Return)
+    assert not learner.runner.running
+    # A correction relabelled since is something new.
+    window.training.corrections.relabel(window.training.corrections.paths()[0], 4)
+    learner.action.trigger()
+    assert learner.question is None and learner.runner.running
+    qtbot.waitUntil(lambda: not learner.runner.running, timeout=CHILD_MS)
 
 
 def test_an_adapted_model_damaged_afterwards_is_said_and_the_old_one_kept(

@@ -108,6 +108,9 @@ class HandwritingLearner(QObject):
         self._ticker.setInterval(1000)
         self._ticker.timeout.connect(self._say_progress)
         self._copy_folder: Path | None = None  # the loaded model's copy, while a child runs
+        # The files the running child learns, then the model it made and those files.
+        self._learning: frozenset[str] = frozenset()
+        self._learned: tuple[str, frozenset[str]] | None = None
         sweep_copies()  # of runs that were killed: nothing else would ever delete them
 
     def refresh(self, count: int) -> None:
@@ -126,6 +129,29 @@ class HandwritingLearner(QObject):
         if self.runner.running:
             self.stop()
             return
+        if self._nothing_new():
+            count = len(self._learned[1])
+            them = f"your {count} corrections" if count != 1 else "your correction"
+            self.question = confirm(
+                self.window,
+                "Learn my handwriting",
+                f"The model in use has already learned {them}, and nothing has been added or "
+                "changed since. Learning again leans it further towards them. Learn again?",
+                self._ask_about_doubts,
+            )
+            return
+        self._ask_about_doubts()
+
+    def _nothing_new(self) -> bool:
+        """Whether the model in use is this window's last learned one, and the corrections
+        are the ones it learned from, as they were."""
+        if self._learned is None:
+            return False
+        model, names = self._learned
+        now = frozenset(p.name for p in self.corrections.paths())
+        return self.window.recognition.model_source == model and now == names
+
+    def _ask_about_doubts(self) -> None:
         doubts = self.doubts()
         if not doubts:
             self.start()
@@ -206,6 +232,7 @@ class HandwritingLearner(QObject):
         self._forget_copy()
         try:
             self._copy_folder = Path(tempfile.mkdtemp(prefix=COPY_PREFIX))
+            self._learning = frozenset(p.name for p in self.corrections.paths())
             return self.corrections.snapshot(self._copy_folder / "corrections")
         except OSError as exc:
             self._forget_copy()
@@ -306,6 +333,7 @@ class HandwritingLearner(QObject):
         if self.store.last_pruned:
             message += "\n" + pruned_message(self.store.last_pruned)
         self.window.banner.show_message(message, "info", about=str(kept))
+        self._learned = (str(kept), self._learning)
         self.learned.emit(str(kept))
 
     def _on_failed(self, message: str, kind: str = "bug") -> None:
