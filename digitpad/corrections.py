@@ -97,6 +97,18 @@ def _copy(source: Path, target: Path) -> bool:
     return True
 
 
+def _link_or_copy_if_there(source: Path, folder: Path) -> bool:
+    """:func:`_link_or_copy` into ``folder``; False when ``source`` has been deleted since
+    it was listed."""
+    try:
+        _link_or_copy(source, folder / source.name)
+    except FileNotFoundError as exc:
+        if exc.filename != str(source):
+            raise
+        return False
+    return True
+
+
 def _link_or_copy(source: Path, target: Path) -> None:
     """A hard link (no copy: corrections are never changed in place), or a copy where the
     two folders are on different file systems (a temporary folder in memory)."""
@@ -201,17 +213,9 @@ class Corrections:
         returns how many drawings (the sets not counted)."""
         target = Path(folder)
         target.mkdir(parents=True, exist_ok=True)
-        drawings = self.paths()
-        count = 0
-        for path in [*drawings, *self._sets()]:
-            try:
-                _link_or_copy(path, target / path.name)
-            except FileNotFoundError as exc:
-                if exc.filename != str(path):
-                    raise
-                continue  # deleted since it was listed
-            count += path in drawings
-        return count
+        for path in self._sets():
+            _link_or_copy_if_there(path, target)
+        return sum(_link_or_copy_if_there(path, target) for path in self.paths())
 
     def _sets(self) -> list[Path]:
         """The ``.npz`` sets of drawings made by hand that training reads beside them."""
