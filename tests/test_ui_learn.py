@@ -981,6 +981,26 @@ def test_a_stroke_undone_and_redone_keeps_one_correction_and_a_part_is_another(
     assert sorted(p.name[0] for p in corrections.glob("*.png")) == ["1", "4"]
 
 
+def test_a_drawing_corrected_then_undone_corrected_and_redone_is_still_one_correction(
+    qtbot, window, mouse, private_user_data
+):
+    read(window, qtbot, mouse, mouse.SEVEN)
+    mouse.drag(window.canvas, [(120, 150), (190, 150)])  # a crossbar
+    with qtbot.waitSignal(window.recognition.predictionReady, timeout=5000):
+        window.predict()
+    click_bar(window, qtbot, 7)  # A and B: a 7
+    window.canvas.undo()
+    with qtbot.waitSignal(window.recognition.predictionReady, timeout=5000):
+        window.predict()
+    click_bar(window, qtbot, 1)  # A alone, another drawing: saved as a 1
+    with qtbot.waitSignal(window.recognition.predictionReady, timeout=5000):
+        window.redo()
+        window.predict()
+    click_bar(window, qtbot, 4)  # A and B again: its 7 becomes a 4, not a second file
+    corrections = UserData(private_user_data).corrections
+    assert sorted(p.name[0] for p in corrections.glob("*.png")) == ["1", "4"]
+
+
 def test_a_correction_relabelled_in_another_window_is_still_this_drawings(
     qtbot, window, mouse, private_user_data
 ):

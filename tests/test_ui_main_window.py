@@ -207,6 +207,24 @@ def test_opening_an_image_shows_it_and_recognises_it(window, qtbot, tmp_path):
     assert window.bars.winner() == 7
 
 
+def test_a_picture_that_failed_to_open_is_not_taken_for_the_one_shown(window, qtbot, tmp_path):
+    from digitpad.strokes import render_strokes
+
+    shown, broken = tmp_path / "seven.png", tmp_path / "notes.png"
+    render_strokes([[(0.15, 0.05), (0.85, 0.05), (0.42, 0.95)]], 200, (0.5, 0.5, 0.7)).save(shown)
+    broken.write_text("not a picture")
+    with qtbot.waitSignal(window.recognition.imageOpened, timeout=5000):
+        window.open_file(str(shown))
+    with qtbot.waitSignal(window.recognition.imageFailed, timeout=5000):
+        window.open_file(str(broken))
+    window.dismiss_error()
+    for _ in range(2):  # read again from its file, twice: the broken one never comes back
+        with qtbot.waitSignal(window.recognition.imageOpened, timeout=5000):
+            window.predict()
+        assert window.opened_image == str(shown) and window.banner.text() == ""
+    assert window.bars.winner() == 7
+
+
 def test_a_photo_of_a_ruled_page_in_a_shadow_is_read_without_its_lines(window, qtbot, tmp_path):
     from PIL import Image
 

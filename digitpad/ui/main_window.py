@@ -372,6 +372,7 @@ class MainWindow(FitsTheScreen, QMainWindow):
         if self.recognition.model is None:
             self.statusBar().showMessage("The model is still loading…")
         elif self._opened_image is not None and self.canvas.has_picture:
+            self._opening_image = self._opened_image  # read again: not one that failed since
             self.recognition.open_image(self._opened_image)
         elif self.canvas.is_empty:
             self._show_empty("Nothing drawn: draw a digit first")
@@ -701,6 +702,7 @@ class MainWindow(FitsTheScreen, QMainWindow):
 
     def _on_image_failed(self, message: str) -> None:
         # What was on screen, and its answer, stay exactly as they were.
+        self._opening_image = self._opened_image
         self.statusBar().clearMessage()
         self.show_error(f"Could not open the image: {message}")
 

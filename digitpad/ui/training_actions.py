@@ -149,6 +149,9 @@ class TrainingActions(QObject):
         self._last: Path | None = None
         self._last_strokes: list = []  # the strokes of the drawing saved as _last
         self._last_picture: str | None = None  # or the file of the opened picture it was
+        # Every drawing corrected in this session, by its strokes (or opened picture): one
+        # brought back by Undo or Redo after others were corrected is still one correction.
+        self._drawings: dict[tuple, Path] = {}
         self._saved: list[Path] = []  # this session's corrections, newest last, for undo
         window.canvas.changed.connect(self._forget_last)
         self._hint_until: float | None = None
@@ -477,6 +480,9 @@ class TrainingActions(QObject):
         previous = self._last and self.corrections.now_at(self._last)  # relabelled elsewhere?
         if previous is not None and self.window.canvas.can_redo and not self._shows_last():
             previous = None  # strokes undone: another drawing, though Redo may bring it back
+        if previous is None:  # saved before another correction, and brought back since?
+            earlier = self._drawings.get(self._drawing_on_screen())
+            previous = earlier and self.corrections.now_at(earlier)
         again = previous is not None
         try:
             if again:
@@ -489,6 +495,7 @@ class TrainingActions(QObject):
             return None
         self._last = path
         self._last_strokes = self.window.canvas.strokes()
+        self._drawings[self._drawing_on_screen()] = path
         self._last_picture = self.window.opened_image if self.window.canvas.has_picture else None
         self._saved = [*(p for p in self._saved_now() if p != path), path]
         self.window.bars.set_saved(digit)
@@ -557,6 +564,13 @@ class TrainingActions(QObject):
         if self._last is None or canvas.can_restore or canvas.can_redo or self._shows_last():
             return
         self._last = None
+
+    def _drawing_on_screen(self) -> tuple:
+        """What identifies the drawing on the canvas among this session's corrections."""
+        canvas = self.window.canvas
+        if canvas.has_picture:
+            return ("picture", self.window.opened_image)
+        return ("strokes", *(tuple(stroke) for stroke in canvas.strokes()))
 
     def _shows_last(self) -> bool:
         """Whether the canvas shows the drawing saved as the last correction."""
