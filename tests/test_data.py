@@ -181,11 +181,13 @@ def test_damaged_corrections_can_be_left_out_and_each_is_named(tmp_path):
     _save_canvas(tmp_path / "7_good.png", 7, rng)
     (tmp_path / "4_broken.png").write_bytes(b"not a png")
     (tmp_path / "6_empty.png").write_bytes(b"")
+    (tmp_path / "hand.npz").write_bytes(b"garbage")  # a set made by hand, damaged
     skipped: list[str] = []
     digits = load_corrections(tmp_path, skipped)
     assert sorted(digits.labels.tolist()) == [3, 7]
-    assert len(skipped) == 2
+    assert len(skipped) == 3
     assert any("4_broken.png" in s for s in skipped) and any("6_empty.png" in s for s in skipped)
+    assert any("hand.npz" in s and f"delete it in {tmp_path}" in s for s in skipped)
     for path in tmp_path.glob("[37]_*"):
         path.unlink()
     with pytest.raises(DataError, match=r"none of the corrections .* can be read"):

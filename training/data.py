@@ -409,8 +409,8 @@ def load_corrections(folder: str | os.PathLike, skipped: list[str] | None = None
 
     A drawing that cannot be read stops the load, unless ``skipped`` is given: then
     it is left out and why is appended there, so one damaged file among a user's
-    corrections does not keep the others from being learned. (.npz sets are never
-    skipped: they are made by hand, not saved by the app.)
+    corrections does not keep the others from being learned; so is a damaged .npz
+    set, with where to fix it (Show all… lists only the app's drawings).
     """
     folder = Path(folder)
     _check_folder(folder, "corrections")
@@ -430,7 +430,13 @@ def load_corrections(folder: str | os.PathLike, skipped: list[str] | None = None
                 continue
             labels.append(label)
         elif path.suffix.lower() == ".npz" and path.is_file():
-            more_images, more_labels = _load_correction_npz(path)
+            try:
+                more_images, more_labels = _load_correction_npz(path)
+            except DataError as exc:
+                if skipped is None:
+                    raise
+                skipped.append(f"{exc} (a set made by hand: fix or delete it in {folder})")
+                continue
             images.extend(more_images)
             labels.extend(int(v) for v in more_labels)
     if not labels and skipped:
