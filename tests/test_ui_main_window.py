@@ -197,6 +197,13 @@ def test_opening_an_image_shows_it_and_recognises_it(window, qtbot, tmp_path):
     window.training.correct(7)
     assert [p.name[0] for p in window.training.corrections.paths()] == ["7"]
     assert window.training.corrections.now_at(saved).name[0] == "7"
+    # Cleared, it comes back with Ctrl+Z as a drawing does, read again.
+    qtbot.keyClick(window.canvas, Qt.Key.Key_Escape)
+    assert window.canvas.is_empty and window.canvas.can_restore
+    assert window.statusBar().currentMessage().endswith("brings back the drawing cleared")
+    with qtbot.waitSignal(window.recognition.imageOpened, timeout=5000):
+        qtbot.keyClick(window.canvas, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert window.canvas.has_picture and window.bars.winner() == 7
     # On Predict, with live prediction off.
     window.live_action.setChecked(False)
     window.canvas.undo()

@@ -36,8 +36,9 @@ if TYPE_CHECKING:
     import numpy as np
 
 Point = tuple[float, float]
-# What Undo and Redo go back and forth between: strokes, opened picture, strokes cleared.
-State = tuple[list[list[Point]], "QImage | None", list[list[Point]]]
+# What Undo and Redo go back and forth between: strokes, opened picture, and the strokes
+# and picture Clear took away.
+State = tuple[list[list[Point]], "QImage | None", list[list[Point]], "QImage | None"]
 # Pen widths are given for a canvas of this side; the pen scales with the canvas.
 REFERENCE_SIDE = 280.0
 
@@ -138,6 +139,7 @@ class DrawingCanvas(QWidget):
         self._picture: QImage | None = None
         # The strokes the last Clear took away: Undo brings them back until the next stroke.
         self._cleared: list[list[Point]] = []
+        self._cleared_picture: QImage | None = None
         # What Undo took away, latest last, for Redo; a new stroke, Clear or picture ends it.
         self._undone: list[State] = []
         # Paper, picture and finished strokes; the stroke being drawn goes on a copy of
@@ -182,8 +184,8 @@ class DrawingCanvas(QWidget):
     def clear(self) -> None:
         """Empty the canvas; :meth:`undo` brings the strokes back until the next one."""
         self._undone = []
-        if self._strokes:
-            self._cleared = self._strokes
+        if self._strokes or self._picture is not None:
+            self._cleared, self._cleared_picture = self._strokes, self._picture
         self._strokes = []
         self._current = None
         self._picture = None
@@ -198,7 +200,7 @@ class DrawingCanvas(QWidget):
     @property
     def can_restore(self) -> bool:
         """Whether :meth:`undo` would bring back the drawing Clear took away."""
-        return self.is_empty and bool(self._cleared)
+        return self.is_empty and (bool(self._cleared) or self._cleared_picture is not None)
 
     def undo(self) -> None:
         """Remove the last stroke (or the opened picture when nothing is drawn on it); on a
@@ -212,7 +214,8 @@ class DrawingCanvas(QWidget):
         elif self._picture is not None:
             self._picture = None
         elif self.can_restore:
-            self._strokes, self._cleared = self._cleared, []
+            self._strokes, self._picture = self._cleared, self._cleared_picture
+            self._cleared, self._cleared_picture = [], None
         else:
             return
         self._undone.append(before)
@@ -233,19 +236,19 @@ class DrawingCanvas(QWidget):
         """Take back the last :meth:`undo`: the stroke, picture or Clear it undid."""
         if not self.can_redo:
             return
-        strokes, self._picture, cleared = self._undone.pop()
+        strokes, self._picture, cleared, self._cleared_picture = self._undone.pop()
         self._strokes, self._cleared = list(strokes), list(cleared)
         self._render_all()
         self.changed.emit()
 
     def _state(self) -> State:
         # Copies of the lists, which undo and drawing change; a finished stroke never changes.
-        return list(self._strokes), self._picture, list(self._cleared)
+        return list(self._strokes), self._picture, list(self._cleared), self._cleared_picture
 
     def set_picture(self, picture: QImage) -> None:
         """Show an opened image in place of the drawing; drawing again replaces it."""
         self._strokes = []
-        self._cleared = []
+        self._cleared, self._cleared_picture = [], None
         self._undone = []
         self._current = None
         self._picture = picture
@@ -375,7 +378,8 @@ class DrawingCanvas(QWidget):
     # --- pen input ----------------------------------------------------------
     def _begin(self, pos: QPointF) -> None:
         was_empty = self.is_empty
-        self._cleared = []  # a new drawing: the one cleared before it is gone for good
+        # A new drawing: the one cleared before it is gone for good.
+        self._cleared, self._cleared_picture = [], None
         self._undone = []  # and what Undo took away cannot come back on top of it
         if self._picture is not None:
             self._picture = None

@@ -238,9 +238,7 @@ class MainWindow(FitsTheScreen, QMainWindow):
             "&Save drawing as PNG…", QKeySequence.StandardKey.Save, self._choose_save_path
         )
         self.quit_action = self._action("&Quit", QKeySequence.StandardKey.Quit, self.close)
-        self.undo_action = self._action(
-            "&Undo stroke", QKeySequence.StandardKey.Undo, self.canvas.undo
-        )
+        self.undo_action = self._action("&Undo stroke", QKeySequence.StandardKey.Undo, self.undo)
         self.redo_action = self._action("&Redo stroke", None, self.redo)
         # The platform's keys, and both that people know: X11's list lacks Ctrl+Y.
         redo_keys = QKeySequence.keyBindings(QKeySequence.StandardKey.Redo)
@@ -379,11 +377,19 @@ class MainWindow(FitsTheScreen, QMainWindow):
         else:
             self.recognition.predict(self.canvas.snapshot())
 
+    def undo(self) -> None:
+        self.canvas.undo()
+        self._picture_back()
+
     def redo(self) -> None:
         self.canvas.redo()
+        self._picture_back()
+
+    def _picture_back(self) -> None:
+        """After Undo or Redo: an opened picture they brought back is read from its file, as
+        when it was opened."""
         if not self.canvas.has_picture:
             return
-        # The opened picture is back: read from its file, as when it was opened.
         if self.live_action.isChecked():
             self.predict()
         else:
