@@ -238,3 +238,22 @@ def test_the_model_a_window_starts_with_is_followed_too(userdata, settings, qtbo
     path.unlink()
     qtbot.waitUntil(lambda: "My sevens.npz, has gone" in win.banner.text(), timeout=5000)
     win.close()
+
+
+def test_the_model_in_use_whose_file_is_replaced_is_said_and_can_be_kept(userdata, window, qtbot):
+    path = random_model(userdata.models / "My sevens.npz", seed=3)
+    with qtbot.waitSignal(window.recognition.modelChanged, timeout=5000):
+        window.choose_model(str(path))
+    loaded = window.recognition.model.params["fc1.weight"].copy()
+    path.write_bytes(b"another program wrote over it")
+    qtbot.waitUntil(lambda: "My sevens.npz, was replaced" in window.banner.text(), timeout=5000)
+    window.training.refresh_models()
+    first = window.training.models_menu.actions()[0]
+    assert first.text() == "Keep the model in use again (its file My sevens.npz was replaced)"
+    with qtbot.waitSignal(window.recognition.modelChanged, timeout=5000):
+        first.trigger()
+    kept = Path(window.recognition.model_source)
+    assert kept != path and kept.parent == path.parent  # a new name: the other file stays
+    assert path.read_bytes() == b"another program wrote over it"
+    assert (load_model(kept).params["fc1.weight"] == loaded).all()
+    assert window.banner.text() == ""

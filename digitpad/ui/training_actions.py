@@ -70,6 +70,8 @@ class TrainingActions(QObject):
         window.recognition.modelChanged.connect(self._on_model_changed)
         self.watch = ModelWatch(self)
         self.watch.gone.connect(self._on_model_file_gone)
+        self.watch.replaced.connect(self._on_model_file_replaced)
+        self._replaced: str | None = None  # the model in use, when its file is another now
         # Made as the first model arrives, which this class is too late to be told of.
         self._follow(window.recognition.model_source)
         self._finished_notice: tuple[str, str] | None = None  # its text, its model's path
@@ -252,8 +254,9 @@ class TrainingActions(QObject):
         self.models_menu.clear()
         active = self.window.recognition.model_source
         if self._lost(active):
+            what = "replaced" if active == self._replaced else "deleted"
             keep = self.models_menu.addAction(
-                f"Keep the model in use again (its file {Path(active).name} was deleted)"
+                f"Keep the model in use again (its file {Path(active).name} was {what})"
             )
             keep.triggered.connect(self.keep_lost)
             self.models_menu.addSeparator()
@@ -287,9 +290,12 @@ class TrainingActions(QObject):
 
     def _lost(self, source: str | None) -> bool:
         """Whether the model in use is one of the user's whose file has gone (deleted under
-        My models in another window): it is still loaded here, and can be kept again."""
+        My models in another window) or is another file now: it is still loaded here, and
+        can be kept again."""
         if source is None or source in BUNDLED_MODELS or self.window.recognition.model is None:
             return False
+        if source == self._replaced:
+            return True
         with contextlib.suppress(OSError, ValueError):
             return not Path(source).exists()
         return False
@@ -419,6 +425,7 @@ class TrainingActions(QObject):
 
     def _on_model_changed(self, _model, source: str) -> None:
         self.in_use.mark(source)
+        self._replaced = None
         self._follow(source)
         self._retire_finished_notice(source)
 
@@ -433,6 +440,19 @@ class TrainingActions(QObject):
             f"The file of the model in use, {Path(path).name}, has gone from the disk (deleted "
             "or moved outside this window). The model stays in use here: Model → My models → "
             "Keep the model in use again saves it back.",
+            "info",
+            about=path,
+        )
+
+    def _on_model_file_replaced(self, path: str) -> None:
+        """Say at once that the file of the model in use holds something else now."""
+        if path != self.window.recognition.model_source:
+            return
+        self._replaced = path
+        self.window.banner.show_message(
+            f"The file of the model in use, {Path(path).name}, was replaced or changed on the "
+            "disk (outside this window). This window goes on with the model it loaded: Model → "
+            "My models → Keep the model in use again saves that one under a new name.",
             "info",
             about=path,
         )
