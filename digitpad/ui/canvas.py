@@ -10,6 +10,7 @@ resizing (even with the pen down) re-render them.
 
 from __future__ import annotations
 
+import itertools
 import math
 from itertools import pairwise
 from typing import TYPE_CHECKING
@@ -49,6 +50,20 @@ SHARP_TURN = 50.0
 ERASER_REACH = 6.0
 # The frame's width with keyboard focus, in pixels (1 without).
 FOCUS_FRAME = 3
+
+
+class Stroke(list):
+    """A finished stroke's points, numbered: two strokes drawn alike are still two strokes,
+    and one Undo and Redo bring back is still the same one."""
+
+    __slots__ = ("number",)
+
+    def __init__(self, points: list[Point], number: int) -> None:
+        super().__init__(points)
+        self.number = number
+
+
+_numbers = itertools.count(1)
 
 
 def stroke_path(points: list[QPointF]) -> QPainterPath:
@@ -169,6 +184,10 @@ class DrawingCanvas(QWidget):
     @property
     def has_picture(self) -> bool:
         return self._picture is not None
+
+    def drawing_id(self) -> tuple[int, ...]:
+        """The numbers of the finished strokes shown: the same drawing, the same numbers."""
+        return tuple(stroke.number for stroke in self._strokes)
 
     def strokes(self) -> list[list[Point]]:
         """Finished strokes in canvas units: (0, 0) is the centre, 1 is the shorter side."""
@@ -412,7 +431,7 @@ class DrawingCanvas(QWidget):
         if self._current is None:
             return
         self._add_point(pos)
-        stroke, self._current = self._current, None
+        stroke, self._current = Stroke(self._current, next(_numbers)), None
         self._strokes.append(stroke)
         self._commit_stroke(stroke)
         self.changed.emit()

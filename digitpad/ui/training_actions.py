@@ -149,7 +149,7 @@ class TrainingActions(QObject):
         window.bars.digitClicked.connect(self.correct)
         # The correction saved for the drawing on the canvas now; a new drawing forgets it.
         self._last: Path | None = None
-        self._last_strokes: list = []  # the strokes of the drawing saved as _last
+        self._last_strokes: tuple[int, ...] = ()  # the strokes of the drawing saved as _last
         self._last_picture: str | None = None  # or the file of the opened picture it was
         # Every drawing corrected in this session, by its strokes (or opened picture): one
         # brought back by Undo or Redo after others were corrected is still one correction.
@@ -514,7 +514,7 @@ class TrainingActions(QObject):
             self.window.show_error(f"The drawing was not saved as {a_digit(digit)}: {exc}")
             return None
         self._last = path
-        self._last_strokes = self.window.canvas.strokes()
+        self._last_strokes = self.window.canvas.drawing_id()
         self._drawings[self._drawing_on_screen()] = path
         self._last_picture = self.window.opened_image if self.window.canvas.has_picture else None
         self._saved = [*(p for p in self._saved_now() if p != path), path]
@@ -590,7 +590,7 @@ class TrainingActions(QObject):
         canvas = self.window.canvas
         if canvas.has_picture:
             return ("picture", self.window.opened_image)
-        return ("strokes", *(tuple(stroke) for stroke in canvas.strokes()))
+        return ("strokes", *canvas.drawing_id())
 
     def _shows_last(self) -> bool:
         """Whether the canvas shows the drawing saved as the last correction."""
@@ -598,7 +598,7 @@ class TrainingActions(QObject):
         if self._last_picture is not None:  # read again (Predict) or brought back (Redo)
             return canvas.has_picture and self.window.opened_image == self._last_picture
         back = self._last_strokes and not canvas.is_drawing and not canvas.has_picture
-        return bool(back) and canvas.strokes() == self._last_strokes
+        return bool(back) and canvas.drawing_id() == self._last_strokes
 
     def _confidence(self, digit: int) -> float:
         values = self.window.bars.values()
