@@ -20,6 +20,7 @@ import itertools
 import os
 import re
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -85,28 +86,26 @@ def too_large(path: str | os.PathLike) -> None:
         )
 
 
+def _unless_gone(source: Path, write: Callable[[], object]) -> bool:
+    """Run ``write``, which reads ``source``; False when ``source`` is gone (deleted behind
+    the app's back since it was listed), any other missing file being an error."""
+    try:
+        write()
+    except FileNotFoundError as exc:
+        if exc.filename != str(source):
+            raise
+        return False
+    return True
+
+
 def _copy(source: Path, target: Path) -> bool:
     """Copy ``source`` to ``target`` atomically; False when ``source`` is gone."""
-    try:
+
+    def write() -> None:
         with open(source, "rb") as data, atomic_write(target) as handle:
             shutil.copyfileobj(data, handle)
-    except FileNotFoundError as exc:
-        if exc.filename != str(source):
-            raise
-        return False
-    return True
 
-
-def _link_or_copy_if_there(source: Path, folder: Path) -> bool:
-    """:func:`_link_or_copy` into ``folder``; False when ``source`` has been deleted since
-    it was listed."""
-    try:
-        _link_or_copy(source, folder / source.name)
-    except FileNotFoundError as exc:
-        if exc.filename != str(source):
-            raise
-        return False
-    return True
+    return _unless_gone(source, write)
 
 
 def _link_or_copy(source: Path, target: Path) -> None:
@@ -213,9 +212,13 @@ class Corrections:
         returns how many drawings (the sets not counted)."""
         target = Path(folder)
         target.mkdir(parents=True, exist_ok=True)
+
+        def put(path: Path) -> bool:
+            return _unless_gone(path, lambda: _link_or_copy(path, target / path.name))
+
         for path in self._sets():
-            _link_or_copy_if_there(path, target)
-        return sum(_link_or_copy_if_there(path, target) for path in self.paths())
+            put(path)
+        return sum(map(put, self.paths()))
 
     def _sets(self) -> list[Path]:
         """The ``.npz`` sets of drawings made by hand that training reads beside them."""

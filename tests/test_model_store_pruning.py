@@ -14,6 +14,7 @@ from PySide6.QtCore import QSettings
 
 pytest_plugins = ["ui_helpers"]
 from ui_helpers import random_model  # noqa: E402
+from ui_helpers import started_window as started  # noqa: E402
 
 from digitpad.ui.in_use import ModelsInUse  # noqa: E402
 from digitpad.ui.main_window import MainWindow  # noqa: E402
@@ -43,12 +44,7 @@ def kept_models(folder: Path, names: list[str]) -> list[Path]:
 
 def started_window(qtbot, ini: Path) -> MainWindow:
     """A window with its settings in ``ini``, shown, its first model loaded."""
-    window = MainWindow(Settings(QSettings(str(ini), QSettings.Format.IniFormat)))
-    qtbot.addWidget(window)
-    window.show()
-    with qtbot.waitSignal(window.modelReady, timeout=10_000):
-        window.start()
-    return window
+    return started(qtbot, Settings(QSettings(str(ini), QSettings.Format.IniFormat)))
 
 
 def generated(count: int, kind: str = "retrained") -> list[str]:

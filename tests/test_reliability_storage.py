@@ -26,7 +26,7 @@ from PySide6.QtCore import QSettings
 
 pytest_plugins = ["ui_helpers"]
 
-from ui_helpers import wait_success  # noqa: E402
+from ui_helpers import started_window, wait_success  # noqa: E402
 
 from digitpad import atomic  # noqa: E402
 from digitpad.atomic import atomic_write  # noqa: E402
@@ -640,11 +640,7 @@ def test_an_unreadable_data_folder_is_said_once_and_every_menu_is_built(
     errors = []
     monkeypatch.setattr(MainWindow, "report_unexpected", lambda self, error: errors.append(error))
 
-    win = MainWindow(settings)
-    qtbot.addWidget(win)
-    win.show()
-    with qtbot.waitSignal(win.modelReady, timeout=10_000):
-        win.start()
+    win = started_window(qtbot, settings)
     assert errors == []
     text = win.banner.text()
     assert win.banner.level() == "error"

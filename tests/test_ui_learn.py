@@ -958,13 +958,18 @@ def test_a_drawing_cleared_and_brought_back_is_still_one_correction(
     assert sorted(p.name[0] for p in corrections.glob("*.png")) == ["1", "1"]
 
 
+def read_crossed_seven(window, qtbot, mouse) -> None:
+    """Clear, draw a 7 and then its crossbar (two strokes), and read the drawing."""
+    read(window, qtbot, mouse, mouse.SEVEN)
+    mouse.drag(window.canvas, [(120, 150), (190, 150)])
+    with qtbot.waitSignal(window.recognition.predictionReady, timeout=5000):
+        window.predict()
+
+
 def test_a_stroke_undone_and_redone_keeps_one_correction_and_a_part_is_another(
     qtbot, window, mouse, private_user_data
 ):
-    read(window, qtbot, mouse, mouse.SEVEN)
-    mouse.drag(window.canvas, [(120, 150), (190, 150)])  # a crossbar
-    with qtbot.waitSignal(window.recognition.predictionReady, timeout=5000):
-        window.predict()
+    read_crossed_seven(window, qtbot, mouse)
     click_bar(window, qtbot, 7)
     corrections = UserData(private_user_data).corrections
     window.canvas.undo()  # the crossbar taken off, then put back: the same drawing
@@ -984,10 +989,7 @@ def test_a_stroke_undone_and_redone_keeps_one_correction_and_a_part_is_another(
 def test_a_drawing_corrected_then_undone_corrected_and_redone_is_still_one_correction(
     qtbot, window, mouse, private_user_data
 ):
-    read(window, qtbot, mouse, mouse.SEVEN)
-    mouse.drag(window.canvas, [(120, 150), (190, 150)])  # a crossbar
-    with qtbot.waitSignal(window.recognition.predictionReady, timeout=5000):
-        window.predict()
+    read_crossed_seven(window, qtbot, mouse)
     click_bar(window, qtbot, 7)  # A and B: a 7
     window.canvas.undo()
     with qtbot.waitSignal(window.recognition.predictionReady, timeout=5000):

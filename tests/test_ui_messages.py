@@ -6,6 +6,8 @@ import pytest
 
 pytest_plugins = ["ui_helpers"]
 
+from ui_helpers import started_window  # noqa: E402
+
 from digitpad.strokes import render_strokes  # noqa: E402
 
 
@@ -46,14 +48,9 @@ def test_a_model_switch_dismisses_the_strip(window, qtbot, tmp_path):
 
 
 def test_a_failed_first_model_keeps_its_explanation(qtbot, settings, models_dir, tmp_path):
-    from digitpad.ui.main_window import MainWindow
 
     settings.model = str(tmp_path / "gone.npz")
-    win = MainWindow(settings)
-    qtbot.addWidget(win)
-    win.show()
-    with qtbot.waitSignal(win.modelReady, timeout=10_000):
-        win.start()
+    win = started_window(qtbot, settings)
     assert "gone.npz" in win.banner.text()  # the fallback's success does not hide why
     win.close()
 

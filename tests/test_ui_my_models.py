@@ -11,7 +11,7 @@ import pytest
 
 pytest_plugins = ["ui_helpers"]
 
-from ui_helpers import random_model  # noqa: E402
+from ui_helpers import random_model, started_window  # noqa: E402
 
 from digitpad.model_file import load_model  # noqa: E402
 from digitpad.userdata import ENV_VAR, UserData  # noqa: E402
@@ -225,15 +225,9 @@ def test_the_model_in_use_renamed_or_deleted_here_is_not_said_to_be_gone(userdat
 
 
 def test_the_model_a_window_starts_with_is_followed_too(userdata, settings, qtbot):
-    from digitpad.ui.main_window import MainWindow
-
     path = random_model(userdata.models / "My sevens.npz", seed=3)
     settings.model = str(path)
-    win = MainWindow(settings)
-    qtbot.addWidget(win)
-    win.show()
-    with qtbot.waitSignal(win.modelReady, timeout=10_000):
-        win.start()
+    win = started_window(qtbot, settings)
     qtbot.waitUntil(lambda: win.recognition.model_source == str(path), timeout=5000)
     path.unlink()
     qtbot.waitUntil(lambda: "My sevens.npz, has gone" in win.banner.text(), timeout=5000)

@@ -22,6 +22,7 @@ from digitpad.ui.settings import (
 )
 
 pytest_plugins = ["ui_helpers"]
+from ui_helpers import started_window  # noqa: E402
 
 
 def reopen(settings: Settings) -> Settings:
@@ -91,11 +92,7 @@ def test_a_remembered_model_file_that_vanished_falls_back_to_fcnn(
     folder = tmp_path if where == "elsewhere" else UserData(private_user_data).models
     gone = folder / "fcnn-adapted-20260101-120000.npz"
     settings.model = str(gone)
-    win = MainWindow(settings)
-    qtbot.addWidget(win)
-    win.show()
-    with qtbot.waitSignal(win.modelReady, timeout=5000):
-        win.start()
+    win = started_window(qtbot, settings)
     assert win.recognition.model.arch == "fcnn"
     assert "fcnn-adapted-20260101-120000.npz" in win.banner.text()
     if where == "elsewhere":

@@ -115,15 +115,21 @@ def settings(tmp_path: Path) -> Settings:
     return Settings(QSettings(str(tmp_path / "digitpad.ini"), QSettings.Format.IniFormat))
 
 
-@pytest.fixture
-def window(qtbot, settings: Settings, models_dir: Path) -> Iterator[MainWindow]:
-    """The main window on screen with the bundled FCNN loaded."""
+def started_window(qtbot, settings: Settings) -> MainWindow:
+    """A main window with ``settings``, on screen, its first model loaded (or failed to)."""
     win = MainWindow(settings)
     qtbot.addWidget(win)
     win.show()
     qtbot.waitExposed(win)
     with qtbot.waitSignal(win.modelReady, timeout=10_000):
         win.start()
+    return win
+
+
+@pytest.fixture
+def window(qtbot, settings: Settings, models_dir: Path) -> Iterator[MainWindow]:
+    """The main window on screen with the bundled FCNN loaded."""
+    win = started_window(qtbot, settings)
     yield win
     # Stop what runs even when a test left a child going (a plain close would ask first
     # and leave the recognition thread running for the garbage collector to abort on).

@@ -149,8 +149,6 @@ class TrainingActions(QObject):
         window.bars.digitClicked.connect(self.correct)
         # The correction saved for the drawing on the canvas now; a new drawing forgets it.
         self._last: Path | None = None
-        self._last_strokes: tuple[int, ...] = ()  # the strokes of the drawing saved as _last
-        self._last_picture: str | None = None  # or the file of the opened picture it was
         # Every drawing corrected in this session, by its strokes (or opened picture): one
         # brought back by Undo or Redo after others were corrected is still one correction.
         self._drawings: dict[tuple, Path] = {}
@@ -496,13 +494,10 @@ class TrainingActions(QObject):
         if not self.can_correct():
             bar.showMessage(self._why_not_correctable(), 5000)
             return None
-        # One correction per drawing: pressing another digit for the same one relabels it.
-        previous = self._last and self.corrections.now_at(self._last)  # relabelled elsewhere?
-        if previous is not None and self.window.canvas.can_redo and not self._shows_last():
-            previous = None  # strokes undone: another drawing, though Redo may bring it back
-        if previous is None:  # saved before another correction, and brought back since?
-            earlier = self._drawings.get(self._drawing_on_screen())
-            previous = earlier and self.corrections.now_at(earlier)
+        # One correction per drawing: pressing another digit for the same one relabels it,
+        # where it is now (relabelled in another window, maybe), unless it was deleted.
+        earlier = self._drawings.get(self._drawing_on_screen())
+        previous = earlier and self.corrections.now_at(earlier)
         again = previous is not None
         try:
             if again:
@@ -514,9 +509,7 @@ class TrainingActions(QObject):
             self.window.show_error(f"The drawing was not saved as {a_digit(digit)}: {exc}")
             return None
         self._last = path
-        self._last_strokes = self.window.canvas.drawing_id()
         self._drawings[self._drawing_on_screen()] = path
-        self._last_picture = self.window.opened_image if self.window.canvas.has_picture else None
         self._saved = [*(p for p in self._saved_now() if p != path), path]
         self.window.bars.set_saved(digit)
         self._overruled.pop(drawing_key(path), None)
@@ -594,11 +587,10 @@ class TrainingActions(QObject):
 
     def _shows_last(self) -> bool:
         """Whether the canvas shows the drawing saved as the last correction."""
-        canvas = self.window.canvas
-        if self._last_picture is not None:  # read again (Predict) or brought back (Redo)
-            return canvas.has_picture and self.window.opened_image == self._last_picture
-        back = self._last_strokes and not canvas.is_drawing and not canvas.has_picture
-        return bool(back) and canvas.drawing_id() == self._last_strokes
+        if self._last is None or self.window.canvas.is_drawing:
+            return False
+        saved = self._drawings.get(self._drawing_on_screen())
+        return saved is not None and drawing_key(saved) == drawing_key(self._last)
 
     def _confidence(self, digit: int) -> float:
         values = self.window.bars.values()
