@@ -206,10 +206,11 @@ class Corrections:
                 return candidate
         return None
 
-    def snapshot(self, folder: str | os.PathLike) -> int:
+    def snapshot(self, folder: str | os.PathLike, paths: list[Path] | None = None) -> int:
         """Link (or copy) every correction, and every hand-made ``.npz`` set, into ``folder``
         as it is now, for a run that must not see the changes made while it reads them;
-        returns how many drawings (the sets not counted)."""
+        returns how many drawings (the sets not counted). ``paths``: the corrections as
+        listed when the run began, if it began earlier (one gone since is left out)."""
         target = Path(folder)
         target.mkdir(parents=True, exist_ok=True)
 
@@ -218,7 +219,7 @@ class Corrections:
 
         for path in self._sets():
             put(path)
-        return sum(map(put, self.paths()))
+        return sum(map(put, self.paths() if paths is None else paths))
 
     def _sets(self) -> list[Path]:
         """The ``.npz`` sets of drawings made by hand that training reads beside them."""

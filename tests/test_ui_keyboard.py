@@ -117,11 +117,11 @@ def test_quit_question_keys_never_stop_a_run_by_accident(qtbot, window, mouse):
     box = window.quit_box
     active(qtbot, box)
     qtbot.keyClick(box, Qt.Key.Key_Return)
-    assert window.isVisible() and learner.runner.running
+    assert window.isVisible() and learner.busy
     window.close()  # asked again; the run ends behind the question
     box = window.quit_box
     learner.action.trigger()  # Stop learning my handwriting
-    qtbot.waitUntil(lambda: not learner.runner.running, timeout=10_000)
+    qtbot.waitUntil(lambda: not learner.busy, timeout=10_000)
     # It says so, and Quit no longer stops anything.
     qtbot.waitUntil(lambda: box.text() == "Nothing is running any more. Quit DigitPad?")
     quit_button = next(b for b in box.buttons() if b.text() == "Quit")

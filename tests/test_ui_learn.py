@@ -13,6 +13,7 @@ import json
 import os
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -292,20 +293,20 @@ def test_a_correction_that_overrules_a_sure_answer_is_asked_about_before_learnin
     click_bar(window, qtbot, 1)
     learner.action.trigger()
     box = learner.question
-    assert box.isVisible() and not learner.runner.running
+    assert box.isVisible() and not learner.busy
     assert box.text().startswith("One of your corrections (a 7 saved as a 1) overrules")
     qtbot.keyClick(box, Qt.Key.Key_Return)  # Enter is Cancel
-    assert not learner.runner.running
+    assert not learner.busy
     learner.action.trigger()  # cancelled: asked again
-    assert learner.question.isVisible() and not learner.runner.running
+    assert learner.question.isVisible() and not learner.busy
     learner.question.close()
     path = learn(qtbot, learner)  # trigger_learning answers Yes
     qtbot.waitUntil(lambda: window.recognition.model_source == path, timeout=10_000)
     with qtbot.waitSignal(window.recognition.modelChanged, timeout=10_000):
         window.training.reset_action.trigger()
     learner.action.trigger()  # the same corrections again: answered already
-    assert learner.question is None and learner.runner.running
-    qtbot.waitUntil(lambda: not learner.runner.running, timeout=CHILD_MS)
+    assert learner.question is None and learner.busy
+    qtbot.waitUntil(lambda: not learner.busy, timeout=CHILD_MS)
 
 
 def test_a_correction_made_while_learning_waits_for_the_next_run_and_its_question(
@@ -318,12 +319,12 @@ def test_a_correction_made_while_learning_waits_for_the_next_run_and_its_questio
     first = window.training.correct(1)  # agrees with the answer: no question
     with wait_success(qtbot, learner.runner, learner.learned, timeout=CHILD_MS):
         learner.action.trigger()
-        assert learner.runner.running
+        assert learner.busy
         read(window, qtbot, mouse, mouse.SEVEN)
         click_bar(window, qtbot, 1)  # the slip, while the child runs
     assert window.banner.text().startswith("Learned your handwriting from 1 correction in ")
     learner.action.trigger()
-    assert learner.question.isVisible() and not learner.runner.running
+    assert learner.question.isVisible() and not learner.busy
     assert "(a 7 saved as a 1)" in learner.question.text()
     learner.question.close()
     # Relabelled in another window it is still asked about, under its new label; relabelled
@@ -336,8 +337,8 @@ def test_a_correction_made_while_learning_waits_for_the_next_run_and_its_questio
     learner.question.close()
     corrections.relabel(moved, 7)
     learner.action.trigger()
-    assert learner.question is None and learner.runner.running
-    qtbot.waitUntil(lambda: not learner.runner.running, timeout=CHILD_MS)
+    assert learner.question is None and learner.busy
+    qtbot.waitUntil(lambda: not learner.busy, timeout=CHILD_MS)
 
 
 def test_the_status_line_counts_the_seconds_until_the_child_reports_but_keeps_an_answer(
@@ -357,6 +358,72 @@ def test_the_status_line_counts_the_seconds_until_the_child_reports_but_keeps_an
         assert bar.currentMessage().startswith("Looks like a 7")
         qtbot.wait(1200)
         assert not bar.currentMessage().startswith("Learning your handwriting")
+
+
+def held_copy(monkeypatch, corrections) -> tuple[threading.Event, list[threading.Thread]]:
+    """Corrections whose copying for a run waits until the event is set; the threads that
+    copied them."""
+    release, threads = threading.Event(), []
+    snapshot = corrections.snapshot
+
+    def held(*args, **kwargs) -> int:
+        threads.append(threading.current_thread())
+        assert release.wait(30), "never released"
+        return snapshot(*args, **kwargs)
+
+    monkeypatch.setattr(corrections, "snapshot", held)
+    return release, threads
+
+
+def test_the_corrections_are_copied_off_the_gui_thread_while_the_window_goes_on(
+    qtbot, window, mouse, monkeypatch, tmp_path
+):
+    """Thousands of corrections take a noticeable moment to link or copy: the window is
+    drawn on and read meanwhile, and one saved then waits for the next run."""
+    temporary = tmp_path / "temporary"
+    temporary.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(temporary))
+    learner = window.training.learner
+    read(window, qtbot, mouse, mouse.ONE)
+    click_bar(window, qtbot, 1)
+    release, threads = held_copy(monkeypatch, window.training.corrections)
+    with wait_success(qtbot, learner.runner, learner.learned, timeout=CHILD_MS):
+        learner.action.trigger()
+        qtbot.waitUntil(lambda: len(threads) == 1, timeout=5000)
+        assert threads[0] is not threading.main_thread()
+        assert learner.busy and not learner.runner.running
+        assert learner.action.text() == STOP
+        said = "Learning your handwriting from 1 correction… 0 s (the Model menu stops it)"
+        assert window.statusBar().currentMessage() == said
+        assert read(window, qtbot, mouse, mouse.SEVEN) == 7  # the window goes on
+        click_bar(window, qtbot, 7)  # saved while the copy is made: for the next run
+        release.set()
+    assert window.banner.text().startswith("Learned your handwriting from 1 correction in ")
+    assert list(temporary.iterdir()) == [], "the copy goes once the run has ended"
+
+
+def test_stopping_while_the_corrections_are_copied_starts_no_child(
+    qtbot, window, mouse, monkeypatch, tmp_path, private_user_data
+):
+    temporary = tmp_path / "temporary"
+    temporary.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(temporary))
+    learner = window.training.learner
+    read(window, qtbot, mouse, mouse.ONE)
+    click_bar(window, qtbot, 1)
+    release, threads = held_copy(monkeypatch, window.training.corrections)
+    started = []
+    monkeypatch.setattr(learner.runner, "start", lambda *args, **kwargs: started.append(args))
+    learner.action.trigger()
+    qtbot.waitUntil(lambda: len(threads) == 1, timeout=5000)
+    learner.action.trigger()  # Stop learning my handwriting
+    assert not learner.busy and learner.action.text() == LEARN
+    assert "the model in use is unchanged" in window.statusBar().currentMessage()
+    release.set()
+    qtbot.waitUntil(lambda: list(temporary.iterdir()) == [], timeout=5000)
+    qtbot.wait(100)
+    assert started == [] and not learner.busy
+    assert list(UserData(private_user_data).pending_models.iterdir()) == []
 
 
 def test_the_question_names_one_overruled_answer_and_counts_the_rest():
@@ -380,8 +447,8 @@ def test_corrections_that_agree_with_the_answer_are_learned_without_a_question(
     if second is not None:
         qtbot.keyClick(window, Qt.Key.Key_7)  # changed their mind: the answer was right
     learner.action.trigger()
-    assert learner.question is None and learner.runner.running
-    qtbot.waitUntil(lambda: not learner.runner.running, timeout=CHILD_MS)
+    assert learner.question is None and learner.busy
+    qtbot.waitUntil(lambda: not learner.busy, timeout=CHILD_MS)
 
 
 def test_learning_without_corrections_says_what_to_do(window):
@@ -722,7 +789,7 @@ def test_learning_when_the_data_folder_cannot_be_written_says_so(
     pending.write_text("not a folder")
     learner = window.training.learner
     trigger_learning(learner)
-    assert not learner.runner.running
+    assert not learner.busy
     assert "Could not learn your handwriting" in window.banner.text()
     assert "cannot write to DigitPad's data folder" in window.banner.text()
     assert "it is not a folder" in window.banner.text()  # not "File exists"
@@ -765,10 +832,10 @@ def test_closing_the_window_while_learning_asks_then_stops_it(
     window.close()
     box = window.quit_box
     assert box.isVisible() and "Learning your handwriting is still running" in box.text()
-    assert learner.runner.running, "asking stops nothing"
+    assert learner.busy, "asking stops nothing"
     quit_button = next(b for b in box.buttons() if b.text() == "Quit and stop it")
     quit_button.click()
-    assert not window.isVisible() and not learner.runner.running
+    assert not window.isVisible() and not learner.busy
     qtbot.waitUntil(lambda: not alive(pid), timeout=5000)
     assert list(UserData(private_user_data).pending_models.iterdir()) == []
 
@@ -792,15 +859,15 @@ def test_learning_twice_in_a_row_starts_from_the_adapted_model(
     # Nothing new since: asked first, Cancel by default.
     learner.action.trigger()
     box = learner.question
-    assert box.isVisible() and not learner.runner.running
+    assert box.isVisible() and not learner.busy
     assert box.text().startswith("The model in use has already learned your 2 corrections")
     qtbot.keyClick(box, Qt.Key.Key_Return)
-    assert not learner.runner.running
+    assert not learner.busy
     # A correction relabelled since is something new.
     window.training.corrections.relabel(window.training.corrections.paths()[0], 4)
     learner.action.trigger()
-    assert learner.question is None and learner.runner.running
-    qtbot.waitUntil(lambda: not learner.runner.running, timeout=CHILD_MS)
+    assert learner.question is None and learner.busy
+    qtbot.waitUntil(lambda: not learner.busy, timeout=CHILD_MS)
 
 
 def test_an_adapted_model_damaged_afterwards_is_said_and_the_old_one_kept(

@@ -55,7 +55,7 @@ def test_a_signal_ignored_at_the_start_stays_ignored(qtbot):
 
 def test_a_signal_stops_a_running_child_without_asking(qtbot, window, mouse):
     learner = start_learning(window, qtbot, mouse)
-    assert learner.runner.running
+    assert learner.busy
     watcher = SignalWatcher(lambda _number: window.quit_without_asking())
     try:
         os.kill(os.getpid(), signal.SIGTERM)
@@ -63,7 +63,7 @@ def test_a_signal_stops_a_running_child_without_asking(qtbot, window, mouse):
     finally:
         watcher.close()
     assert getattr(window, "quit_box", None) is None  # nobody was asked
-    qtbot.waitUntil(lambda: not learner.runner.running, timeout=10_000)
+    qtbot.waitUntil(lambda: not learner.busy, timeout=10_000)
 
 
 def test_sigterm_closes_the_window_as_quitting_does(tmp_path: Path):

@@ -11,7 +11,9 @@ folder, never the model's own file: another DigitPad window on the same data
 folder, or Model → My models, may have renamed, deleted or replaced that file
 since (``--source`` names it, for the adapted model's record). Beside it go the
 corrections as they are at the start: one made while the child runs waits for
-the next run, where it is asked about if it overrules a sure answer.
+the next run, where it is asked about if it overrules a sure answer. Linking
+or copying thousands of them takes a noticeable moment, so a thread does it
+while the window goes on; the child starts when it is done.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from __future__ import annotations
 import contextlib
 import shutil
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -74,6 +77,8 @@ class HandwritingLearner(QObject):
 
     # The adapted model is in use: its path.
     learned = Signal(str)
+    # From the copying thread: the snapshot's folder, and how many drawings or the OSError.
+    _snapshotted = Signal(object, object)
 
     def __init__(
         self,
@@ -108,14 +113,24 @@ class HandwritingLearner(QObject):
         self._ticker.setInterval(1000)
         self._ticker.timeout.connect(self._say_progress)
         self._copy_folder: Path | None = None  # the loaded model's copy, while a child runs
+        # While the corrections are copied: the child's --model and --out, and what to call
+        # once it has started.
+        self._preparing: tuple[str, Path, Callable[[], object]] | None = None
+        self._copying: threading.Thread | None = None
+        self._snapshotted.connect(self._on_snapshotted)
         # The files the running child learns, then the model it made and those files.
         self._learning: frozenset[str] = frozenset()
         self._learned: tuple[str, frozenset[str]] | None = None
         sweep_copies()  # of runs that were killed: nothing else would ever delete them
 
+    @property
+    def busy(self) -> bool:
+        """Whether a run is under way: its corrections being copied, or its child at work."""
+        return self._preparing is not None or self.runner.running
+
     def refresh(self, count: int) -> None:
         """Offer learning when there are corrections, and stopping while it runs."""
-        running = self.runner.running
+        running = self.busy
         self.action.setEnabled(running or count > 0)
         self.action.setText(action_text(running, count))
         self.action.setToolTip(
@@ -126,7 +141,7 @@ class HandwritingLearner(QObject):
 
     def _toggle(self) -> None:
         self.question = None
-        if self.runner.running:
+        if self.busy:
             self.stop()
             return
         if self._nothing_new():
@@ -161,12 +176,15 @@ class HandwritingLearner(QObject):
         )
 
     def _learn_anyway(self) -> None:
-        if self.start():  # answered for: not asked again (unless it could not start)
-            self.accept_doubts()
+        # Answered for once the child starts: not asked again (unless it could not start).
+        self.start(then=self.accept_doubts)
 
     def stop(self) -> None:
         """Stop a learning run: the child is asked to end and nothing it wrote is kept."""
-        if self.runner.running:
+        if self._preparing is not None:  # no child yet: the copy is dropped once made
+            self._preparing = None
+            self._on_cancelled()
+        elif self.runner.running:
             self.window.statusBar().showMessage("Stopping the learning…")
             self.runner.cancel()
 
@@ -174,17 +192,23 @@ class HandwritingLearner(QObject):
         """The model to adapt: the one in use, a bundled one by its name."""
         return self.window.recognition.model_source or DEFAULT_ARCH
 
-    def start(self) -> bool:
-        if self.runner.running:
+    def start(self, then: Callable[[], object] = lambda: None) -> bool:
+        """Begin a run: the corrections are copied by a thread, then the child starts and
+        ``then`` is called. False when it cannot begin (said)."""
+        if self.busy:
             return False
-        count = self._snapshot()
-        if count is None:
-            return False
-        if count == 0:
-            self._forget_copy()
+        listed = self.corrections.paths()
+        names = frozenset(p.name for p in listed)
+        if not names:
             self.window.statusBar().showMessage(
                 "Correct a few drawings first: click the right bar or press its number.", 5000
             )
+            return False
+        self._forget_copy()
+        try:
+            self._copy_folder = Path(tempfile.mkdtemp(prefix=COPY_PREFIX))
+        except OSError as exc:
+            self._say_copy_failure("corrections", exc)
             return False
         model = self.window.recognition.model
         arch = model.arch if model is not None else DEFAULT_ARCH
@@ -202,6 +226,53 @@ class HandwritingLearner(QObject):
             self._forget_copy()
             self._discard_pending()
             return False
+        self._learning = names
+        self._preparing = (model_file, out, then)
+        folder = self._copy_folder / "corrections"
+        self._copying = threading.Thread(
+            target=self._copy_corrections, args=(folder, listed), name="learning-copy", daemon=True
+        )
+        self._copying.start()
+        self._started = time.monotonic()
+        self._count, self._fraction = len(names), None
+        self.refresh(len(names))
+        self._ticker.start()
+        self.window.statusBar().showMessage(running_words(len(names), None, 0.0))
+        return True
+
+    def _copy_corrections(self, folder: Path, listed: list[Path]) -> None:
+        """On the copying thread: link or copy the corrections listed into ``folder``."""
+        try:
+            result: int | OSError = self.corrections.snapshot(folder, listed)
+        except OSError as exc:
+            result = exc
+        self._snapshotted.emit(folder, result)
+
+    def _on_snapshotted(self, folder: Path, result: int | OSError) -> None:
+        """The corrections are copied: start the child, unless the run was stopped meanwhile
+        (or another began, when this copy is left to the sweep)."""
+        if self._preparing is None or self._copy_folder != folder.parent:
+            shutil.rmtree(folder.parent, ignore_errors=True)
+            return
+        self._copying = None
+        model_file, out, then = self._preparing
+        self._preparing = None
+        if isinstance(result, OSError):
+            self._forget_copy()
+            self._discard_pending()
+            self._say_copy_failure("corrections", result)
+            return
+        if result == 0:  # all deleted meanwhile (Delete all, another window)
+            self._forget_copy()
+            self._discard_pending()
+            self.refresh(self.corrections.count())
+            self.window.statusBar().showMessage(
+                "Correct a few drawings first: click the right bar or press its number.", 5000
+            )
+            return
+        self._launch(model_file, out, result, then)
+
+    def _launch(self, model_file: str, out: Path, count: int, then: Callable[[], object]) -> None:
         copied = ["--source", self.source()] if model_file != self.source() else []
         args = [
             "adapt",
@@ -216,31 +287,22 @@ class HandwritingLearner(QObject):
             "jsonl",
             "--background",
         ]
-        self._started = time.monotonic()
+        self._count = count
         self.runner.start(args, env=self.userdata.child_environment())
         self.refresh(count)
         if not self.runner.running:  # could not start: already said in the strip
-            return False
-        self._count, self._fraction = count, None
-        self._ticker.start()
-        self.window.statusBar().showMessage(running_words(count, None, 0.0))
-        return True
-
-    def _snapshot(self) -> int | None:
-        """Link or copy the corrections into a new temporary folder for the child; how many,
-        or None when they could not be (said)."""
-        self._forget_copy()
-        try:
-            self._copy_folder = Path(tempfile.mkdtemp(prefix=COPY_PREFIX))
-            self._learning = frozenset(p.name for p in self.corrections.paths())
-            return self.corrections.snapshot(self._copy_folder / "corrections")
-        except OSError as exc:
+            self._ticker.stop()
             self._forget_copy()
-            self._say_failure(
-                "the corrections could not be copied to the temporary folder "
-                f"{tempfile.gettempdir()}: {os_reason(exc)}"
-            )
-            return None
+            self._discard_pending()
+            return
+        then()
+
+    def _say_copy_failure(self, what: str, exc: OSError) -> None:
+        self._forget_copy()
+        self._say_failure(
+            f"the {what} could not be copied to the temporary folder "
+            f"{tempfile.gettempdir()}: {os_reason(exc)}"
+        )
 
     def _model_to_adapt(self) -> str | None:
         """The --model to give the child: a bundled model's name, or a copy of the model as
@@ -254,10 +316,7 @@ class HandwritingLearner(QObject):
         try:
             return str(self._copy_loaded(model, Path(source).name))
         except OSError as exc:
-            self._say_failure(
-                "the model in use could not be copied to the temporary folder "
-                f"{tempfile.gettempdir()}: {os_reason(exc)}"
-            )
+            self._say_copy_failure("model in use", exc)
             return None
 
     def _copy_loaded(self, model, name: str) -> Path:
@@ -281,7 +340,7 @@ class HandwritingLearner(QObject):
         self._say_progress()
 
     def _say_progress(self) -> None:
-        if not self.runner.running:
+        if not self.busy:
             self._ticker.stop()
             return
         bar = self.window.statusBar()
@@ -347,6 +406,9 @@ class HandwritingLearner(QObject):
         self.window.show_error(f"{FAILED}: {text}")
 
     def shutdown(self) -> None:
+        self._preparing = None
+        if self._copying is not None:  # a moment at most; its folder goes below
+            self._copying.join()
         self.runner.stop()
         self._forget_copy()
         self._discard_pending()

@@ -734,7 +734,7 @@ class TrainingActions(QObject):
         """What runs now, in words: "a retrain", "learning your handwriting" or ""."""
         if self.dialog is not None and self.dialog.runner.running:
             return "a retrain"
-        if self.learner.runner.running:
+        if self.learner.busy:
             return "learning your handwriting"
         return ""
 
