@@ -360,9 +360,15 @@ def test_the_status_line_counts_the_seconds_until_the_child_reports_but_keeps_an
         assert not bar.currentMessage().startswith("Learning your handwriting")
 
 
-def held_copy(monkeypatch, corrections) -> tuple[threading.Event, list[threading.Thread]]:
-    """Corrections whose copying for a run waits until the event is set; the threads that
-    copied them."""
+def held_copy(qtbot, window, mouse, monkeypatch, tmp_path):
+    """One correction, whose copying for a run waits until the event returned is set;
+    the threads that copied it, and the temporary folder the copy goes in."""
+    temporary = tmp_path / "temporary"
+    temporary.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(temporary))
+    read(window, qtbot, mouse, mouse.ONE)
+    click_bar(window, qtbot, 1)
+    corrections = window.training.corrections
     release, threads = threading.Event(), []
     snapshot = corrections.snapshot
 
@@ -372,7 +378,7 @@ def held_copy(monkeypatch, corrections) -> tuple[threading.Event, list[threading
         return snapshot(*args, **kwargs)
 
     monkeypatch.setattr(corrections, "snapshot", held)
-    return release, threads
+    return release, threads, temporary
 
 
 def test_the_corrections_are_copied_off_the_gui_thread_while_the_window_goes_on(
@@ -380,13 +386,8 @@ def test_the_corrections_are_copied_off_the_gui_thread_while_the_window_goes_on(
 ):
     """Thousands of corrections take a noticeable moment to link or copy: the window is
     drawn on and read meanwhile, and one saved then waits for the next run."""
-    temporary = tmp_path / "temporary"
-    temporary.mkdir()
-    monkeypatch.setattr(tempfile, "tempdir", str(temporary))
+    release, threads, temporary = held_copy(qtbot, window, mouse, monkeypatch, tmp_path)
     learner = window.training.learner
-    read(window, qtbot, mouse, mouse.ONE)
-    click_bar(window, qtbot, 1)
-    release, threads = held_copy(monkeypatch, window.training.corrections)
     with wait_success(qtbot, learner.runner, learner.learned, timeout=CHILD_MS):
         learner.action.trigger()
         qtbot.waitUntil(lambda: len(threads) == 1, timeout=5000)
@@ -405,13 +406,8 @@ def test_the_corrections_are_copied_off_the_gui_thread_while_the_window_goes_on(
 def test_stopping_while_the_corrections_are_copied_starts_no_child(
     qtbot, window, mouse, monkeypatch, tmp_path, private_user_data
 ):
-    temporary = tmp_path / "temporary"
-    temporary.mkdir()
-    monkeypatch.setattr(tempfile, "tempdir", str(temporary))
+    release, threads, temporary = held_copy(qtbot, window, mouse, monkeypatch, tmp_path)
     learner = window.training.learner
-    read(window, qtbot, mouse, mouse.ONE)
-    click_bar(window, qtbot, 1)
-    release, threads = held_copy(monkeypatch, window.training.corrections)
     started = []
     monkeypatch.setattr(learner.runner, "start", lambda *args, **kwargs: started.append(args))
     learner.action.trigger()
