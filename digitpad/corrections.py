@@ -29,7 +29,7 @@ from PIL.PngImagePlugin import PngInfo
 
 from digitpad.atomic import atomic_write, remove_stale_temporaries
 from digitpad.images import ImageLoadError, load_image
-from digitpad.preprocess import SIDE, Prepared, prepare
+from digitpad.preprocess import SIDE, Prepared, prepare, to_gray
 from digitpad.words import os_reason
 
 # A correction's whole file name: its digit, an underscore, anything, ".png".
@@ -84,6 +84,17 @@ def too_large(path: str | os.PathLike) -> None:
         raise ImageLoadError(
             f"{Path(path).name} is {size / 2**20:,.0f} MB, far larger than a corrected drawing"
         )
+
+
+def _kept_by_png(image: Image.Image) -> Image.Image:
+    """``image`` in a mode a PNG stores as it is, so that a picture saved as a correction is
+    read back as it was read when opened: deeper greys as 16-bit, other modes as colour."""
+    if image.mode in ("1", "L", "LA", "RGB", "RGBA", "P", "I;16"):
+        return image
+    if image.mode in ("I", "F") or image.mode.startswith("I;16"):
+        return Image.fromarray(np.round(to_gray(image) * 65535).astype(np.uint16))
+    transparent = "A" in image.mode or "transparency" in image.info
+    return image.convert("RGBA" if transparent else "RGB")
 
 
 def _unless_gone(source: Path, write: Callable[[], object]) -> bool:
@@ -160,12 +171,10 @@ class Corrections:
         if not 0 <= label <= 9:
             raise CorrectionError(f"{label} is not a digit")
         shown = (
-            image
+            _kept_by_png(image)
             if isinstance(image, Image.Image)
             else Image.fromarray(np.asarray(image, np.uint8))
         )
-        if shown.mode not in ("L", "LA", "RGB", "RGBA"):
-            shown = shown.convert("L")
         # Without the page cleaning (tens of ms, and this runs on the GUI thread): only an
         # answer shown can be corrected, so a picture has more than paper on it.
         if prepare(shown).is_blank:

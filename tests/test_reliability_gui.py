@@ -192,8 +192,8 @@ def test_a_failed_open_leaves_the_opened_picture_and_its_answer_as_they_were(
     assert window.bars.values() == before[0] and window.bars.winner() == 7
     assert window.result_label.text() == before[1]
     assert window.canvas.has_picture and window.canvas.strokes() == []
-    with qtbot.waitSignal(window.recognition.imageOpened, timeout=10_000):
-        window.predict()  # Predict still reads the opened file, not the screen
+    with qtbot.waitSignal(window.recognition.predictionReady, timeout=10_000):
+        window.predict()  # Predict still reads the opened picture, not the screen
     assert window.bars.winner() == 7
 
 

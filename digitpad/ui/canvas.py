@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import itertools
 import math
+from dataclasses import dataclass, field
 from itertools import pairwise
 from typing import TYPE_CHECKING
 
@@ -39,7 +40,7 @@ if TYPE_CHECKING:
 Point = tuple[float, float]
 # What Undo and Redo go back and forth between: strokes, opened picture, and the strokes
 # and picture Clear took away.
-State = tuple[list[list[Point]], "QImage | None", list[list[Point]], "QImage | None"]
+State = tuple[list["Stroke"], "Picture | None", list["Stroke"], "Picture | None"]
 # Pen widths are given for a canvas of this side; the pen scales with the canvas.
 REFERENCE_SIDE = 280.0
 
@@ -54,13 +55,29 @@ FOCUS_FRAME = 3
 
 class Stroke(list):
     """A finished stroke's points, numbered: two strokes drawn alike are still two strokes,
-    and one Undo and Redo bring back is still the same one."""
+    and one Undo and Redo bring back is still the same one. ``over``: the opened picture
+    the stroke took the place of (drawn first on it), which undoing the stroke brings back."""
 
-    __slots__ = ("number",)
+    __slots__ = ("number", "over")
 
-    def __init__(self, points: list[Point], number: int) -> None:
+    def __init__(self, points: list[Point], number: int, over: Picture | None = None) -> None:
         super().__init__(points)
         self.number = number
+        self.over = over
+
+
+@dataclass(frozen=True, eq=False)
+class Picture:
+    """An opened picture: the image shown, and ``source``, what recognition reads (the
+    file's pixels as they were loaded), so that a picture brought back by Undo is read as
+    it was whatever became of its file. ``over``: the drawing it took the place of (strokes,
+    picture), which undoing it brings back."""
+
+    image: QImage
+    source: object = None
+    over: tuple[tuple[Stroke, ...], Picture | None] = ((), None)
+    # Numbered like strokes: the same file opened twice is two pictures.
+    number: int = field(default_factory=lambda: next(_numbers))
 
 
 _numbers = itertools.count(1)
@@ -151,10 +168,11 @@ class DrawingCanvas(QWidget):
         # A pen touches the tablet: the mouse events a platform may also send are ignored.
         self._tablet_down = False
         self._erased = False  # the eraser removed a stroke since it touched down
-        self._picture: QImage | None = None
+        self._picture: Picture | None = None
+        self._replacing: Picture | None = None  # the picture the stroke being drawn replaced
         # The strokes the last Clear took away: Undo brings them back until the next stroke.
-        self._cleared: list[list[Point]] = []
-        self._cleared_picture: QImage | None = None
+        self._cleared: list[Stroke] = []
+        self._cleared_picture: Picture | None = None
         # What Undo took away, latest last, for Redo; a new stroke, Clear or picture ends it.
         self._undone: list[State] = []
         # Paper, picture and finished strokes; the stroke being drawn goes on a copy of
@@ -185,6 +203,11 @@ class DrawingCanvas(QWidget):
     def has_picture(self) -> bool:
         return self._picture is not None
 
+    @property
+    def picture(self) -> Picture | None:
+        """The opened picture shown, if any."""
+        return self._picture
+
     def drawing_id(self) -> tuple[int, ...]:
         """The numbers of the finished strokes shown: the same drawing, the same numbers."""
         return tuple(stroke.number for stroke in self._strokes)
@@ -205,6 +228,9 @@ class DrawingCanvas(QWidget):
         self._undone = []
         if self._strokes or self._picture is not None:
             self._cleared, self._cleared_picture = self._strokes, self._picture
+        elif self._replacing is not None:  # the first stroke over a picture, unfinished
+            self._cleared, self._cleared_picture = [], self._replacing
+        self._replacing = None
         self._strokes = []
         self._current = None
         self._picture = None
@@ -222,16 +248,17 @@ class DrawingCanvas(QWidget):
         return self.is_empty and (bool(self._cleared) or self._cleared_picture is not None)
 
     def undo(self) -> None:
-        """Remove the last stroke (or the opened picture when nothing is drawn on it); on a
-        canvas emptied by Clear, bring back what it took away. :meth:`redo` takes it back.
-        Nothing while the pen is down: the stroke being drawn is not finished yet."""
+        """Remove the last stroke, or the opened picture, bringing back what either took the
+        place of; on a canvas emptied by Clear, bring back what it took away. :meth:`redo`
+        takes it back. Nothing while the pen is down: the stroke is not finished yet."""
         if self._current is not None:
             return
         before = self._state()
         if self._strokes:
-            self._strokes.pop()
+            self._picture = self._strokes.pop().over
         elif self._picture is not None:
-            self._picture = None
+            strokes, self._picture = self._picture.over
+            self._strokes = list(strokes)
         elif self.can_restore:
             self._strokes, self._picture = self._cleared, self._cleared_picture
             self._cleared, self._cleared_picture = [], None
@@ -251,6 +278,14 @@ class DrawingCanvas(QWidget):
         """Whether :meth:`redo` would empty the canvas again (it takes back an undone Clear)."""
         return self.can_redo and not self._undone[-1][0] and self._undone[-1][1] is None
 
+    @property
+    def redo_opens(self) -> bool:
+        """Whether :meth:`redo` would bring back an opened picture that Undo took away."""
+        if not self.can_redo:
+            return False
+        strokes, picture = self._undone[-1][:2]
+        return picture is not None and picture is not self._picture and not strokes
+
     def redo(self) -> None:
         """Take back the last :meth:`undo`: the stroke, picture or Clear it undid."""
         if not self.can_redo:
@@ -264,13 +299,15 @@ class DrawingCanvas(QWidget):
         # Copies of the lists, which undo and drawing change; a finished stroke never changes.
         return list(self._strokes), self._picture, list(self._cleared), self._cleared_picture
 
-    def set_picture(self, picture: QImage) -> None:
-        """Show an opened image in place of the drawing; drawing again replaces it."""
+    def set_picture(self, image: QImage, source: object = None) -> None:
+        """Show an opened image in place of the drawing, which Undo brings back; drawing
+        again replaces it, and Undo brings it back too. ``source``: what recognition reads
+        (see :class:`Picture`)."""
+        over = (tuple(self._strokes), self._picture)
         self._strokes = []
-        self._cleared, self._cleared_picture = [], None
         self._undone = []
-        self._current = None
-        self._picture = picture
+        self._current = self._replacing = None
+        self._picture = Picture(image, source, over)
         self._render_all()
         self.changed.emit()
 
@@ -359,7 +396,7 @@ class DrawingCanvas(QWidget):
         return painter
 
     def _draw_picture(self, painter: QPainter) -> None:
-        picture = self._picture
+        picture = self._picture.image
         scaled = QSize(picture.width(), picture.height()).scaled(
             self.size(), Qt.AspectRatioMode.KeepAspectRatio
         )
@@ -400,6 +437,7 @@ class DrawingCanvas(QWidget):
         # A new drawing: the one cleared before it is gone for good.
         self._cleared, self._cleared_picture = [], None
         self._undone = []  # and what Undo took away cannot come back on top of it
+        self._replacing = self._picture  # a new drawing in its place: Undo brings it back
         if self._picture is not None:
             self._picture = None
             self._render_all()
@@ -431,7 +469,8 @@ class DrawingCanvas(QWidget):
         if self._current is None:
             return
         self._add_point(pos)
-        stroke, self._current = Stroke(self._current, next(_numbers)), None
+        stroke = Stroke(self._current, next(_numbers), over=self._replacing)
+        self._current = self._replacing = None
         self._strokes.append(stroke)
         self._commit_stroke(stroke)
         self.changed.emit()

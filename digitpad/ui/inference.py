@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
 from PySide6.QtGui import QImage
@@ -41,6 +41,13 @@ def stray_threads() -> int:
     return sum(thread.isRunning() for thread, _worker in _STRAYS)
 
 
+class Page(NamedTuple):
+    """A picture opened from a file, as it was loaded: :meth:`Recognition.predict` reads it
+    as one (its page cleaned), as when it was opened."""
+
+    image: Any
+
+
 def model_path(source: str) -> Path:
     """The file for a model choice: a bundled name (``fcnn``, ``cnn``) or a path."""
     return bundled_model_path(source) if source in BUNDLED_MODELS else Path(source)
@@ -54,7 +61,7 @@ class InferenceWorker(QObject):
     predicted = Signal(int, object)  # request, Prediction
     predictionFailed = Signal(int, str)
     # request, picture to show, Prediction
-    imageOpened = Signal(int, QImage, object)
+    imageOpened = Signal(int, QImage, object, object)
     imageFailed = Signal(int, str)
 
     def __init__(self) -> None:
@@ -126,7 +133,7 @@ class InferenceWorker(QObject):
             log.exception("opening %s failed", path)
             self.imageFailed.emit(request, f"{Path(path).name} could not be opened: {exc}")
             return
-        self.imageOpened.emit(request, picture, prediction)
+        self.imageOpened.emit(request, picture, prediction, Page(image))
 
     def _predict(self, image: Any, page: bool = False):
         """``image`` read by the model; ``page``: it was opened from a file (a photo, perhaps)."""
@@ -136,6 +143,8 @@ class InferenceWorker(QObject):
             raise RuntimeError("no model is loaded yet")
         if isinstance(image, QImage):  # a canvas snapshot: converted here, not on the GUI thread
             image = grey_pixels(image)
+        elif isinstance(image, Page):
+            image, page = image.image, True
         return predict(self._model, image, explain=self.explain, page=page)
 
 
@@ -171,7 +180,8 @@ class Recognition(QObject):
 
     ``predictionReady(Prediction)`` and ``predictionFailed(message)`` answer the
     newest drawing; ``modelChanged(Model, source)`` and ``modelFailed(message,
-    source)`` answer :meth:`load_model`; ``imageOpened(QImage, Prediction)`` and
+    source)`` answer :meth:`load_model`; ``imageOpened(QImage, Prediction, Page)``
+    (shown, read, and the picture to read again: :meth:`predict` takes it) and
     ``imageFailed(message)`` answer :meth:`open_image`.
     """
 
@@ -179,7 +189,7 @@ class Recognition(QObject):
     predictionFailed = Signal(str)
     modelChanged = Signal(object, str)
     modelFailed = Signal(str, str)
-    imageOpened = Signal(QImage, object)
+    imageOpened = Signal(QImage, object, object)
     imageFailed = Signal(str)
 
     _predictRequested = Signal(int, object)
@@ -325,10 +335,12 @@ class Recognition(QObject):
     def _on_model_failed(self, request: int, message: str) -> None:
         self.modelFailed.emit(message, self._load_sources[request])
 
-    @Slot(int, QImage, object)
-    def _on_image_opened(self, request: int, picture: QImage, prediction: Any) -> None:
+    @Slot(int, QImage, object, object)
+    def _on_image_opened(
+        self, request: int, picture: QImage, prediction: Any, source: Page
+    ) -> None:
         if request == self._latest:
-            self.imageOpened.emit(picture, prediction)
+            self.imageOpened.emit(picture, prediction, source)
 
     @Slot(int, str)
     def _on_image_failed(self, request: int, message: str) -> None:

@@ -129,10 +129,6 @@ class MainWindow(FitsTheScreen, QMainWindow):
         super().__init__()
         self.settings = settings
         self.recognition = recognition or Recognition(self)
-        # The picture last opened on the canvas (shown while it has one), and the one being
-        # opened (it replaces it only if it opens).
-        self._opened_image: str | None = None
-        self._opening_image: str | None = None
         self._about: QMessageBox | None = None
         self._settings_failed = False
         # A drawing changed since the last answer, with live prediction off; and why the last
@@ -361,17 +357,11 @@ class MainWindow(FitsTheScreen, QMainWindow):
         """Load the model chosen last time; called once the window is on screen."""
         self.recognition.load_model(self.settings.model)
 
-    @property
-    def opened_image(self) -> str | None:
-        """The file of the picture last opened on the canvas."""
-        return self._opened_image
-
     def predict(self) -> None:
         if self.recognition.model is None:
             self.statusBar().showMessage("The model is still loading…")
-        elif self._opened_image is not None and self.canvas.has_picture:
-            self._opening_image = self._opened_image  # read again: not one that failed since
-            self.recognition.open_image(self._opened_image)
+        elif self.canvas.has_picture:  # read as it was loaded, whatever its file is now
+            self.recognition.predict(self.canvas.picture.source)
         elif self.canvas.is_empty:
             self._show_empty("Nothing drawn: draw a digit first")
         else:
@@ -386,8 +376,8 @@ class MainWindow(FitsTheScreen, QMainWindow):
         self._picture_back()
 
     def _picture_back(self) -> None:
-        """After Undo or Redo: an opened picture they brought back is read from its file, as
-        when it was opened."""
+        """After Undo or Redo: an opened picture they brought back is read again, as when it
+        was opened."""
         if not self.canvas.has_picture:
             return
         if self.live_action.isChecked():
@@ -419,7 +409,6 @@ class MainWindow(FitsTheScreen, QMainWindow):
             self.show_error("Wait for the model to load before opening an image.")
             return
         self.statusBar().showMessage(f"Opening {Path(path).name}…")
-        self._opening_image = path
         self.recognition.open_image(path)
 
     def save_drawing(self, path: str) -> bool:
@@ -518,8 +507,20 @@ class MainWindow(FitsTheScreen, QMainWindow):
     # --- reactions ---------------------------------------------------------------------------
     def _on_canvas_changed(self) -> None:
         canvas = self.canvas
-        undo = "&Undo clear" if canvas.can_restore else "&Undo stroke"
-        redo = "&Redo clear" if canvas.redo_clears else "&Redo stroke"
+        undo = (
+            "&Undo clear"
+            if canvas.can_restore
+            else "&Undo open image"
+            if canvas.has_picture
+            else "&Undo stroke"
+        )
+        redo = (
+            "&Redo clear"
+            if canvas.redo_clears
+            else "&Redo open image"
+            if canvas.redo_opens
+            else "&Redo stroke"
+        )
         # At every pen move: the menu changes rarely, and each change is redrawn.
         if self.undo_action.text() != undo:
             self.undo_action.setText(undo)
@@ -700,15 +701,13 @@ class MainWindow(FitsTheScreen, QMainWindow):
         )
         self.show_error(f"Could not load the model: {message}\n{keeping}")
 
-    def _on_image_opened(self, picture, prediction) -> None:
+    def _on_image_opened(self, picture, prediction, source) -> None:
         self.dismiss_error()
-        self._opened_image = self._opening_image
-        self.canvas.set_picture(picture)
+        self.canvas.set_picture(picture, source)
         self._show_prediction(prediction)
 
     def _on_image_failed(self, message: str) -> None:
         # What was on screen, and its answer, stay exactly as they were.
-        self._opening_image = self._opened_image
         self.statusBar().clearMessage()
         self.show_error(f"Could not open the image: {message}")
 

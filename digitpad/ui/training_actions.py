@@ -503,8 +503,11 @@ class TrainingActions(QObject):
             if again:
                 path = self.corrections.relabel(previous, digit)
             else:
-                canvas = self.window.canvas
-                path = self.corrections.save(canvas.image(), digit, picture=canvas.has_picture)
+                # An opened picture is saved as it was loaded and read, not as it is shown
+                # on the canvas, scaled and between bands of paper.
+                picture = self.window.canvas.picture
+                image = self.window.canvas.image() if picture is None else picture.source.image
+                path = self.corrections.save(image, digit, picture=picture is not None)
         except CorrectionError as exc:
             self.window.show_error(f"The drawing was not saved as {a_digit(digit)}: {exc}")
             return None
@@ -582,7 +585,7 @@ class TrainingActions(QObject):
         """What identifies the drawing on the canvas among this session's corrections."""
         canvas = self.window.canvas
         if canvas.has_picture:
-            return ("picture", self.window.opened_image)
+            return ("picture", canvas.picture.number)
         return ("strokes", *canvas.drawing_id())
 
     def _shows_last(self) -> bool:
