@@ -31,6 +31,10 @@ _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 IMAGE_DATA = (b"IDAT", b"fdAT")  # a still picture's, an animation's later frames
 
 
+# What to do with a picture too large to open.
+SMALLER = "save a smaller copy, or crop it to the digit"
+
+
 class ImageLoadError(ValueError):
     """An image file that cannot be used; the message says why in plain words."""
 
@@ -40,23 +44,25 @@ def load_image(path: str | os.PathLike, formats: tuple[str, ...] = FORMATS) -> I
     in one of ``formats`` (Pillow's names) whatever its file name says.
 
     Only the header is read before the size check, so a 20000×20000 file is
-    refused (or reduced while decoding) without exhausting memory.
+    refused (or reduced while decoding) without exhausting memory. A JPEG is
+    checked at the size it is decoded at, an eighth of its own at most, so that
+    a phone's 108-megapixel photo opens.
     """
     path = Path(path)
     _check_regular_file(path)
     _check_png_chunks(path)
     try:
         with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            # Pillow's own bomb check counts a JPEG's full size; MAX_PIXELS counts what is
+            # decoded. Past twice Pillow's limit it still refuses (DecompressionBombError).
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
             # Pillow's notes on damaged metadata ("Corrupt EXIF data") are no use to a user.
             warnings.simplefilter("ignore", UserWarning)
             image = Image.open(path, formats=formats)
-            if image.width * image.height > MAX_PIXELS:
-                raise ImageLoadError(
-                    f"{path.name} is {image.width}×{image.height} pixels, too large to open"
-                )
             image.seek(0)  # the first frame of an animation
             image.draft("L", (WORKING_SIDE, WORKING_SIDE))  # JPEG: decode at reduced size
+            if image.width * image.height > MAX_PIXELS:
+                raise ImageLoadError(_too_many(path, image.width * image.height))
             image.load()
             # Phone photos are often stored turned, with the turn in their EXIF data.
             image = ImageOps.exif_transpose(image)
@@ -142,8 +148,15 @@ def _too_large(path: Path, exc: Exception) -> str:
     """Pillow's decompression-bomb refusal in the words of the other too-large message."""
     found = re.search(r"\((\d+) pixels\)", str(exc))
     if found is None:
-        return f"{path.name} is too large to open"
-    return f"{path.name} is {int(found.group(1)):,} pixels, too large to open"
+        return f"{path.name} is too large to open: {SMALLER}"
+    return _too_many(path, int(found.group(1)))
+
+
+def _too_many(path: Path, pixels: int) -> str:
+    return (
+        f"{path.name} is {pixels:,} pixels, too large to open (at most "
+        f"{MAX_PIXELS // 1_000_000} million): {SMALLER}"
+    )
 
 
 def _reduced(image: Image.Image) -> Image.Image:

@@ -7,6 +7,7 @@ import subprocess
 import warnings
 import zlib
 
+import numpy as np
 import pytest
 from PIL import Image
 
@@ -87,6 +88,26 @@ def test_a_decompression_bomb_says_how_many_pixels_it_has(tmp_path):
     path.write_bytes(png_declaring(20000, 20000))  # beyond Pillow's own limit, refused in open
     with pytest.raises(ImageLoadError, match=r"bomb\.png is 400,000,000 pixels, too large"):
         load_image(path)
+
+
+def test_a_photo_over_the_pixel_limit_opens_as_a_jpeg_and_is_refused_as_a_png(tmp_path):
+    """A JPEG is decoded at an eighth of its size at most, so a phone's large photo opens;
+    a PNG as large would be decoded whole, and is refused with what to do."""
+    from PIL import ImageDraw
+
+    photo = Image.new("L", (10_000, 7_000), 235)
+    ImageDraw.Draw(photo).line([(4000, 1500), (6000, 1500), (4800, 5500)], fill=20, width=300)
+    photo.save(tmp_path / "photo.jpg", quality=80)
+    del photo
+    opened = load_image(tmp_path / "photo.jpg")
+    assert opened.size == (1024, 717) and np.asarray(opened).min() < 60  # the ink is there
+    (tmp_path / "scan.png").write_bytes(png_declaring(10_000, 7_000))
+    with pytest.raises(ImageLoadError) as refused:
+        load_image(tmp_path / "scan.png")
+    assert str(refused.value) == (
+        "scan.png is 70,000,000 pixels, too large to open (at most 60 million): "
+        "save a smaller copy, or crop it to the digit"
+    )
 
 
 def test_damaged_exif_data_prints_no_warning(tmp_path, drawn_seven):
