@@ -140,15 +140,16 @@ def _idx(array: np.ndarray, magic: int) -> bytes:
 def write_synthetic_mnist(
     folder: Path, n_train: int = TRAIN_SIZE, n_test: int = TEST_SIZE, seed: int = 0
 ) -> Path:
-    """A tiny MNIST look-alike in ``folder``: the four gzipped IDX files, torchvision's names."""
+    """A tiny MNIST look-alike in ``folder``: the four gzipped IDX files, torchvision's names,
+    the same bytes each time (no time stamp in the gzip header)."""
     folder.mkdir(parents=True, exist_ok=True)
     for prefix, count, split_seed in (("train", n_train, seed), ("t10k", n_test, seed + 1)):
         images, labels = synthetic_digits(count, split_seed)
         (folder / f"{prefix}-images-idx3-ubyte.gz").write_bytes(
-            gzip.compress(_idx(images, 2051), 1)
+            gzip.compress(_idx(images, 2051), 1, mtime=0)
         )
         (folder / f"{prefix}-labels-idx1-ubyte.gz").write_bytes(
-            gzip.compress(_idx(labels, 2049), 1)
+            gzip.compress(_idx(labels, 2049), 1, mtime=0)
         )
     return folder
 
