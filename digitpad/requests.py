@@ -31,6 +31,19 @@ CORRECTIONS_WEIGHT = 20.0
 PASSWORD_ENV = "PGPASSWORD"
 
 
+def read_rate(text: str) -> float | None:
+    """A learning rate as people type it: 0.001, 1e-3 or 0,001 (a decimal comma) alike;
+    None for anything else, infinities and NaN included."""
+    cleaned = text.strip().replace(" ", "")
+    if cleaned.count(",") == 1 and "." not in cleaned:
+        cleaned = cleaned.replace(",", ".")
+    try:
+        rate = float(cleaned)
+    except ValueError:
+        return None
+    return rate if math.isfinite(rate) else None
+
+
 def _clamped(value: Any, bounds: tuple[float, float], kind: type, fallback: Any) -> Any:
     """``value`` as ``kind`` within ``bounds``; ``fallback`` when it is not a finite number."""
     if isinstance(value, bool):

@@ -12,6 +12,7 @@ from digitpad.requests import (
     SearchRequest,
     TrainRequest,
     password_in,
+    read_rate,
     storage_problem,
     without_password,
 )
@@ -19,6 +20,24 @@ from digitpad.requests import (
 
 def _option(argv: list[str], flag: str) -> str:
     return argv[argv.index(flag) + 1]
+
+
+@pytest.mark.parametrize(
+    ("typed", "rate"),
+    [
+        ("0.001", 0.001),
+        ("1e-3", 0.001),
+        (" 5E-4 ", 0.0005),
+        ("0,01", 0.01),
+        ("1,000.5", None),  # a thousands separator is no rate
+        ("1e-", None),
+        ("abc", None),
+        ("nan", None),
+        ("inf", None),
+    ],
+)
+def test_a_rate_is_read_as_people_type_it(typed, rate):
+    assert read_rate(typed) == (None if rate is None else pytest.approx(rate))
 
 
 def test_a_train_request_builds_the_childs_command_line(tmp_path):

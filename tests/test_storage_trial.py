@@ -95,14 +95,21 @@ def test_a_temporary_from_before_the_clock_went_back_is_swept(tmp_path):
     assert not leftover.exists() and fresh.exists()
 
 
-@pytest.mark.parametrize("limit", [20_000, 50_000])  # above twice the limit, and just above it
-def test_a_drawing_too_large_to_decode_is_a_correction_error(tmp_path, monkeypatch, limit):
-    """A PNG of many megapixels dropped into the folder: Pillow raises its own error (or only
-    warns and decodes it all); the export must say which file, never crash the window."""
+@pytest.mark.parametrize("refused_by", ["Pillow", "DigitPad"])
+def test_a_drawing_too_large_to_decode_is_a_correction_error(tmp_path, monkeypatch, refused_by):
+    """A PNG of many megapixels dropped into the folder: past twice its limit Pillow raises its
+    own error; just past it Pillow only warns and would decode it all, and DigitPad's own
+    limit refuses it. The export must say which file, never crash the window."""
+    from digitpad import images
+
     corrections = Corrections(tmp_path)
     corrections.save(drawing(), 1)
     Image.new("L", (300, 300), 255).save(tmp_path / "2_huge.png")
-    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", limit)
+    if refused_by == "Pillow":
+        monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 20_000)  # 90,000 is above twice that
+    else:
+        monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 50_000)  # just above it: a warning
+        monkeypatch.setattr(images, "MAX_PIXELS", 50_000)
     with pytest.raises(CorrectionError, match=r"2_huge\.png"):
         corrections.export_idx(tmp_path / "out")
 

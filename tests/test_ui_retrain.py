@@ -284,6 +284,28 @@ def test_defaults_are_the_searchs_best_when_there_is_one(qtbot, userdata, window
 
 
 @pytest.mark.parametrize(
+    ("typed", "rate"),
+    [("1e-3", 0.001), ("5e-4", 0.0005), ("0,01", 0.01), ("0.0000001", 1e-6), ("2", 1.0)],
+)
+def test_a_learning_rate_is_typed_as_people_write_it(qtbot, window, typed, rate):
+    """Not 1e-3 taken for 1 (a useless model); out of range, the nearest allowed, shown."""
+    window.training.retrain_action.trigger()
+    box = window.training.dialog.lr_spin
+    box.activateWindow()  # Tab then leaves the field, which settles what was typed
+    qtbot.waitUntil(box.isActiveWindow, timeout=3000)
+    box.setFocus()
+    box.lineEdit().selectAll()
+    qtbot.keyClicks(box, typed)
+    qtbot.keyClick(box, Qt.Key.Key_Tab)
+    assert box.value() == pytest.approx(rate)
+    assert window.training.dialog.request().lr == pytest.approx(rate)
+    box.lineEdit().selectAll()
+    qtbot.keyClicks(box, "abc")  # refused as typed: the rate stays
+    qtbot.keyClick(box, Qt.Key.Key_Tab)
+    assert box.value() == pytest.approx(rate)
+
+
+@pytest.mark.parametrize(
     ("key", "value", "shown"),
     [
         ("epochs", 99999999999, 500),  # clamped to the box's range

@@ -24,7 +24,6 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QDialog,
-    QDoubleSpinBox,
     QFileDialog,
     QFormLayout,
     QGroupBox,
@@ -42,12 +41,13 @@ from PySide6.QtWidgets import (
 from digitpad import best_params
 from digitpad.corrections import Corrections
 from digitpad.networks import ARCHITECTURES
-from digitpad.requests import BATCH_RANGE, EPOCHS_RANGE, LR_RANGE, TrainRequest
+from digitpad.requests import BATCH_RANGE, EPOCHS_RANGE, TrainRequest
 from digitpad.ui.charts import LineChart
 from digitpad.ui.child_process import ChildProcess
 from digitpad.ui.colours import ErrorLabel
 from digitpad.ui.dialog_fit import FitsTheScreen, scrolling
 from digitpad.ui.model_store import ModelStore, same_file, written
+from digitpad.ui.rate_box import RateBox
 from digitpad.ui.settings import Settings
 from digitpad.userdata import UserData
 from digitpad.words import os_reason, without_errno
@@ -205,11 +205,8 @@ class RetrainDialog(FitsTheScreen, QDialog):
             self.arch_combo.addItem(arch.title, arch.name)
         self.epochs_spin = QSpinBox(self)
         self.epochs_spin.setRange(*EPOCHS_RANGE)
-        self.lr_spin = QDoubleSpinBox(self)
+        self.lr_spin = RateBox(self)
         self._exact_lr: float | None = None  # the rate last filled in, before rounding
-        self.lr_spin.setDecimals(6)
-        self.lr_spin.setRange(*LR_RANGE)
-        self.lr_spin.setSingleStep(0.0001)
         self.batch_spin = QSpinBox(self)
         self.batch_spin.setRange(*BATCH_RANGE)
         self.corrections_check = QCheckBox(self)

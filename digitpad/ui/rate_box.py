@@ -1,0 +1,42 @@
+"""The learning rate field: a spin box that reads the ways people write a rate."""
+
+from __future__ import annotations
+
+from PySide6.QtGui import QValidator
+from PySide6.QtWidgets import QAbstractSpinBox, QDoubleSpinBox, QWidget
+
+from digitpad.requests import LR_RANGE, read_rate
+
+# What a rate is typed with, on its way to one (``1e-``, ``0,``).
+_TYPING = set("0123456789.,eE+- ")
+
+
+class RateBox(QDoubleSpinBox):
+    """A learning rate typed as 0.001, 1e-3 or 0,001 alike. A plain spin box refuses the
+    "e" and takes 1e-3 for 1; one out of range here becomes the nearest allowed, shown."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setDecimals(6)
+        self.setRange(*LR_RANGE)
+        self.setSingleStep(0.0001)
+        self.setCorrectionMode(QAbstractSpinBox.CorrectionMode.CorrectToNearestValue)
+
+    def validate(self, text: str, pos: int) -> tuple[QValidator.State, str, int]:
+        rate = read_rate(text)
+        if rate is not None and self.minimum() <= rate <= self.maximum():
+            return QValidator.State.Acceptable, text, pos
+        if set(text) <= _TYPING:
+            return QValidator.State.Intermediate, text, pos
+        return QValidator.State.Invalid, text, pos
+
+    def valueFromText(self, text: str) -> float:
+        rate = read_rate(text)
+        return self.value() if rate is None else rate
+
+    def fixup(self, text: str) -> str:
+        """Out of range or unfinished, on leaving the field: the nearest rate allowed."""
+        rate = read_rate(text)
+        if rate is None:
+            return self.textFromValue(self.value())
+        return self.textFromValue(min(max(rate, self.minimum()), self.maximum()))
