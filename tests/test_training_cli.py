@@ -53,6 +53,31 @@ def test_train_writes_a_valid_model_with_its_recipe(mnist_folder, tmp_path, caps
     assert meta["deskew"] is True and model.deskew  # the default, and the app follows it
 
 
+def test_a_data_folder_gone_while_training_loses_nothing(
+    mnist_folder, tmp_path, capsys, monkeypatch
+):
+    """A drive unplugged once the data is read: the run ends and keeps its model."""
+    import shutil
+
+    from training import pipeline
+
+    folder = tmp_path / "mnist"
+    shutil.copytree(mnist_folder, folder)
+    train = pipeline.train
+
+    def unplugged(*args, **kwargs):
+        shutil.rmtree(folder)
+        return train(*args, **kwargs)
+
+    monkeypatch.setattr(pipeline, "train", unplugged)
+    out = tmp_path / "model.npz"
+    code = main(["train", "--data", str(folder), "--out", str(out), *FAST])
+    assert code == 0 and not folder.exists()
+    result = json_lines(capsys.readouterr().out)[-1]
+    assert result["event"] == "done" and 0 < result["test_accuracy_raw"] <= 1
+    assert load_model(out).meta["test_accuracy"] == pytest.approx(result["accuracy"])
+
+
 def test_no_deskew_is_recorded_and_a_deskewed_teacher_is_refused(mnist_folder, tmp_path, capsys):
     plain, upright = tmp_path / "plain.npz", tmp_path / "upright.npz"
     common = ["--data", str(mnist_folder), "--cache", str(tmp_path / "cache"), *FAST]

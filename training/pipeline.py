@@ -201,6 +201,8 @@ def train_and_save(
     )
 
     test_inputs = test.deskewed(cache) if config.deskew else test
+    # Read now: the folder may be gone by the end (a drive unplugged), and the run with it.
+    raw_test = load_mnist(data, "test")
     result = train(
         config,
         to_tensor(train_set.images, device),
@@ -225,7 +227,7 @@ def train_and_save(
         return round(evaluate(app_model, upright.images, digits.labels, upright=True).accuracy, 6)
 
     figures = {"test_accuracy": app_accuracy(test)}
-    figures["test_accuracy_raw"] = app_accuracy(load_mnist(data, "test"))
+    figures["test_accuracy_raw"] = app_accuracy(raw_test)
     if held_out is not None:
         figures["drawn_accuracy"] = {
             "orgs": list(config.held_out_orgs),
