@@ -4,6 +4,7 @@ file operation failed, so that every message says them the same way."""
 from __future__ import annotations
 
 import errno
+import os
 import re
 
 
@@ -28,6 +29,16 @@ def os_reason(exc: OSError) -> str:
     elif exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
         reason += ". Check that you may write to that folder."
     return reason
+
+
+def in_data_folder(exc: OSError, root: object) -> str:
+    """Where writing failed: DigitPad's data folder ``root``, or the file or folder in it
+    that ``exc`` names (a file where the models folder should be, say)."""
+    folder = f"DigitPad's data folder {root}"
+    name = exc.filename
+    if not name or os.path.normpath(str(name)) == os.path.normpath(str(root)):
+        return folder
+    return f"{name} in {folder}"
 
 
 _ERRNO = re.compile(r"\[Errno -?\d+\]\s*")

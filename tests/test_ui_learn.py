@@ -787,7 +787,8 @@ def test_learning_when_the_data_folder_cannot_be_written_says_so(
     trigger_learning(learner)
     assert not learner.busy
     assert "Could not learn your handwriting" in window.banner.text()
-    assert "cannot write to DigitPad's data folder" in window.banner.text()
+    # The file in the way is named, not only the data folder it is in.
+    assert f"cannot write to {pending} in DigitPad's data folder" in window.banner.text()
     assert "it is not a folder" in window.banner.text()  # not "File exists"
     assert learner.action.isEnabled() and learner.action.text() == LEARN
     assert window.recognition.model_source == "fcnn"

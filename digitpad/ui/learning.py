@@ -34,7 +34,7 @@ from digitpad.ui.child_process import ChildProcess
 from digitpad.ui.confirm import confirm
 from digitpad.ui.model_store import pruned_message, written
 from digitpad.ui.settings import BUNDLED_MODELS
-from digitpad.words import a_digit, os_reason, plural, without_errno
+from digitpad.words import a_digit, in_data_folder, os_reason, plural, without_errno
 
 LEARN = "&Learn my handwriting"
 # While it runs the same menu entry stops it: where the user started it, they find the way back.
@@ -218,7 +218,7 @@ class HandwritingLearner(QObject):
         except OSError as exc:
             self._forget_copy()
             self._say_failure(
-                f"cannot write to DigitPad's data folder {self.userdata.root}: {os_reason(exc)}"
+                f"cannot write to {in_data_folder(exc, self.userdata.root)}: {os_reason(exc)}"
             )
             return False
         model_file = self._model_to_adapt()

@@ -50,7 +50,7 @@ from digitpad.ui.model_store import ModelStore, same_file, written
 from digitpad.ui.rate_box import RateBox
 from digitpad.ui.settings import Settings
 from digitpad.userdata import UserData
-from digitpad.words import os_reason, without_errno
+from digitpad.words import in_data_folder, os_reason, without_errno
 
 
 def format_duration(seconds: float) -> str:
@@ -434,7 +434,7 @@ class RetrainDialog(FitsTheScreen, QDialog):
             self._pending = self.store.pending_path(self.arch)
         except OSError as exc:
             self._show_error(
-                f"Cannot write to DigitPad's data folder {self.userdata.root}: {os_reason(exc)}"
+                f"Cannot write to {in_data_folder(exc, self.userdata.root)}: {os_reason(exc)}"
             )
             return False
         self._clear_result()
