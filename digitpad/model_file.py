@@ -155,7 +155,12 @@ def validate(arch: str, params: dict[str, np.ndarray], meta: dict) -> Model:
     try:
         _check_sizes(sizes)
         expected = spec.shapes(sizes)
-    except (KeyError, TypeError, ValueError) as exc:
+    except KeyError as exc:  # an FCNN's sizes under a CNN's name, say
+        raise ModelFileError(
+            f"it says it is a {spec.label}, but its sizes {sizes!r:.80} have no "
+            f"{str(exc.args[0])!r:.40}: the file is damaged or was made for another network"
+        ) from None
+    except (TypeError, ValueError) as exc:
         raise ModelFileError(f"invalid sizes {sizes!r:.80} for {arch}: {exc!s:.80}") from None
     missing = sorted(set(expected) - set(params))
     if missing:

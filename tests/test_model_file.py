@@ -112,6 +112,13 @@ def valid_meta(**changes) -> dict:
             lambda p: write_npz(p, random_params("fcnn"), valid_meta(sizes={"hidden": "lots"})),
             "invalid sizes",
         ),
+        (
+            lambda p: write_npz(
+                p, random_params("fcnn"), {**valid_meta(), "arch": "cnn", "sizes": {"hidden": 128}}
+            ),
+            "it says it is a CNN, but its sizes {'hidden': 128} have no 'channels': the file is "
+            "damaged or was made for another network",
+        ),
     ],
     ids=[
         "empty",
@@ -128,6 +135,7 @@ def valid_meta(**changes) -> dict:
         "nan",
         "extra-array",
         "bad-sizes",
+        "sizes-of-another-network",
     ],
 )
 def test_bad_model_files_are_refused_with_a_reason(tmp_path, make, message):
