@@ -124,14 +124,13 @@ def remember_child_pids(monkeypatch):
     """Keep each learner's child process id after the run ends (the runner forgets it)."""
     from digitpad.ui.learning import HandwritingLearner
 
-    real = HandwritingLearner.start
+    real = HandwritingLearner._launch
 
-    def start(self) -> bool:
-        started = real(self)
+    def launch(self, *args, **kwargs) -> None:
+        real(self, *args, **kwargs)
         self.runner_pid = self.runner.pid()
-        return started
 
-    monkeypatch.setattr(HandwritingLearner, "start", start)
+    monkeypatch.setattr(HandwritingLearner, "_launch", launch)
 
 
 def test_a_retrain_in_one_window_leaves_the_other_windows_run_alone(tmp_path):
