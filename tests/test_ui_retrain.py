@@ -462,10 +462,33 @@ def test_a_result_is_compared_with_the_model_in_use_now(
 @pytest.mark.parametrize(
     ("new", "current", "says", "button"),
     [
-        (0.90, 0.987, "8.7 points less accurate", "Use it anyway"),
-        (0.985, 0.987, "About as accurate as the model in use", "Use this model"),  # noise
+        (
+            0.90,
+            0.987,
+            "less accurate than the model in use: 7.7 times as many mistakes.</b>",
+            "Use it anyway",
+        ),
+        (0.9855, 0.987, "About as accurate as the model in use", "Use this model"),  # noise
         (0.9789, 0.9803, "About as accurate as the model in use", "Use this model"),
-        (0.995, 0.987, "0.8 points more accurate", "Use this model"),
+        (
+            0.9911,
+            0.9881,
+            "It is 0.3 points more accurate than the model in use: 25% fewer mistakes.",
+            "Use this model",
+        ),
+        (
+            0.984,
+            0.987,
+            "It is 0.3 points less accurate than the model in use: 23% more mistakes.",
+            "Use this model",
+        ),
+        (
+            0.995,
+            0.987,
+            "0.8 points more accurate than the model in use: 62% fewer mistakes",
+            "Use this model",
+        ),
+        (1.0, 0.987, "1.3 points more accurate than the model in use.", "Use this model"),
         (0.50, None, "no recorded test accuracy to compare with", "Use this model"),
         (None, 0.987, "New model: <b>unknown</b>", "Use this model"),
     ],
