@@ -186,7 +186,7 @@ def test_the_model_in_use_deleted_by_another_window_can_be_kept_again(userdata, 
     path.unlink()  # another DigitPad window deleted it under My models
     # The window says so at once, and how to keep it.
     qtbot.waitUntil(lambda: "My sevens.npz, has gone" in window.banner.text(), timeout=5000)
-    assert "My models → Keep the model in use again" in window.banner.text()
+    assert "My models → Keep the model in use again saves it back." in window.banner.text()
     window.training.refresh_models()
     first = window.training.models_menu.actions()[0]
     assert first.text() == "Keep the model in use again (its file My sevens.npz was deleted)"
@@ -199,6 +199,22 @@ def test_the_model_in_use_deleted_by_another_window_can_be_kept_again(userdata, 
     window.training.refresh_models()
     texts = [a.text() for a in window.training.models_menu.actions()]
     assert not any(t.startswith("Keep the model") for t in texts)
+
+
+def test_a_model_loaded_from_elsewhere_whose_file_goes_is_kept_among_the_users(
+    userdata, window, qtbot, tmp_path
+):
+    path = random_model(tmp_path / "downloaded.npz", seed=3)
+    with qtbot.waitSignal(window.recognition.modelChanged, timeout=5000):
+        window.choose_model(str(path))
+    path.unlink()
+    qtbot.waitUntil(lambda: "downloaded.npz, has gone" in window.banner.text(), timeout=5000)
+    assert "Keep the model in use again keeps it among your models." in window.banner.text()
+    window.training.refresh_models()
+    with qtbot.waitSignal(window.recognition.modelChanged, timeout=5000):
+        window.training.models_menu.actions()[0].trigger()
+    assert window.recognition.model_source == str(userdata.models / "downloaded.npz")
+    assert not path.exists()
 
 
 def test_the_model_in_use_renamed_or_deleted_here_is_not_said_to_be_gone(userdata, window, qtbot):

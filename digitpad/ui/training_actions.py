@@ -434,10 +434,13 @@ class TrainingActions(QObject):
         """Say at once that the model in use has lost its file, and how to keep it."""
         if not self._lost(path) or path != self.window.recognition.model_source:
             return
+        # Kept again among the user's models (keep_lost), where it came from or not.
+        mine = same_file(Path(path).parent, self.userdata.models)
+        keeps = "saves it back" if mine else "keeps it among your models"
         self.window.banner.show_message(
             f"The file of the model in use, {Path(path).name}, has gone from the disk (deleted "
             "or moved outside this window). The model stays in use here: Model → My models → "
-            "Keep the model in use again saves it back.",
+            f"Keep the model in use again {keeps}.",
             "info",
             about=path,
         )
