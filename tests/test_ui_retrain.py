@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import time
 from pathlib import Path
@@ -347,12 +348,17 @@ def test_a_retrain_whose_dialog_was_closed_shows_in_the_window(
     dialog = dialog_for(window, mnist_folder, epochs=3)
     button = window.training.background_button
     seen: list[str] = []
-    dialog.runner.progress.connect(lambda *_: button.isVisible() and seen.append(button.text()))
+    for said in (dialog.runner.message, dialog.runner.progress):
+        said.connect(lambda *_: button.isVisible() and seen.append(button.text()))
     with wait_success(qtbot, dialog.runner, dialog.runner.finished, timeout=CHILD_MS):
         assert dialog.start_training()
         dialog.close()  # it goes on without its dialog, and says so at once
         assert button.isVisible() and button.text() == "Retraining… starting"
-    assert seen and "Retraining…" in seen[-1] and "%" in seen[-1]
+    # Then each step of preparing the data, then the share done.
+    steps = [text for text in seen if "preparing the data" in text]
+    assert steps and re.fullmatch(r"Retraining… preparing the data \(1 of \d\)", steps[0])
+    assert seen.index(steps[-1]) < min(i for i, text in enumerate(seen) if "%" in text)
+    assert "Retraining…" in seen[-1] and "%" in seen[-1]
     assert not button.isVisible()
     assert window.banner.level() == "info" and "retrain has finished" in window.banner.text()
     # Opened again, the dialog still offers the new model, and the notice is old news.

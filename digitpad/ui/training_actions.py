@@ -44,6 +44,8 @@ if TYPE_CHECKING:
 
 # An answer this sure that a correction overrules may be a slip: asked before learning.
 SURE = 0.9
+# The status bar's words for a retrain still loading its libraries.
+STARTING = "starting"
 
 
 def drawing_key(path: Path) -> str:
@@ -77,6 +79,7 @@ class TrainingActions(QObject):
         self._finished_notice: tuple[str, str] | None = None  # its text, its model's path
         self.dialog: RetrainDialog | None = None
         self._retrained: float | None = None  # how far the running retrain is, once it says
+        self._preparing = STARTING  # what it does before that
         # How far a retrain whose dialog was closed has got; a click opens the dialog again.
         self.background_button = QToolButton(window)
         self.background_button.setAutoRaise(True)
@@ -192,11 +195,19 @@ class TrainingActions(QObject):
         is (a click reopens the dialog) and the window says when it has ended."""
         runner = dialog.runner
         runner.progress.connect(lambda fraction, *_: self._background_progress(dialog, fraction))
+        runner.message.connect(lambda event: self._background_phase(dialog, event))
         # Closed while the child still loads its libraries or the data: shown at once.
         dialog.finished.connect(lambda *_: self._background_progress(dialog))
         runner.finished.connect(lambda *_: self._background_ended(dialog, None))
         runner.failed.connect(lambda message, *_: self._background_ended(dialog, message))
         runner.cancelled.connect(self._background_cancelled)
+
+    def _background_phase(self, dialog: RetrainDialog, event: dict) -> None:
+        """Before the first epoch (a minute or more the first time the full MNIST is
+        prepared): which step of the data it is at."""
+        if event.get("event") == "phase" and self._retrained is None:
+            self._preparing = background_phase(event)
+            self._background_progress(dialog)
 
     def _background_progress(self, dialog: RetrainDialog, fraction: float | None = None) -> None:
         if fraction is not None:
@@ -206,13 +217,14 @@ class TrainingActions(QObject):
             return
         done = self._retrained
         self.background_button.setText(
-            "Retraining… starting" if done is None else f"Retraining… {done:.0%}"
+            f"Retraining… {self._preparing}" if done is None else f"Retraining… {done:.0%}"
         )
         self.background_button.show()
 
     def _background_cancelled(self) -> None:
         self.background_button.hide()
         self._retrained = None
+        self._preparing = STARTING
 
     def _background_ended(self, dialog: RetrainDialog, failure: str | None) -> None:
         self._background_cancelled()
@@ -754,6 +766,16 @@ class TrainingActions(QObject):
             self.view.close()
         self.store.release_unwritten()
         self.in_use.release()
+
+
+def background_phase(event: dict) -> str:
+    """A retrain's phase in the few words the status bar has room for."""
+    step, steps = event.get("step"), event.get("steps")
+    if event.get("phase") != "data":
+        return STARTING
+    if isinstance(step, int) and isinstance(steps, int) and 0 < step <= steps:
+        return f"preparing the data ({step} of {steps})"
+    return "preparing the data"
 
 
 def gone_message(path: Path) -> str:
