@@ -352,6 +352,15 @@ def test_an_output_that_is_a_folder_is_refused_before_training(tmp_path, capsys)
     assert folder.is_dir() and not any(folder.iterdir())
 
 
+@pytest.mark.parametrize("command", ["train", "search"])
+def test_an_empty_output_name_is_said_as_such(tmp_path, capsys, command):
+    """Not as the current folder, ".", which is what an empty path reads as."""
+    code = main([command, "--data", str(tmp_path / "none"), "--out", ""])
+    assert code == 1
+    said = capsys.readouterr()
+    assert "--out is empty; choose a file name" in said.out + said.err
+
+
 def test_training_does_not_import_torch_for_bad_arguments(tmp_path):
     code = (
         "import sys; from training.cli import main; "

@@ -274,8 +274,12 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
     )
 
 
-def check_output_path(out: Path) -> None:
-    """Refuse an output that is not a regular file (a folder, a device, a FIFO) before any work."""
+def check_output_path(given: str | Path) -> None:
+    """Refuse an output that is not a regular file (a folder, a device, a FIFO) before any
+    work; ``given`` as typed (an empty one would read as the current folder, ".")."""
+    if not str(given).strip():
+        raise ValueError("--out is empty; choose a file name")
+    out = Path(given)
     if out.exists() and not out.is_file():
         raise ValueError(f"--out {out} exists and is not a regular file; choose a file name")
     parent = out.parent
@@ -302,7 +306,7 @@ def run_train(args: argparse.Namespace, argv: Sequence[str], stop: StopFlag) -> 
     config = config_from_args(args)
     _check_weight(args.corrections_weight)
     out = Path(args.out) if args.out is not None else default_out(config.arch)
-    check_output_path(out)
+    check_output_path(args.out if args.out is not None else out)
     reporter: Reporter = JsonlReporter() if args.progress == "jsonl" else TqdmReporter()
     reporter.phase("starting", "Loading the training libraries…")
     from training.pipeline import train_and_save
@@ -340,7 +344,7 @@ def run_adapt(args: argparse.Namespace, argv: Sequence[str], stop: StopFlag) -> 
 
     if args.steps < 1:
         raise ValueError("--steps must be at least 1")
-    check_output_path(Path(args.out))
+    check_output_path(args.out)
     if args.background:
         lower_priority()
     source = args.model
@@ -395,7 +399,7 @@ def run_replay(args: argparse.Namespace) -> int:
         raise ValueError("--count must be at least 1")
     if args.seed < 0:
         raise ValueError("--seed must not be negative")
-    check_output_path(Path(args.out))
+    check_output_path(args.out)
     sample = make_replay(load_mnist(args.data, "train"), args.count, args.seed)
     with atomic_write(Path(args.out)) as handle:
         np.savez_compressed(

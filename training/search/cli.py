@@ -129,9 +129,7 @@ def _add_study_options(p: argparse.ArgumentParser) -> None:
         action="store_false",
         help="skip retraining the best and the test score (for extra workers)",
     )
-    p.add_argument(
-        "--out", type=Path, default=None, help="also save the retrained best model to this file"
-    )
+    p.add_argument("--out", default=None, help="also save the retrained best model to this file")
     p.add_argument(
         "--cache",
         default=_default_cache(),
@@ -171,7 +169,7 @@ def options_from_args(args: argparse.Namespace, command: str = "") -> SearchOpti
         sampler_seed=args.seed,
         device=args.device,
         final=args.final,
-        out=args.out,
+        out=None if args.out is None else Path(args.out),
         cache=Path(args.cache) if args.cache else None,
         command=command,
     )
@@ -233,7 +231,7 @@ def _check_args(args: argparse.Namespace) -> None:
 
     if args.out is not None:
         try:
-            check_output_path(Path(args.out))
+            check_output_path(args.out)
         except ValueError as exc:
             raise SearchError(str(exc), kind="input") from None
     if args.data is None:
