@@ -87,9 +87,12 @@ def load_image(path: str | os.PathLike, formats: tuple[str, ...] = FORMATS) -> I
         raise ImageLoadError(f"{path.name} could not be read: {exc}") from None
     if image.width == 0 or image.height == 0:
         raise ImageLoadError(f"{path.name} has no pixels")
-    if max(image.size) > WORKING_SIDE:
-        image = _reduced(image)
-    return image
+    return fitted(image)
+
+
+def fitted(image: Image.Image) -> Image.Image:
+    """``image`` no larger than :data:`WORKING_SIDE` on a side, as recognition reads it."""
+    return _reduced(image) if max(image.size) > WORKING_SIDE else image
 
 
 def _check_regular_file(path: Path) -> None:
@@ -155,7 +158,7 @@ def _too_large(path: Path, exc: Exception) -> str:
 def _too_many(path: Path, pixels: int) -> str:
     return (
         f"{path.name} is {pixels:,} pixels, too large to open (at most "
-        f"{MAX_PIXELS // 1_000_000} million): {SMALLER}"
+        f"{MAX_PIXELS / 1_000_000:g} million): {SMALLER}"
     )
 
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QPoint, QSize, Qt
+from PySide6.QtCore import QMimeData, QPoint, QSize, Qt, QUrl
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from digitpad import __version__
@@ -216,14 +216,7 @@ def test_opening_an_image_shows_it_and_recognises_it(window, qtbot, tmp_path):
 
 def opened_seven(window, qtbot, path: Path, size: tuple[int, int] = (200, 200)) -> None:
     """Open a picture of a 7 (``size``: its width and height) saved at ``path``."""
-    from PIL import Image
-
-    from digitpad.strokes import render_strokes
-
-    seven = render_strokes([[(0.15, 0.05), (0.85, 0.05), (0.42, 0.95)]], 200, (0.5, 0.5, 0.7))
-    page = Image.new("L", size, 255)
-    page.paste(seven, ((size[0] - 200) // 2, (size[1] - 200) // 2))
-    page.save(path)
+    seven_picture(size).save(path)
     with qtbot.waitSignal(window.recognition.imageOpened, timeout=5000):
         window.open_file(str(path))
     assert window.bars.winner() == 7
@@ -297,6 +290,60 @@ def test_a_correction_of_a_picture_is_the_picture_as_it_was_read(window, qtbot, 
     if model.deskew:
         prepared = prepared.deskewed()
     assert np.allclose(model.probabilities(prepared.image[None])[0], shown, atol=1e-4)
+
+
+def seven_picture(size: tuple[int, int] = (200, 200)):
+    """A 7 in dark ink on a white page of ``size`` (width, height), as Pillow makes it."""
+    from PIL import Image
+
+    from digitpad.strokes import render_strokes
+
+    seven = render_strokes([[(0.15, 0.05), (0.85, 0.05), (0.42, 0.95)]], 200, (0.5, 0.5, 0.7))
+    page = Image.new("L", size, 255)
+    page.paste(seven, ((size[0] - 200) // 2, (size[1] - 200) // 2))
+    return page
+
+
+def test_a_picture_copied_is_pasted_and_read_as_an_opened_one(
+    window, qtbot, mouse, tmp_path, monkeypatch
+):
+    from PIL import Image
+    from PySide6.QtGui import QImage
+
+    clipboard = QApplication.clipboard()
+    clipboard.clear()
+    qtbot.keyClick(window, Qt.Key.Key_V, Qt.KeyboardModifier.ControlModifier)
+    assert window.statusBar().currentMessage().startswith("Nothing to paste")
+    mouse.draw(window.canvas, mouse.ONE)
+    drawn = window.canvas.strokes()
+    page = seven_picture().convert("RGB")
+    pixels = np.ascontiguousarray(np.asarray(page))
+    copied = QImage(pixels.data, 200, 200, 600, QImage.Format.Format_RGB888).copy()
+    clipboard.setImage(copied)
+    with qtbot.waitSignal(window.recognition.imageOpened, timeout=5000):
+        qtbot.keyClick(window, Qt.Key.Key_V, Qt.KeyboardModifier.ControlModifier)
+    assert window.canvas.has_picture and window.bars.winner() == 7
+    saved = window.training.correct(1)  # the picture pasted, as it was read
+    assert np.array_equal(np.asarray(Image.open(saved).convert("RGB")), pixels)
+    predicted(window, qtbot, window.undo)  # the drawing it was pasted over comes back
+    assert window.canvas.strokes() == drawn and window.bars.winner() == 1
+    # A file copied in a file manager opens as if it were dropped.
+    path = tmp_path / "seven.png"
+    seven_picture().save(path)
+    files = QMimeData()
+    files.setUrls([QUrl.fromLocalFile(str(path))])
+    clipboard.setMimeData(files)
+    with qtbot.waitSignal(window.recognition.imageOpened, timeout=5000):
+        window.paste_action.trigger()
+    assert window.canvas.has_picture and window.bars.winner() == 7
+    # One too large is refused before it is copied for reading, with what to do.
+    monkeypatch.setattr("digitpad.preprocess.MAX_PIXELS", 30_000)
+    clipboard.setImage(copied)
+    window.paste_action.trigger()
+    assert window.banner.text() == (
+        "Could not open the picture pasted: it is 200×200 pixels, too large (at most 0.03 "
+        "million): save a smaller copy, or crop it to the digit"
+    )
 
 
 def test_a_picture_that_failed_to_open_is_not_taken_for_the_one_shown(window, qtbot, tmp_path):

@@ -120,18 +120,28 @@ class InferenceWorker(QObject):
 
     @Slot(int, str)
     def open_image(self, request: int, path: str) -> None:
-        from digitpad.images import ImageLoadError, load_image
+        from digitpad.images import load_image
+
+        self._open(request, lambda: load_image(path), Path(path).name)
+
+    @Slot(int, QImage)
+    def open_pasted(self, request: int, pasted: QImage) -> None:
+        self._open(request, lambda: _from_qimage(pasted), "The picture pasted")
+
+    def _open(self, request: int, load: Callable[[], Any], name: str) -> None:
+        """Load a picture, show it and read it as a page, or say why it cannot be."""
+        from digitpad.images import ImageLoadError
 
         try:
-            image = load_image(path)
+            image = load()
             picture = _to_qimage(image)
             prediction = self._predict(image, page=True)
         except ImageLoadError as exc:
             self.imageFailed.emit(request, str(exc))
             return
         except Exception as exc:
-            log.exception("opening %s failed", path)
-            self.imageFailed.emit(request, f"{Path(path).name} could not be opened: {exc}")
+            log.exception("opening %s failed", name)
+            self.imageFailed.emit(request, f"{name} could not be opened: {exc}")
             return
         self.imageOpened.emit(request, picture, prediction, Page(image))
 
@@ -146,6 +156,22 @@ class InferenceWorker(QObject):
         elif isinstance(image, Page):
             image, page = image.image, True
         return predict(self._model, image, explain=self.explain, page=page)
+
+
+def _from_qimage(image: QImage):
+    """A pasted QImage as the PIL image a file of it would load as: RGBA (RGB when it is
+    opaque), no larger than recognition reads."""
+    import numpy as np
+    from PIL import Image
+
+    from digitpad.images import fitted
+
+    rgba = image.convertToFormat(QImage.Format.Format_RGBA8888)
+    w, h = rgba.width(), rgba.height()
+    rows = np.frombuffer(rgba.constBits(), np.uint8, count=rgba.sizeInBytes())
+    pixels = rows.reshape(h, rgba.bytesPerLine())[:, : 4 * w].reshape(h, w, 4).copy()
+    picture = Image.fromarray(pixels)
+    return fitted(picture if pixels[..., 3].min() < 255 else picture.convert("RGB"))
 
 
 def _to_qimage(image) -> QImage:
@@ -182,7 +208,7 @@ class Recognition(QObject):
     newest drawing; ``modelChanged(Model, source)`` and ``modelFailed(message,
     source)`` answer :meth:`load_model`; ``imageOpened(QImage, Prediction, Page)``
     (shown, read, and the picture to read again: :meth:`predict` takes it) and
-    ``imageFailed(message)`` answer :meth:`open_image`.
+    ``imageFailed(message)`` answer :meth:`open_image` and :meth:`open_pasted`.
     """
 
     predictionReady = Signal(object)
@@ -195,6 +221,7 @@ class Recognition(QObject):
     _predictRequested = Signal(int, object)
     _loadRequested = Signal(int, str)
     _openRequested = Signal(int, str)
+    _pasteRequested = Signal(int, QImage)
 
     def __init__(self, parent: QObject | None = None, interval_ms: int = LIVE_INTERVAL_MS) -> None:
         super().__init__(parent)
@@ -220,6 +247,7 @@ class Recognition(QObject):
         self._predictRequested.connect(self._worker.predict)
         self._loadRequested.connect(self._worker.load_model)
         self._openRequested.connect(self._worker.open_image)
+        self._pasteRequested.connect(self._worker.open_pasted)
         self._worker.predicted.connect(self._on_predicted)
         self._worker.predictionFailed.connect(self._on_prediction_failed)
         self._worker.modelLoaded.connect(self._on_model_loaded)
@@ -283,6 +311,11 @@ class Recognition(QObject):
         """Open an image file and recognise it; this supersedes any drawing request."""
         self.cancel()
         self._openRequested.emit(self._latest, path)
+
+    def open_pasted(self, image: QImage) -> None:
+        """Recognise a picture pasted from the clipboard, as an opened file is."""
+        self.cancel()
+        self._pasteRequested.emit(self._latest, image)
 
     def shutdown(self, wait_ms: int = SHUTDOWN_WAIT_MS) -> bool:
         """Stop the worker thread; False when it is stuck in a job and was left running."""

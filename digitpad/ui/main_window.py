@@ -243,6 +243,7 @@ class MainWindow(FitsTheScreen, QMainWindow):
                 redo_keys.append(QKeySequence(keys))
         self.redo_action.setShortcuts(redo_keys)
         self.redo_action.setEnabled(False)
+        self.paste_action = self._action("&Paste image", QKeySequence.StandardKey.Paste, self.paste)
         self.clear_action = self._action("&Clear", None, self.clear)
         self.clear_action.setShortcuts(
             [QKeySequence(Qt.Key.Key_Escape), QKeySequence(Qt.Key.Key_Delete)]
@@ -300,7 +301,13 @@ class MainWindow(FitsTheScreen, QMainWindow):
 
         edit_menu = menu_bar.addMenu("&Edit")
         edit_menu.addActions(
-            [self.undo_action, self.redo_action, self.clear_action, self.predict_action]
+            [
+                self.undo_action,
+                self.redo_action,
+                self.paste_action,
+                self.clear_action,
+                self.predict_action,
+            ]
         )
         edit_menu.addSeparator()
         edit_menu.addAction(self.live_action)
@@ -410,6 +417,36 @@ class MainWindow(FitsTheScreen, QMainWindow):
             return
         self.statusBar().showMessage(f"Opening {Path(path).name}…")
         self.recognition.open_image(path)
+
+    def paste(self) -> None:
+        """Edit → Paste image: a picture copied (a screenshot, an image in a web page) opens
+        as a file does; a file copied in a file manager opens as if dropped."""
+        from PySide6.QtWidgets import QApplication
+
+        from digitpad.images import SMALLER
+        from digitpad.preprocess import MAX_PIXELS
+
+        clipboard = QApplication.clipboard()
+        data = clipboard.mimeData()
+        files = [url.toLocalFile() for url in data.urls() if url.isLocalFile()] if data else []
+        if files:
+            self.open_file(files[0])
+            return
+        image = clipboard.image() if data is not None and data.hasImage() else None
+        if image is None or image.isNull():
+            self.statusBar().showMessage(
+                "Nothing to paste: copy a picture of a digit, or its file, first", 5000
+            )
+        elif self.recognition.model is None:
+            self.show_error("Wait for the model to load before pasting a picture.")
+        elif image.width() * image.height() > MAX_PIXELS:
+            self.show_error(
+                f"Could not open the picture pasted: it is {image.width()}×{image.height()} "
+                f"pixels, too large (at most {MAX_PIXELS / 1_000_000:g} million): {SMALLER}"
+            )
+        else:
+            self.statusBar().showMessage("Reading the picture pasted…")
+            self.recognition.open_pasted(image)
 
     def save_drawing(self, path: str) -> bool:
         """Save the drawing as a PNG; the file is replaced whole or not at all."""
