@@ -128,16 +128,33 @@ def test_unreadable_file_is_reported(make_mnist_folder, monkeypatch):
         load_mnist(folder, "train")
 
 
-def test_download_impossible_offline_is_a_clear_error(tmp_path, monkeypatch):
+# What torchvision says when no mirror can be reached: each one tried, with urllib's words.
+OFFLINE = (
+    "Error downloading train-images-idx3-ubyte.gz:\n"
+    "Tried https://a.example/, got:\n<urlopen error [Errno -2] Name or service not known>\n"
+    "Tried https://b.example/, got:\n<urlopen error [Errno -2] Name or service not known>\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("raised", "said"),
+    [
+        (OFFLINE, "the MNIST servers could not be reached (Name or service not known)"),
+        ("Error downloading train-images-idx3-ubyte.gz\nmore", "Error downloading train-images"),
+    ],
+)
+def test_download_impossible_offline_is_a_clear_error(tmp_path, monkeypatch, raised, said):
     import torchvision.datasets
 
     class Offline:
         def __init__(self, *args, **kwargs):
-            raise RuntimeError("Error downloading train-images-idx3-ubyte.gz")
+            raise RuntimeError(raised)
 
     monkeypatch.setattr(torchvision.datasets, "MNIST", Offline)
-    with pytest.raises(DataError, match="cannot download MNIST"):
+    with pytest.raises(DataError, match="cannot download MNIST") as caught:
         load_mnist(tmp_path / "cache", "train", download=True)
+    message = str(caught.value)
+    assert said in message and "urlopen" not in message and "\n" not in message
 
 
 def test_download_is_skipped_when_files_are_there(mnist_folder, monkeypatch):

@@ -28,6 +28,7 @@ import gzip
 import hashlib
 import math
 import os
+import re
 import zipfile
 import zlib
 from collections.abc import Callable
@@ -291,7 +292,20 @@ def download_mnist(folder: str | os.PathLike) -> None:
         for train in (True, False):
             MNIST(str(folder), train=train, download=True)
     except Exception as exc:  # torchvision raises plain RuntimeError/URLError when offline
-        raise DownloadError(f"cannot download MNIST into {folder}: {exc}") from None
+        reason = download_reason(exc)
+        raise DownloadError(f"cannot download MNIST into {folder}: {reason}") from None
+
+
+_URL_ERROR = re.compile(r"<urlopen error (?:\[Errno -?\d+\] )?([^>]*)>")
+
+
+def download_reason(exc: Exception) -> str:
+    """Why a download failed, once, in words: torchvision lists every mirror it tried, each
+    with urllib's "<urlopen error [Errno -2] Name or service not known>"."""
+    found = _URL_ERROR.search(str(exc))
+    if found:
+        return f"the MNIST servers could not be reached ({found.group(1).strip() or 'no reason'})"
+    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
 
 
 def load_mnist(folder: str | os.PathLike, split: str = "train", download: bool = False) -> Digits:
