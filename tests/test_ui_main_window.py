@@ -582,3 +582,35 @@ def test_the_bar_clicked_to_correct_is_marked_until_the_next_answer(window, qtbo
     with qtbot.waitSignal(window.recognition.predictionReady, timeout=5000):
         window.predict()
     assert window.bars.saved() is None
+
+
+def test_the_model_in_use_is_saved_where_the_user_chooses(window, qtbot, tmp_path, monkeypatch):
+    from PySide6.QtWidgets import QFileDialog
+
+    from digitpad.model_file import load_model
+
+    (tmp_path / "shared").mkdir()
+    offered = []
+
+    def choose(_parent, _title, start, _filter):
+        offered.append(start)
+        return str(tmp_path / "shared" / "mine"), ""
+
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", choose)
+    assert window.save_model_action in window.model_menu.actions()
+    window.save_model_action.trigger()
+    assert Path(offered[0]).name == "fcnn.npz"  # the bundled model, by its own name
+    saved = tmp_path / "shared" / "mine.npz"
+    model, again = window.recognition.model, load_model(saved)
+    assert again.arch == model.arch and again.meta["sizes"] == model.meta["sizes"]
+    assert all(np.array_equal(again.params[k], v) for k, v in model.params.items())
+    assert window.statusBar().currentMessage() == "Saved the model in use as mine.npz"
+    with qtbot.waitSignal(window.recognition.modelChanged, timeout=5000):
+        window.choose_model(str(saved))  # any DigitPad loads it again
+    window.save_model_action.trigger()
+    assert Path(offered[1]).name == "mine.npz"
+    # Where it cannot be written, it says so and writes nothing.
+    (tmp_path / "a-file").write_text("not a folder")
+    assert not window.save_model_copy(str(tmp_path / "a-file" / "m.npz"))
+    assert window.banner.text().startswith(f"Could not save the model to {tmp_path / 'a-file'}")
+    assert [p.name for p in (tmp_path / "shared").iterdir()] == ["mine.npz"]

@@ -48,7 +48,7 @@ from digitpad.ui.settings import (
     app_data_root,
 )
 from digitpad.userdata import UserData
-from digitpad.words import a_digit, plural
+from digitpad.words import a_digit, os_reason, plural
 
 if TYPE_CHECKING:
     from PySide6.QtWidgets import QMessageBox
@@ -276,6 +276,9 @@ class MainWindow(FitsTheScreen, QMainWindow):
             self.model_group.addAction(action)
             self.model_actions[source] = action
         self.load_model_action = self._action("Load model &file…", None, self._choose_model_file)
+        self.save_model_action = self._action(
+            "Sa&ve the model in use as…", None, self._choose_model_save_path
+        )
         self.active_model_action = QAction("Active: none yet", self)
         self.active_model_action.setEnabled(False)
         self.about_action = self._action(
@@ -319,6 +322,7 @@ class MainWindow(FitsTheScreen, QMainWindow):
         self.model_menu.addSeparator()
         self.model_menu.addActions(list(self.model_actions.values()))
         self.model_menu.addAction(self.load_model_action)
+        self.model_menu.addAction(self.save_model_action)
 
         help_menu = menu_bar.addMenu("&Help")
         help_menu.addAction(self.about_action)
@@ -514,6 +518,37 @@ class MainWindow(FitsTheScreen, QMainWindow):
             self.settings.file_folder = str(Path(path).parent)
             self.save_settings()
         return path
+
+    def _choose_model_save_path(self) -> None:
+        from PySide6.QtWidgets import QFileDialog
+
+        source = self.recognition.model_source
+        if self.recognition.model is None or source is None:
+            self.statusBar().showMessage("The model is still loading…", 5000)
+            return
+        name = f"{source}.npz" if source in MODEL_LABELS else Path(source).name
+        start = str(Path(self.settings.file_folder) / name)
+        path, _ = QFileDialog.getSaveFileName(self, "Save the model in use as", start, MODEL_FILTER)
+        if self._chosen(path):
+            self.save_model_copy(path if path.lower().endswith(".npz") else path + ".npz")
+
+    def save_model_copy(self, path: str) -> bool:
+        """Write the model in use, as it is loaded, to ``path``: a file to share or keep
+        anywhere, which Load model file… (or a drop) reads again on any DigitPad."""
+        from digitpad.model_file import ModelFileError, save_model
+
+        model = self.recognition.model
+        try:
+            save_model(path, model.arch, model.params, model.meta)
+        except OSError as exc:
+            self.show_error(f"Could not save the model to {path}: {os_reason(exc)}")
+            return False
+        except ModelFileError as exc:
+            self.show_error(f"Could not save the model to {path}: {exc}")
+            return False
+        self.dismiss_error()
+        self.statusBar().showMessage(f"Saved the model in use as {Path(path).name}", 5000)
+        return True
 
     def _choose_image(self) -> None:
         from PySide6.QtWidgets import QFileDialog
