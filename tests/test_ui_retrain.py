@@ -6,6 +6,7 @@ import json
 import os
 import re
 import signal
+import sys
 import time
 from pathlib import Path
 
@@ -21,6 +22,7 @@ from digitpad import best_params  # noqa: E402
 from digitpad import training_defaults as defaults  # noqa: E402
 from digitpad.model_file import load_model, save_model  # noqa: E402
 from digitpad.recognizer import predict  # noqa: E402
+from digitpad.ui import child_process  # noqa: E402
 from digitpad.ui.main_window import MainWindow  # noqa: E402
 from digitpad.ui.retrain_dialog import NOT_FINISHED, comparison, percent, plain_error  # noqa: E402
 from digitpad.userdata import ENV_VAR, UserData  # noqa: E402
@@ -171,6 +173,28 @@ def test_broken_data_folder_shows_an_error(qtbot, userdata, window, tmp_path, di
     dialog.folder_edit.setText(str(tmp_path / "missing"))
     assert not dialog.start_training()
     assert "no folder" in dialog.error_label.text()
+
+
+def test_editing_the_data_after_a_failed_run_takes_its_chart_away_with_its_error(
+    qtbot, userdata, window, mnist_folder, dialog_for, monkeypatch
+):
+    events = [
+        {"event": "start", "train_samples": 10, "epochs": 3},
+        {"event": "epoch", "epoch": 1, "train_loss": 0.9, "test_accuracy": 0.5},
+        {"event": "error", "message": "the data folder went away", "kind": "data"},
+    ]
+    lines = "".join(json.dumps(event) + "\n" for event in events)
+    script = f"import sys; sys.stdout.write({lines!r}); sys.exit(1)"
+    monkeypatch.setattr(
+        child_process, "entry_command", lambda _args: (sys.executable, ["-c", script])
+    )
+    dialog = dialog_for(window, mnist_folder, epochs=3)
+    with qtbot.waitSignal(dialog.runner.failed, timeout=CHILD_MS):
+        dialog.start_training()
+    assert dialog.chart.points("loss") == [(1, 0.9)] and dialog.status_label.text() == NOT_FINISHED
+    qtbot.keyClicks(dialog.folder_edit, "-fixed")
+    assert not dialog.error_label.isVisible() and dialog.status_label.text() == ""
+    assert dialog.chart.points("loss") == [] and dialog.chart.points("accuracy") == []
 
 
 def test_killed_child_shows_an_error(qtbot, userdata, window, mnist_folder, dialog_for):

@@ -648,13 +648,13 @@ class RetrainDialog(FitsTheScreen, QDialog):
         self.store.clear_pending()
 
     def _forget_error(self) -> None:
-        """The data chosen changed: an error about the old choice, and the line saying the
-        run did not finish because of it, no longer apply."""
+        """The data chosen changed: an error about the old choice, and the view of the run
+        that did not finish because of it (its line, its chart), no longer apply."""
         if self.runner.running:
             return
         self.error_label.hide()
         if self.status_label.text() == NOT_FINISHED:
-            self.status_label.setText("")
+            self._clear_result()
 
     def _show_error(self, message: str) -> None:
         self.error_label.setText(message)
