@@ -546,6 +546,12 @@ class MainWindow(FitsTheScreen, QMainWindow):
         except ModelFileError as exc:
             self.show_error(f"Could not save the model to {path}: {exc}")
             return False
+        source = self.recognition.model_source
+        if self.training is not None and source not in MODEL_LABELS:
+            from digitpad.ui.model_store import same_file
+
+            if same_file(path, source):  # written over its own file here: no one else's change
+                self.training.watch.follow(source)
         self.dismiss_error()
         self.statusBar().showMessage(f"Saved the model in use as {Path(path).name}", 5000)
         return True
