@@ -64,6 +64,18 @@ def test_main_window_controls_have_keys(qtbot, window, mouse):
     qtbot.waitUntil(lambda: window.canvas.is_empty, timeout=3000)
 
 
+def test_each_menus_entries_have_keys_of_their_own(window):
+    """Two entries with one underlined letter make the key cycle between them instead."""
+    import re
+
+    menus = [action.menu() for action in window.menuBar().actions()]
+    menus += [a.menu() for m in menus for a in m.actions() if a.menu() is not None]
+    for menu in menus:
+        texts = [a.text() for a in menu.actions() if not a.isSeparator() and a.isVisible()]
+        keys = [found[1].lower() for t in texts if (found := re.search(r"&([^&])", t))]
+        assert len(keys) == len(set(keys)), (menu.title(), texts)
+
+
 def test_retrain_dialog_by_keyboard(qtbot, window, private_user_data):
     window.training.retrain_action.trigger()
     dialog = window.training.dialog

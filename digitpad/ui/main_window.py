@@ -243,7 +243,7 @@ class MainWindow(FitsTheScreen, QMainWindow):
                 redo_keys.append(QKeySequence(keys))
         self.redo_action.setShortcuts(redo_keys)
         self.redo_action.setEnabled(False)
-        self.paste_action = self._action("&Paste image", QKeySequence.StandardKey.Paste, self.paste)
+        self.paste_action = self._action("P&aste image", QKeySequence.StandardKey.Paste, self.paste)
         self.clear_action = self._action("&Clear", None, self.clear)
         self.clear_action.setShortcuts(
             [QKeySequence(Qt.Key.Key_Escape), QKeySequence(Qt.Key.Key_Delete)]
