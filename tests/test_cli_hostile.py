@@ -203,7 +203,7 @@ def test_replay_onto_a_fifo_is_refused_before_reading_data(tmp_path, capsys):
         (["--hidden", "1000000000"], "hidden must be at most"),
         (["--hidden", "100000"], "more than a model file holds"),
         (["--arch", "cnn", "--channels", "0", "5"], "channels must be at least 1"),
-        (["--out", ""], "not a regular file"),
+        (["--out", ""], "--out is empty; choose a file name"),
     ],
 )
 def test_train_arguments_that_would_fail_late_are_refused_first(tmp_path, capsys, args, words):
