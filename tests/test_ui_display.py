@@ -212,6 +212,55 @@ def test_the_eraser_end_removes_the_stroke_it_touches_and_draws_nothing(canvas, 
     assert len(canvas.strokes()) == 1 and mouse.ink_at(canvas.image(), canvas, 50, 50) == 0
 
 
+def picture_of(canvas, shade: int):
+    """Open a plain picture of grey ``shade`` on the canvas; the Picture shown."""
+    from PySide6.QtGui import QColor, QImage
+
+    from digitpad.ui.inference import Page
+
+    image = QImage(64, 64, QImage.Format.Format_RGB32)
+    image.fill(QColor(shade, shade, shade))
+    canvas.set_picture(image, Page(None))
+    return canvas.picture
+
+
+def test_erasing_the_stroke_drawn_first_over_a_picture_leaves_it_within_undos_reach(
+    canvas, mouse, qtbot
+):
+    picture = picture_of(canvas, 200)
+    mouse.drag(canvas, [(50, 100), (250, 100)])  # replaces the picture
+    mouse.drag(canvas, [(50, 200), (250, 200)])
+    Pen(canvas, QPointingDevice.PointerType.Eraser).stroke([(150, 90), (150, 110)])
+    assert len(canvas.strokes()) == 1 and not canvas.has_picture
+    canvas.undo()
+    assert canvas.picture is picture and canvas.strokes() == []
+    # Every stroke erased: the picture comes back as a cleared drawing does.
+    canvas.redo()
+    Pen(canvas, QPointingDevice.PointerType.Eraser).stroke([(150, 190), (150, 210)])
+    assert canvas.is_empty and canvas.can_restore
+    canvas.undo()
+    assert canvas.picture is picture
+
+
+def test_pictures_opened_one_after_another_do_not_all_stay_in_memory(canvas, mouse):
+    import gc
+    import weakref
+
+    alive = []
+    for shade in range(0, 200, 20):
+        alive.append(weakref.ref(picture_of(canvas, shade)))
+        mouse.drag(canvas, [(50, 100), (250, 100)])  # drawn over, then another opened
+    gc.collect()
+    assert sum(ref() is not None for ref in alive) <= 2
+    # Undo still goes back: the last picture, then the stroke it was opened over.
+    last = alive[-1]()
+    assert len(canvas.strokes()) == 1 and not canvas.has_picture
+    canvas.undo()
+    assert canvas.picture is last and canvas.strokes() == []
+    canvas.undo()
+    assert len(canvas.strokes()) == 1 and not canvas.has_picture
+
+
 def test_a_pen_side_button_does_not_draw(canvas):
     Pen(canvas).stroke([(50, 50), (150, 150)], button=Qt.MouseButton.RightButton)
     assert canvas.is_empty

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import itertools
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from itertools import pairwise
 from typing import TYPE_CHECKING
 
@@ -36,6 +36,8 @@ from PySide6.QtWidgets import QSizePolicy, QWidget
 
 if TYPE_CHECKING:
     import numpy as np
+
+    from digitpad.ui.inference import Page
 
 Point = tuple[float, float]
 # What Undo and Redo go back and forth between: strokes, opened picture, and the strokes
@@ -71,13 +73,20 @@ class Picture:
     """An opened picture: the image shown, and ``source``, what recognition reads (the
     file's pixels as they were loaded), so that a picture brought back by Undo is read as
     it was whatever became of its file. ``over``: the drawing it took the place of (strokes,
-    picture), which undoing it brings back."""
+    picture), which undoing it brings back; that drawing's own past is not kept, so that
+    pictures opened one after another do not all stay in memory."""
 
     image: QImage
-    source: object = None
+    source: Page
     over: tuple[tuple[Stroke, ...], Picture | None] = ((), None)
     # Numbered like strokes: the same file opened twice is two pictures.
     number: int = field(default_factory=lambda: next(_numbers))
+
+
+def without_past(strokes: list[Stroke], picture: Picture | None) -> tuple:
+    """A drawing as it is, without what its strokes or its picture took the place of."""
+    bare = tuple(Stroke(stroke, stroke.number) for stroke in strokes)
+    return bare, None if picture is None else replace(picture, over=((), None))
 
 
 _numbers = itertools.count(1)
@@ -299,11 +308,12 @@ class DrawingCanvas(QWidget):
         # Copies of the lists, which undo and drawing change; a finished stroke never changes.
         return list(self._strokes), self._picture, list(self._cleared), self._cleared_picture
 
-    def set_picture(self, image: QImage, source: object = None) -> None:
+    def set_picture(self, image: QImage, source: Page) -> None:
         """Show an opened image in place of the drawing, which Undo brings back; drawing
         again replaces it, and Undo brings it back too. ``source``: what recognition reads
         (see :class:`Picture`)."""
-        over = (tuple(self._strokes), self._picture)
+        # A picture the pen is drawing over is what this one replaces.
+        over = without_past(self._strokes, self._picture or self._replacing)
         self._strokes = []
         self._undone = []
         self._current = self._replacing = None
@@ -482,6 +492,13 @@ class DrawingCanvas(QWidget):
         point = self._to_units(pos)
         kept = [stroke for stroke in self._strokes if not touches(stroke, point, reach)]
         if len(kept) < len(self._strokes):
+            # The picture the first stroke replaced stays within Undo's reach.
+            replaced = self._strokes[0].over
+            if replaced is not None and (not kept or kept[0] is not self._strokes[0]):
+                if kept:
+                    kept[0].over = replaced
+                else:
+                    self._cleared, self._cleared_picture = [], replaced
             self._strokes = kept
             self._undone = []
             self._erased = True
