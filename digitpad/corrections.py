@@ -215,16 +215,24 @@ class Corrections:
                 return candidate
         return None
 
-    def snapshot(self, folder: str | os.PathLike, paths: list[Path] | None = None) -> int:
+    def snapshot(
+        self,
+        folder: str | os.PathLike,
+        paths: list[Path] | None = None,
+        stop: Callable[[], bool] = lambda: False,
+    ) -> int:
         """Link (or copy) every correction, and every hand-made ``.npz`` set, into ``folder``
         as it is now, for a run that must not see the changes made while it reads them;
         returns how many drawings (the sets not counted). ``paths``: the corrections as
-        listed when the run began, if it began earlier (one gone since is left out)."""
+        listed when the run began, if it began earlier (one gone since is left out);
+        ``stop``: looked at between files, to give up early."""
         target = Path(folder)
         target.mkdir(parents=True, exist_ok=True)
 
         def put(path: Path) -> bool:
-            return _unless_gone(path, lambda: _link_or_copy(path, target / path.name))
+            return not stop() and _unless_gone(
+                path, lambda: _link_or_copy(path, target / path.name)
+            )
 
         for path in self._sets():
             put(path)

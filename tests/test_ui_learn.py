@@ -422,6 +422,52 @@ def test_stopping_while_the_corrections_are_copied_starts_no_child(
     assert list(UserData(private_user_data).pending_models.iterdir()) == []
 
 
+def test_the_model_switched_while_the_corrections_are_copied_is_not_the_one_learned(
+    qtbot, window, mouse, monkeypatch, tmp_path, private_user_data
+):
+    release, _threads, _temporary = held_copy(qtbot, window, mouse, monkeypatch, tmp_path)
+    learner = window.training.learner
+    with wait_success(qtbot, learner.runner, learner.learned, timeout=CHILD_MS) as blocker:
+        learner.action.trigger()
+        use_my_model(qtbot, window, private_user_data)  # chosen while the copy is made
+        release.set()
+    assert Path(load_model(blocker.args[0]).meta["adapted"]["from"]) == bundled_model_path("fcnn")
+
+
+def test_closing_while_the_corrections_are_copied_waits_for_nothing(
+    qtbot, window, mouse, monkeypatch, tmp_path
+):
+    release, threads, temporary = held_copy(qtbot, window, mouse, monkeypatch, tmp_path)
+    learner = window.training.learner
+    learner.action.trigger()
+    qtbot.waitUntil(lambda: len(threads) == 1, timeout=5000)
+    started = time.monotonic()
+    learner.shutdown()
+    assert time.monotonic() - started < 1 and not learner.busy
+    release.set()  # the thread sees it was stopped, and tidies its folder away
+    qtbot.waitUntil(lambda: list(temporary.iterdir()) == [], timeout=5000)
+    assert not learner.runner.running
+
+
+def test_a_copy_that_fails_unforeseen_is_said_and_leaves_nothing_running(
+    qtbot, window, mouse, monkeypatch, tmp_path
+):
+    read(window, qtbot, mouse, mouse.ONE)
+    click_bar(window, qtbot, 1)
+
+    def broken(*_args, **_kwargs):
+        raise ValueError("a name the file system cannot hold")
+
+    monkeypatch.setattr(window.training.corrections, "snapshot", broken)
+    learner = window.training.learner
+    learner.action.trigger()
+    qtbot.waitUntil(lambda: not learner.busy, timeout=5000)
+    assert "Could not learn your handwriting: the corrections could not be copied: a name" in (
+        window.banner.text()
+    )
+    assert learner.action.text() == LEARN and not learner.runner.running
+
+
 def test_the_question_names_one_overruled_answer_and_counts_the_rest():
     from digitpad.ui.learning import doubt_question
 

@@ -269,4 +269,7 @@ def start_learning(window, qtbot, mouse: type[Mouse]):
     window.training.correct(1)
     learner = window.training.learner
     trigger_learning(learner)
+    # Its corrections are copied first, then the child starts.
+    qtbot.waitUntil(lambda: learner.runner.running or not learner.busy, timeout=10_000)
+    assert learner.runner.running, window.banner.text()
     return learner

@@ -19,11 +19,13 @@ while the window goes on; the child starts when it is done.
 from __future__ import annotations
 
 import contextlib
+import logging
 import shutil
 import tempfile
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from PySide6.QtCore import QObject, QTimer, Signal
@@ -35,6 +37,8 @@ from digitpad.ui.confirm import confirm
 from digitpad.ui.model_store import pruned_message, written
 from digitpad.ui.settings import BUNDLED_MODELS
 from digitpad.words import a_digit, in_data_folder, os_reason, plural, without_errno
+
+log = logging.getLogger(__name__)
 
 LEARN = "&Learn my handwriting"
 # While it runs the same menu entry stops it: where the user started it, they find the way back.
@@ -72,12 +76,25 @@ def doubt_question(doubts: list[tuple[int, int]]) -> str:
     )
 
 
+@dataclass(eq=False)
+class Preparing:
+    """A run whose corrections a thread copies into ``folder``: what its child is then
+    given (the model and its source as they were when it began), and what to call then."""
+
+    folder: Path
+    model: str
+    source: str
+    out: Path
+    then: Callable[[], object]
+    cancel: threading.Event = field(default_factory=threading.Event)
+
+
 class HandwritingLearner(QObject):
     """Owns the "Learn my handwriting" action and its child process."""
 
     # The adapted model is in use: its path.
     learned = Signal(str)
-    # From the copying thread: the snapshot's folder, and how many drawings or the OSError.
+    # From the copying thread: the run, and how many drawings it copied or what went wrong.
     _snapshotted = Signal(object, object)
 
     def __init__(
@@ -113,10 +130,7 @@ class HandwritingLearner(QObject):
         self._ticker.setInterval(1000)
         self._ticker.timeout.connect(self._say_progress)
         self._copy_folder: Path | None = None  # the loaded model's copy, while a child runs
-        # While the corrections are copied: the child's --model and --out, and what to call
-        # once it has started.
-        self._preparing: tuple[str, Path, Callable[[], object]] | None = None
-        self._copying: threading.Thread | None = None
+        self._preparing: Preparing | None = None  # a run whose corrections are copied
         self._snapshotted.connect(self._on_snapshotted)
         # The files the running child learns, then the model it made and those files.
         self._learning: frozenset[str] = frozenset()
@@ -181,7 +195,8 @@ class HandwritingLearner(QObject):
 
     def stop(self) -> None:
         """Stop a learning run: the child is asked to end and nothing it wrote is kept."""
-        if self._preparing is not None:  # no child yet: the copy is dropped once made
+        if self._preparing is not None:  # no child yet: the copying thread stops and tidies
+            self._preparing.cancel.set()
             self._preparing = None
             self._on_cancelled()
         elif self.runner.running:
@@ -227,12 +242,13 @@ class HandwritingLearner(QObject):
             self._discard_pending()
             return False
         self._learning = names
-        self._preparing = (model_file, out, then)
-        folder = self._copy_folder / "corrections"
-        self._copying = threading.Thread(
-            target=self._copy_corrections, args=(folder, listed), name="learning-copy", daemon=True
-        )
-        self._copying.start()
+        self._preparing = Preparing(self._copy_folder, model_file, self.source(), out, then)
+        threading.Thread(
+            target=self._copy_corrections,
+            args=(self._preparing, listed),
+            name="learning-copy",
+            daemon=True,
+        ).start()
         self._started = time.monotonic()
         self._count, self._fraction = len(names), None
         self.refresh(len(names))
@@ -240,27 +256,36 @@ class HandwritingLearner(QObject):
         self.window.statusBar().showMessage(running_words(len(names), None, 0.0))
         return True
 
-    def _copy_corrections(self, folder: Path, listed: list[Path]) -> None:
-        """On the copying thread: link or copy the corrections listed into ``folder``."""
+    def _copy_corrections(self, run: Preparing, listed: list[Path]) -> None:
+        """On the copying thread: link or copy the corrections listed for ``run``; a run
+        stopped meanwhile (or a window closed) stops it, and its folder goes."""
         try:
-            result: int | OSError = self.corrections.snapshot(folder, listed)
-        except OSError as exc:
+            result: int | Exception = self.corrections.snapshot(
+                run.folder / "corrections", listed, stop=run.cancel.is_set
+            )
+        except Exception as exc:  # said by the window: the run must not stay busy
             result = exc
-        self._snapshotted.emit(folder, result)
+        if not run.cancel.is_set():
+            with contextlib.suppress(RuntimeError):  # the window has gone meanwhile
+                self._snapshotted.emit(run, result)
+                return
+        shutil.rmtree(run.folder, ignore_errors=True)
 
-    def _on_snapshotted(self, folder: Path, result: int | OSError) -> None:
+    def _on_snapshotted(self, run: Preparing, result: int | Exception) -> None:
         """The corrections are copied: start the child, unless the run was stopped meanwhile
-        (or another began, when this copy is left to the sweep)."""
-        if self._preparing is None or self._copy_folder != folder.parent:
-            shutil.rmtree(folder.parent, ignore_errors=True)
+        (its folder is then deleted here)."""
+        if run is not self._preparing:
+            shutil.rmtree(run.folder, ignore_errors=True)
             return
-        self._copying = None
-        model_file, out, then = self._preparing
         self._preparing = None
-        if isinstance(result, OSError):
+        if isinstance(result, Exception):
             self._forget_copy()
             self._discard_pending()
-            self._say_copy_failure("corrections", result)
+            if isinstance(result, OSError):
+                self._say_copy_failure("corrections", result)
+            else:
+                log.error("copying the corrections failed", exc_info=result)
+                self._say_failure(f"the corrections could not be copied: {result}")
             return
         if result == 0:  # all deleted meanwhile (Delete all, another window)
             self._forget_copy()
@@ -270,19 +295,19 @@ class HandwritingLearner(QObject):
                 "Correct a few drawings first: click the right bar or press its number.", 5000
             )
             return
-        self._launch(model_file, out, result, then)
+        self._launch(run, result)
 
-    def _launch(self, model_file: str, out: Path, count: int, then: Callable[[], object]) -> None:
-        copied = ["--source", self.source()] if model_file != self.source() else []
+    def _launch(self, run: Preparing, count: int) -> None:
+        copied = ["--source", run.source] if run.model != run.source else []
         args = [
             "adapt",
             "--model",
-            model_file,
+            run.model,
             *copied,
             "--corrections",
-            str(self._copy_folder / "corrections"),
+            str(run.folder / "corrections"),
             "--out",
-            str(out),
+            str(run.out),
             "--progress",
             "jsonl",
             "--background",
@@ -295,7 +320,7 @@ class HandwritingLearner(QObject):
             self._forget_copy()
             self._discard_pending()
             return
-        then()
+        run.then()
 
     def _say_copy_failure(self, what: str, exc: OSError) -> None:
         self._forget_copy()
@@ -406,9 +431,9 @@ class HandwritingLearner(QObject):
         self.window.show_error(f"{FAILED}: {text}")
 
     def shutdown(self) -> None:
-        self._preparing = None
-        if self._copying is not None:  # a moment at most; its folder goes below
-            self._copying.join()
+        if self._preparing is not None:  # the copying thread stops and tidies up
+            self._preparing.cancel.set()
+            self._preparing = None
         self.runner.stop()
         self._forget_copy()
         self._discard_pending()
