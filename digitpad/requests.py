@@ -11,6 +11,7 @@ here is tested without a window. The ranges are the widgets' ranges too.
 from __future__ import annotations
 
 import math
+import unicodedata
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -32,9 +33,10 @@ PASSWORD_ENV = "PGPASSWORD"
 
 
 def read_rate(text: str) -> float | None:
-    """A learning rate as people type it: 0.001, 1e-3 or 0,001 (a decimal comma) alike;
-    None for anything else, infinities and NaN included."""
-    cleaned = text.strip().replace(" ", "")
+    """A learning rate as people type it: 0.001, 1e-3 or 0,001 (a decimal comma) alike, in
+    any script's digits (full-width, Arabic-Indic); None for anything else, infinities and
+    NaN included."""
+    cleaned = unicodedata.normalize("NFKC", text).replace("\u066b", ".").strip().replace(" ", "")
     if cleaned.count(",") == 1 and "." not in cleaned:
         cleaned = cleaned.replace(",", ".")
     try:

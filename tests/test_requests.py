@@ -29,6 +29,8 @@ def _option(argv: list[str], flag: str) -> str:
         ("1e-3", 0.001),
         (" 5E-4 ", 0.0005),
         ("0,01", 0.01),
+        ("\u0660\u066b\u0660\u0661", 0.01),
+        ("\uff10\uff0e\uff10\uff11", 0.01),
         ("1,000.5", None),  # a thousands separator is no rate
         ("1e-", None),
         ("abc", None),

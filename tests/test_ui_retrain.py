@@ -310,7 +310,17 @@ def test_defaults_are_the_searchs_best_when_there_is_one(qtbot, userdata, window
 
 @pytest.mark.parametrize(
     ("typed", "rate"),
-    [("1e-3", 0.001), ("5e-4", 0.0005), ("0,01", 0.01), ("0.0000001", 1e-6), ("2", 1.0)],
+    [
+        ("1e-3", 0.001),
+        ("5e-4", 0.0005),
+        ("0,01", 0.01),
+        ("0.0000001", 1e-6),
+        ("2", 1.0),
+        ("1e-", defaults.LR),  # left half typed: the rate before, not the 1 typed first
+        ("1.5e-6", 2e-6),  # as shown: the box never uses what it does not show
+        ("\u0660\u066b\u0660\u0660\u0661", 0.001),  # Arabic-Indic digits and separator
+        ("\uff10.\uff10\uff10\uff15", 0.005),  # full-width digits
+    ],
 )
 def test_a_learning_rate_is_typed_as_people_write_it(qtbot, window, typed, rate):
     """Not 1e-3 taken for 1 (a useless model); out of range, the nearest allowed, shown."""
@@ -320,14 +330,17 @@ def test_a_learning_rate_is_typed_as_people_write_it(qtbot, window, typed, rate)
     qtbot.waitUntil(box.isActiveWindow, timeout=3000)
     box.setFocus()
     box.lineEdit().selectAll()
-    qtbot.keyClicks(box, typed)
+    if typed.isascii():
+        qtbot.keyClicks(box, typed)  # key by key, as typed
+    else:  # Qt's test keyboard has ASCII keys only; an input method enters text whole
+        box.lineEdit().insert(typed)
     qtbot.keyClick(box, Qt.Key.Key_Tab)
-    assert box.value() == pytest.approx(rate)
+    assert box.value() == pytest.approx(rate, abs=5e-7)  # as shown, to six decimals
     assert window.training.dialog.request().lr == pytest.approx(rate)
     box.lineEdit().selectAll()
     qtbot.keyClicks(box, "abc")  # refused as typed: the rate stays
     qtbot.keyClick(box, Qt.Key.Key_Tab)
-    assert box.value() == pytest.approx(rate)
+    assert box.value() == pytest.approx(rate, abs=5e-7)  # as shown, to six decimals
 
 
 @pytest.mark.parametrize(
