@@ -24,6 +24,13 @@ _UMASK = _read_umask()
 # A temporary file this old was left by a writer that died (a kill, a power cut): no save
 # of ours takes minutes.
 STALE_SECONDS = 600
+# A temporary is named after the start of its target's name: ".name.random.tmp" must fit
+# where the name itself just fits (255 bytes on most file systems).
+TEMPORARY_STEM = 200
+
+
+def _stem(name: str) -> str:
+    return name.encode("utf-8")[:TEMPORARY_STEM].decode("utf-8", "ignore")
 
 
 def remove_stale_temporaries(folder: Path, names: str) -> int:
@@ -52,10 +59,9 @@ class atomic_write:  # noqa: N801 - used like open()
         refuse_non_regular(self.path)
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            remove_stale_temporaries(self.path.parent, glob.escape(self.path.name))
-            fd, tmp = tempfile.mkstemp(
-                prefix=f".{self.path.name}.", suffix=".tmp", dir=self.path.parent
-            )
+            stem = _stem(self.path.name)
+            remove_stale_temporaries(self.path.parent, glob.escape(stem))
+            fd, tmp = tempfile.mkstemp(prefix=f".{stem}.", suffix=".tmp", dir=self.path.parent)
         except OSError as exc:
             raise _about(exc, self.path) from None
         self._tmp = Path(tmp)

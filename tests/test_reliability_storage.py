@@ -468,6 +468,18 @@ def test_retrain_into_an_unwritable_data_folder_says_so_and_starts_nothing(
     assert window.recognition.model_source == "fcnn"
 
 
+@pytest.mark.parametrize("name", ["m" * 251 + ".npz", "é" * 125 + ".npz"])
+def test_a_file_whose_name_just_fits_is_written_whole(tmp_path, name):
+    """Its temporary is named after the start of its name: the whole name and the random
+    part would not fit (255 bytes)."""
+    from digitpad.atomic import atomic_write
+
+    with atomic_write(tmp_path / name) as handle:
+        handle.write(b"whole")
+    assert [p.name for p in tmp_path.iterdir()] == [name]
+    assert (tmp_path / name).read_bytes() == b"whole"
+
+
 def test_temporaries_left_by_a_killed_writer_are_cleaned_on_the_next_save(tmp_path):
     import time as clock
 
