@@ -62,7 +62,7 @@ def load_image(path: str | os.PathLike, formats: tuple[str, ...] = FORMATS) -> I
             image.seek(0)  # the first frame of an animation
             image.draft("L", (WORKING_SIDE, WORKING_SIDE))  # JPEG: decode at reduced size
             if image.width * image.height > MAX_PIXELS:
-                raise ImageLoadError(_too_many(path, image.width * image.height))
+                raise ImageLoadError(too_many_pixels(path.name, image.width * image.height))
             image.load()
             # Phone photos are often stored turned, with the turn in their EXIF data.
             image = ImageOps.exif_transpose(image)
@@ -152,12 +152,14 @@ def _too_large(path: Path, exc: Exception) -> str:
     found = re.search(r"\((\d+) pixels\)", str(exc))
     if found is None:
         return f"{path.name} is too large to open: {SMALLER}"
-    return _too_many(path, int(found.group(1)))
+    return too_many_pixels(path.name, int(found.group(1)))
 
 
-def _too_many(path: Path, pixels: int) -> str:
+def too_many_pixels(name: str, pixels: int) -> str:
+    """Why a picture of ``pixels`` is refused, and what to do: the one wording for a file
+    and for a picture pasted."""
     return (
-        f"{path.name} is {pixels:,} pixels, too large to open (at most "
+        f"{name} is {pixels:,} pixels, too large to open (at most "
         f"{MAX_PIXELS / 1_000_000:g} million): {SMALLER}"
     )
 

@@ -337,12 +337,23 @@ def test_a_picture_copied_is_pasted_and_read_as_an_opened_one(
         window.paste_action.trigger()
     assert window.canvas.has_picture and window.bars.winner() == 7
     # One too large is refused before it is copied for reading, with what to do.
-    monkeypatch.setattr("digitpad.preprocess.MAX_PIXELS", 30_000)
+    for where in ("digitpad.preprocess", "digitpad.images"):
+        monkeypatch.setattr(f"{where}.MAX_PIXELS", 30_000)
     clipboard.setImage(copied)
     window.paste_action.trigger()
     assert window.banner.text() == (
-        "Could not open the picture pasted: it is 200×200 pixels, too large (at most 0.03 "
-        "million): save a smaller copy, or crop it to the digit"
+        "Could not open the image: the picture pasted is 40,000 pixels, too large to open (at "
+        "most 0.03 million): save a smaller copy, or crop it to the digit"
+    )
+    # A link to a web page's picture is not the picture.
+    link = QMimeData()
+    link.setUrls([QUrl("https://example.org/seven.png")])
+    clipboard.setMimeData(link)
+    window.paste_action.trigger()
+    assert (
+        window.statusBar()
+        .currentMessage()
+        .startswith("Only pictures and files on this computer can be pasted")
     )
 
 
@@ -617,3 +628,20 @@ def test_the_model_in_use_is_saved_where_the_user_chooses(window, qtbot, tmp_pat
     assert not window.save_model_copy(str(tmp_path / "a-file" / "m.npz"))
     assert window.banner.text().startswith(f"Could not save the model to {tmp_path / 'a-file'}")
     assert [p.name for p in (tmp_path / "shared").iterdir()] == ["mine.npz"]
+
+
+def test_the_model_in_use_is_never_saved_over_the_bundled_ones(window, tmp_path, monkeypatch):
+    """Reset to bundled model must bring back the model DigitPad shipped with."""
+    import shutil
+
+    from digitpad import assets
+
+    installed = tmp_path / "resources"  # a copy: a broken refusal must not harm the real one
+    shutil.copytree(assets.resources_dir() / "models", installed / "models")
+    monkeypatch.setattr(assets, "resources_dir", lambda: installed)
+    shipped = (installed / "models" / "cnn.npz").read_bytes()
+    assert not window.save_model_copy(str(installed / "models" / "cnn.npz"))
+    assert "that folder holds DigitPad's own files" in window.banner.text()
+    assert (installed / "models" / "cnn.npz").read_bytes() == shipped
+    assert not window.save_model_copy(str(installed / "models" / ".." / "mine.npz"))
+    assert not (installed / "mine.npz").exists()

@@ -427,26 +427,31 @@ class MainWindow(FitsTheScreen, QMainWindow):
         as a file does; a file copied in a file manager opens as if dropped."""
         from PySide6.QtWidgets import QApplication
 
-        from digitpad.images import SMALLER
+        from digitpad.images import too_many_pixels
         from digitpad.preprocess import MAX_PIXELS
 
         clipboard = QApplication.clipboard()
         data = clipboard.mimeData()
-        files = [url.toLocalFile() for url in data.urls() if url.isLocalFile()] if data else []
+        links = data.urls() if data is not None and data.hasUrls() else []
+        files = [url.toLocalFile() for url in links if url.isLocalFile()]
         if files:
             self.open_file(files[0])
             return
         image = clipboard.image() if data is not None and data.hasImage() else None
         if image is None or image.isNull():
             self.statusBar().showMessage(
-                "Nothing to paste: copy a picture of a digit, or its file, first", 5000
+                "Only pictures and files on this computer can be pasted: copy the picture "
+                "itself, or save it first"
+                if links
+                else "Nothing to paste: copy a picture of a digit, or its file, first",
+                8000,
             )
         elif self.recognition.model is None:
             self.show_error("Wait for the model to load before pasting a picture.")
         elif image.width() * image.height() > MAX_PIXELS:
+            pixels = image.width() * image.height()
             self.show_error(
-                f"Could not open the picture pasted: it is {image.width()}×{image.height()} "
-                f"pixels, too large (at most {MAX_PIXELS / 1_000_000:g} million): {SMALLER}"
+                f"Could not open the image: {too_many_pixels('the picture pasted', pixels)}"
             )
         else:
             self.statusBar().showMessage("Reading the picture pasted…")
@@ -535,8 +540,15 @@ class MainWindow(FitsTheScreen, QMainWindow):
     def save_model_copy(self, path: str) -> bool:
         """Write the model in use, as it is loaded, to ``path``: a file to share or keep
         anywhere, which Load model file… (or a drop) reads again on any DigitPad."""
+        from digitpad.assets import resources_dir
         from digitpad.model_file import ModelFileError, save_model
 
+        if Path(path).resolve().is_relative_to(resources_dir().resolve()):
+            self.show_error(
+                f"Could not save the model to {path}: that folder holds DigitPad's own files "
+                "(the bundled models among them), which stay as installed; choose another one."
+            )
+            return False
         model = self.recognition.model
         try:
             save_model(path, model.arch, model.params, model.meta)
