@@ -3,9 +3,12 @@
 Format (the one :mod:`training.data` reads, see its module docstring): one PNG
 per drawing in the corrections folder, named ``<label>_<id>.png``, holding the
 canvas as the user drew it (8-bit grey, dark ink on light paper, at the
-canvas's resolution). Keeping the whole drawing rather than the 28×28 model
-input means a later, better preprocessing still applies to it: training passes
-every file through :func:`digitpad.preprocess.prepare` exactly as the app does.
+canvas's resolution), or a picture opened or pasted as it was loaded (any
+depth, colour or transparency a PNG holds; its PNG text says it is one, and it
+is read back as a picture, its page cleaned). Keeping the whole drawing rather
+than the 28×28 model input means a later, better preprocessing still applies to
+it: training passes every file through :func:`digitpad.preprocess.prepare`
+exactly as the app does.
 
 Each file is written atomically (:class:`digitpad.atomic.atomic_write`), so a
 crash never leaves half a PNG for training to trip over; the temporary name
@@ -175,9 +178,9 @@ class Corrections:
             if isinstance(image, Image.Image)
             else Image.fromarray(np.asarray(image, np.uint8))
         )
-        # Without the page cleaning (tens of ms, and this runs on the GUI thread): only an
-        # answer shown can be corrected, so a picture has more than paper on it.
-        if prepare(shown).is_blank:
+        # A picture is not looked at again: only an answer shown can be corrected, and it
+        # was read with its page cleaned, which a check here (on the GUI thread) would skip.
+        if not picture and prepare(shown).is_blank:
             raise CorrectionError("there is no digit in the drawing to save")
         text = PngInfo()
         if picture:

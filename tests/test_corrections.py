@@ -60,6 +60,25 @@ def test_blank_drawing_and_bad_label_are_refused(tmp_path):
     assert store.count() == 0
 
 
+def test_a_picture_read_as_a_page_is_saved_as_it_was_read(tmp_path, monkeypatch):
+    """Its answer was shown, read with its page cleaned: saving it looks at it no other way
+    (which could refuse it, and costs tens of milliseconds of the window's time)."""
+    from PIL import Image
+
+    from digitpad import corrections
+
+    def looked_at(*_args, **_kwargs):
+        raise AssertionError("a picture is saved as it is, not prepared again")
+
+    levels = np.full((120, 120), 230, np.uint16)
+    levels[20:100, 55:63] = 40  # a 1, scanned at 16 bits
+    monkeypatch.setattr(corrections, "prepare", looked_at)
+    saved = Corrections(tmp_path).save(Image.fromarray(levels), 1, picture=True)
+    assert np.array_equal(np.asarray(Image.open(saved)), levels)
+    monkeypatch.undo()
+    assert not corrections.read_correction(saved).is_blank
+
+
 def test_training_reads_saved_corrections_and_exported_idx(tmp_path):
     from training.data import load_corrections, read_idx
 

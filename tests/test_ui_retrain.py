@@ -532,6 +532,7 @@ def test_a_result_is_compared_with_the_model_in_use_now(
             "Use this model",
         ),
         (1.0, 0.987, "1.3 points more accurate than the model in use.", "Use this model"),
+        (0.502, 0.5, "0.2 points more accurate than the model in use.", "Use this model"),
         (0.50, None, "no recorded test accuracy to compare with", "Use this model"),
         (None, 0.987, "New model: <b>unknown</b>", "Use this model"),
     ],

@@ -11,7 +11,8 @@ Corrections saved by the app
 A corrections folder holds one PNG per drawing, named ``<label>_<anything>.png``
 where ``<label>`` is the digit 0-9, for example ``7_20240501-142233-1.png``.
 The picture is the canvas as the user drew it, any size, dark ink on a light
-background or the reverse: training passes it through
+background or the reverse, or a picture the user opened, as it was loaded
+(marked so in its PNG text, and read as one): training passes it through
 :func:`digitpad.preprocess.prepare` exactly as the app does before predicting.
 Files whose name does not start with a digit and ``_`` are ignored; a PNG that
 cannot be read, or holds no ink, is an error naming the file. A folder may also

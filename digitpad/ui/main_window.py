@@ -623,7 +623,7 @@ class MainWindow(FitsTheScreen, QMainWindow):
             self.awaiting_predict, self.refusal = False, None
             self._show_empty("Nothing drawn")
         elif self.canvas.has_picture:
-            return  # an opened picture was recognised from its file, not from the screen
+            return  # an opened picture is read as it was loaded, not from the screen
         elif self.live_action.isChecked() and self.recognition.model is not None:
             self.recognition.schedule(self.canvas.snapshot)
         elif not self.awaiting_predict:  # the answer on show, if any, is an older drawing's

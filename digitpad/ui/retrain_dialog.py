@@ -124,7 +124,8 @@ def mistakes(new: float, current: float) -> str:
     ratio = after / before
     if ratio >= 2:
         return f": {ratio:.1f} times as many mistakes"
-    return f": {abs(ratio - 1):.0%} {'fewer' if ratio < 1 else 'more'} mistakes"
+    share = f"{abs(ratio - 1):.0%}"
+    return "" if share == "0%" else f": {share} {'fewer' if ratio < 1 else 'more'} mistakes"
 
 
 # What a person can do about each kind of failure the child reports (training.events).
