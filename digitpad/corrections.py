@@ -227,14 +227,20 @@ class Corrections:
         """Link (or copy) every correction, and every hand-made ``.npz`` set, into ``folder``
         as it is now, for a run that must not see the changes made while it reads them;
         returns how many drawings (the sets not counted). ``paths``: the corrections as
-        listed when the run began, if it began earlier (one gone since is left out);
+        listed when the run began, if it began earlier (one relabelled since is taken
+        under its new label, one deleted since is left out);
         ``stop``: looked at between files, to give up early."""
         target = Path(folder)
         target.mkdir(parents=True, exist_ok=True)
 
         def put(path: Path) -> bool:
-            return not stop() and _unless_gone(
-                path, lambda: _link_or_copy(path, target / path.name)
+            if stop():
+                return False
+            if _unless_gone(path, lambda: _link_or_copy(path, target / path.name)):
+                return True
+            moved = self.now_at(path)  # relabelled since it was listed: under its new label
+            return moved is not None and _unless_gone(
+                moved, lambda: _link_or_copy(moved, target / moved.name)
             )
 
         for path in self._sets():

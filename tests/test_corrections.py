@@ -159,6 +159,19 @@ def test_a_drawing_saved_as_a_correction_is_read_as_drawn(tmp_path):
     assert np.array_equal(read_correction(path).image, prepare(drawing()).image)
 
 
+def test_a_snapshot_of_corrections_listed_earlier_follows_a_relabel_and_skips_a_delete(
+    tmp_path,
+):
+    store = Corrections(tmp_path / "c")
+    listed = [store.save(drawing(), 7), store.save(drawing(), 1), store.save(drawing(), 3)]
+    moved = store.relabel(listed[0], 4)  # in another window, after the run listed them
+    listed[1].unlink()
+    assert store.snapshot(tmp_path / "copy", listed) == 2
+    assert sorted(p.name for p in (tmp_path / "copy").iterdir()) == sorted(
+        [moved.name, listed[2].name]
+    )
+
+
 def test_a_snapshot_holds_the_drawings_and_sets_as_they_were(tmp_path):
     store = Corrections(tmp_path / "corrections")
     kept = store.save(drawing(), 7)
