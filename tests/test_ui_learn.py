@@ -222,6 +222,8 @@ def test_a_full_disk_while_learning_is_said_with_the_folder_and_advice(
     learner = window.training.learner
     with qtbot.waitSignal(learner.runner.failed, timeout=10_000):
         trigger_learning(learner)
+    # Said once the pen has been up a moment: a notice of work done in the background.
+    qtbot.waitUntil(lambda: window.banner.text() != "", timeout=5000)
     text = window.banner.text()
     assert "Could not learn your handwriting: No space left on device" in text
     assert "Errno" not in text

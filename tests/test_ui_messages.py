@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 pytest_plugins = ["ui_helpers"]
@@ -112,3 +114,27 @@ def test_a_message_during_a_stroke_waits_for_the_pen_to_lift(window, qtbot, mous
     window.banner.dismiss()
     mouse.release(canvas, 90, 200)
     assert window.banner.text() == "" and not window.banner.isVisible()
+
+
+def test_a_notice_of_work_done_in_the_background_waits_for_a_pause_in_the_drawing(
+    window, qtbot, mouse
+):
+    """Between two strokes of a 7 the strip would move the canvas under the second one; an
+    answer to what the user just did (an error opening a file) shows at once."""
+    from digitpad.ui.main_window import BETWEEN_STROKES_S
+
+    canvas = window.canvas
+    qtbot.waitUntil(lambda: canvas.height() > 0)
+    where = canvas.mapTo(window, canvas.rect().topLeft())
+    mouse.draw(canvas, [[(0.2, 0.2), (0.8, 0.2)]])  # the bar of a 7
+    window.banner.show_message("The retrain has finished.", "info", unbidden=True)
+    qtbot.wait(int(BETWEEN_STROKES_S * 500))
+    assert window.banner.text() == "" and canvas.mapTo(window, canvas.rect().topLeft()) == where
+    mouse.draw(canvas, [[(0.8, 0.2), (0.4, 0.9)]])  # its stem, the canvas where it was
+    started = time.monotonic()
+    qtbot.waitUntil(lambda: window.banner.text() == "The retrain has finished.", timeout=3000)
+    assert time.monotonic() - started >= BETWEEN_STROKES_S * 0.9
+    window.banner.dismiss()
+    mouse.draw(canvas, [[(0.2, 0.2), (0.8, 0.2)]])
+    window.banner.show_message("Could not open the image: notes.txt", "error")
+    assert window.banner.text() == "Could not open the image: notes.txt"

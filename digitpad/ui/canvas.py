@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import time
 from dataclasses import dataclass, field, replace
 from itertools import pairwise
 from typing import TYPE_CHECKING
@@ -179,6 +180,7 @@ class DrawingCanvas(QWidget):
         self._erased = False  # the eraser removed a stroke since it touched down
         self._picture: Picture | None = None
         self._replacing: Picture | None = None  # the picture the stroke being drawn replaced
+        self._lifted_at = -math.inf  # time.monotonic() when the last stroke ended
         # The strokes the last Clear took away: Undo brings them back until the next stroke.
         self._cleared: list[Stroke] = []
         self._cleared_picture: Picture | None = None
@@ -207,6 +209,11 @@ class DrawingCanvas(QWidget):
     def is_drawing(self) -> bool:
         """The pen is down: a stroke is being drawn."""
         return self._current is not None
+
+    def drew_within(self, seconds: float) -> bool:
+        """Whether the pen is down or was lifted less than ``seconds`` ago: the next stroke
+        of a digit of several may be on its way."""
+        return self.is_drawing or time.monotonic() - self._lifted_at < seconds
 
     @property
     def has_picture(self) -> bool:
@@ -480,6 +487,7 @@ class DrawingCanvas(QWidget):
             return
         self._add_point(pos)
         stroke = Stroke(self._current, next(_numbers), over=self._replacing)
+        self._lifted_at = time.monotonic()
         self._current = self._replacing = None
         self._strokes.append(stroke)
         self._commit_stroke(stroke)

@@ -398,14 +398,15 @@ class HandwritingLearner(QObject):
         self._forget_copy()
         self.refresh(self.corrections.count())
         if not written(path):
-            self._say_failure("the learning process ended without writing a model.")
+            self._say_failure("the learning process ended without writing a model.", True)
             return
         try:
             kept = self.store.adopt(path)
         except OSError as exc:
             self._say_failure(
                 f"the adapted model {Path(path).name} could not be kept in "
-                f"{self.userdata.models}: {os_reason(exc)}"
+                f"{self.userdata.models}: {os_reason(exc)}",
+                unbidden=True,
             )
             return
         waited = time.monotonic() - self._started
@@ -416,7 +417,7 @@ class HandwritingLearner(QObject):
             message += "\n" + left_out_message(skipped)
         if self.store.last_pruned:
             message += "\n" + pruned_message(self.store.last_pruned)
-        self.window.banner.show_message(message, "info", about=str(kept))
+        self.window.banner.show_message(message, "info", about=str(kept), unbidden=True)
         self._learned = (str(kept), self._learning)
         self.learned.emit(str(kept))
 
@@ -424,11 +425,11 @@ class HandwritingLearner(QObject):
         """The child failed: say why in words, and what to do, chosen by the error's kind."""
         message = self._as_saved(message)
         self._forget_copy()
-        self._say_failure(child_failure(message, kind, self.userdata.root))
+        self._say_failure(child_failure(message, kind, self.userdata.root), unbidden=True)
 
-    def _say_failure(self, text: str) -> None:
+    def _say_failure(self, text: str, unbidden: bool = False) -> None:
         self.refresh(self.corrections.count())
-        self.window.show_error(f"{FAILED}: {text}")
+        self.window.show_error(f"{FAILED}: {text}", unbidden=unbidden)
 
     def shutdown(self) -> None:
         if self._preparing is not None:  # the copying thread stops and tidies up

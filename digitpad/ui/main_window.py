@@ -64,6 +64,9 @@ AWAITING_PREDICT = "Press Predict (Enter) to read this drawing"
 # How often the question before quitting looks again at what still runs.
 QUIT_QUESTION_MS = 300
 MIN_CANVAS = 240  # the canvas never shrinks below this square
+# A notice of work done in the background waits until the pen has been up this long: the
+# strip it shows in moves the canvas down, which must not happen between two strokes.
+BETWEEN_STROKES_S = 1.0
 
 log = logging.getLogger(__name__)
 
@@ -222,7 +225,11 @@ class MainWindow(FitsTheScreen, QMainWindow):
         central = QWidget(self)
         outer = QVBoxLayout(central)
         outer.addWidget(self.banner)
-        self.banner.hold_while(lambda: self.canvas.is_drawing, self.canvas.changed)
+        self.banner.hold_while(
+            lambda: self.canvas.is_drawing,
+            self.canvas.changed,
+            lambda: self.canvas.drew_within(BETWEEN_STROKES_S),
+        )
         outer.addLayout(body, 1)
         self.setCentralWidget(central)
 
@@ -701,15 +708,16 @@ class MainWindow(FitsTheScreen, QMainWindow):
                 self._settings_failed = True
                 self.show_error(f"{exc}.")
 
-    def show_error(self, message: str, name_the_log: bool = False) -> None:
+    def show_error(self, message: str, name_the_log: bool = False, unbidden: bool = False) -> None:
         """Log ``message`` and show it in the banner. Where the log is goes in the banner's
         tooltip (and Help → About): a long path as a third line would push the buttons
         out of a small window. ``name_the_log`` puts it in the text, for errors whose
-        message alone does not say what happened (a bug)."""
+        message alone does not say what happened (a bug); ``unbidden``: see the banner's
+        :meth:`~digitpad.ui.message_banner.MessageBanner.show_message`."""
         log.warning("%s", message)
         where = f"Details are in the log: {self.log_path}" if self.log_path else ""
         text = f"{message}\n{where}" if name_the_log and where else message
-        self.banner.show_message(text, "error", details=where)
+        self.banner.show_message(text, "error", details=where, unbidden=unbidden)
         self.statusBar().clearMessage()  # said once, in the strip, not again beside the model
 
     def dismiss_error(self) -> None:

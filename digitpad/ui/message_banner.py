@@ -6,7 +6,7 @@ import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject, Qt
+from PySide6.QtCore import QObject, Qt, QTimer
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import (
     QFrame,
@@ -25,6 +25,8 @@ TINTS = {"error": QColor(220, 50, 47), "info": QColor(38, 139, 210)}
 # A word-wrapped label is as wide as its longest word: a file name of hundreds of characters
 # with nothing to break at would widen the window past the screen.
 LONGEST_WORD = 40
+# How often a message held for a pause in the drawing looks again whether it may show.
+LOOK_AGAIN_MS = 200
 _LONG_WORD = re.compile(rf"\S{{{LONGEST_WORD + 1},}}")
 _ZERO_WIDTH_SPACE = "\u200b"
 # What each level is called and shown with besides its tint, which not everyone can tell apart.
@@ -86,6 +88,12 @@ class MessageBanner(QFrame):
         self._about: str | None = None  # the model a notice speaks of, while it is in use
         self._busy: Callable[[], bool] = lambda: False
         self._waiting = False  # a message is set, to show once not busy
+        self._settling: Callable[[], bool] = lambda: False
+        self._unbidden = False  # the message waiting also waits for a pause in the drawing
+        self._again = QTimer(self)  # the end of a pause has no signal: looked at again
+        self._again.setSingleShot(True)
+        self._again.setInterval(LOOK_AGAIN_MS)
+        self._again.timeout.connect(self._show_if_free)
         self.setFrameShape(QFrame.Shape.StyledPanel)
         self.setAutoFillBackground(True)
         self._icon = QLabel(self)
@@ -105,10 +113,17 @@ class MessageBanner(QFrame):
         layout.addWidget(self._close, 0, Qt.AlignmentFlag.AlignTop)
         self.hide()
 
-    def hold_while(self, busy: Callable[[], bool], changed: SignalInstance) -> None:
+    def hold_while(
+        self,
+        busy: Callable[[], bool],
+        changed: SignalInstance,
+        settling: Callable[[], bool] = lambda: False,
+    ) -> None:
         """Wait to show a message while ``busy()``, looked at again on ``changed``: the strip
-        pushes the canvas down, which must not move under a pen drawing a stroke."""
-        self._busy = busy
+        pushes the canvas down, which must not move under a pen drawing a stroke. A message
+        that comes unbidden (work done in the background) also waits while ``settling()``:
+        between two strokes of a digit."""
+        self._busy, self._settling = busy, settling
         changed.connect(self._show_if_free)
 
     def text(self) -> str:
@@ -131,11 +146,17 @@ class MessageBanner(QFrame):
         self._about = source
 
     def show_message(
-        self, text: str, level: str = "error", about: str | None = None, details: str = ""
+        self,
+        text: str,
+        level: str = "error",
+        about: str | None = None,
+        details: str = "",
+        unbidden: bool = False,
     ) -> None:
         """Show ``text``, with ``details`` as its tooltip; ``about`` names the model it says
         is in use, so that the window can take it down once another model is (it would then
-        say the opposite of the truth)."""
+        say the opposite of the truth). ``unbidden``: not the answer to what the user just
+        did, so it also waits for a pause in the drawing (see :meth:`hold_while`)."""
         self._level = level
         self._about = about
         self._label.setText(breakable(text))
@@ -149,14 +170,17 @@ class MessageBanner(QFrame):
         self._icon.setPixmap(icon.pixmap(side, side))
         self._icon.setAccessibleName(LEVEL_WORDS.get(level, LEVEL_WORDS["info"]))
         self.setAccessibleName(spoken(text, level))
-        self._waiting = self._busy()
-        if not self._waiting:
-            self._reveal()
+        self._waiting, self._unbidden = True, unbidden
+        self._show_if_free()
 
     def _show_if_free(self) -> None:
-        if self._waiting and not self._busy():
-            self._waiting = False
-            self._reveal()
+        if not self._waiting or self._busy():
+            return
+        if self._unbidden and self._settling():
+            self._again.start()
+            return
+        self._waiting = False
+        self._reveal()
 
     def _reveal(self) -> None:
         self.show()
@@ -167,6 +191,7 @@ class MessageBanner(QFrame):
 
     def dismiss(self) -> None:
         self._waiting = False
+        self._again.stop()
         self._about = None
         self._label.clear()
         self._label.setToolTip("")

@@ -89,7 +89,7 @@ class SearchActions(QObject):
             return
         if failure is not None:  # goes once the dialog, which says it too, is opened
             self._ended_notice = f"The hyperparameter search did not finish: {failure}"
-            self.window.show_error(self._ended_notice)
+            self.window.show_error(self._ended_notice, unbidden=True)
             return
         best = self.dialog.best_value
         found = f": best validation accuracy {best:.2%}" if isinstance(best, float) else ""
@@ -97,7 +97,7 @@ class SearchActions(QObject):
             f"The hyperparameter search has finished{found}. Model → Search hyperparameters… "
             "shows its trials and retrains the best."
         )
-        self.window.banner.show_message(self._ended_notice, "info")
+        self.window.banner.show_message(self._ended_notice, "info", unbidden=True)
 
     def _retrain_with(self, params: dict) -> None:
         """Open the retrain dialog filled with the search's best parameters and its data."""

@@ -231,7 +231,7 @@ class TrainingActions(QObject):
         if dialog.isVisible():
             return
         if failure is not None:
-            self.window.show_error(f"The retrain did not finish: {failure}")
+            self.window.show_error(f"The retrain did not finish: {failure}", unbidden=True)
         elif dialog.result_path is not None:
             result = dialog.result or {}
             accuracy = result.get("accuracy", result.get("test_accuracy"))
@@ -240,7 +240,7 @@ class TrainingActions(QObject):
                 f"The retrain has finished{scored}. Model → Retrain… shows it and lets you "
                 "use it; it is kept under Model → My models either way."
             )
-            self.window.banner.show_message(text, "info")
+            self.window.banner.show_message(text, "info", unbidden=True)
             self._finished_notice = (text, str(dialog.result_path))
 
     def _say_pruned(self, count: int) -> None:
@@ -455,6 +455,7 @@ class TrainingActions(QObject):
             f"Keep the model in use again {keeps}.",
             "info",
             about=path,
+            unbidden=True,
         )
 
     def _on_model_file_replaced(self, path: str) -> None:
@@ -468,6 +469,7 @@ class TrainingActions(QObject):
             "My models → Keep the model in use again saves that one under a new name.",
             "info",
             about=path,
+            unbidden=True,
         )
 
     def _kept_for_now(self) -> list[str]:
