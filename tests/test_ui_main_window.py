@@ -304,14 +304,22 @@ def seven_picture(size: tuple[int, int] = (200, 200)):
     return page
 
 
+@pytest.fixture
+def clipboard():
+    """The application's clipboard, emptied before and after the test: data a test leaves
+    on it makes the interpreter crash on its way out (PySide6 frees it twice)."""
+    board = QApplication.clipboard()
+    board.clear()
+    yield board
+    board.clear()
+
+
 def test_a_picture_copied_is_pasted_and_read_as_an_opened_one(
-    window, qtbot, mouse, tmp_path, monkeypatch
+    window, qtbot, mouse, tmp_path, monkeypatch, clipboard
 ):
     from PIL import Image
     from PySide6.QtGui import QImage
 
-    clipboard = QApplication.clipboard()
-    clipboard.clear()
     qtbot.keyClick(window, Qt.Key.Key_V, Qt.KeyboardModifier.ControlModifier)
     assert window.statusBar().currentMessage().startswith("Nothing to paste")
     mouse.draw(window.canvas, mouse.ONE)
