@@ -19,10 +19,12 @@ from __future__ import annotations
 
 import datetime as dt
 import gzip
+import io
 import itertools
 import os
 import re
 import shutil
+import threading
 from collections.abc import Callable
 from pathlib import Path
 
@@ -138,6 +140,55 @@ def _idx_bytes(array: np.ndarray, magic: int) -> bytes:
     return header + np.ascontiguousarray(array, np.uint8).tobytes()
 
 
+def png_of(image: np.ndarray | Image.Image, picture: bool = False) -> bytes:
+    """The file a correction of ``image`` is saved as: a drawing (grey, dark ink on light)
+    that must hold a digit, or with ``picture`` a picture opened or pasted, kept as it was
+    loaded and marked as one in its PNG text."""
+    shown = (
+        _kept_by_png(image)
+        if isinstance(image, Image.Image)
+        else Image.fromarray(np.asarray(image, np.uint8))
+    )
+    # A picture is not looked at again: only an answer shown can be corrected, and it
+    # was read with its page cleaned, which a check here (on the GUI thread) would skip.
+    if not picture and prepare(shown).is_blank:
+        raise CorrectionError("there is no digit in the drawing to save")
+    text = PngInfo()
+    if picture:
+        text.add_text(SOURCE_KEY, PICTURE)
+    out = io.BytesIO()
+    shown.save(out, "PNG", pnginfo=text)
+    return out.getvalue()
+
+
+class PngOnThread:
+    """A picture's correction file, made on a thread from the moment the picture opens.
+
+    A photo's PNG takes 0.1 to 0.4 s to compress, which the window must not spend
+    when the user corrects it; by the time an answer has been read and a bar
+    clicked, it is ready. Pillow lets go of Python's lock while it compresses.
+    """
+
+    def __init__(self, image: Image.Image) -> None:
+        self.image = image
+        self._done = threading.Event()
+        self._png: bytes | None = None
+        threading.Thread(target=self._make, name="correction PNG", daemon=True).start()
+
+    def _make(self) -> None:
+        try:
+            self._png = png_of(self.image, picture=True)
+        except Exception:  # saving makes it again, and says why it cannot
+            self._png = None
+        finally:
+            self._done.set()
+
+    def result(self) -> bytes | None:
+        """The PNG, waiting for it if need be; None when it could not be made."""
+        self._done.wait()
+        return self._png
+
+
 class Corrections:
     """The corrections folder (created on first save)."""
 
@@ -167,30 +218,31 @@ class Corrections:
             counts[correction_label(path.name)] += 1
         return counts
 
-    def save(self, image: np.ndarray | Image.Image, label: int, picture: bool = False) -> Path:
+    def save(
+        self,
+        image: np.ndarray | Image.Image,
+        label: int,
+        picture: bool = False,
+        png: bytes | None = None,
+    ) -> Path:
         """Save a drawing (grey, dark ink on light) labelled ``label``; returns its path.
-        ``picture``: it shows a picture opened from a file, read back as such."""
+        ``picture``: it shows a picture opened from a file, read back as such; ``png``: its
+        file already made by :func:`png_of` (a photo's takes a moment: see
+        :class:`PngOnThread`)."""
         label = int(label)
         if not 0 <= label <= 9:
             raise CorrectionError(f"{label} is not a digit")
-        shown = (
-            _kept_by_png(image)
-            if isinstance(image, Image.Image)
-            else Image.fromarray(np.asarray(image, np.uint8))
-        )
-        # A picture is not looked at again: only an answer shown can be corrected, and it
-        # was read with its page cleaned, which a check here (on the GUI thread) would skip.
-        if not picture and prepare(shown).is_blank:
-            raise CorrectionError("there is no digit in the drawing to save")
-        text = PngInfo()
-        if picture:
-            text.add_text(SOURCE_KEY, PICTURE)
+        if png is None:
+            try:
+                png = png_of(image, picture)
+            except OSError as exc:  # a picture Pillow cannot write back
+                raise CorrectionError(f"it could not be stored as a PNG: {exc}") from None
         stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S-%f")
         path = self.folder / f"{label}_{stamp}-{os.getpid()}-{next(_counter)}.png"
         remove_stale_temporaries(self.folder, NAMES)  # each has its own name: none sweeps another's
         try:
             with atomic_write(path) as handle:
-                shown.save(handle, "PNG", pnginfo=text)
+                handle.write(png)
         except OSError as exc:
             raise CorrectionError(
                 f"could not save the drawing in {self.folder}: {os_reason(exc)}"

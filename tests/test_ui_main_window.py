@@ -292,6 +292,39 @@ def test_a_correction_of_a_picture_is_the_picture_as_it_was_read(window, qtbot, 
     assert np.allclose(model.probabilities(prepared.image[None])[0], shown, atol=1e-4)
 
 
+def test_a_picture_s_correction_is_compressed_off_the_gui_thread(
+    window, qtbot, tmp_path, monkeypatch
+):
+    """A photo's PNG takes a tenth of a second or more to compress: it is made while the
+    answer is read, and the correction of a picture brought back by Undo is still its own."""
+    import threading
+
+    from PIL import Image
+
+    from digitpad import corrections
+
+    made_on_gui_thread = []
+    real = corrections.png_of
+
+    def recording(image, picture=False):
+        made_on_gui_thread.append(threading.current_thread() is threading.main_thread())
+        return real(image, picture)
+
+    monkeypatch.setattr(corrections, "png_of", recording)
+    first, second = tmp_path / "first.png", tmp_path / "second.png"
+    opened_seven(window, qtbot, first, (900, 700))
+    opened_seven(window, qtbot, second, (700, 900))
+    predicted(window, qtbot, window.undo)  # the first picture again: not the second's file
+    saved = window.training.correct(1)
+    assert np.array_equal(np.asarray(Image.open(saved)), np.asarray(Image.open(first)))
+    predicted(window, qtbot, window.redo)
+    saved = window.training.correct(2)
+    assert np.array_equal(np.asarray(Image.open(saved)), np.asarray(Image.open(second)))
+    # Each picture's file was made on a thread as it opened; only the one brought back by
+    # Undo, whose file was no longer kept, was made again when corrected.
+    assert made_on_gui_thread == [False, False, True]
+
+
 def seven_picture(size: tuple[int, int] = (200, 200)):
     """A 7 in dark ink on a white page of ``size`` (width, height), as Pillow makes it."""
     from PIL import Image

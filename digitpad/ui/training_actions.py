@@ -19,7 +19,7 @@ from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QMenu, QToolButton
 
-from digitpad.corrections import CorrectionError, Corrections
+from digitpad.corrections import CorrectionError, Corrections, PngOnThread
 from digitpad.networks import DEFAULT_ARCH, label
 from digitpad.ui.confirm import confirm
 from digitpad.ui.in_use import ModelsInUse
@@ -70,6 +70,9 @@ class TrainingActions(QObject):
         self.in_use.mark(window.recognition.model_source)
         self.in_use.elsewhere()  # and tidy away the notes of windows that were killed
         window.recognition.modelChanged.connect(self._on_model_changed)
+        # The correction file of the picture last opened, made while its answer is read.
+        self._picture_png: PngOnThread | None = None
+        window.recognition.imageOpened.connect(self._start_picture_png)
         self.watch = ModelWatch(self)
         self.watch.gone.connect(self._on_model_file_gone)
         self.watch.replaced.connect(self._on_model_file_replaced)
@@ -524,7 +527,9 @@ class TrainingActions(QObject):
                 # on the canvas, scaled and between bands of paper.
                 picture = self.window.canvas.picture
                 image = self.window.canvas.image() if picture is None else picture.source.image
-                path = self.corrections.save(image, digit, picture=picture is not None)
+                made = self._picture_png
+                png = made.result() if made is not None and made.image is image else None
+                path = self.corrections.save(image, digit, picture=picture is not None, png=png)
         except CorrectionError as exc:
             self.window.show_error(f"The drawing was not saved as {a_digit(digit)}: {exc}")
             return None
@@ -546,6 +551,9 @@ class TrainingActions(QObject):
         bar.showMessage(message, 8000)
         self.refresh_count()
         return path
+
+    def _start_picture_png(self, _shown, _prediction, source) -> None:
+        self._picture_png = PngOnThread(source.image)
 
     def _why_not_correctable(self) -> str:
         window = self.window
