@@ -325,6 +325,52 @@ def test_a_picture_s_correction_is_compressed_off_the_gui_thread(
     assert made_on_gui_thread == [False, False, True]
 
 
+@pytest.fixture
+def unstarted_window(qtbot, settings, models_dir):
+    """The main window on screen before its first model is asked for."""
+    from PySide6.QtCore import QEvent
+
+    from digitpad.ui.main_window import MainWindow
+
+    win = MainWindow(settings)
+    qtbot.addWidget(win)
+    win.show()
+    qtbot.waitExposed(win)
+    yield win
+    win.quit_without_asking()
+    win.shutdown()
+    win.deleteLater()
+    QApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+
+
+def test_a_picture_given_before_the_model_is_in_opens_once_it_is(
+    unstarted_window, qtbot, tmp_path
+):
+    window, path = unstarted_window, tmp_path / "seven.png"
+    seven_picture().save(path)
+    window.open_file(str(path))
+    assert window.statusBar().currentMessage() == "seven.png opens once the model has loaded…"
+    with qtbot.waitSignal(window.recognition.imageOpened, timeout=10_000):
+        window.start()
+    assert window.canvas.has_picture and window.bars.winner() == 7
+    assert window.banner.text() == ""
+
+
+def test_a_picture_waiting_for_a_model_that_cannot_load_is_said_not_opened(
+    unstarted_window, qtbot, tmp_path, monkeypatch
+):
+    window, path = unstarted_window, tmp_path / "seven.png"
+    broken = tmp_path / "broken.npz"
+    broken.write_bytes(b"not a model")
+    monkeypatch.setattr("digitpad.ui.inference.bundled_model_path", lambda _arch: broken)
+    seven_picture().save(path)
+    window.open_file(str(path))
+    with qtbot.waitSignal(window.recognition.modelFailed, timeout=10_000):
+        window.start()
+    assert "the picture was not opened" in window.banner.text()
+    assert not window.canvas.has_picture
+
+
 def seven_picture(size: tuple[int, int] = (200, 200)):
     """A 7 in dark ink on a white page of ``size`` (width, height), as Pillow makes it."""
     from PIL import Image

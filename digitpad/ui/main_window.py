@@ -51,6 +51,8 @@ from digitpad.userdata import UserData
 from digitpad.words import a_digit, os_reason, plural
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from PySide6.QtWidgets import QMessageBox
 
 PEN_WIDTHS = {"Thin": 8.0, "Medium": 18.0, "Thick": 30.0}  # on a 280 px canvas
@@ -154,6 +156,8 @@ class MainWindow(FitsTheScreen, QMainWindow):
         self.training = None
         self.search = None
         self._falling_back = False  # loading the bundled model in place of the remembered one
+        # A picture opened or pasted before any model was in: it opens once one is.
+        self._once_loaded: Callable[[], None] | None = None
         self._show_empty("Nothing drawn yet")
         self.statusBar().showMessage("Loading the model…")
         geometry = settings.window_geometry
@@ -424,10 +428,16 @@ class MainWindow(FitsTheScreen, QMainWindow):
 
     def open_image(self, path: str) -> None:
         if self.recognition.model is None:
-            self.show_error("Wait for the model to load before opening an image.")
+            self._open_once_loaded(lambda: self.open_image(path), Path(path).name)
             return
         self.statusBar().showMessage(f"Opening {Path(path).name}…")
         self.recognition.open_image(path)
+
+    def _open_once_loaded(self, opening: Callable[[], None], name: str) -> None:
+        """A picture given before any model is in (the first one loads as the window opens)
+        opens once one is; a later picture takes its place."""
+        self._once_loaded = opening
+        self.statusBar().showMessage(f"{name} opens once the model has loaded…")
 
     def paste(self) -> None:
         """Edit → Paste image: a picture copied (a screenshot, an image in a web page) opens
@@ -453,16 +463,19 @@ class MainWindow(FitsTheScreen, QMainWindow):
                 else "Nothing to paste: copy a picture of a digit, or its file, first",
                 8000,
             )
-        elif self.recognition.model is None:
-            self.show_error("Wait for the model to load before pasting a picture.")
         elif image.width() * image.height() > MAX_PIXELS:
             pixels = image.width() * image.height()
             self.show_error(
                 f"Could not open the image: {too_many_pixels('the picture pasted', pixels)}"
             )
+        elif self.recognition.model is None:
+            self._open_once_loaded(lambda: self._open_pasted(image), "The picture pasted")
         else:
-            self.statusBar().showMessage("Reading the picture pasted…")
-            self.recognition.open_pasted(image)
+            self._open_pasted(image)
+
+    def _open_pasted(self, image) -> None:
+        self.statusBar().showMessage("Reading the picture pasted…")
+        self.recognition.open_pasted(image)
 
     def save_drawing(self, path: str) -> bool:
         """Save the drawing as a PNG; the file is replaced whole or not at all."""
@@ -771,6 +784,9 @@ class MainWindow(FitsTheScreen, QMainWindow):
         else:
             self.dismiss_error()  # the first load may be a fallback whose reason must stay
             self._dismiss_notice_of_other_model(source)
+        opening, self._once_loaded = self._once_loaded, None
+        if opening is not None:
+            opening()
 
     def _on_model_failed(self, message: str, source: str) -> None:
         self._add_training_actions()  # Reset and Retrain are the way out of a broken model
@@ -792,6 +808,13 @@ class MainWindow(FitsTheScreen, QMainWindow):
             self.recognition.load_model(DEFAULT_MODEL)
             return
         model = self.recognition.model
+        if model is None and self._once_loaded is not None:
+            self._once_loaded = None
+            self.show_error(
+                f"Could not load the model: {message}\nNo model is loaded, so the picture "
+                "was not opened: choose a model in the Model menu, then open it again."
+            )
+            return
         keeping = (
             "No model is loaded."
             if current is None or model is None
