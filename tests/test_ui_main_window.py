@@ -343,9 +343,7 @@ def unstarted_window(qtbot, settings, models_dir):
     QApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
 
 
-def test_a_picture_given_before_the_model_is_in_opens_once_it_is(
-    unstarted_window, qtbot, tmp_path
-):
+def test_a_picture_given_before_the_model_is_in_opens_once_it_is(unstarted_window, qtbot, tmp_path):
     window, path = unstarted_window, tmp_path / "seven.png"
     seven_picture().save(path)
     window.open_file(str(path))
