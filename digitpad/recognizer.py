@@ -23,8 +23,10 @@ class Prediction:
     probabilities: np.ndarray | None
     model_input: np.ndarray | None
     reason: str | None = None
-    # Why this answer (28×28, see digitpad.explain), when it was asked for.
+    # Why this answer (28×28, see digitpad.explain), when it was asked for, and the digit
+    # it weighs the answer against.
     evidence: np.ndarray | None = None
+    runner_up: int | None = None
 
     @property
     def confidence(self) -> float | None:
@@ -56,7 +58,7 @@ def predict(
         prepared = prepared.deskewed()
     probabilities = model.probabilities(prepared.image[None])[0]
     labels = model.meta.get("labels", list(range(10)))
-    why = None
+    why = runner_up_label = None
     if explain:
         from digitpad.explain import evidence
 
@@ -65,6 +67,11 @@ def predict(
         why = evidence(
             model, prepared.normalised(model.mean, model.std), int(winner), int(runner_up)
         )
+        runner_up_label = int(labels[int(runner_up)])
     return Prediction(
-        int(labels[int(probabilities.argmax())]), probabilities, prepared.image, evidence=why
+        int(labels[int(probabilities.argmax())]),
+        probabilities,
+        prepared.image,
+        evidence=why,
+        runner_up=runner_up_label,
     )

@@ -95,6 +95,35 @@ def test_retrain_dialog_by_keyboard(qtbot, window, private_user_data):
     assert not dialog.isVisible() and window.isVisible()
 
 
+def test_search_dialog_by_keyboard(qtbot, window, private_user_data):
+    """Every field has a key of its own, as the Retrain dialog's do."""
+    import re
+
+    from PySide6.QtWidgets import QLabel
+
+    dialog = window.search.open()
+    active(qtbot, dialog)
+    for key, field in (
+        (Qt.Key.Key_F, dialog.data_edit),
+        (Qt.Key.Key_A, dialog.arch_combo),
+        (Qt.Key.Key_T, dialog.trials_spin),
+        (Qt.Key.Key_E, dialog.epochs_spin),
+        (Qt.Key.Key_Y, dialog.study_combo),
+    ):
+        qtbot.keyClick(dialog, key, ALT)
+        assert field.hasFocus(), key
+    qtbot.keyClick(dialog, Qt.Key.Key_D, ALT)
+    qtbot.waitUntil(dialog.shared_radio.isChecked, timeout=3000)
+    qtbot.keyClick(dialog, Qt.Key.Key_O, ALT)
+    qtbot.waitUntil(dialog.local_radio.isChecked, timeout=3000)
+    found_widgets = [*dialog.findChildren(QLabel), *dialog.findChildren(QAbstractButton)]
+    texts = [w.text() for w in found_widgets if w.isVisible()]
+    keys = [found[1].lower() for t in texts if (found := re.search(r"&([^&])", t))]
+    assert len(keys) == len(set(keys)), texts
+    qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Escape)
+    assert not dialog.isVisible()
+
+
 def test_corrections_view_by_keyboard(qtbot, window, mouse):
     for digit in (1, 2):
         window.clear()

@@ -590,6 +590,12 @@ def test_a_deskewing_model_shows_and_gets_the_digit_upright(window, qtbot, mouse
 
 
 def test_why_this_answer_tints_the_model_input_only_when_asked(window, qtbot, mouse):
+    from PySide6.QtGui import QColor, QPalette
+
+    # A theme whose highlight is orange (Ubuntu's): the tint's blue and red stay apart.
+    palette = window.palette()
+    palette.setColor(QPalette.ColorRole.Highlight, QColor("#e95420"))
+    window.setPalette(palette)
     window.live_action.setChecked(False)
     mouse.draw(window.canvas, mouse.SEVEN)
     with qtbot.waitSignal(window.recognition.predictionReady, timeout=5000) as plain:
@@ -607,10 +613,33 @@ def test_why_this_answer_tints_the_model_input_only_when_asked(window, qtbot, mo
         for y in range(0, shown.height(), 3)
     ]
     assert sum(tinted) > 20  # coloured where the ink is, no longer plain grey
+    hues = {
+        "blue" if 200 <= hue <= 240 else "red" if hue <= 15 or hue >= 345 else "other"
+        for x in range(shown.width())
+        for y in range(shown.height())
+        if (colour := shown.pixelColor(x, y)).saturation() > 60 and (hue := colour.hue()) >= 0
+    }
+    assert hues == {"blue", "red"}
+    runner_up = int(np.argsort(why.args[0].probabilities)[-2])
+    assert window.seen_label.text() == f"What the model sees: blue for 7, red for {runner_up}"
     window.why_check.setChecked(False)
     assert not window.model_view.has_evidence()
+    assert window.seen_label.text() == "What the model sees"
     window.clear()
     assert not window.model_view.has_evidence()
+
+
+def test_why_this_answer_brings_the_picture_into_view_on_a_short_window(window, qtbot, mouse):
+    """The side panel scrolls on a short screen, and takes no keyboard focus: turning on
+    Why this answer (Alt+W) shows the picture it tints."""
+    mouse.draw(window.canvas, mouse.SEVEN)
+    window.resize(window.width(), window.minimumSizeHint().height())
+    qtbot.waitUntil(lambda: window.side_panel.verticalScrollBar().maximum() > 0, timeout=3000)
+    window.side_panel.verticalScrollBar().setValue(0)
+    view = window.model_view
+    qtbot.waitUntil(lambda: view.visibleRegion().boundingRect().height() < view.height())
+    window.why_check.setChecked(True)
+    qtbot.waitUntil(lambda: view.visibleRegion().boundingRect().height() == view.height())
 
 
 def test_file_dialogs_start_where_the_last_one_was_used(window, mouse, tmp_path, monkeypatch):

@@ -253,12 +253,13 @@ def quit_and_stop(window) -> None:
 
 
 def trigger_learning(learner) -> None:
-    """Model → Learn my handwriting, answering Yes when it asks about corrections that overrule
-    an answer the model was sure of (most tests save a 7 it reads well as another digit)."""
+    """Model → Learn my handwriting, answering "Learn anyway" when it asks about corrections
+    that overrule an answer the model was sure of (most tests save a 7 it reads well as
+    another digit)."""
     learner.action.trigger()
     box = learner.question
     if box is not None and box.isVisible():
-        next(b for b in box.buttons() if "Yes" in b.text()).click()
+        box.button(box.StandardButton.Yes).click()
 
 
 def start_learning(window, qtbot, mouse: type[Mouse]):

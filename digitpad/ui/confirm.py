@@ -13,9 +13,10 @@ from PySide6.QtWidgets import QMessageBox, QWidget
 
 
 def confirm(
-    parent: QWidget, title: str, question: str, on_yes: Callable[[], object]
+    parent: QWidget, title: str, question: str, on_yes: Callable[[], object], yes: str
 ) -> QMessageBox:
-    """Open the question; ``on_yes`` runs if Yes is chosen. Returns the box (tests answer it)."""
+    """Open the question; ``on_yes`` runs if its button is chosen, which says what it does
+    (``yes``: "&Delete", say, rather than Yes). Returns the box (tests answer it)."""
     box = QMessageBox(
         QMessageBox.Icon.Question,
         title,
@@ -23,9 +24,10 @@ def confirm(
         QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
         parent,
     )
-    yes = box.button(QMessageBox.StandardButton.Yes)
+    button = box.button(QMessageBox.StandardButton.Yes)
+    button.setText(yes)
     box.setDefaultButton(QMessageBox.StandardButton.Cancel)
-    box.buttonClicked.connect(lambda button: button is yes and on_yes())
+    box.buttonClicked.connect(lambda clicked: clicked is button and on_yes())
     box.finished.connect(box.deleteLater)
     box.open()
     return box

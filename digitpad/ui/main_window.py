@@ -58,6 +58,7 @@ if TYPE_CHECKING:
 PEN_WIDTHS = {"Thin": 8.0, "Medium": 18.0, "Thick": 30.0}  # on a 280 px canvas
 IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.bmp *.gif *.tif *.tiff *.webp);;All files (*)"
 MODEL_FILTER = "DigitPad models (*.npz);;All files (*)"
+SEEN = "What the model sees"
 MODEL_LABELS = {name: f"{arch.label} (bundled)" for name, arch in ARCHITECTURES.items()}
 
 SPACING = 8  # between the parts of the side panel, in pixels
@@ -184,7 +185,7 @@ class MainWindow(FitsTheScreen, QMainWindow):
         self.why_check = QCheckBox("&Why this answer", self)
         self.why_check.setToolTip(
             "Tint the pixels that made the answer win (blue) and those that pushed "
-            "towards the runner-up (red)"
+            "towards the runner-up (red), and name the two"
         )
         self.live_check = QCheckBox("&Live prediction", self)
         self.predict_button = QPushButton("&Predict", self)
@@ -196,8 +197,9 @@ class MainWindow(FitsTheScreen, QMainWindow):
         self.model_label.setContentsMargins(self.fontMetrics().averageCharWidth() * 3, 0, 0, 0)
         self.statusBar().addPermanentWidget(self.model_label)
 
-        seen = QLabel("What the model sees", self)
+        self.seen_label = seen = QLabel(SEEN, self)
         seen.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        seen.setWordWrap(True)
         view_row = QHBoxLayout()
         view_row.addWidget(self.model_view, 1)
         buttons = QHBoxLayout()
@@ -659,8 +661,11 @@ class MainWindow(FitsTheScreen, QMainWindow):
     def _set_explain(self, on: bool) -> None:
         self.recognition.set_explain(on)
         if not on:
-            self.model_view.set_evidence(None)
-        elif not self.canvas.is_empty and self.recognition.model is not None:
+            self._show_evidence(None)
+            return
+        # On a short screen the picture may be below what the side panel shows.
+        self.side_panel.ensureWidgetVisible(self.model_view)
+        if not self.canvas.is_empty and self.recognition.model is not None:
             self.predict()  # show why for what is on screen now
 
     def _set_live(self, on: bool) -> None:
@@ -678,7 +683,7 @@ class MainWindow(FitsTheScreen, QMainWindow):
             return
         self.bars.set_probabilities(prediction.probabilities, prediction.digit)
         self.model_view.set_pixels(prediction.model_input)
-        self.model_view.set_evidence(prediction.evidence if self.why_check.isChecked() else None)
+        self._show_evidence(prediction)
         self.result_label.setText(str(prediction.digit))
         sure = prediction.confidence
         self.confidence_label.setText(f"{percent(sure)} sure")
@@ -687,13 +692,23 @@ class MainWindow(FitsTheScreen, QMainWindow):
             f"Looks like {a_digit(prediction.digit)}{self._hint(prediction.digit)}"
         )
 
+    def _show_evidence(self, prediction) -> None:
+        """Why this answer on the picture, and the two digits it weighs named above it;
+        nothing for None or while the toggle is off."""
+        why = prediction is not None and self.why_check.isChecked()
+        why = why and prediction.evidence is not None and prediction.runner_up is not None
+        self.model_view.set_evidence(prediction.evidence if why else None)
+        self.seen_label.setText(
+            f"{SEEN}: blue for {prediction.digit}, red for {prediction.runner_up}" if why else SEEN
+        )
+
     def _hint(self, digit: int) -> str:
         return self.training.hint(digit) if self.training is not None else ""
 
     def _show_empty(self, message: str) -> None:
         self.bars.clear(message)
         self.model_view.set_pixels(None)
-        self.model_view.set_evidence(None)
+        self._show_evidence(None)
         self.result_label.setText("–")
         self.confidence_label.setText("")
         self.result_label.setToolTip(message)

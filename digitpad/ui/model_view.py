@@ -44,9 +44,9 @@ class ModelInputView(QWidget):
         self.update()
 
     def set_evidence(self, evidence: np.ndarray | None) -> None:
-        """Tint each pixel by how it pushed the answer: the highlight colour towards the
-        winner, red towards the runner-up, stronger where it pushed harder; None clears."""
-        self._evidence = None if evidence is None else _tint(evidence, self._toward())
+        """Tint each pixel by how it pushed the answer: blue towards the winner, red towards
+        the runner-up, stronger where it pushed harder; None clears."""
+        self._evidence = None if evidence is None else _tint(evidence)
         self._describe()
         self.update()
 
@@ -57,9 +57,6 @@ class ModelInputView(QWidget):
         state = view_state(self._image is not None, self._evidence is not None)
         if self.accessibleDescription() != state:
             self.setAccessibleDescription(state)
-
-    def _toward(self) -> QColor:
-        return self.palette().color(QPalette.ColorRole.Highlight)
 
     def _target(self, ratio: float | None = None) -> QRectF:
         """Where the picture goes at device pixel ``ratio`` (the widget's by default)."""
@@ -93,6 +90,9 @@ class ModelInputView(QWidget):
         painter.drawRect(target.adjusted(-0.5, -0.5, 0.5, 0.5))
 
 
+# Fixed, not the theme's highlight, which may be red or orange itself; both stand out on the
+# picture's black and white, and from each other for the colour-blind (blue against red).
+TOWARD = QColor(40, 120, 255)
 AGAINST = QColor(230, 60, 50)
 
 
@@ -104,8 +104,8 @@ def view_state(shown: bool, tinted: bool) -> str:
     if not tinted:
         return picture
     return (
-        f"{picture}, tinted in the highlight colour where pixels pushed towards the answer "
-        "and in red where they pushed towards the runner-up"
+        f"{picture}, tinted blue where pixels pushed towards the answer "
+        "and red where they pushed towards the runner-up"
     )
 
 
@@ -123,15 +123,15 @@ def square_of_cells(width: float, height: float, ratio: float, cells: int = CELL
     return QRectF(left, top, side, side)
 
 
-def _tint(evidence: np.ndarray, toward: QColor) -> QImage:
-    """An ARGB overlay of ``evidence``: ``toward`` for positive pixels, red for negative."""
+def _tint(evidence: np.ndarray) -> QImage:
+    """An ARGB overlay of ``evidence``: blue for positive pixels, red for negative."""
     import numpy as np
 
     scale = float(np.abs(evidence).max()) or 1.0
     strength = np.clip(np.abs(evidence) / scale, 0.0, 1.0) ** 0.5  # faint evidence stays visible
     h, w = evidence.shape
     rgba = np.zeros((h, w, 4), np.uint8)
-    for sign, colour in ((1, toward), (-1, AGAINST)):
+    for sign, colour in ((1, TOWARD), (-1, AGAINST)):
         mask = np.sign(evidence) == sign
         rgba[mask, 0], rgba[mask, 1], rgba[mask, 2] = colour.red(), colour.green(), colour.blue()
     rgba[..., 3] = (strength * 220).astype(np.uint8)

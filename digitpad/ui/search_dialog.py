@@ -131,6 +131,13 @@ class TrialChart(LineChart):
         self._trials = {}
 
 
+def _label_for(text: str, field: QWidget) -> QLabel:
+    """A form label whose key (its underlined letter) goes to ``field``."""
+    label = QLabel(text)
+    label.setBuddy(field)
+    return label
+
+
 class SearchDialog(FitsTheScreen, QDialog):
     """Start, watch and cancel a hyperparameter search (see the module docstring)."""
 
@@ -194,8 +201,8 @@ class SearchDialog(FitsTheScreen, QDialog):
         study_row.addWidget(self.study_edit, 1)
         self.studies: list[dict] = []  # what the last listing of the storage found
         self.lister = ChildProcess(self, name="study listing")
-        self.local_radio = QRadioButton("On this computer")
-        self.shared_radio = QRadioButton("In a database shared by several computers:")
+        self.local_radio = QRadioButton("&On this computer")
+        self.shared_radio = QRadioButton("In a &database shared by several computers:")
         self.storage_edit = QLineEdit()
         self.storage_edit.setPlaceholderText("postgresql://user@host/database")
         self.password_edit = QLineEdit()
@@ -217,12 +224,14 @@ class SearchDialog(FitsTheScreen, QDialog):
         shared_row.addWidget(self.password_edit, 1)
         where.addLayout(shared_row)
         form = QFormLayout()
-        form.addRow("MNIST folder", data_row)
-        form.addRow("Architecture", self.arch_combo)
-        form.addRow("Trials in the study, in all", trials_row)
-        form.addRow("Epochs per trial", self.epochs_spin)
+        # Each field has its key, as the Retrain dialog's; a row that is a layout names the
+        # field it starts with.
+        form.addRow(_label_for("MNIST &folder", self.data_edit), data_row)
+        form.addRow("&Architecture", self.arch_combo)
+        form.addRow(_label_for("&Trials in the study, in all", self.trials_spin), trials_row)
+        form.addRow("&Epochs per trial", self.epochs_spin)
         form.addRow("Study kept", where)
-        form.addRow("Study", study_row)
+        form.addRow(_label_for("Stud&y", self.study_combo), study_row)
 
         self.space_label = QLabel("")
         self.space_label.setWordWrap(True)
