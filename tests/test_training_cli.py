@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -289,6 +291,42 @@ def test_sigterm_stops_training_without_writing_a_model(mnist_folder, tmp_path):
     assert json.loads(rest.splitlines()[-1])["event"] == "cancelled"
     assert "Traceback" not in err
     assert list(tmp_path.glob("*.npz")) == [] and list(tmp_path.glob("*.tmp")) == []
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
+def test_sigterm_stops_training_while_it_draws_the_pen_stroke_digits(mnist_folder, tmp_path):
+    """Drawing a large UniPen file takes minutes, with no loop of the run's own to look at
+    the stop flag between its steps: a signal must end it there too, at once."""
+    from conftest import DIGIT_STROKES
+
+    records = [
+        {"label": label, "org": org, "writer": f"{org}{i}", "strokes": DIGIT_STROKES[label]}
+        for org in ("syn", "apa", "aga", "imp")
+        for i, label in enumerate(list(range(10)) * 50)
+    ]
+    unipen = tmp_path / "unipen.json.gz"
+    unipen.write_bytes(gzip.compress(json.dumps(records).encode()))
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    command = [sys.executable, "-m", "training", "train", "--data", str(mnist_folder)]
+    command += ["--unipen", str(unipen), "--unipen-renders", "100", "--progress", "jsonl"]
+    command += ["--out", str(tmp_path / "m.npz")]
+    proc = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
+    )
+    assert proc.stdout is not None
+    for line in proc.stdout:  # 50,000 drawings: a minute or more of drawing
+        if "drawing the pen-stroke digits" in json.loads(line).get("message", ""):
+            break
+    time.sleep(1.0)
+    proc.send_signal(signal.SIGTERM)
+    try:
+        rest, err = proc.communicate(timeout=10)
+    finally:
+        proc.kill()
+    assert proc.returncode == 128 + signal.SIGTERM
+    assert json.loads(rest.splitlines()[-1])["event"] == "cancelled"
+    assert "Traceback" not in err
+    assert not (tmp_path / "m.npz").exists()
 
 
 def test_lower_priority_really_lowers_it():

@@ -23,6 +23,7 @@ from training.evaluate import evaluate
 from training.loop import Cancelled, resolve_device, to_tensor, train
 from training.models import Ensemble, as_app_model, from_params
 from training.progress import Reporter
+from training.stopping import raising
 
 LABELS = list(range(10))
 
@@ -46,8 +47,36 @@ def gather_training_data(
     digits; augmentation makes every copy a little different. With ``deskewed``
     the training set comes deskewed, part by part through the cache, so that
     runs sharing MNIST but not the rest still share its copy. ``on_step`` is
-    told what is being read or prepared next, in words.
+    told what is being read or prepared next, in words. A stop signal ends it at once,
+    wherever it is (a stop flag's :meth:`~training.stopping.StopFlag.raising`).
     """
+    with raising(should_stop, Cancelled):
+        return _gather(
+            config,
+            data,
+            should_stop,
+            download,
+            unipen,
+            corrections,
+            cache,
+            corrections_weight,
+            on_step,
+            deskewed,
+        )
+
+
+def _gather(
+    config: TrainConfig,
+    data: Path,
+    should_stop: Callable[[], bool],
+    download: bool,
+    unipen: str | None,
+    corrections: str | None,
+    cache: Path | None,
+    corrections_weight: float,
+    on_step: Callable[[str], None],
+    deskewed: bool,
+) -> tuple[Digits, Digits, Digits | None]:
     from training import unipen as up
 
     on_step("reading the MNIST training images")

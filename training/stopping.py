@@ -29,6 +29,7 @@ class StopFlag:
     def __init__(self) -> None:
         self.signum: int | None = None
         self._set = False
+        self._raising: type[BaseException] | None = None
 
     def __call__(self) -> bool:
         return self._set
@@ -53,6 +54,21 @@ class StopFlag:
 
     def _handler(self, signum: int, _frame: object) -> None:
         self.set(signum)
+        if self._raising is not None:
+            raise self._raising()
+
+    @contextlib.contextmanager
+    def raising(self, exception: type[BaseException]) -> Iterator[None]:
+        """While the block runs, a stop signal raises ``exception`` where the work is, at
+        once: for work with no loop of ours between its steps (reading, preparing and
+        drawing the data take minutes on a large file)."""
+        if self._set:
+            raise exception()
+        self._raising = exception
+        try:
+            yield
+        finally:
+            self._raising = None
 
     def install(self) -> dict[int, Any]:
         """Let SIGINT/SIGTERM set the flag; returns the handlers they had.
@@ -78,4 +94,13 @@ class StopFlag:
                     signal.signal(sig, handler)
 
 
-__all__ = ["StopFlag"]
+def raising(
+    should_stop: object, exception: type[BaseException]
+) -> contextlib.AbstractContextManager:
+    """:meth:`StopFlag.raising` for a stop flag; nothing for another ``should_stop``."""
+    if isinstance(should_stop, StopFlag):
+        return should_stop.raising(exception)
+    return contextlib.nullcontext()
+
+
+__all__ = ["StopFlag", "raising"]
