@@ -88,6 +88,20 @@ def test_should_stop_cancels_between_batches(tensors):
     assert len(calls) == 4
 
 
+def test_a_run_whose_loss_stops_being_a_number_ends_at_that_epoch(tensors):
+    """Rather than train on to the end and save a model of NaNs."""
+    from training.events import DivergedError, error_kind
+
+    x, y, x_test, y_test = tensors
+    broken = x.clone()
+    broken[:5] = float("inf")
+    events: list[Progress] = []
+    with pytest.raises(DivergedError, match="diverged in epoch 1") as raised:
+        train(small(epochs=20), broken, y, x_test, y_test, on_progress=events.append)
+    assert not any(e.epoch_end for e in events)
+    assert error_kind(raised.value) == "input"
+
+
 def test_cnn_trains_a_step(tensors):
     result = train(small(arch="cnn", epochs=1, channels=(4, 8)), *tensors)
     assert result.model.conv1.weight.shape == (4, 1, 3, 3)

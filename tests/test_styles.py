@@ -133,6 +133,17 @@ def test_one_that_is_not_a_plain_stem_is_left_alone():
     assert restyle(hooked, style_by_name("1 flagged"), np.random.default_rng(0)) is None
 
 
+@pytest.mark.parametrize("shape", [[[[0.3, 0.3]]], [[[0.2, 0.5], [0.5, 0.5], [0.8, 0.5]]]])
+@pytest.mark.parametrize("style", STYLES, ids=lambda s: s.name)
+def test_a_record_drawn_flat_or_as_a_dot_is_left_alone_by_every_style(shape, style):
+    """Such records are in real files (a lone stroke labelled as its digit); one of them
+    stopped a whole training run."""
+    flat = {**record(style.label), "strokes": shape}
+    for seed in range(5):
+        made = restyle(flat, style, np.random.default_rng(seed))
+        assert made is None or all(0 <= v <= 1 for s in made["strokes"] for p in s for v in p)
+
+
 def test_open_four_stands_its_arm_up():
     before = np.asarray(styles.normalise(styles._copy(PLAIN[4]))[0])
     after = np.asarray(made("4 open")[0])

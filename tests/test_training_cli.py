@@ -370,6 +370,14 @@ def test_background_option_lowers_the_childs_priority(command, tmp_path, monkeyp
         (["--label-smoothing", "2"], "label_smoothing must be in"),
         (["--distill-temperature", "0"], "distill_temperature must be positive"),
         (["--styled", "1.5"], "styled must be in"),
+        # Each of these trained to the end, then failed or saved a useless model; the first
+        # filled the machine's memory.
+        (["--arch", "cnn", "--convs", "1000"], "a batch of this CNN needs about"),
+        (["--lr", "1e30"], "lr must be positive and at most"),
+        (["--augment", "1e308"], "augment must be at most"),
+        (["--elastic", "1e308"], "elastic must be at most"),
+        (["--label-smoothing", "1"], "label_smoothing must be in [0, 1)"),
+        (["--seed", "99999999999999999999999"], "seed must be in"),
     ],
 )
 def test_bad_arguments_are_refused_before_any_work(tmp_path, capsys, args, words):

@@ -31,6 +31,14 @@ HELD_OUT_ORGS = ("apa", "aga", "imp")
 MAX_UNIPEN_RENDERS = 100
 
 
+# Beyond these, training only diverges or draws noise: refused before any work.
+MAX_LR = 1.0
+MAX_AUGMENT = 2.0  # twice the full range: rotation ±30°, shift ±5 px
+MAX_ELASTIC = 8.0  # pixels of RMS displacement, a third of the digit
+# A batch's layer outputs, kept for the backward pass.
+MAX_BATCH_BYTES = 4 * 2**30
+
+
 # Settings added after models were first recorded, and what older recipes did instead.
 PREDATING: dict[str, Any] = {"both_views": True, "warp_group": 1}
 
@@ -116,12 +124,18 @@ class TrainConfig:
         ):
             if not math.isfinite(getattr(self, name)):
                 raise ValueError(f"{name} must be a finite number, not {getattr(self, name)}")
-        if not self.lr > 0:
-            raise ValueError("lr must be positive")
+        if not 0 < self.lr <= MAX_LR:
+            raise ValueError(f"lr must be positive and at most {MAX_LR} (Adam's is about 0.001)")
         if not 0 <= self.dropout < 1:
             raise ValueError("dropout must be in [0, 1)")
+        if not 0 <= self.label_smoothing < 1:
+            raise ValueError("label_smoothing must be in [0, 1): 1 would teach no digit at all")
+        for name, high in (("augment", MAX_AUGMENT), ("elastic", MAX_ELASTIC)):
+            if getattr(self, name) > high:
+                raise ValueError(f"{name} must be at most {high}")
+        if not 0 <= self.seed < 2**32:
+            raise ValueError("seed must be in [0, 2³²)")
         for name, low, high in (
-            ("label_smoothing", 0, 1),
             ("warmup_fraction", 0, 1),
             ("styled", 0, 1),
             ("distill_weight", 0, 1),
@@ -138,6 +152,7 @@ class TrainConfig:
         if min(self.channels, default=1) < 1:
             raise ValueError("channels must be at least 1")
         _check_model_size(self.arch, self.sizes)
+        _check_batch_memory(self)
 
     @property
     def sizes(self) -> dict[str, Any]:
@@ -182,6 +197,31 @@ def _check_model_size(arch: str, sizes: dict[str, Any]) -> None:
         raise ValueError(
             f"a {arch} of these sizes has {weights:,} weights, more than a model file holds "
             f"({MAX_ARRAY_BYTES // 4:,})"
+        )
+
+
+def _check_batch_memory(config: TrainConfig) -> None:
+    """Refuse a network whose batches need more memory than :data:`MAX_BATCH_BYTES`: its
+    weights may be few (a thousand small convolutions) while every layer's output, kept
+    for the backward pass, fills the machine's memory."""
+    if config.arch != "cnn":
+        return  # an FCNN's layer outputs are bounded by its weights
+    from digitpad.networks import INPUT_SIDE, cnn_layers
+
+    layers = cnn_layers(config.sizes)
+    per_stage = len(layers) // 2
+    side = INPUT_SIDE
+    floats = 0
+    for k, (_c_in, c_out) in enumerate(layers, 1):
+        floats += c_out * side * side
+        if k % per_stage == 0:
+            side //= 2
+    # Each output, its ReLU and its gradient in training; the evaluation's larger batches.
+    needed = floats * 4 * max(3 * config.batch_size, config.eval_batch_size)
+    if needed > MAX_BATCH_BYTES:
+        raise ValueError(
+            f"a batch of this CNN needs about {needed / 2**30:,.0f} GB of memory, more than "
+            f"{MAX_BATCH_BYTES / 2**30:.0f} GB: fewer channels or convolutions, or a smaller batch"
         )
 
 

@@ -20,6 +20,19 @@ class Cancelled(Exception):  # noqa: N818 - a stop, not an error
     """Training stopped because ``should_stop()`` said so; no model is produced."""
 
 
+class DivergedError(ValueError):
+    """The loss stopped being a number: the rest of the run could only waste its time (an
+    hour, for a search's trial or a long retrain) before saving a model of NaNs."""
+
+    kind = "input"
+
+    def __init__(self, epoch: int) -> None:
+        super().__init__(
+            f"training diverged in epoch {epoch}: the loss is no longer a number. Lower the "
+            "learning rate (or the augmentation) and train again"
+        )
+
+
 @dataclass(frozen=True)
 class Progress:
     """One report: ``step`` of ``steps`` in ``epoch`` (1-based); ``metrics`` set at epoch end."""

@@ -23,7 +23,7 @@ from torch import nn
 from training import fcnn_step
 from training.batches import epoch_batches, epoch_order, normalise
 from training.config import TrainConfig
-from training.events import Cancelled, Progress
+from training.events import Cancelled, DivergedError, Progress
 from training.models import REGISTRY, build
 
 
@@ -204,6 +204,8 @@ def train(
         finally:
             batches.close()
             torch.set_num_threads(threads)
+        if not math.isfinite(total_loss):
+            raise DivergedError(epoch)
         metrics = {"train_loss": total_loss / steps, "lr": step.lr}
         if x_test is not None and y_test is not None:
             test_acc = accuracy(model, x_test, y_test, config.eval_batch_size)

@@ -297,15 +297,20 @@ def two_loop(strokes: Strokes, rng: np.random.Generator) -> Strokes | None:
     """A 2 with a small loop where the curve meets the base."""
     _x0, y0, _x1, y1 = _box(strokes)
     h = y1 - y0
-    # The corner: the lowest, leftmost point (largest y - x) in the lower third.
-    i, j = max(
+    # The corner: the lowest, leftmost point (largest y - x) in the lower third; a 2 drawn
+    # flat (a dash, a dot) has none, and no loop to add.
+    lowest = max(
         (
             (p[1] - p[0], i, j)
             for i, s in enumerate(strokes)
             for j, p in enumerate(s)
             if p[1] > y0 + 0.66 * h
-        )
-    )[1:]
+        ),
+        default=None,
+    )
+    if lowest is None:
+        return None
+    _, i, j = lowest
     stroke = strokes[i]
     if j == 0 or j >= len(stroke) - 2:
         return None
