@@ -264,6 +264,68 @@ def test_damaged_cache_entries_are_made_again(tmp_path):
         assert entry.read_bytes()[:6] == b"\x93NUMPY"  # rebuilt whole
 
 
+def lying_npy(shape: tuple[int, ...]) -> bytes:
+    """An array file whose header declares ``shape`` over a few bytes of data."""
+    import io
+
+    out = io.BytesIO()
+    np.lib.format.write_array_header_1_0(
+        out, {"descr": "<f4", "fortran_order": False, "shape": shape}
+    )
+    return out.getvalue() + bytes(16)
+
+
+@pytest.mark.parametrize(
+    "damage",
+    ["zeros", "huge", "nan", "header", "fifo"],
+)
+def test_a_prepared_entry_that_is_not_what_was_kept_is_made_again(tmp_path, damage):
+    """Entries of the right shape and type but wrong values gave silently wrong accuracies,
+    a header declaring terabytes a MemoryError, and a FIFO a run that hung for good."""
+    import os
+
+    from training.data import Digits
+
+    images = np.random.default_rng(0).integers(0, 255, (5, 28, 28)).astype(np.float32) / 255
+    digits = Digits(images, np.arange(5), "five")
+    cache = tmp_path / "cache"
+    first = digits.prepared(cache).images
+    (entry,) = cache.iterdir()
+    if damage == "fifo":
+        entry.unlink()
+        os.mkfifo(entry)
+    elif damage == "header":
+        entry.write_bytes(lying_npy((10**9, 28, 28)))
+    else:
+        np.save(entry, {"zeros": 0 * first, "huge": first * 1e30, "nan": first * np.nan}[damage])
+    np.testing.assert_array_equal(digits.prepared(cache).images, first)
+
+
+@pytest.mark.parametrize("damage", ["labels", "compressed"])
+def test_a_drawn_entry_that_is_not_what_was_kept_is_made_again(unipen_file, tmp_path, damage):
+    """Labels of another range trained a model on wrong answers, or stopped the run; an
+    archive whose members inflate (not one the cache writes) cost gigabytes to read."""
+    import zipfile
+
+    def drawn():
+        return unipen.load_rendered(unipen_file, orgs=["syn"], renders=2, seed=1, cache=tmp_path)
+
+    first = drawn()
+    (entry,) = tmp_path.glob("unipen-*.npz")
+    if damage == "labels":
+        np.savez(entry, images=first.images, labels=np.full(len(first.labels), 99))
+    else:
+        with zipfile.ZipFile(entry, "w", zipfile.ZIP_DEFLATED) as archive:
+            for name, array in (("images", first.images), ("labels", first.labels)):
+                with archive.open(f"{name}.npy", "w") as member:
+                    np.lib.format.write_array(member, array)
+    again = drawn()
+    np.testing.assert_array_equal(again.images, first.images)
+    np.testing.assert_array_equal(again.labels, first.labels)
+    with zipfile.ZipFile(entry) as archive:  # kept again as the cache writes it
+        assert {m.compress_type for m in archive.infolist()} == {zipfile.ZIP_STORED}
+
+
 def test_two_runs_filling_one_cache_at_once_both_succeed(tmp_path):
     from concurrent.futures import ThreadPoolExecutor
 

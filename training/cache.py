@@ -10,9 +10,12 @@ is rebuilt rather than trusted: the cache can only cost time, never a run.
 from __future__ import annotations
 
 import logging
+import math
+import stat
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 
@@ -20,12 +23,24 @@ from digitpad.atomic import atomic_write
 
 log = logging.getLogger(__name__)
 Arrays = dict[str, np.ndarray]
+_NPY_HEADERS = {
+    (1, 0): np.lib.format.read_array_header_1_0,
+    (2, 0): np.lib.format.read_array_header_2_0,
+}
+# Larger than any array the cache holds (120,000 prepared digits are 376 MB).
+MAX_MEMBER_BYTES = 4 * 2**30
 
 
 def _read(path: Path) -> Arrays | None:
     try:
+        if not stat.S_ISREG(path.stat().st_mode):  # a FIFO would block the run for good
+            raise ValueError("not a regular file")
         if path.suffix == ".npy":
-            return {"images": np.load(path, allow_pickle=False)}
+            with open(path, "rb") as handle:
+                _check_npy(handle, path.stat().st_size)
+                return {"images": np.load(handle, allow_pickle=False)}
+        with zipfile.ZipFile(path) as archive:
+            _check_npz(archive)
         with np.load(path, allow_pickle=False) as archive:
             return {name: archive[name] for name in archive.files}
     except FileNotFoundError:
@@ -35,12 +50,54 @@ def _read(path: Path) -> Arrays | None:
         return None
 
 
+def _check_npy(handle: BinaryIO, size: int) -> None:
+    """Refuse an array file whose header declares more data than the file holds, before
+    NumPy asks for memory that size (a damaged header may declare terabytes)."""
+    read_header = _NPY_HEADERS.get(np.lib.format.read_magic(handle))
+    if read_header is None:
+        raise ValueError("its format version is not one NumPy writes")
+    shape, _fortran, dtype = read_header(handle)
+    declared = math.prod(shape) * dtype.itemsize
+    if dtype.hasobject or declared != size - handle.tell():
+        raise ValueError(f"its header declares {declared:,} bytes of data")
+    handle.seek(0)
+
+
+def _check_npz(archive: zipfile.ZipFile) -> None:
+    """Refuse an archive this module did not write: it stores its arrays uncompressed, so a
+    compressed member (which may inflate to gigabytes) is not one of its entries."""
+    for member in archive.infolist():
+        if member.compress_type != zipfile.ZIP_STORED or member.file_size > MAX_MEMBER_BYTES:
+            raise ValueError(f"{member.filename} is not an array this cache wrote")
+
+
 def _write(path: Path, arrays: Arrays) -> None:
     with atomic_write(path) as handle:
         if path.suffix == ".npy":
             np.save(handle, arrays["images"])
         else:
             np.savez(handle, **arrays)
+
+
+def pictures(images: np.ndarray | None, shape: tuple[int, ...]) -> bool:
+    """Whether ``images`` are float32 digits of ``shape`` (N×28×28 with N = -1 for any),
+    each pixel in [0, 1], some of them inked: what a damaged entry (zeros where a crash
+    left a hole, garbage) fails, at a fraction of the cost of making them again."""
+    if images is None or images.dtype != np.float32 or images.ndim != len(shape):
+        return False
+    if any(want not in (-1, got) for want, got in zip(shape, images.shape, strict=True)):
+        return False
+    if not images.size:
+        return True
+    low, high = float(images.min()), float(images.max())  # NaN fails both comparisons
+    return low >= 0.0 and 0.0 < high <= 1.0 + 1e-6  # deskewing may round a hair above 1
+
+
+def digit_labels(labels: np.ndarray | None, count: int) -> bool:
+    """Whether ``labels`` are ``count`` integer digits, 0 to 9."""
+    if labels is None or labels.dtype.kind not in "iu" or labels.shape != (count,):
+        return False
+    return not labels.size or (int(labels.min()) >= 0 and int(labels.max()) <= 9)
 
 
 def cached(path: Path, make: Callable[[], Arrays], valid: Callable[[Arrays], bool]) -> Arrays:

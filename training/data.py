@@ -153,14 +153,12 @@ class Digits:
         source = self.key or _images_key(self.images)
         key = _derived_key(name, source)
         path = Path(cache) / f"{name}-{source}-v{PREPROCESS_VERSION}.npy"
-        from training.cache import cached
+        from training.cache import cached, pictures
 
         arrays = cached(
             path,
             lambda: {"images": transform(self.images)},
-            lambda found: (
-                found["images"].shape == self.images.shape and found["images"].dtype == np.float32
-            ),
+            lambda found: pictures(found["images"], self.images.shape),
         )
         return replace(self, images=arrays["images"], description=description, key=key)
 

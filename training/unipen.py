@@ -34,7 +34,7 @@ import numpy as np
 from digitpad.preprocess import VERSION as PREPROCESS_VERSION
 from digitpad.preprocess import prepare
 from digitpad.strokes import render_strokes
-from training.cache import cached
+from training.cache import cached, digit_labels, pictures
 from training.data import DataError, Digits
 from training.styles import VERSION as STYLES_VERSION
 from training.styles import maybe_restyle
@@ -318,14 +318,11 @@ def _render_cached(
         return {"images": digits.images, "labels": digits.labels}
 
     def valid(found: dict[str, np.ndarray]) -> bool:
-        images, labels = found.get("images"), found.get("labels")
+        images = found.get("images")
         return (
-            images is not None
-            and labels is not None
-            and images.ndim == 3
-            and images.shape[1:] == (28, 28)
-            and len(images) == len(labels)
-            and len(labels) <= len(records) * renders
+            pictures(images, (-1, 28, 28))
+            and len(images) <= len(records) * renders
+            and digit_labels(found.get("labels"), len(images))
         )
 
     arrays = cached(cache_file, make, valid)
