@@ -60,6 +60,7 @@ def write_records(path: Path, text: str) -> Path:
         ({"label": 1, "org": "a", "strokes": [[["a", "b"]]]}, "point"),
         ({"label": 1, "org": "a", "strokes": [[[0, 0], [1e9, 1e9]]]}, "point"),
         ({"label": 1, "org": "a", "strokes": [[[0.5, 0.5]] * 30_000]}, "points"),
+        ({"label": 1, "org": "a", "strokes": [[[0, 10**400]]]}, "point"),
     ],
 )
 def test_unipen_records_that_cannot_be_drawn_are_refused_by_index(tmp_path, record, words):
@@ -90,6 +91,14 @@ def test_a_unipen_gzip_bomb_is_refused_before_it_is_inflated(tmp_path, monkeypat
     path.write_bytes(gzip.compress(records.encode()))
     with pytest.raises(DataError, match="more than this reader accepts"):
         unipen.load_records(path)
+
+
+def test_a_unipen_file_of_more_points_than_hours_of_drawing_is_refused(tmp_path, monkeypatch):
+    monkeypatch.setattr(unipen, "MAX_FILE_POINTS", 1_000)
+    many = [{"label": 1, "org": "a", "strokes": [[[0.5, y / 500] for y in range(500)]]}] * 3
+    with pytest.raises(DataError, match="1,500 points, more than 1,000"):
+        unipen.load_records(write_records(tmp_path / "u.json", json.dumps(many)))
+    assert unipen.load_records(write_records(tmp_path / "v.json", json.dumps(many[:2])))
 
 
 def test_unipen_records_that_all_draw_blank_name_the_file(tmp_path):

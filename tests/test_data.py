@@ -326,6 +326,26 @@ def test_a_drawn_entry_that_is_not_what_was_kept_is_made_again(unipen_file, tmp_
         assert {m.compress_type for m in archive.infolist()} == {zipfile.ZIP_STORED}
 
 
+def test_a_unipen_file_changed_under_its_old_size_and_time_is_drawn_again(tmp_path):
+    """As ``cp -p`` or ``rsync -a`` leave a file edited elsewhere: the renders kept for
+    what it held before must not be served."""
+    import json
+    import os
+
+    from conftest import DIGIT_STROKES
+
+    def write(label: int) -> None:
+        records = [{"label": label, "org": "syn", "writer": "w", "strokes": DIGIT_STROKES[7]}]
+        path.write_bytes(gzip.compress(json.dumps(records).encode(), mtime=0))
+        os.utime(path, (1_000_000_000, 1_000_000_000))
+
+    path, cache = tmp_path / "u.json.gz", tmp_path / "cache"
+    write(7)
+    assert set(unipen.load_rendered(path, renders=2, cache=cache).labels) == {7}
+    write(1)  # the same size and time
+    assert set(unipen.load_rendered(path, renders=2, cache=cache).labels) == {1}
+
+
 def test_two_runs_filling_one_cache_at_once_both_succeed(tmp_path):
     from concurrent.futures import ThreadPoolExecutor
 

@@ -44,6 +44,8 @@ CANVAS = 280
 MAX_JSON_BYTES = 64 * 2**20
 # A drawn digit has at most a few hundred points; millions would take minutes to draw.
 MAX_POINTS = 20_000
+# Points in a whole file: ten times the UniPen digits' (543,000 in 11,654 records).
+MAX_FILE_POINTS = 5_000_000
 # Strokes are points in a unit square; some margin for digits that reach past it.
 COORD_RANGE = (-1.0, 2.0)
 
@@ -91,6 +93,12 @@ def load_records(path: str | os.PathLike) -> list[dict]:
         problem = _record_problem(record)
         if problem:
             raise DataError(f"{path}: record {i} {problem}")
+    points = sum(len(stroke) for record in records for stroke in record["strokes"])
+    if points > MAX_FILE_POINTS:
+        raise DataError(
+            f"{path} holds {points:,} points, more than {MAX_FILE_POINTS:,}: drawing its "
+            "digits would take hours (split it, or keep fewer points a stroke)"
+        )
     return records
 
 
@@ -138,8 +146,11 @@ def _record_problem(record: object) -> str | None:
 
 
 def _number(value: object) -> bool:
-    """A JSON number that is finite (NaN and Infinity parse as floats)."""
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    """A JSON number that is finite (NaN and Infinity parse as floats); an integer of any
+    length is compared exactly, never made a float (a 400-digit one cannot be)."""
+    if isinstance(value, bool):
+        return False
+    return isinstance(value, int) or (isinstance(value, float) and math.isfinite(value))
 
 
 # A stroke whose ends lie this share of its length apart is a straight line.
@@ -234,15 +245,22 @@ def render(
     )
 
 
+def _file_digest(path: Path) -> str:
+    """A hash of ``path``'s bytes: a file edited and given its old time back (``cp -p``,
+    ``rsync -a``) must not be served the renders of what it held before."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(2**20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
 def _cache_key(
-    path: Path, org: str, placement: Placement, renders: int, seed: int, styled: float
+    digest: str, org: str, placement: Placement, renders: int, seed: int, styled: float
 ) -> str:
-    stat = path.stat()
     text = json.dumps(
         [
-            str(path.resolve()),
-            stat.st_size,
-            int(stat.st_mtime),
+            digest,
             org,
             placement.__dict__,
             renders,
@@ -287,13 +305,14 @@ def load_rendered(
         + (f", {styled:.0%} restyled (styles version {STYLES_VERSION})" if styled else "")
     )
     parts = []
+    digest = _file_digest(path) if cache is not None else ""
     for org in sorted(set(orgs)):
         mine = [r for r in chosen if r["org"] == org]
         if not mine:
             continue
         cache_file = None
         if cache is not None:
-            key = _cache_key(path, org, spec, renders, seed, styled)
+            key = _cache_key(digest, org, spec, renders, seed, styled)
             cache_file = Path(cache) / f"unipen-{key}.npz"
         parts.append(_render_cached(mine, spec, renders, _org_seed(seed, org), styled, cache_file))
     if not any(len(part) for part in parts):
