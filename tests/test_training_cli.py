@@ -398,6 +398,22 @@ def test_an_output_that_is_a_folder_is_refused_before_training(tmp_path, capsys)
     assert folder.is_dir() and not any(folder.iterdir())
 
 
+@pytest.mark.skipif(sys.platform != "linux", reason="/proc and byte names are Linux's")
+@pytest.mark.parametrize(
+    ("out", "words"),
+    [
+        ("/proc/model.npz", "cannot write in /proc"),
+        (os.fsdecode(b"/tmp/\xff\xfe.npz"), "not a name in UTF-8"),
+    ],
+)
+def test_an_output_that_cannot_be_written_is_refused_before_training(tmp_path, capsys, out, words):
+    """Both passed the permission check (as root, /proc is writable by its bits) and failed
+    only at saving, after the whole run."""
+    code = main(["train", "--data", str(tmp_path / "none"), "--out", out])
+    assert code == 1
+    assert words in json_lines(capsys.readouterr().out)[-1]["message"]
+
+
 @pytest.mark.parametrize("command", ["train", "search"])
 def test_an_empty_output_name_is_said_as_such(tmp_path, capsys, command):
     """Not as the current folder, ".", which is what an empty path reads as."""

@@ -30,6 +30,7 @@ import os
 import shlex
 import signal
 import sys
+import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import NoReturn
@@ -279,6 +280,10 @@ def check_output_path(given: str | Path) -> None:
     work; ``given`` as typed (an empty one would read as the current folder, ".")."""
     if not str(given).strip():
         raise ValueError("--out is empty; choose a file name")
+    try:
+        str(given).encode("utf-8")
+    except UnicodeEncodeError:  # bytes of another encoding: reports could not name it
+        raise ValueError("--out is not a name in UTF-8; choose another file name") from None
     out = Path(given)
     if out.exists() and not out.is_file():
         raise ValueError(f"--out {out} exists and is not a regular file; choose a file name")
@@ -289,6 +294,14 @@ def check_output_path(given: str | Path) -> None:
         raise ValueError(f"--out {out}: {parent} is a file, not a folder")
     if parent.is_dir() and not os.access(parent, os.W_OK | os.X_OK):
         raise ValueError(f"--out {out}: no permission to write in {parent}")
+    if out.parent.is_dir():  # as root, or in /proc, permission says nothing: try it
+        try:
+            with tempfile.TemporaryFile(dir=out.parent):
+                pass
+        except OSError as exc:
+            raise ValueError(
+                f"--out {out}: cannot write in {out.parent} ({exc.strerror})"
+            ) from None
 
 
 def _check_weight(weight: float) -> None:
