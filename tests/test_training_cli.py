@@ -200,6 +200,23 @@ def test_train_with_unipen_and_corrections(mnist_folder, unipen_file, tmp_path, 
     assert meta["drawn_accuracy"]["orgs"] == ["apa"]
 
 
+def test_held_out_organisations_missing_from_the_file_are_said_before_any_drawing(
+    mnist_folder, unipen_file, tmp_path, capsys, monkeypatch
+):
+    """The file's organisations are named, and nothing was drawn first (47 s for the
+    UniPen digits)."""
+    from training import unipen
+
+    drawn = []
+    monkeypatch.setattr(unipen, "render", lambda *args, **kwargs: drawn.append(1))
+    out = tmp_path / "m.npz"
+    args = ["--unipen", str(unipen_file), "--held-out-orgs", "zzz", "--epochs", "1"]
+    code = main(["train", "--data", str(mnist_folder), "--out", str(out), *args])
+    message = json_lines(capsys.readouterr().out)[-1]["message"]
+    assert code == 1 and "no records of organisations zzz; it holds aga, apa, syn" in message
+    assert drawn == [] and not out.exists()
+
+
 def test_evaluate_reports_accuracy_and_confusion(mnist_folder, tmp_path, capsys):
     out = tmp_path / "m.npz"
     assert (

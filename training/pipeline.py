@@ -95,6 +95,15 @@ def _gather(
     held_out = None
     if unipen and config.unipen_renders > 0:
         on_step("drawing the pen-stroke digits")
+        if config.held_out_orgs:  # first: a file without them is said before minutes of drawing
+            held_out = up.load_rendered(
+                unipen,
+                orgs=config.held_out_orgs,
+                placement="anywhere",
+                renders=1,
+                seed=12345,
+                cache=cache,
+            )
         parts.append(
             up.load_rendered(
                 unipen,
@@ -106,15 +115,6 @@ def _gather(
                 styled=config.styled,
             )
         )
-        if config.held_out_orgs:
-            held_out = up.load_rendered(
-                unipen,
-                orgs=config.held_out_orgs,
-                placement="anywhere",
-                renders=1,
-                seed=12345,
-                cache=cache,
-            )
     if corrections:
         on_step("reading your corrected drawings")
         extra = load_corrections(corrections)

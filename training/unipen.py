@@ -298,7 +298,12 @@ def load_rendered(
         orgs = sorted({r["org"] for r in records} - set(exclude_orgs))
     chosen = [r for r in records if r["org"] in set(orgs)]
     if not chosen:
-        raise DataError(f"{path} holds no records of orgs {', '.join(orgs)}")
+        named = ", ".join(orgs) or "(none left once the held-out ones are set aside)"
+        raise DataError(
+            f"{path} holds no records of organisations {named}; it holds "
+            f"{', '.join(sorted({r['org'] for r in records}))} (--held-out-orgs names the "
+            'ones kept for testing; "" for none)'
+        )
     spec = PLACEMENTS[placement]
     description = (
         f"UniPen {path.name} orgs {','.join(orgs)}: {renders} {placement} render(s) per record"
