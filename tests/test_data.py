@@ -346,6 +346,26 @@ def test_a_unipen_file_changed_under_its_old_size_and_time_is_drawn_again(tmp_pa
     assert set(unipen.load_rendered(path, renders=2, cache=cache).labels) == {1}
 
 
+def test_a_temporary_left_by_a_killed_writer_goes_once_the_entry_is_read(tmp_path):
+    """The entry another run finished is never written again, so nothing else would."""
+    import os
+    import time
+
+    from training.data import Digits
+
+    images = np.random.default_rng(0).integers(0, 255, (5, 28, 28)).astype(np.float32) / 255
+    digits = Digits(images, np.arange(5), "five")
+    digits.prepared(tmp_path)
+    (entry,) = tmp_path.iterdir()
+    old, fresh = tmp_path / f".{entry.name}.killed.tmp", tmp_path / f".{entry.name}.live.tmp"
+    for leftover in (old, fresh):
+        leftover.write_bytes(bytes(1000))
+    hour_ago = time.time() - 3600
+    os.utime(old, (hour_ago, hour_ago))
+    digits.prepared(tmp_path)
+    assert not old.exists() and fresh.exists()  # a live writer's is left alone
+
+
 def test_two_runs_filling_one_cache_at_once_both_succeed(tmp_path):
     from concurrent.futures import ThreadPoolExecutor
 

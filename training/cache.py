@@ -9,6 +9,7 @@ is rebuilt rather than trusted: the cache can only cost time, never a run.
 
 from __future__ import annotations
 
+import glob
 import logging
 import math
 import stat
@@ -19,7 +20,7 @@ from typing import BinaryIO
 
 import numpy as np
 
-from digitpad.atomic import atomic_write
+from digitpad.atomic import atomic_write, remove_stale_temporaries
 
 log = logging.getLogger(__name__)
 Arrays = dict[str, np.ndarray]
@@ -108,6 +109,8 @@ def cached(path: Path, make: Callable[[], Arrays], valid: Callable[[Arrays], boo
     """
     found = _read(path)
     if found is not None and valid(found):
+        # What a writer killed while another made the entry left: nothing writes it again.
+        remove_stale_temporaries(path.parent, glob.escape(path.name))
         return found
     arrays = make()
     try:
