@@ -186,6 +186,35 @@ def test_corrections_npz_loads(tmp_path):
     assert digits.labels.tolist() == [1, 2, 3, 4] and digits.images.max() <= 1
 
 
+def _inked(value: float, dtype=np.float32) -> np.ndarray:
+    images = np.zeros((3, 28, 28), dtype)
+    images[:, 8:20, 12:16] = value
+    return images
+
+
+@pytest.mark.parametrize(
+    ("images", "words"),
+    [
+        (np.concatenate([_inked(255, np.uint8), np.zeros((1, 28, 28), np.uint8)]), "image 3"),
+        (np.where(_inked(0.5) > 0, 0.5, 0).astype(np.float32) + np.eye(28)[None] * 0.51, "0-1"),
+        (_inked(-0.5), "outside 0-1"),
+    ],
+    ids=["a blank image", "floats a hair above 1", "negative"],
+)
+def test_correction_sets_that_would_teach_nothing_are_refused(tmp_path, images, words):
+    """A blank image labelled 7 was learned as a 7; floats up to 1.01 were all divided by
+    255, so every image became nearly blank."""
+    np.savez(tmp_path / "batch.npz", images=images, labels=np.arange(len(images)))
+    with pytest.raises(DataError, match=words):
+        load_corrections(tmp_path)
+
+
+@pytest.mark.parametrize("scale", [1.0, 255.0])
+def test_correction_sets_of_floats_in_either_range_load_alike(tmp_path, scale):
+    np.savez(tmp_path / "batch.npz", images=_inked(scale), labels=np.arange(3))
+    assert load_corrections(tmp_path).images.max() == 1.0
+
+
 def test_corrupt_correction_is_named(tmp_path):
     (tmp_path / "4_broken.png").write_bytes(b"not a png")
     with pytest.raises(DataError, match=r"4_broken.png"):

@@ -409,12 +409,20 @@ def _load_correction_npz(path: Path) -> tuple[np.ndarray, np.ndarray]:
         raise DataError(f"{path} holds {len(images)} images but {len(labels)} labels")
     if len(labels) and (labels.min() < 0 or labels.max() > 9):
         raise DataError(f"{path} holds labels outside 0-9")
+    whole = np.issubdtype(images.dtype, np.integer)
     images = images.astype(np.float32)
     if not np.all(np.isfinite(images)):
         raise DataError(f"{path} holds pixels that are not finite numbers")
-    if images.max(initial=0) > 1.0:
+    # Grey levels 0-255 (whole numbers), or 0-1; a float a hair above 1 is not a reason
+    # to read every other pixel as 255 times fainter.
+    if whole or (images.max(initial=0) > 1.0 and np.array_equal(images, np.round(images))):
         images = images / 255.0
-    return np.clip(images, 0, 1), labels.astype(np.int64)
+    if images.min(initial=0) < 0 or images.max(initial=0) > 1.0:
+        raise DataError(f"{path} holds pixels outside 0-1 (or 0-255 in whole numbers)")
+    blank = np.flatnonzero(images.reshape(len(images), -1).max(axis=1, initial=0) <= 0)
+    if len(blank):
+        raise DataError(f"{path}: image {blank[0]} (of {len(images)}) is blank, no digit to learn")
+    return images, labels.astype(np.int64)
 
 
 def load_corrections(folder: str | os.PathLike, skipped: list[str] | None = None) -> Digits:
