@@ -135,6 +135,31 @@ def test_a_clearly_worse_trial_is_pruned(mnist_folder, storage, tmp_path):
     assert any(e["event"] == "trial_pruned" and e["trial"] == 2 for e in events)
 
 
+def test_a_trial_whose_training_diverges_is_pruned_and_the_search_goes_on(
+    mnist_folder, storage, tmp_path, capsys, monkeypatch
+):
+    """Parameters that cannot train are a bad trial, not the end of the search."""
+    import training.loop
+    from training.events import DivergedError
+
+    real, calls = training.loop.train, []
+
+    def first_diverges(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 1:
+            raise DivergedError(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(training.loop, "train", first_diverges)
+    args = common(mnist_folder, storage, tmp_path)
+    code, lines, err = run_cli(capsys, *args, "--trials", "2", "--no-final", "--progress", "jsonl")
+    assert code == 0, err
+    assert [line["event"] for line in lines].count("trial_pruned") >= 1
+    assert lines[-1]["trials_completed"] + lines[-1]["trials_pruned"] == 2
+    trials = optuna.load_study(study_name=None, storage=storage).trials
+    assert "diverged in epoch 1" in trials[0].user_attrs["diverged"]
+
+
 def test_cancel_keeps_finished_trials(mnist_folder, storage, tmp_path):
     import threading
 

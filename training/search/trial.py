@@ -119,6 +119,7 @@ class Objective:
     def __call__(self, trial: Any) -> float:
         import optuna
 
+        from training.events import DivergedError
         from training.loop import train
 
         # Workers ask for trials at the same moment: the one numbered past the target gives
@@ -142,6 +143,10 @@ class Objective:
         except optuna.TrialPruned:
             self._pruned(trial, values, last, time.perf_counter() - started)
             raise
+        except DivergedError as exc:  # parameters that cannot train: stopped early, as pruned
+            trial.set_user_attr("diverged", str(exc))
+            self._pruned(trial, values, last, time.perf_counter() - started)
+            raise optuna.TrialPruned(str(exc)) from None
         return self._finished(trial, values, result, time.perf_counter() - started)
 
     def _start(self, trial: Any) -> dict[str, Any]:
