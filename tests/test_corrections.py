@@ -175,8 +175,10 @@ def test_a_snapshot_of_corrections_listed_earlier_follows_a_relabel_and_skips_a_
 def test_a_snapshot_holds_the_drawings_and_sets_as_they_were(tmp_path):
     store = Corrections(tmp_path / "corrections")
     kept = store.save(drawing(), 7)
+    inked = np.zeros((2, 28, 28), np.uint8)
+    inked[:, 6:22, 13:15] = 255
     with open(store.folder / "mine.NPZ", "wb") as handle:
-        np.savez(handle, images=np.zeros((2, 28, 28), np.uint8), labels=[1, 2])
+        np.savez(handle, images=inked, labels=[1, 2])
     assert store.snapshot(tmp_path / "copy") == 1  # drawings counted; the set goes too
     store.relabel(kept, 1)  # later changes leave the copy as it was
     store.save(drawing(), 3)

@@ -209,10 +209,15 @@ def test_correction_sets_that_would_teach_nothing_are_refused(tmp_path, images, 
         load_corrections(tmp_path)
 
 
-@pytest.mark.parametrize("scale", [1.0, 255.0])
-def test_correction_sets_of_floats_in_either_range_load_alike(tmp_path, scale):
-    np.savez(tmp_path / "batch.npz", images=_inked(scale), labels=np.arange(3))
-    assert load_corrections(tmp_path).images.max() == 1.0
+@pytest.mark.parametrize(
+    "images",
+    [_inked(1.0), _inked(255.0), _inked(1, np.uint8), _inked(255, np.uint8), _inked(1 + 1e-7)],
+    ids=["floats 0-1", "floats 0-255", "a 0/1 mask", "grey levels", "a hair above 1"],
+)
+def test_correction_sets_in_either_range_load_alike(tmp_path, images):
+    np.savez(tmp_path / "batch.npz", images=images, labels=np.arange(3))
+    loaded = load_corrections(tmp_path).images
+    assert loaded.max() == 1.0 and loaded.min() == 0.0
 
 
 def test_corrupt_correction_is_named(tmp_path):
@@ -330,7 +335,7 @@ def test_a_prepared_entry_that_is_not_what_was_kept_is_made_again(tmp_path, dama
     np.testing.assert_array_equal(digits.prepared(cache).images, first)
 
 
-@pytest.mark.parametrize("damage", ["labels", "compressed"])
+@pytest.mark.parametrize("damage", ["labels", "compressed", "header"])
 def test_a_drawn_entry_that_is_not_what_was_kept_is_made_again(unipen_file, tmp_path, damage):
     """Labels of another range trained a model on wrong answers, or stopped the run; an
     archive whose members inflate (not one the cache writes) cost gigabytes to read."""
@@ -343,6 +348,10 @@ def test_a_drawn_entry_that_is_not_what_was_kept_is_made_again(unipen_file, tmp_
     (entry,) = tmp_path.glob("unipen-*.npz")
     if damage == "labels":
         np.savez(entry, images=first.images, labels=np.full(len(first.labels), 99))
+    elif damage == "header":  # stored as the cache stores, declaring terabytes
+        with zipfile.ZipFile(entry, "w", zipfile.ZIP_STORED) as archive:
+            archive.writestr("images.npy", lying_npy((10**9, 28, 28)))
+            archive.writestr("labels.npy", lying_npy((10**9,)))
     else:
         with zipfile.ZipFile(entry, "w", zipfile.ZIP_DEFLATED) as archive:
             for name, array in (("images", first.images), ("labels", first.labels)):

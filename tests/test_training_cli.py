@@ -80,6 +80,32 @@ def test_a_data_folder_gone_while_training_loses_nothing(
     assert load_model(out).meta["test_accuracy"] == pytest.approx(result["accuracy"])
 
 
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
+def test_a_stop_during_the_download_lets_it_finish_its_files_then_cancels(
+    mnist_folder, tmp_path, capsys, monkeypatch
+):
+    """MNIST's files are written in place: one cut short would be taken as there by every
+    later run, and fail it."""
+    import shutil
+
+    from training import data
+
+    folder = tmp_path / "mnist"
+
+    def download(target):
+        os.kill(os.getpid(), signal.SIGTERM)  # the user stops the run mid-download
+        time.sleep(0.2)
+        shutil.copytree(mnist_folder, target, dirs_exist_ok=True)
+
+    monkeypatch.setattr(data, "download_mnist", download)
+    out = tmp_path / "model.npz"
+    code = main(["train", "--data", str(folder), "--download", "--out", str(out), *FAST])
+    assert code == 128 + signal.SIGTERM
+    assert json_lines(capsys.readouterr().out)[-1]["event"] == "cancelled"
+    assert len(data.load_mnist(folder, "test")) == len(data.load_mnist(mnist_folder, "test"))
+    assert not out.exists()
+
+
 def test_no_deskew_is_recorded_and_a_deskewed_teacher_is_refused(mnist_folder, tmp_path, capsys):
     plain, upright = tmp_path / "plain.npz", tmp_path / "upright.npz"
     common = ["--data", str(mnist_folder), "--cache", str(tmp_path / "cache"), *FAST]
@@ -389,7 +415,8 @@ def test_background_option_lowers_the_childs_priority(command, tmp_path, monkeyp
         (["--styled", "1.5"], "styled must be in"),
         # Each of these trained to the end, then failed or saved a useless model; the first
         # filled the machine's memory.
-        (["--arch", "cnn", "--convs", "1000"], "a batch of this CNN needs about"),
+        (["--arch", "cnn", "--convs", "1000"], "convs must be at most 8"),
+        (["--arch", "cnn", "--channels", "2000", "64", "--batch-size", "4096"], "needs about"),
         (["--lr", "1e30"], "lr must be positive and at most"),
         (["--augment", "1e308"], "augment must be at most"),
         (["--elastic", "1e308"], "elastic must be at most"),

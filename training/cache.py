@@ -46,7 +46,7 @@ def _read(path: Path) -> Arrays | None:
             return {name: archive[name] for name in archive.files}
     except FileNotFoundError:
         return None
-    except (OSError, ValueError, EOFError, zipfile.BadZipFile, KeyError) as exc:
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile, KeyError, MemoryError) as exc:
         log.warning("cache entry %s is damaged (%s); making it again", path, exc)
         return None
 
@@ -66,10 +66,13 @@ def _check_npy(handle: BinaryIO, size: int) -> None:
 
 def _check_npz(archive: zipfile.ZipFile) -> None:
     """Refuse an archive this module did not write: it stores its arrays uncompressed, so a
-    compressed member (which may inflate to gigabytes) is not one of its entries."""
+    compressed member (which may inflate to gigabytes) is not one of its entries; and each
+    array's header must declare the data its member holds, as an array file's must."""
     for member in archive.infolist():
         if member.compress_type != zipfile.ZIP_STORED or member.file_size > MAX_MEMBER_BYTES:
             raise ValueError(f"{member.filename} is not an array this cache wrote")
+        with archive.open(member) as handle:
+            _check_npy(handle, member.file_size)
 
 
 def _write(path: Path, arrays: Arrays) -> None:

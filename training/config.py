@@ -35,8 +35,12 @@ MAX_UNIPEN_RENDERS = 100
 MAX_LR = 1.0
 MAX_AUGMENT = 2.0  # twice the full range: rotation ±30°, shift ±5 px
 MAX_ELASTIC = 8.0  # pixels of RMS displacement, a third of the digit
-# A batch's layer outputs, kept for the backward pass.
-MAX_BATCH_BYTES = 4 * 2**30
+# A batch's layer outputs, kept for the backward pass: more than any machine that trains
+# these networks holds (the largest CNN the search tries needs 1.3 GB at batch 1,024).
+MAX_BATCH_BYTES = 64 * 2**30
+# Convolutions per CNN stage: a deeper stack of 3×3 convolutions on 28×28 digits only
+# multiplies the memory its batches need (1,000 filled a 24 GB machine).
+MAX_CONVS = 8
 
 
 # Settings added after models were first recorded, and what older recipes did instead.
@@ -151,6 +155,8 @@ class TrainConfig:
             raise ValueError(f"unipen_renders must be in [0, {MAX_UNIPEN_RENDERS}]")
         if min(self.channels, default=1) < 1:
             raise ValueError("channels must be at least 1")
+        if self.convs > MAX_CONVS:
+            raise ValueError(f"convs must be at most {MAX_CONVS} (3×3 convolutions per stage)")
         _check_model_size(self.arch, self.sizes)
         _check_batch_memory(self)
 
@@ -216,8 +222,7 @@ def _check_batch_memory(config: TrainConfig) -> None:
         floats += c_out * side * side
         if k % per_stage == 0:
             side //= 2
-    # Each output, its ReLU and its gradient in training; the evaluation's larger batches.
-    needed = floats * 4 * max(3 * config.batch_size, config.eval_batch_size)
+    needed = floats * 4 * 3 * config.batch_size  # each output, its ReLU and its gradient
     if needed > MAX_BATCH_BYTES:
         raise ValueError(
             f"a batch of this CNN needs about {needed / 2**30:,.0f} GB of memory, more than "

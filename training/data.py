@@ -307,18 +307,24 @@ def download_reason(exc: Exception) -> str:
     return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
 
 
+def fetch_mnist(folder: str | os.PathLike, split: str = "train") -> None:
+    """Download MNIST into ``folder`` unless ``split``'s two files are there already."""
+    folder = Path(folder)
+    try:
+        find_idx(folder, split, "images")
+        find_idx(folder, split, "labels")
+    except DataError:
+        folder.mkdir(parents=True, exist_ok=True)
+        download_mnist(folder)
+
+
 def load_mnist(folder: str | os.PathLike, split: str = "train", download: bool = False) -> Digits:
     """MNIST ``split`` ("train" or "test") from a folder of IDX files, downloading if asked."""
     if split not in SPLITS:
         raise ValueError(f"split must be one of {sorted(SPLITS)}")
     folder = Path(folder)
     if download:
-        try:
-            find_idx(folder, split, "images")
-            find_idx(folder, split, "labels")
-        except DataError:
-            folder.mkdir(parents=True, exist_ok=True)
-            download_mnist(folder)
+        fetch_mnist(folder, split)
     _check_folder(folder)
     images_path = find_idx(folder, split, "images")
     labels_path = find_idx(folder, split, "labels")
@@ -387,6 +393,10 @@ def check_npz(path: Path) -> None:
         raise DataError(f"{path} declares {total:,} bytes of arrays, more than this reader accepts")
 
 
+# How far outside [0, 1] a float pixel may be and be read as the edge: resampling's rounding.
+ROUNDING = 1e-6
+
+
 def _load_correction_npz(path: Path) -> tuple[np.ndarray, np.ndarray]:
     try:
         check_npz(path)
@@ -413,12 +423,14 @@ def _load_correction_npz(path: Path) -> tuple[np.ndarray, np.ndarray]:
     images = images.astype(np.float32)
     if not np.all(np.isfinite(images)):
         raise DataError(f"{path} holds pixels that are not finite numbers")
-    # Grey levels 0-255 (whole numbers), or 0-1; a float a hair above 1 is not a reason
-    # to read every other pixel as 255 times fainter.
-    if whole or (images.max(initial=0) > 1.0 and np.array_equal(images, np.round(images))):
+    # Grey levels 0-255 in whole numbers, or 0-1 (a mask of 0s and 1s among them); a float a
+    # hair above 1 is not a reason to read every other pixel as 255 times fainter.
+    top = images.max(initial=0)
+    if top > 1.0 and (whole or np.array_equal(images, np.round(images))):
         images = images / 255.0
-    if images.min(initial=0) < 0 or images.max(initial=0) > 1.0:
+    if images.min(initial=0) < -ROUNDING or images.max(initial=0) > 1.0 + ROUNDING:
         raise DataError(f"{path} holds pixels outside 0-1 (or 0-255 in whole numbers)")
+    images = np.clip(images, 0.0, 1.0)  # what resampling left a hair outside
     blank = np.flatnonzero(images.reshape(len(images), -1).max(axis=1, initial=0) <= 0)
     if len(blank):
         raise DataError(f"{path}: image {blank[0]} (of {len(images)}) is blank, no digit to learn")

@@ -18,7 +18,7 @@ import torch
 import digitpad
 from digitpad.model_file import load_model, save_model
 from training.config import TrainConfig
-from training.data import Digits, load_corrections, load_mnist
+from training.data import Digits, fetch_mnist, load_corrections, load_mnist
 from training.evaluate import evaluate
 from training.loop import Cancelled, resolve_device, to_tensor, train
 from training.models import Ensemble, as_app_model, from_params
@@ -48,8 +48,15 @@ def gather_training_data(
     the training set comes deskewed, part by part through the cache, so that
     runs sharing MNIST but not the rest still share its copy. ``on_step`` is
     told what is being read or prepared next, in words. A stop signal ends it at once,
-    wherever it is (a stop flag's :meth:`~training.stopping.StopFlag.raising`).
+    wherever it is (a stop flag's :meth:`~training.stopping.StopFlag.raising`), except
+    while MNIST downloads: its files are written in place, and a cut one would stay.
     """
+    if download:
+        on_step("downloading MNIST")
+        for split in ("train", "test"):
+            fetch_mnist(data, split)
+        if should_stop():
+            raise Cancelled()
     with raising(should_stop, Cancelled):
         return _gather(
             config,
@@ -200,6 +207,7 @@ def train_and_save(
     device = resolve_device(config.device)
     teacher = load_teacher(config) if config.teachers else None
     steps = 2 + config.prepared_mnist + bool(unipen and config.unipen_renders) + bool(corrections)
+    steps += bool(download)
     steps += config.deskew
     done = iter(range(1, steps + 1))
 
@@ -229,9 +237,10 @@ def train_and_save(
         out=str(out),
     )
 
-    test_inputs = test.deskewed(cache) if config.deskew else test
-    # Read now: the folder may be gone by the end (a drive unplugged), and the run with it.
-    raw_test = load_mnist(data, "test")
+    with raising(should_stop, Cancelled):
+        test_inputs = test.deskewed(cache) if config.deskew else test
+        # Read now: the folder may be gone by the end (a drive unplugged), and the run with it.
+        raw_test = load_mnist(data, "test")
     result = train(
         config,
         to_tensor(train_set.images, device),

@@ -1,8 +1,11 @@
 """The stop a training child obeys: SIGINT/SIGTERM set it, the work polls it.
 
 One flag for every command (``train``, ``adapt``, ``search``): the signal
-handler only records the signal, so it is safe whatever the main thread is
-doing, and the loops look at the flag between batches (and between trials).
+handler records the signal, and the loops look at the flag between batches (and
+between trials). Work with no loop of ours between its steps (reading,
+preparing and drawing the data) runs inside :meth:`StopFlag.raising`, where
+the handler also raises, at whatever line the work is on: only where an
+exception leaves no half-written file (every file there is written atomically).
 """
 
 from __future__ import annotations
