@@ -294,14 +294,13 @@ def check_output_path(given: str | Path) -> None:
         raise ValueError(f"--out {out}: {parent} is a file, not a folder")
     if parent.is_dir() and not os.access(parent, os.W_OK | os.X_OK):
         raise ValueError(f"--out {out}: no permission to write in {parent}")
-    if out.parent.is_dir():  # as root, or in /proc, permission says nothing: try it
+    if parent.is_dir():  # as root, or in /proc, permission says nothing: try it
         try:
-            with tempfile.TemporaryFile(dir=out.parent):
+            with tempfile.TemporaryFile(dir=parent):
                 pass
         except OSError as exc:
-            raise ValueError(
-                f"--out {out}: cannot write in {out.parent} ({exc.strerror})"
-            ) from None
+            reason = exc.strerror or exc
+            raise ValueError(f"--out {out}: cannot write in {parent} ({reason})") from None
 
 
 def _check_weight(weight: float) -> None:
