@@ -154,7 +154,8 @@ def test_a_trial_whose_training_diverges_is_pruned_and_the_search_goes_on(
     args = common(mnist_folder, storage, tmp_path)
     code, lines, err = run_cli(capsys, *args, "--trials", "2", "--no-final", "--progress", "jsonl")
     assert code == 0, err
-    assert [line["event"] for line in lines].count("trial_pruned") >= 1
+    pruned = [line for line in lines if line["event"] == "trial_pruned"]
+    assert pruned[0]["trial"] == 0 and pruned[0]["diverged"] and pruned[0]["epoch"] == 1
     assert lines[-1]["trials_completed"] + lines[-1]["trials_pruned"] == 2
     trials = optuna.load_study(study_name=None, storage=storage).trials
     assert "diverged in epoch 1" in trials[0].user_attrs["diverged"]

@@ -184,6 +184,17 @@ def test_the_finished_message_counts_trials_in_words(
     assert said in dialog.status_label.text() and "90" in dialog.status_label.text()
 
 
+def test_a_trial_that_diverged_says_so_in_the_table(window, tmp_path, monkeypatch):
+    dialog = open_search(window, tmp_path, monkeypatch)
+    params = {"lr": 0.01}
+    dialog.runner.message.emit({"event": "trial_started", "trial": 0, "params": params})
+    pruned = {"event": "trial_pruned", "trial": 0, "params": params, "value": None, "epoch": 2}
+    dialog.runner.message.emit({**pruned, "diverged": True})
+    assert dialog.table.item(dialog.rows[0], 1).text() == "diverged (epoch 2)"
+    dialog.runner.message.emit({**pruned, "trial": 1})
+    assert dialog.table.item(dialog.rows[1], 1).text() == "pruned (epoch 2)"
+
+
 def test_closing_the_window_stops_a_search_whose_dialog_is_closed(
     window, qtbot, mnist_folder, tmp_path, monkeypatch
 ):

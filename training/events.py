@@ -27,6 +27,7 @@ class DivergedError(ValueError):
     kind = "input"
 
     def __init__(self, epoch: int) -> None:
+        self.epoch = epoch
         super().__init__(
             f"training diverged in epoch {epoch}: the loss is no longer a number. Lower the "
             "learning rate (or the augmentation) and train again"

@@ -22,6 +22,13 @@ COLOURS: dict[str, tuple[str, str]] = {
 }
 
 
+# Why this answer's tint, the same in every theme: not the theme's highlight, which may be
+# red or orange itself. Both stand out on the model's picture (white on black), and from
+# each other for the colour-blind (blue against red).
+WHY_TOWARD = "#2878ff"
+WHY_AGAINST = "#e63c32"
+
+
 def is_dark(palette: QPalette) -> bool:
     """Whether the palette draws light text on a dark window."""
     return palette.color(QPalette.ColorRole.Window).lightness() < 128

@@ -231,6 +231,7 @@ class Recognition(QObject):
         self._model = None
         self._model_source: str | None = None
         self._load_sources: dict[int, str] = {}
+        self._answered: set[int] = set()  # the loads that have loaded or failed
         self._live_source: Callable[[], Any] | None = None
         self.sent = 0  # predictions handed to the worker, for tests and benchmarks
 
@@ -269,6 +270,18 @@ class Recognition(QObject):
     @property
     def busy(self) -> bool:
         return self._in_flight
+
+    @property
+    def loading(self) -> bool:
+        """Whether a model asked for has not loaded or failed yet (told before the answer's
+        signal, so a slot of ``modelFailed`` sees whether another load is still coming)."""
+        return len(self._answered) < len(self._load_sources)
+
+    @property
+    def answered_all(self) -> bool:
+        """Whether models were asked for and every one has loaded or failed: with no model
+        in, none is coming."""
+        return bool(self._load_sources) and not self.loading
 
     # --- requests -----------------------------------------------------------------------
     def load_model(self, source: str) -> None:
@@ -360,12 +373,14 @@ class Recognition(QObject):
 
     @Slot(int, object)
     def _on_model_loaded(self, request: int, model: Any) -> None:
+        self._answered.add(request)
         self._model = model
         self._model_source = self._load_sources[request]
         self.modelChanged.emit(model, self._model_source)
 
     @Slot(int, str)
     def _on_model_failed(self, request: int, message: str) -> None:
+        self._answered.add(request)
         self.modelFailed.emit(message, self._load_sources[request])
 
     @Slot(int, QImage, object, object)

@@ -53,7 +53,10 @@ from digitpad.words import a_digit, os_reason, plural
 if TYPE_CHECKING:
     from collections.abc import Callable
 
+    from PySide6.QtGui import QImage
     from PySide6.QtWidgets import QMessageBox
+
+    from digitpad.recognizer import Prediction
 
 PEN_WIDTHS = {"Thin": 8.0, "Medium": 18.0, "Thick": 30.0}  # on a 280 px canvas
 IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.bmp *.gif *.tif *.tiff *.webp);;All files (*)"
@@ -159,6 +162,7 @@ class MainWindow(FitsTheScreen, QMainWindow):
         self._falling_back = False  # loading the bundled model in place of the remembered one
         # A picture opened or pasted before any model was in: it opens once one is.
         self._once_loaded: Callable[[], None] | None = None
+        self._keep_banner = False  # the picture opening now leaves the banner's notice be
         self._show_empty("Nothing drawn yet")
         self.statusBar().showMessage("Loading the model…")
         geometry = settings.window_geometry
@@ -437,7 +441,14 @@ class MainWindow(FitsTheScreen, QMainWindow):
 
     def _open_once_loaded(self, opening: Callable[[], None], name: str) -> None:
         """A picture given before any model is in (the first one loads as the window opens)
-        opens once one is; a later picture takes its place."""
+        opens once one is; a later picture takes its place. With no model coming (every
+        load failed), it says so at once."""
+        if self.recognition.answered_all:
+            self.show_error(
+                f"{name} was not opened: no model is loaded. Choose one in the Model menu, "
+                "then open it again."
+            )
+            return
         self._once_loaded = opening
         self.statusBar().showMessage(f"{name} opens once the model has loaded…")
 
@@ -475,7 +486,7 @@ class MainWindow(FitsTheScreen, QMainWindow):
         else:
             self._open_pasted(image)
 
-    def _open_pasted(self, image) -> None:
+    def _open_pasted(self, image: QImage) -> None:
         self.statusBar().showMessage("Reading the picture pasted…")
         self.recognition.open_pasted(image)
 
@@ -692,7 +703,7 @@ class MainWindow(FitsTheScreen, QMainWindow):
             f"Looks like {a_digit(prediction.digit)}{self._hint(prediction.digit)}"
         )
 
-    def _show_evidence(self, prediction) -> None:
+    def _show_evidence(self, prediction: Prediction | None) -> None:
         """Why this answer on the picture, and the two digits it weighs named above it;
         nothing for None or while the toggle is off."""
         why = prediction is not None and self.why_check.isChecked()
@@ -801,6 +812,9 @@ class MainWindow(FitsTheScreen, QMainWindow):
             self._dismiss_notice_of_other_model(source)
         opening, self._once_loaded = self._once_loaded, None
         if opening is not None:
+            # What the banner says now (the model used last time could not be loaded) is
+            # about the model, not the picture: it stays when the picture opens.
+            self._keep_banner = self.banner.text() != ""
             opening()
 
     def _on_model_failed(self, message: str, source: str) -> None:
@@ -823,7 +837,7 @@ class MainWindow(FitsTheScreen, QMainWindow):
             self.recognition.load_model(DEFAULT_MODEL)
             return
         model = self.recognition.model
-        if model is None and self._once_loaded is not None:
+        if model is None and self._once_loaded is not None and not self.recognition.loading:
             self._once_loaded = None
             self.show_error(
                 f"Could not load the model: {message}\nNo model is loaded, so the picture "
@@ -838,11 +852,14 @@ class MainWindow(FitsTheScreen, QMainWindow):
         self.show_error(f"Could not load the model: {message}\n{keeping}")
 
     def _on_image_opened(self, picture, prediction, source) -> None:
-        self.dismiss_error()
+        if not self._keep_banner:
+            self.dismiss_error()
+        self._keep_banner = False
         self.canvas.set_picture(picture, source)
         self._show_prediction(prediction)
 
     def _on_image_failed(self, message: str) -> None:
+        self._keep_banner = False
         # What was on screen, and its answer, stay exactly as they were.
         self.statusBar().clearMessage()
         self.show_error(f"Could not open the image: {message}")

@@ -8,6 +8,8 @@ from PySide6.QtCore import QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QImage, QPainter, QPaintEvent, QPalette
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
+from digitpad.ui.colours import WHY_AGAINST, WHY_TOWARD
+
 if TYPE_CHECKING:
     import numpy as np
 
@@ -90,12 +92,6 @@ class ModelInputView(QWidget):
         painter.drawRect(target.adjusted(-0.5, -0.5, 0.5, 0.5))
 
 
-# Fixed, not the theme's highlight, which may be red or orange itself; both stand out on the
-# picture's black and white, and from each other for the colour-blind (blue against red).
-TOWARD = QColor(40, 120, 255)
-AGAINST = QColor(230, 60, 50)
-
-
 def view_state(shown: bool, tinted: bool) -> str:
     """What the view shows, in words: a screen reader cannot see the picture or its tint."""
     if not shown:
@@ -131,7 +127,7 @@ def _tint(evidence: np.ndarray) -> QImage:
     strength = np.clip(np.abs(evidence) / scale, 0.0, 1.0) ** 0.5  # faint evidence stays visible
     h, w = evidence.shape
     rgba = np.zeros((h, w, 4), np.uint8)
-    for sign, colour in ((1, TOWARD), (-1, AGAINST)):
+    for sign, colour in ((1, QColor(WHY_TOWARD)), (-1, QColor(WHY_AGAINST))):
         mask = np.sign(evidence) == sign
         rgba[mask, 0], rgba[mask, 1], rgba[mask, 2] = colour.red(), colour.green(), colour.blue()
     rgba[..., 3] = (strength * 220).astype(np.uint8)

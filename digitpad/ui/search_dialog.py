@@ -626,9 +626,10 @@ class SearchDialog(FitsTheScreen, QDialog):
                 self.retrain_button.setEnabled(True)
             self._show_best()
         elif kind == "trial_pruned":
+            ended = "diverged" if event.get("diverged") else "pruned"
             self._row(
                 event["trial"],
-                f"pruned (epoch {event.get('epoch')}){_where(event)}",
+                f"{ended} (epoch {event.get('epoch')}){_where(event)}",
                 event.get("value"),
                 event.get("epoch"),
                 event.get("params"),

@@ -39,6 +39,7 @@ from digitpad.userdata import UserData
 from digitpad.words import a_digit, plural
 
 if TYPE_CHECKING:
+    from digitpad.ui.inference import Page
     from digitpad.ui.retrain_dialog import RetrainDialog
 
 
@@ -552,7 +553,7 @@ class TrainingActions(QObject):
         self.refresh_count()
         return path
 
-    def _start_picture_png(self, _shown, _prediction, source) -> None:
+    def _start_picture_png(self, _shown: object, _prediction: object, source: Page) -> None:
         self._picture_png = PngOnThread(source.image)
 
     def _why_not_correctable(self) -> str:

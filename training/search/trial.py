@@ -145,7 +145,8 @@ class Objective:
             raise
         except DivergedError as exc:  # parameters that cannot train: stopped early, as pruned
             trial.set_user_attr("diverged", str(exc))
-            self._pruned(trial, values, last, time.perf_counter() - started)
+            ended = {"epoch": exc.epoch, "diverged": True}  # no accuracy: it never got one
+            self._pruned(trial, values, ended, time.perf_counter() - started)
             raise optuna.TrialPruned(str(exc)) from None
         return self._finished(trial, values, result, time.perf_counter() - started)
 
@@ -194,6 +195,7 @@ class Objective:
                 "value": rounded(last.get("value")),
                 "epoch": last.get("epoch"),
                 "seconds": round(seconds, 3),
+                **({"diverged": True} if last.get("diverged") else {}),
             }
         )
 
