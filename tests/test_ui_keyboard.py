@@ -152,6 +152,21 @@ def test_corrections_view_by_keyboard(qtbot, window, mouse):
     assert not view.isVisible()
 
 
+def test_a_question_about_what_cannot_be_undone_has_no_bare_letter_key(qtbot, window, mouse):
+    """A message box presses a button at its underlined letter alone, without Alt: a stray
+    "d" deleted every correction."""
+    with qtbot.waitSignal(window.recognition.predictionReady, timeout=5000):
+        mouse.draw(window.canvas, mouse.SEVEN)
+    assert window.training.correct(1) is not None
+    window.training._confirm_delete()
+    box = window.training.delete_box
+    active(qtbot, box)
+    for key in (Qt.Key.Key_D, Qt.Key.Key_Y, Qt.Key.Key_Return):
+        qtbot.keyClick(box, key)
+    assert window.training.corrections.count() == 1
+    assert "&" not in box.button(box.StandardButton.Yes).text()
+
+
 def test_quit_question_keys_never_stop_a_run_by_accident(qtbot, window, mouse):
     learner = start_learning(window, qtbot, mouse)
     window.close()

@@ -298,7 +298,7 @@ def test_a_correction_that_overrules_a_sure_answer_is_asked_about_before_learnin
     assert box.isVisible() and not learner.busy
     assert box.text().startswith("One of your corrections (a 7 saved as a 1) overrules")
     # The button says what it does, not "Yes".
-    assert box.button(box.StandardButton.Yes).text() == "&Learn anyway"
+    assert box.button(box.StandardButton.Yes).text() == "Learn anyway"
     qtbot.keyClick(box, Qt.Key.Key_Return)  # Enter is Cancel
     assert not learner.busy
     learner.action.trigger()  # cancelled: asked again
@@ -753,7 +753,7 @@ def test_deleting_several_corrections_under_show_all_asks_first(qtbot, window, m
     assert actions.corrections.count() == 3 and view.list.count() == 3
     view.list.selectAll()
     view.delete_button.click()
-    next(b for b in view.delete_box.buttons() if b.text() == "&Delete").click()
+    next(b for b in view.delete_box.buttons() if b.text() == "Delete").click()
     assert actions.corrections.count() == 0 and view.list.count() == 0
 
 
@@ -770,7 +770,7 @@ def test_delete_all_corrections_asks_with_cancel_the_default(qtbot, window, mous
     view = actions.show_corrections()
     qtbot.addWidget(view)
     actions.delete_action.trigger()
-    next(b for b in actions.delete_box.buttons() if b.text() == "&Delete").click()
+    next(b for b in actions.delete_box.buttons() if b.text() == "Delete").click()
     assert actions.corrections.count() == 0
     assert view.list.count() == 0 and window.bars.saved() is None  # both follow
     assert not actions.undo_action.isEnabled()

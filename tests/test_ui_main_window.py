@@ -385,7 +385,7 @@ def test_a_picture_given_when_no_model_could_load_is_said_not_opened_at_once(
 
 
 def test_a_picture_waiting_for_the_fallback_model_keeps_the_notice_of_why(
-    unstarted_window, qtbot, tmp_path
+    unstarted_window, qtbot, tmp_path, mouse
 ):
     """The model used last time is gone: the bundled one loads instead, and the banner
     saying so stays when the picture given meanwhile opens."""
@@ -396,7 +396,20 @@ def test_a_picture_waiting_for_the_fallback_model_keeps_the_notice_of_why(
     with qtbot.waitSignal(window.recognition.imageOpened, timeout=10_000):
         window.start()
     assert window.canvas.has_picture and window.bars.winner() == 7
-    assert window.banner.text().startswith("Could not load the model used last time")
+    notice = window.banner.text()
+    assert notice.startswith("Could not load the model used last time")
+    assert notice.endswith("DigitPad uses the bundled FCNN instead.")
+    # About the model, not the screen: a drawing or another picture leaves it be…
+    with qtbot.waitSignal(window.recognition.imageOpened, timeout=10_000):
+        window.open_file(str(path))
+    window.clear()
+    with qtbot.waitSignal(window.recognition.predictionReady, timeout=5000):
+        mouse.draw(window.canvas, mouse.SEVEN)
+    assert window.banner.text() == notice
+    # …until another model is chosen.
+    with qtbot.waitSignal(window.recognition.modelChanged, timeout=10_000):
+        window.choose_model("cnn")
+    assert window.banner.text() == ""
 
 
 def seven_picture(size: tuple[int, int] = (200, 200)):
@@ -651,7 +664,8 @@ def test_why_this_answer_tints_the_model_input_only_when_asked(window, qtbot, mo
     }
     assert hues == {"blue", "red"}
     runner_up = int(np.argsort(why.args[0].probabilities)[-2])
-    assert window.seen_label.text() == f"What the model sees: blue for 7, red for {runner_up}"
+    named = f"blue for 7, red for {runner_up}".replace(" ", "\u00a0")  # no break in a phrase
+    assert window.seen_label.text() == f"What the model sees: {named}"
     window.why_check.setChecked(False)
     assert not window.model_view.has_evidence()
     assert window.seen_label.text() == "What the model sees"
@@ -668,8 +682,13 @@ def test_why_this_answer_brings_the_picture_into_view_on_a_short_window(window, 
     window.side_panel.verticalScrollBar().setValue(0)
     view = window.model_view
     qtbot.waitUntil(lambda: view.visibleRegion().boundingRect().height() < view.height())
-    window.why_check.setChecked(True)
+    with qtbot.waitSignal(window.recognition.predictionReady, timeout=5000):
+        window.why_check.setChecked(True)
+    # Whole, once the caption naming the two digits (longer, wrapped) is laid out too.
+    qtbot.waitUntil(lambda: "blue" in window.seen_label.text())
     qtbot.waitUntil(lambda: view.visibleRegion().boundingRect().height() == view.height())
+    qtbot.wait(50)
+    assert view.visibleRegion().boundingRect().height() == view.height()
 
 
 def test_file_dialogs_start_where_the_last_one_was_used(window, mouse, tmp_path, monkeypatch):

@@ -132,7 +132,7 @@ def test_use_rename_and_delete(userdata, window, qtbot):
     box = window.training.delete_box
     assert "It is the model in use" in box.text()
     assert box.defaultButton() is box.button(box.StandardButton.Cancel)  # Enter keeps it
-    assert box.button(box.StandardButton.Yes).text() == "&Delete"
+    assert box.button(box.StandardButton.Yes).text() == "Delete"
     box.close()
     with qtbot.waitSignal(window.recognition.modelChanged, timeout=5000):
         assert window.training.delete_model(renamed)
@@ -148,7 +148,7 @@ def test_the_delete_item_asks_first(userdata, window, qtbot):
     next(b for b in box.buttons() if "Cancel" in b.text()).click()
     assert path.exists()
     submenu(window, "broken")["Delete…"].trigger()
-    next(b for b in window.training.delete_box.buttons() if b.text() == "&Delete").click()
+    next(b for b in window.training.delete_box.buttons() if b.text() == "Delete").click()
     assert not path.exists()
 
 

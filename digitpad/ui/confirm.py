@@ -16,7 +16,10 @@ def confirm(
     parent: QWidget, title: str, question: str, on_yes: Callable[[], object], yes: str
 ) -> QMessageBox:
     """Open the question; ``on_yes`` runs if its button is chosen, which says what it does
-    (``yes``: "&Delete", say, rather than Yes). Returns the box (tests answer it)."""
+    (``yes``: "Delete", say, rather than Yes). Returns the box (tests answer it).
+
+    ``yes`` has no underlined key: a message box presses a button at its letter alone,
+    without Alt, and a stray "d" must not delete what cannot be brought back."""
     box = QMessageBox(
         QMessageBox.Icon.Question,
         title,

@@ -229,7 +229,7 @@ class CorrectionsView(FitsTheScreen, QDialog):
             "Delete corrections",
             f"Delete the {count} selected drawings? This cannot be undone.",
             self.delete_selected,
-            "&Delete",
+            "Delete",
         )
 
     def delete_selected(self) -> int:

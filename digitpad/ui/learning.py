@@ -167,7 +167,7 @@ class HandwritingLearner(QObject):
                 f"The model in use has already learned {them}, and nothing has been added or "
                 "changed since. Learning again leans it further towards them. Learn again?",
                 self._ask_about_doubts,
-                "&Learn again",
+                "Learn again",
             )
             return
         self._ask_about_doubts()
@@ -191,7 +191,7 @@ class HandwritingLearner(QObject):
             "Learn my handwriting",
             doubt_question(doubts),
             self._learn_anyway,
-            "&Learn anyway",
+            "Learn anyway",
         )
 
     def _learn_anyway(self) -> None:

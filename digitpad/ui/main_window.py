@@ -62,6 +62,7 @@ PEN_WIDTHS = {"Thin": 8.0, "Medium": 18.0, "Thick": 30.0}  # on a 280 px canvas
 IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.bmp *.gif *.tif *.tiff *.webp);;All files (*)"
 MODEL_FILTER = "DigitPad models (*.npz);;All files (*)"
 SEEN = "What the model sees"
+NBSP = "\u00a0"
 MODEL_LABELS = {name: f"{arch.label} (bundled)" for name, arch in ARCHITECTURES.items()}
 
 SPACING = 8  # between the parts of the side panel, in pixels
@@ -145,6 +146,7 @@ class MainWindow(FitsTheScreen, QMainWindow):
         self.awaiting_predict = False
         self.refusal: str | None = None
         self._quit_confirmed = False  # the user said yes to stopping a running child
+        self._reveal_why = False  # Why this answer just turned on: scroll its picture into view
         # The log file errors are recorded in; the banner says where it is.
         self.log_path: Path | None = None
         self.setWindowTitle("DigitPad")
@@ -162,7 +164,6 @@ class MainWindow(FitsTheScreen, QMainWindow):
         self._falling_back = False  # loading the bundled model in place of the remembered one
         # A picture opened or pasted before any model was in: it opens once one is.
         self._once_loaded: Callable[[], None] | None = None
-        self._keep_banner = False  # the picture opening now leaves the banner's notice be
         self._show_empty("Nothing drawn yet")
         self.statusBar().showMessage("Loading the model…")
         geometry = settings.window_geometry
@@ -222,6 +223,7 @@ class MainWindow(FitsTheScreen, QMainWindow):
         self.side_panel = scrolling(side, self)
         self.side_panel.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.side_panel.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # Tab goes to what it holds
+        self.side_panel.verticalScrollBar().rangeChanged.connect(lambda _low, _high: self._reveal())
         column = QVBoxLayout()
         column.setSpacing(SPACING)
         column.addWidget(self.side_panel, 1)
@@ -664,6 +666,7 @@ class MainWindow(FitsTheScreen, QMainWindow):
             self._show_empty(AWAITING_PREDICT)
 
     def _on_stroke_finished(self) -> None:
+        self._reveal_why = False  # the user's own scrolling is theirs again
         self.dismiss_error()  # a new drawing: an old error no longer describes the screen
         self.refusal = None
         if self.live_action.isChecked() and self.recognition.model is not None:
@@ -672,10 +675,12 @@ class MainWindow(FitsTheScreen, QMainWindow):
     def _set_explain(self, on: bool) -> None:
         self.recognition.set_explain(on)
         if not on:
+            self._reveal_why = False
             self._show_evidence(None)
             return
         # On a short screen the picture may be below what the side panel shows.
-        self.side_panel.ensureWidgetVisible(self.model_view)
+        self._reveal_why = True
+        self._reveal()
         if not self.canvas.is_empty and self.recognition.model is not None:
             self.predict()  # show why for what is on screen now
 
@@ -709,9 +714,17 @@ class MainWindow(FitsTheScreen, QMainWindow):
         why = prediction is not None and self.why_check.isChecked()
         why = why and prediction.evidence is not None and prediction.runner_up is not None
         self.model_view.set_evidence(prediction.evidence if why else None)
-        self.seen_label.setText(
-            f"{SEEN}: blue for {prediction.digit}, red for {prediction.runner_up}" if why else SEEN
-        )
+        # No line break inside "blue for 7": each names a colour and its digit.
+        named = f"blue for {prediction.digit}, red for {prediction.runner_up}" if why else ""
+        self.seen_label.setText(f"{SEEN}: {named.replace(' ', NBSP)}" if why else SEEN)
+        if why and self._reveal_why:
+            self._reveal()
+
+    def _reveal(self) -> None:
+        """Scroll the model's picture into view while Why this answer has just been turned on
+        (until the next stroke): the panel's length changes once the caption is laid out."""
+        if self._reveal_why:
+            self.side_panel.ensureWidgetVisible(self.model_view)
 
     def _hint(self, digit: int) -> str:
         return self.training.hint(digit) if self.training is not None else ""
@@ -812,9 +825,6 @@ class MainWindow(FitsTheScreen, QMainWindow):
             self._dismiss_notice_of_other_model(source)
         opening, self._once_loaded = self._once_loaded, None
         if opening is not None:
-            # What the banner says now (the model used last time could not be loaded) is
-            # about the model, not the picture: it stays when the picture opens.
-            self._keep_banner = self.banner.text() != ""
             opening()
 
     def _on_model_failed(self, message: str, source: str) -> None:
@@ -830,9 +840,13 @@ class MainWindow(FitsTheScreen, QMainWindow):
             instead = (
                 "It is no longer among your models: DigitPad uses the bundled FCNN from now on."
                 if deleted
-                else "Loading the bundled FCNN instead."
+                else "DigitPad uses the bundled FCNN instead."
             )
-            self.show_error(f"Could not load the model used last time: {message}\n{instead}")
+            # A notice about the model, not the screen: it stays through drawings and
+            # pictures, until dismissed or another model is chosen.
+            text = f"Could not load the model used last time: {message}\n{instead}"
+            log.warning("%s", text)
+            self.banner.show_message(text, "info", about=DEFAULT_MODEL)
             self._falling_back = not deleted
             self.recognition.load_model(DEFAULT_MODEL)
             return
@@ -852,14 +866,11 @@ class MainWindow(FitsTheScreen, QMainWindow):
         self.show_error(f"Could not load the model: {message}\n{keeping}")
 
     def _on_image_opened(self, picture, prediction, source) -> None:
-        if not self._keep_banner:
-            self.dismiss_error()
-        self._keep_banner = False
+        self.dismiss_error()
         self.canvas.set_picture(picture, source)
         self._show_prediction(prediction)
 
     def _on_image_failed(self, message: str) -> None:
-        self._keep_banner = False
         # What was on screen, and its answer, stay exactly as they were.
         self.statusBar().clearMessage()
         self.show_error(f"Could not open the image: {message}")

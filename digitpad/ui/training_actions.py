@@ -430,7 +430,7 @@ class TrainingActions(QObject):
         if self._used_elsewhere(path):
             question += " Another DigitPad window uses it: it keeps reading with its copy."
         self.delete_box = confirm(
-            self.window, "Delete model", question, lambda: self.delete_model(path), "&Delete"
+            self.window, "Delete model", question, lambda: self.delete_model(path), "Delete"
         )
 
     def _used_elsewhere(self, path: Path) -> bool:
@@ -756,7 +756,7 @@ class TrainingActions(QObject):
             if count == 1
             else f"Delete all {count} corrected drawings? This cannot be undone.",
             self.delete_all,
-            "&Delete",
+            "Delete",
         )
 
     # --- window lifetime -----------------------------------------------------------------------
