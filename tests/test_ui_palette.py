@@ -150,6 +150,23 @@ def test_disabled_text_is_dimmer_yet_readable_in_a_hand_made_dark_palette(qapp, 
         qapp.setPalette(before)
 
 
+def test_hints_in_empty_fields_are_readable_in_a_hand_made_dark_palette(qapp):
+    """Such a palette keeps the light theme's dark grey for placeholder text: the Search
+    dialog's "folder with train-images…" vanished on its dark field."""
+    from digitpad.ui.colours import with_readable_disabled
+
+    unset = dark_palette()
+    unset.setColor(ROLES.PlaceholderText, QPalette().color(ROLES.PlaceholderText))
+    made = with_readable_disabled(unset)
+    base = made.color(ROLES.Base)
+    hint, text = made.color(ROLES.PlaceholderText), made.color(ROLES.Text)
+    assert 2.5 <= contrast(hint, base) < contrast(text, base)
+    light = QPalette(QColor("#efefef"))  # a palette whose hints already read: left as it is
+    assert with_readable_disabled(light).color(ROLES.PlaceholderText) == light.color(
+        ROLES.PlaceholderText
+    )
+
+
 def text_colour(widget) -> QColor:
     """The colour of a widget's text as drawn: its pixel farthest from the button's face."""
     image = widget.grab().toImage()

@@ -66,7 +66,8 @@ DISABLED_LEGIBLE = 2.5
 
 
 def with_readable_disabled(palette: QPalette) -> QPalette:
-    """``palette`` with disabled text that looks disabled and can still be read.
+    """``palette`` with disabled text (and hints in empty fields) that look it and can still
+    be read.
 
     A hand-made palette (``setColor`` without a group, as dark themes are often
     made) gives disabled text the enabled colour, so nothing looks disabled; one
@@ -82,6 +83,13 @@ def with_readable_disabled(palette: QPalette) -> QPalette:
         if disabled == enabled or contrast(disabled, behind) < DISABLED_LEGIBLE:
             fixed.setColor(groups.Disabled, background, palette.color(groups.Active, background))
             fixed.setColor(groups.Disabled, text, mix(enabled, palette.color(background), 0.5))
+    # Hints in empty fields ("folder with train-images…"): a palette that sets only the
+    # main colours keeps the light theme's dark grey, which vanishes on a dark field.
+    roles = QPalette.ColorRole
+    base, text = palette.color(roles.Base), palette.color(roles.Text)
+    if contrast(palette.color(roles.PlaceholderText), base) < DISABLED_LEGIBLE:
+        for group in (groups.Active, groups.Inactive, groups.Disabled):
+            fixed.setColor(group, roles.PlaceholderText, mix(text, base, 0.45))
     return fixed
 
 
