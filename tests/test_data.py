@@ -197,9 +197,10 @@ def _inked(value: float, dtype=np.float32) -> np.ndarray:
     [
         (np.concatenate([_inked(255, np.uint8), np.zeros((1, 28, 28), np.uint8)]), "image 3"),
         (np.where(_inked(0.5) > 0, 0.5, 0).astype(np.float32) + np.eye(28)[None] * 0.51, "0-1"),
+        (_inked(300.0), "outside 0-1"),
         (_inked(-0.5), "outside 0-1"),
     ],
-    ids=["a blank image", "floats a hair above 1", "negative"],
+    ids=["a blank image", "floats a hair above 1", "negative", "above 255"],
 )
 def test_correction_sets_that_would_teach_nothing_are_refused(tmp_path, images, words):
     """A blank image labelled 7 was learned as a 7; floats up to 1.01 were all divided by
@@ -211,8 +212,16 @@ def test_correction_sets_that_would_teach_nothing_are_refused(tmp_path, images, 
 
 @pytest.mark.parametrize(
     "images",
-    [_inked(1.0), _inked(255.0), _inked(1, np.uint8), _inked(255, np.uint8), _inked(1 + 1e-7)],
-    ids=["floats 0-1", "floats 0-255", "a 0/1 mask", "grey levels", "a hair above 1"],
+    [
+        _inked(1.0),
+        _inked(255.0),
+        _inked(254.995) + np.eye(28, dtype=np.float32)[None] * 0.005,
+        _inked(1, np.uint8),
+        _inked(1, bool),
+        _inked(255, np.uint8),
+        _inked(1 + 1e-7),
+    ],
+    ids=["0-1", "0-255", "0-255 resampled", "0/1 mask", "boolean mask", "grey levels", "1+1e-7"],
 )
 def test_correction_sets_in_either_range_load_alike(tmp_path, images):
     np.savez(tmp_path / "batch.npz", images=images, labels=np.arange(3))
@@ -277,6 +286,13 @@ def test_unipen_renders_are_prepared_digits(unipen_file, tmp_path, placement):
     np.testing.assert_array_equal(digits.images, cached.images)
 
 
+def test_organisations_asked_for_by_name_must_all_be_in_the_file(unipen_file):
+    """One real and one mistyped held-out organisation reported the mistyped one as held
+    out, measured on nothing."""
+    with pytest.raises(DataError, match=r"organisation\(s\) zzz; it holds aga, apa, syn"):
+        unipen.load_rendered(unipen_file, orgs=["apa", "zzz"])
+
+
 def test_unipen_bad_file_is_named(tmp_path):
     path = tmp_path / "bad.json.gz"
     path.write_bytes(gzip.compress(b'[{"label": 1}]'))
@@ -311,7 +327,7 @@ def lying_npy(shape: tuple[int, ...]) -> bytes:
 
 @pytest.mark.parametrize(
     "damage",
-    ["zeros", "huge", "nan", "header", "fifo"],
+    ["zeros", "half zeros", "huge", "nan", "header", "fifo", "link"],
 )
 def test_a_prepared_entry_that_is_not_what_was_kept_is_made_again(tmp_path, damage):
     """Entries of the right shape and type but wrong values gave silently wrong accuracies,
@@ -328,14 +344,24 @@ def test_a_prepared_entry_that_is_not_what_was_kept_is_made_again(tmp_path, dama
     if damage == "fifo":
         entry.unlink()
         os.mkfifo(entry)
+    elif damage == "link":  # to a file that is not an entry: replaced by one
+        entry.unlink()
+        (tmp_path / "elsewhere").write_bytes(b"garbage")
+        entry.symlink_to(tmp_path / "elsewhere")
+    elif damage == "half zeros":
+        half = first.copy()
+        half[2:] = 0
+        np.save(entry, half)
     elif damage == "header":
         entry.write_bytes(lying_npy((10**9, 28, 28)))
     else:
         np.save(entry, {"zeros": 0 * first, "huge": first * 1e30, "nan": first * np.nan}[damage])
     np.testing.assert_array_equal(digits.prepared(cache).images, first)
+    assert entry.is_file() and not entry.is_symlink()  # kept again, for the next run
+    np.testing.assert_array_equal(np.load(entry), first)
 
 
-@pytest.mark.parametrize("damage", ["labels", "compressed", "header"])
+@pytest.mark.parametrize("damage", ["labels", "compressed", "header", "encrypted", "empty"])
 def test_a_drawn_entry_that_is_not_what_was_kept_is_made_again(unipen_file, tmp_path, damage):
     """Labels of another range trained a model on wrong answers, or stopped the run; an
     archive whose members inflate (not one the cache writes) cost gigabytes to read."""
@@ -348,6 +374,14 @@ def test_a_drawn_entry_that_is_not_what_was_kept_is_made_again(unipen_file, tmp_
     (entry,) = tmp_path.glob("unipen-*.npz")
     if damage == "labels":
         np.savez(entry, images=first.images, labels=np.full(len(first.labels), 99))
+    elif damage == "empty":  # no digit for an organisation that has records
+        np.savez(entry, images=first.images[:0], labels=first.labels[:0])
+    elif damage == "encrypted":  # zipfile asks for a password it has not got
+        data = bytearray(entry.read_bytes())
+        for at in range(len(data) - 3):  # every header's flag bits: local and central
+            if data[at : at + 4] in (b"PK\x03\x04", b"PK\x01\x02"):
+                data[at + (6 if data[at + 2] == 3 else 8)] |= 1
+        entry.write_bytes(bytes(data))
     elif damage == "header":  # stored as the cache stores, declaring terabytes
         with zipfile.ZipFile(entry, "w", zipfile.ZIP_STORED) as archive:
             archive.writestr("images.npy", lying_npy((10**9, 28, 28)))

@@ -442,6 +442,32 @@ def test_an_output_that_is_a_folder_is_refused_before_training(tmp_path, capsys)
     assert folder.is_dir() and not any(folder.iterdir())
 
 
+def test_a_missing_unipen_file_is_said_before_any_data_is_read(mnist_folder, tmp_path, capsys):
+    out = tmp_path / "m.npz"
+    code = main(
+        ["train", "--data", str(mnist_folder), "--unipen", "gone.json.gz", "--out", str(out)]
+    )
+    lines = json_lines(capsys.readouterr().out)
+    assert code == 1 and lines[-1]["message"] == "UniPen file gone.json.gz does not exist"
+    assert not any(line.get("phase") == "data" for line in lines)  # nothing was read
+
+
+def test_a_batch_larger_than_this_machines_memory_is_refused_before_training(
+    tmp_path, capsys, monkeypatch
+):
+    import training.config
+
+    monkeypatch.setattr(training.config, "machine_memory", lambda: 2**30)  # a 1 GB machine
+    out = tmp_path / "m.npz"
+    args = ["--arch", "cnn", "--batch-size", "4096", "--out", str(out)]
+    code = main(["train", "--data", str(tmp_path / "none"), *args])
+    assert code == 1
+    assert (
+        "more than 1 GB (this machine's memory)"
+        in json_lines(capsys.readouterr().out)[-1]["message"]
+    )
+
+
 @pytest.mark.skipif(sys.platform != "linux", reason="/proc and byte names are Linux's")
 @pytest.mark.parametrize(
     ("out", "words"),

@@ -9,6 +9,7 @@ is rebuilt rather than trusted: the cache can only cost time, never a run.
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import logging
 import math
@@ -28,6 +29,7 @@ _NPY_HEADERS = {
     (1, 0): np.lib.format.read_array_header_1_0,
     (2, 0): np.lib.format.read_array_header_2_0,
 }
+ENCRYPTED = 0x1  # a zip member's flag: it needs a password, which no entry of ours has
 # Larger than any array the cache holds (120,000 prepared digits are 376 MB).
 MAX_MEMBER_BYTES = 4 * 2**30
 
@@ -46,7 +48,15 @@ def _read(path: Path) -> Arrays | None:
             return {name: archive[name] for name in archive.files}
     except FileNotFoundError:
         return None
-    except (OSError, ValueError, EOFError, zipfile.BadZipFile, KeyError, MemoryError) as exc:
+    except (
+        OSError,
+        ValueError,
+        EOFError,
+        zipfile.BadZipFile,
+        KeyError,
+        MemoryError,
+        RuntimeError,  # an archive that says it is encrypted, or uses what zipfile lacks
+    ) as exc:
         log.warning("cache entry %s is damaged (%s); making it again", path, exc)
         return None
 
@@ -69,7 +79,11 @@ def _check_npz(archive: zipfile.ZipFile) -> None:
     compressed member (which may inflate to gigabytes) is not one of its entries; and each
     array's header must declare the data its member holds, as an array file's must."""
     for member in archive.infolist():
-        if member.compress_type != zipfile.ZIP_STORED or member.file_size > MAX_MEMBER_BYTES:
+        if (
+            member.compress_type != zipfile.ZIP_STORED
+            or member.flag_bits & ENCRYPTED
+            or member.file_size > MAX_MEMBER_BYTES
+        ):
             raise ValueError(f"{member.filename} is not an array this cache wrote")
         with archive.open(member) as handle:
             _check_npy(handle, member.file_size)
@@ -85,7 +99,7 @@ def _write(path: Path, arrays: Arrays) -> None:
 
 def pictures(images: np.ndarray | None, shape: tuple[int, ...]) -> bool:
     """Whether ``images`` are float32 digits of ``shape`` (N×28×28 with N = -1 for any),
-    each pixel in [0, 1], some of them inked: what a damaged entry (zeros where a crash
+    each pixel in [0, 1], every digit inked: what a damaged entry (zeros where a crash
     left a hole, garbage) fails, at a fraction of the cost of making them again."""
     if images is None or images.dtype != np.float32 or images.ndim != len(shape):
         return False
@@ -94,7 +108,9 @@ def pictures(images: np.ndarray | None, shape: tuple[int, ...]) -> bool:
     if not images.size:
         return True
     low, high = float(images.min()), float(images.max())  # NaN fails both comparisons
-    return low >= 0.0 and 0.0 < high <= 1.0 + 1e-6  # deskewing may round a hair above 1
+    if not (low >= 0.0 and 0.0 < high <= 1.0 + 1e-6):  # deskewing may round a hair above 1
+        return False
+    return bool((images.reshape(len(images), -1).max(axis=1) > 0).all())  # each one inked
 
 
 def digit_labels(labels: np.ndarray | None, count: int) -> bool:
@@ -115,7 +131,12 @@ def cached(path: Path, make: Callable[[], Arrays], valid: Callable[[Arrays], boo
         # What a writer killed while another made the entry left: nothing writes it again.
         remove_stale_temporaries(path.parent, glob.escape(path.name))
         return found
+    if found is not None:
+        log.warning("cache entry %s does not hold what it should; making it again", path)
     arrays = make()
+    if path.is_symlink() or (path.exists() and not path.is_file() and not path.is_dir()):
+        with contextlib.suppress(OSError):  # a link or a FIFO in its place: ours to replace
+            path.unlink()
     try:
         _write(path, arrays)
     except OSError as exc:

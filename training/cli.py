@@ -37,7 +37,14 @@ from typing import NoReturn
 
 from digitpad.model_file import ModelFileError
 from digitpad.networks import DEFAULT_ARCH
-from training.config import ARCH_CHOICES, DEVICES, SCHEDULES, AdaptSettings, TrainConfig
+from training.config import (
+    ARCH_CHOICES,
+    DEVICES,
+    SCHEDULES,
+    AdaptSettings,
+    TrainConfig,
+    check_fits_this_machine,
+)
 from training.data import DataError
 from training.priority import add_background_option, lower_priority
 from training.progress import JsonlReporter, Reporter, TqdmReporter, emit, report_error
@@ -316,7 +323,10 @@ def run_train(args: argparse.Namespace, argv: Sequence[str], stop: StopFlag) -> 
     # Every argument is checked before torch loads and the data is read: a bad one must
     # not cost a whole run.
     config = config_from_args(args)
+    check_fits_this_machine(config)
     _check_weight(args.corrections_weight)
+    if args.unipen and not Path(args.unipen).exists():  # said now, not after MNIST is prepared
+        raise DataError(f"UniPen file {args.unipen} does not exist")
     out = Path(args.out) if args.out is not None else default_out(config.arch)
     check_output_path(args.out if args.out is not None else out)
     reporter: Reporter = JsonlReporter() if args.progress == "jsonl" else TqdmReporter()

@@ -18,6 +18,7 @@ before the field existed did otherwise, what they did goes in :data:`PREDATING`,
 from __future__ import annotations
 
 import math
+import os
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
@@ -206,12 +207,12 @@ def _check_model_size(arch: str, sizes: dict[str, Any]) -> None:
         )
 
 
-def _check_batch_memory(config: TrainConfig) -> None:
-    """Refuse a network whose batches need more memory than :data:`MAX_BATCH_BYTES`: its
-    weights may be few (a thousand small convolutions) while every layer's output, kept
-    for the backward pass, fills the machine's memory."""
+def batch_bytes(config: TrainConfig) -> int:
+    """About the memory a training batch's layer outputs need (kept for the backward pass):
+    a CNN's weights may be few (a thousand small convolutions) while its outputs fill the
+    machine; an FCNN's are bounded by its weights (0 here)."""
     if config.arch != "cnn":
-        return  # an FCNN's layer outputs are bounded by its weights
+        return 0
     from digitpad.networks import INPUT_SIDE, cnn_layers
 
     layers = cnn_layers(config.sizes)
@@ -222,12 +223,39 @@ def _check_batch_memory(config: TrainConfig) -> None:
         floats += c_out * side * side
         if k % per_stage == 0:
             side //= 2
-    needed = floats * 4 * 3 * config.batch_size  # each output, its ReLU and its gradient
+    return floats * 4 * 3 * config.batch_size  # each output, its ReLU and its gradient
+
+
+def _check_batch_memory(config: TrainConfig) -> None:
+    """Refuse batches no machine that trains these networks holds (see also
+    :func:`check_fits_this_machine`, which the train command asks as well)."""
+    needed = batch_bytes(config)
     if needed > MAX_BATCH_BYTES:
-        raise ValueError(
-            f"a batch of this CNN needs about {needed / 2**30:,.0f} GB of memory, more than "
-            f"{MAX_BATCH_BYTES / 2**30:.0f} GB: fewer channels or convolutions, or a smaller batch"
-        )
+        raise ValueError(_too_large(needed, MAX_BATCH_BYTES))
+
+
+def check_fits_this_machine(config: TrainConfig) -> None:
+    """Refuse batches larger than this machine's memory: the run would be killed, or take
+    the machine with it, after minutes of preparing its data."""
+    memory = machine_memory()
+    needed = batch_bytes(config)
+    if memory is not None and needed > memory:
+        raise ValueError(_too_large(needed, memory, " (this machine's memory)"))
+
+
+def machine_memory() -> int | None:
+    """This machine's memory in bytes, or None where it cannot be told (Windows)."""
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError):
+        return None
+
+
+def _too_large(needed: int, limit: int, what: str = "") -> str:
+    return (
+        f"a batch of this CNN needs about {needed / 2**30:,.0f} GB of memory, more than "
+        f"{limit / 2**30:,.0f} GB{what}: fewer channels or convolutions, or a smaller batch"
+    )
 
 
 @dataclass(frozen=True)

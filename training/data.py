@@ -409,6 +409,8 @@ def _load_correction_npz(path: Path) -> tuple[np.ndarray, np.ndarray]:
     except DAMAGED as exc:  # zipfile, zlib, lzma and NumPy's header parser each have their own
         # Cut short: zipfile's and NumPy's messages quote the damaged bytes.
         raise DataError(f"cannot read {path}: {exc!s:.200}") from None
+    if images.dtype == bool:  # a mask: ink where True
+        images = images.astype(np.uint8)
     if not np.issubdtype(images.dtype, np.number) or not np.issubdtype(labels.dtype, np.integer):
         raise DataError(f"{path}: images must be numbers and labels whole numbers")
     if labels.ndim != 1:
@@ -423,13 +425,17 @@ def _load_correction_npz(path: Path) -> tuple[np.ndarray, np.ndarray]:
     images = images.astype(np.float32)
     if not np.all(np.isfinite(images)):
         raise DataError(f"{path} holds pixels that are not finite numbers")
-    # Grey levels 0-255 in whole numbers, or 0-1 (a mask of 0s and 1s among them); a float a
-    # hair above 1 is not a reason to read every other pixel as 255 times fainter.
-    top = images.max(initial=0)
-    if top > 1.0 and (whole or np.array_equal(images, np.round(images))):
+    # Grey levels 0-255, or 0-1 (a mask of 0s and 1s among them). Between 1 and 2 a set is
+    # neither: read as 0-255 it would be all but blank, so it is refused, not guessed at.
+    top = float(images.max(initial=0))
+    if top > 1.0 + ROUNDING:
+        if not whole and top <= 2.0:
+            raise DataError(
+                f"{path} holds pixels up to {top:.4g}: neither 0-1 nor grey levels 0-255"
+            )
         images = images / 255.0
     if images.min(initial=0) < -ROUNDING or images.max(initial=0) > 1.0 + ROUNDING:
-        raise DataError(f"{path} holds pixels outside 0-1 (or 0-255 in whole numbers)")
+        raise DataError(f"{path} holds pixels outside 0-1 (or grey levels 0-255)")
     images = np.clip(images, 0.0, 1.0)  # what resampling left a hair outside
     blank = np.flatnonzero(images.reshape(len(images), -1).max(axis=1, initial=0) <= 0)
     if len(blank):

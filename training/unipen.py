@@ -297,6 +297,13 @@ def load_rendered(
     if orgs is None:
         orgs = sorted({r["org"] for r in records} - set(exclude_orgs))
     chosen = [r for r in records if r["org"] in set(orgs)]
+    missing = sorted(set(orgs) - {r["org"] for r in chosen})
+    if missing and chosen:
+        raise DataError(
+            f"{path} holds no records of organisation(s) {', '.join(missing)}; it holds "
+            f"{', '.join(sorted({r['org'] for r in records}))} (--held-out-orgs names the "
+            'ones kept for testing; "" for none)'
+        )
     if not chosen:
         named = ", ".join(orgs) or "(none left once the held-out ones are set aside)"
         raise DataError(
@@ -345,7 +352,7 @@ def _render_cached(
         images = found.get("images")
         return (
             pictures(images, (-1, 28, 28))
-            and len(images) <= len(records) * renders
+            and 0 < len(images) <= len(records) * renders
             and digit_labels(found.get("labels"), len(images))
         )
 
