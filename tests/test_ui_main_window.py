@@ -354,13 +354,18 @@ def test_a_picture_given_before_the_model_is_in_opens_once_it_is(unstarted_windo
     assert window.banner.text() == ""
 
 
+def no_model_loads(tmp_path, monkeypatch) -> None:
+    """The bundled models are damaged files: no model can load."""
+    broken = tmp_path / "broken.npz"
+    broken.write_bytes(b"not a model")
+    monkeypatch.setattr("digitpad.ui.inference.bundled_model_path", lambda _arch: broken)
+
+
 def test_a_picture_waiting_for_a_model_that_cannot_load_is_said_not_opened(
     unstarted_window, qtbot, tmp_path, monkeypatch
 ):
     window, path = unstarted_window, tmp_path / "seven.png"
-    broken = tmp_path / "broken.npz"
-    broken.write_bytes(b"not a model")
-    monkeypatch.setattr("digitpad.ui.inference.bundled_model_path", lambda _arch: broken)
+    no_model_loads(tmp_path, monkeypatch)
     seven_picture().save(path)
     window.open_file(str(path))
     with qtbot.waitSignal(window.recognition.modelFailed, timeout=10_000):
@@ -373,9 +378,7 @@ def test_a_picture_given_when_no_model_could_load_is_said_not_opened_at_once(
     unstarted_window, qtbot, tmp_path, monkeypatch
 ):
     window, path = unstarted_window, tmp_path / "seven.png"
-    broken = tmp_path / "broken.npz"
-    broken.write_bytes(b"not a model")
-    monkeypatch.setattr("digitpad.ui.inference.bundled_model_path", lambda _arch: broken)
+    no_model_loads(tmp_path, monkeypatch)
     with qtbot.waitSignal(window.recognition.modelFailed, timeout=10_000):
         window.start()
     seven_picture().save(path)

@@ -47,43 +47,8 @@ def gather_training_data(
     digits; augmentation makes every copy a little different. With ``deskewed``
     the training set comes deskewed, part by part through the cache, so that
     runs sharing MNIST but not the rest still share its copy. ``on_step`` is
-    told what is being read or prepared next, in words. A stop signal ends it at once,
-    wherever it is (a stop flag's :meth:`~training.stopping.StopFlag.raising`), except
-    while MNIST downloads: its files are written in place, and a cut one would stay.
+    told what is being read or prepared next, in words.
     """
-    if download:
-        on_step("downloading MNIST")
-        for split in ("train", "test"):
-            fetch_mnist(data, split)
-        if should_stop():
-            raise Cancelled()
-    with raising(should_stop, Cancelled):
-        return _gather(
-            config,
-            data,
-            should_stop,
-            download,
-            unipen,
-            corrections,
-            cache,
-            corrections_weight,
-            on_step,
-            deskewed,
-        )
-
-
-def _gather(
-    config: TrainConfig,
-    data: Path,
-    should_stop: Callable[[], bool],
-    download: bool,
-    unipen: str | None,
-    corrections: str | None,
-    cache: Path | None,
-    corrections_weight: float,
-    on_step: Callable[[str], None],
-    deskewed: bool,
-) -> tuple[Digits, Digits, Digits | None]:
     from training import unipen as up
 
     on_step("reading the MNIST training images")
@@ -214,18 +179,28 @@ def train_and_save(
     def on_step(what: str) -> None:
         reporter.phase("data", f"Preparing the data: {what}…", step=next(done, steps), steps=steps)
 
-    train_set, test, held_out = gather_training_data(
-        config,
-        data,
-        should_stop,
-        download,
-        unipen,
-        corrections,
-        cache,
-        corrections_weight,
-        on_step,
-        deskewed=config.deskew,
-    )
+    if download:  # before the block below: MNIST's files are written in place, not atomically
+        on_step("downloading MNIST")
+        for split in ("train", "test"):
+            fetch_mnist(data, split)
+    # Reading, preparing and drawing the data have no loop of the run's own between their
+    # steps, and take minutes on a large file: a stop signal ends them where they are.
+    with raising(should_stop, Cancelled):
+        train_set, test, held_out = gather_training_data(
+            config,
+            data,
+            should_stop,
+            download,
+            unipen,
+            corrections,
+            cache,
+            corrections_weight,
+            on_step,
+            deskewed=config.deskew,
+        )
+        test_inputs = test.deskewed(cache) if config.deskew else test
+        # Read now: the folder may be gone by the end (a drive unplugged), and the run with it.
+        raw_test = load_mnist(data, "test")
     steps = -(-train_set.epoch_size // config.batch_size)
     reporter.start(
         config=config.to_dict(),
@@ -237,10 +212,6 @@ def train_and_save(
         out=str(out),
     )
 
-    with raising(should_stop, Cancelled):
-        test_inputs = test.deskewed(cache) if config.deskew else test
-        # Read now: the folder may be gone by the end (a drive unplugged), and the run with it.
-        raw_test = load_mnist(data, "test")
     result = train(
         config,
         to_tensor(train_set.images, device),
