@@ -114,6 +114,7 @@ def test_search_dialog_by_keyboard(qtbot, window, private_user_data):
         assert field.hasFocus(), key
     qtbot.keyClick(dialog, Qt.Key.Key_D, ALT)
     qtbot.waitUntil(dialog.shared_radio.isChecked, timeout=3000)
+    qtbot.waitUntil(dialog.storage_edit.hasFocus, timeout=3000)  # its address is typed next
     qtbot.keyClick(dialog, Qt.Key.Key_O, ALT)
     qtbot.waitUntil(dialog.local_radio.isChecked, timeout=3000)
     found_widgets = [*dialog.findChildren(QLabel), *dialog.findChildren(QAbstractButton)]

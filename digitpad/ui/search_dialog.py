@@ -212,6 +212,8 @@ class SearchDialog(FitsTheScreen, QDialog):
         hint = self.password_edit.fontMetrics().horizontalAdvance("password (not remembered)")
         self.password_edit.setMinimumWidth(hint + 3 * self.password_edit.fontMetrics().height())
         self.storage_edit.textEdited.connect(lambda _: self.shared_radio.setChecked(True))
+        # Chosen (Alt+D, or a click), a shared database wants its address next.
+        self.shared_radio.clicked.connect(lambda _checked: self.storage_edit.setFocus())
         # A message about where the study is kept no longer applies once that changes.
         for edited in (self.storage_edit.textEdited, self.password_edit.textEdited):
             edited.connect(lambda _text: self._setup_changed())
