@@ -107,10 +107,10 @@ def pictures(images: np.ndarray | None, shape: tuple[int, ...]) -> bool:
         return False
     if not images.size:
         return True
-    low, high = float(images.min()), float(images.max())  # NaN fails both comparisons
-    if not (low >= 0.0 and 0.0 < high <= 1.0 + 1e-6):  # deskewing may round a hair above 1
+    highs = images.reshape(len(images), -1).max(axis=1)  # NaN fails every comparison below
+    if not float(images.min()) >= 0.0 or not bool((highs > 0).all()):  # each one inked
         return False
-    return bool((images.reshape(len(images), -1).max(axis=1) > 0).all())  # each one inked
+    return float(highs.max()) <= 1.0 + 1e-6  # deskewing may round a hair above 1
 
 
 def digit_labels(labels: np.ndarray | None, count: int) -> bool:
